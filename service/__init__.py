@@ -1,0 +1,1 @@
+"""Decree 30/2020/ND-CP document rendering service."""

@@ -1,0 +1,95 @@
+"""Command line: render samples, run the server, rebuild the templates, list settings."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+from service.settings import Settings
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one command and return its exit status."""
+    parser = argparse.ArgumentParser(prog="python -m service", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    render = commands.add_parser("render", help="render JSON documents to DOCX and PDF")
+    render.add_argument("inputs", nargs="+", type=Path)
+    render.add_argument("-o", "--output", type=Path, default=Path("out"))
+    render.add_argument("--docx-only", action="store_true", help="skip the PDF conversion")
+    render.add_argument("--pdf-version", type=int, choices=(1, 2), help="PDF/A-1b or PDF/A-2b")
+    commands.add_parser("serve", help="run the HTTP service with its unoserver pool")
+    commands.add_parser("build-templates", help="rewrite doc_templates/*.docx from the builder")
+    commands.add_parser("settings", help="list the settings and their environment variables")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings = Settings.from_env()
+    if args.command == "render":
+        return render_files(args.inputs, args.output, settings, args.docx_only, args.pdf_version)
+    if args.command == "serve":
+        return serve(settings)
+    if args.command == "build-templates":
+        from service.core.template_builder import write_all
+
+        for path in write_all():
+            print(path)
+        return 0
+    for name, default, text in Settings.describe():
+        print(f"{name:28} {default!s:16} {text}")
+    return 0
+
+
+def render_files(inputs: list[Path], output: Path, settings: Settings, docx_only: bool,
+                 pdf_version: int | None) -> int:
+    """Render each JSON file to DOCX (and PDF) in the output folder; report bad input plainly."""
+    from service.core.convert import ConversionError, ConverterPool
+    from service.core.definitions import UnknownDocType
+    from service.core.documents import DocumentInvalid, DocumentService
+    from service.web.app import pool_config
+
+    output.mkdir(parents=True, exist_ok=True)
+    pool = None if docx_only else ConverterPool(pool_config(settings))
+    if pool is not None:
+        pool.start(wait=True)
+    service = DocumentService(pool)
+    failures = 0
+    try:
+        for path in inputs:
+            try:
+                payload = json.loads(path.read_text(encoding="utf-8"))
+                rendered = service.render(str(payload.get("doc_type") or ""), payload)
+                written = [_write(output / rendered.filename("docx"), rendered.docx)]
+                if pool is not None:
+                    pdf = service.to_pdf(rendered, pdf_version=pdf_version)
+                    written.append(_write(output / rendered.filename("pdf"), pdf))
+                print(f"{path}: " + ", ".join(str(w) for w in written))
+            except (OSError, ValueError, UnknownDocType, ConversionError) as exc:
+                failures += 1
+                detail = exc.errors if isinstance(exc, DocumentInvalid) else exc
+                print(f"{path}: {type(exc).__name__}: {detail}", file=sys.stderr)
+    finally:
+        if pool is not None:
+            pool.stop()
+    return 1 if failures else 0
+
+
+def _write(path: Path, content: bytes) -> Path:
+    """Write a file atomically so a reader never sees half of it."""
+    partial = path.with_suffix(path.suffix + ".part")
+    partial.write_bytes(content)
+    partial.replace(path)
+    return path
+
+
+def serve(settings: Settings) -> int:
+    """Serve the app with waitress on the configured address."""
+    from waitress import serve as waitress_serve
+
+    from service.web import create_app
+
+    app = create_app(settings)
+    print(f"Serving on http://{settings.host}:{settings.port}/ (API docs at /docs)", flush=True)
+    waitress_serve(app, host=settings.host, port=settings.port, threads=max(4, settings.pool_size * 2))
+    return 0

@@ -1,0 +1,1 @@
+"""Core document logic, independent of the web layer."""

@@ -1,0 +1,204 @@
+"""Turn validated body blocks into WordprocessingML paragraphs and tables."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from service.core import markup, vn, wordml
+from service.core.page import text_width_mm
+from service.core.markup import Span
+
+DEFAULT_SCHEMES = ("roman", "decimal", "decimal", "alpha", "dash")
+
+
+@dataclass(frozen=True)
+class Numbering:
+    """Where a section sits: its scheme, the parent's decimal label, and the text width."""
+
+    scheme: str
+    parent_label: str = ""
+    depth: int = 0
+
+
+class BodyWriter:
+    """Writes the blocks of one document, sharing its footnotes."""
+
+    def __init__(self, notes: wordml.Footnotes | None = None, *, landscape: bool = False) -> None:
+        self.notes = notes or wordml.Footnotes()
+        self.landscape = landscape
+        self.article_count = 0
+        self.kinds: dict[str, Callable[[dict[str, Any], Numbering, int], str]] = {
+            "paragraph": lambda b, _n, _i: self.rich(b["text"]),
+            "bullet": lambda b, _n, _i: self.rich(b["text"], prefix="- "),
+            "section": self.section,
+            "assignments": lambda b, _n, _i: self.assignments(b["rows"]),
+            "indicators": lambda b, _n, _i: self.indicators(b["rows"], b["total"]),
+            "article": self.article,
+        }
+
+    def rich(self, text: str, style: str = "VBBody", *, prefix: str = "", **emphasis: bool) -> str:
+        """One body paragraph from marked-up text."""
+        pieces = markup.parse(text)
+        lead = wordml.run(prefix, **emphasis) if prefix else ""
+        return wordml.paragraph(lead + wordml.runs(pieces, self.notes, **emphasis), style)
+
+    def paragraphs(self, texts: Sequence[str], style: str = "VBBody") -> str:
+        """Several body paragraphs."""
+        return "".join(self.rich(t, style) for t in texts)
+
+    def blocks(self, blocks: Sequence[dict[str, Any]], numbering: Numbering | None = None) -> str:
+        """Render blocks in order; sections are numbered by position."""
+        numbering = numbering or Numbering(DEFAULT_SCHEMES[0])
+        out = []
+        counter = 0
+        for block in blocks:
+            if block["kind"] == "section":
+                counter = _next_counter(block.get("number"), counter)
+            out.append(self.kinds[block["kind"]](block, numbering, counter))
+        return "".join(out)
+
+    def section(self, block: dict[str, Any], numbering: Numbering, counter: int) -> str:
+        """A numbered heading, its blocks, then the lead/support/deadline lines."""
+        label = block.get("number") or _label(numbering, counter)
+        style, upper, bold, italic = _heading_style(numbering.scheme, label)
+        pieces = markup.parse(block["title"])
+        if upper:
+            pieces = [vn_upper(p) for p in pieces]
+        title = wordml.run(label + " ", bold=bold, italic=italic) if label else ""
+        title += wordml.runs(pieces, self.notes, bold=bold, italic=italic)
+        children = block.get("body") or []
+        has_lines = any(block.get(k) for k in ("lead", "support", "deadline"))
+        # A heading with nothing under it is a paragraph: keeping it with the next one would chain
+        # a run of such items onto the following page.
+        keep = "" if children or has_lines else '<w:keepNext w:val="0"/>'
+        out = [wordml.paragraph(title, style, extra_ppr=keep)]
+        child_scheme = block.get("numbering") or _child_default(numbering)
+        parent_label = label if numbering.scheme == "decimal" else ""
+        child = Numbering(child_scheme, parent_label, numbering.depth + 1)
+        out.append(self.blocks(children, child))
+        for key, caption in (("lead", "Chủ trì"), ("support", "Phối hợp"),
+                             ("deadline", "Thời gian thực hiện")):
+            if block.get(key):
+                line = wordml.run(f"{caption}: ", italic=True) + wordml.run(block[key])
+                out.append(wordml.paragraph(line, "VBBody"))
+        return "".join(out)
+
+    def article(self, block: dict[str, Any], numbering: Numbering, counter: int) -> str:
+        """`Điều N.` in bold followed by its text and blocks."""
+        self.article_count += 1
+        head = wordml.run(f"Điều {self.article_count}. ", bold=True)
+        text = wordml.runs(markup.parse(block["text"]), self.notes)
+        child = Numbering("alpha", "", numbering.depth + 1)
+        return wordml.paragraph(head + text, "VBBody") + self.blocks(block.get("body") or [], child)
+
+    def assignments(self, rows: Sequence[dict[str, Any]]) -> str:
+        """The assignment table: STT, task, lead, support, deadline, output."""
+        widths = _scale((13, 52, 30, 30, 22, 24), text_width_mm(self.landscape))
+        header = ("STT", "Nội dung nhiệm vụ", "Cơ quan chủ trì", "Cơ quan phối hợp",
+                  "Thời gian thực hiện", "Sản phẩm/Ghi chú")
+        body = [
+            [
+                wordml.cell_text(str(i), align="center"),
+                wordml.paragraph(wordml.runs(markup.parse(r["task"]), self.notes), "VBTableText",
+                                 align="both"),
+                wordml.cell_text(r["lead"]),
+                wordml.cell_text(r.get("support") or ""),
+                wordml.cell_text(r.get("deadline") or "", align="center"),
+                wordml.cell_text(r.get("output") or ""),
+            ]
+            for i, r in enumerate(rows, 1)
+        ]
+        return wordml.table(widths, header, body)
+
+    def indicators(self, rows: Sequence[dict[str, Any]], total: bool) -> str:
+        """The indicator table with the percentage computed, and a total row if asked."""
+        widths = _scale((13, 52, 18, 20, 20, 18, 24), text_width_mm(self.landscape))
+        header = ("STT", "Chỉ tiêu", "Đơn vị tính", "Kế hoạch", "Thực hiện", "Tỷ lệ (%)", "Ghi chú")
+        body = [
+            _indicator_cells(str(i), r["name"], r.get("unit") or "", r.get("plan"),
+                             r.get("achieved"), r.get("note") or "")
+            for i, r in enumerate(rows, 1)
+        ]
+        if total:
+            plan = sum(r["plan"] for r in rows if r.get("plan") is not None)
+            done = sum(r["achieved"] for r in rows if r.get("achieved") is not None)
+            body.append(_indicator_cells("", "Tổng cộng", "", plan, done, "", bold=True))
+        return wordml.table(widths, header, body)
+
+
+def vn_upper(piece: markup.Piece) -> markup.Piece:
+    """Upper-case a span's text, leaving footnotes as written."""
+    if isinstance(piece, Span):
+        return Span(vn.upper_vn(piece.text), piece.bold, piece.italic)
+    return piece
+
+
+def _indicator_cells(
+    stt: str, name: str, unit: str, plan: float | None, done: float | None, note: str,
+    *, bold: bool = False,
+) -> list[str]:
+    rate = vn.percent(done, plan) if done is not None else None
+    return [
+        wordml.cell_text(stt, align="center"),
+        wordml.cell_text(name, bold=bold),
+        wordml.cell_text(unit, align="center"),
+        wordml.cell_text(_number(plan), bold=bold, align="right"),
+        wordml.cell_text(_number(done), bold=bold, align="right"),
+        wordml.cell_text(vn.format_number(rate, 1) if rate is not None else "", bold=bold,
+                         align="right"),
+        wordml.cell_text(note),
+    ]
+
+
+def _number(value: float | None) -> str:
+    if value is None:
+        return ""
+    return vn.format_number(int(value) if float(value).is_integer() else value)
+
+
+def _scale(weights: Sequence[float], width: float) -> list[float]:
+    """Column widths in millimetres proportional to weights, filling the text width."""
+    total = sum(weights)
+    return [width * w / total for w in weights]
+
+
+def _label(numbering: Numbering, counter: int) -> str:
+    scheme = numbering.scheme
+    if scheme == "roman":
+        return vn.roman(counter) + "."
+    if scheme == "decimal":
+        return f"{numbering.parent_label}{counter}."
+    if scheme == "alpha":
+        return vn.alpha_label(counter) + ")"
+    return "-"
+
+
+def _child_default(numbering: Numbering) -> str:
+    depth = min(numbering.depth + 1, len(DEFAULT_SCHEMES) - 1)
+    return DEFAULT_SCHEMES[depth]
+
+
+def _heading_style(scheme: str, label: str) -> tuple[str, bool, bool, bool]:
+    """Paragraph style, upper-case, bold, italic for a heading by its label."""
+    if scheme == "roman":
+        return "VBHeading1", True, True, False
+    if scheme == "decimal":
+        level = label.count(".")
+        if level <= 1:
+            return "VBHeading2", False, True, False
+        if level == 2:
+            return "VBHeading3", False, True, True
+        return "VBHeading4", False, False, True
+    return "VBBody", False, False, False
+
+
+def _next_counter(override: str | None, counter: int) -> int:
+    """Continue numbering after an explicit label such as `2.3.5.`."""
+    if override:
+        found = re.findall(r"\d+", override)
+        if found:
+            return int(found[-1])
+    return counter + 1

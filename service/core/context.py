@@ -1,0 +1,149 @@
+"""Build a template's context from a validated document: header lines, signer block, body XML."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from markupsafe import Markup
+
+from service.core import markup, vn, wordml
+from service.core.body import BodyWriter
+from service.core.definitions import DocTypeDef
+
+SECTION_MARK = "_vb_section_"
+END_MARK = "./."
+
+
+def build_context(doc_type: DocTypeDef, data: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """Return the template context and the footnotes' XML for one document."""
+    issuer, signer, date = data["issuer"], data["signer"], data["date"]
+    symbol = data.get("symbol") or document_symbol(doc_type, data)
+    writer = BodyWriter()
+    body_data = with_end_mark(data) if data.get("end_mark", True) else data
+    context: dict[str, Any] = {
+        "data": data,
+        "parent_agency": vn.upper_vn(issuer.get("parent_agency") or ""),
+        "agency": vn.upper_vn(issuer["agency"]),
+        "number_line": vn.number_line(data.get("number"), symbol),
+        "symbol": symbol,
+        "date_line": vn.date_line(issuer["place"], date.get("day"), date.get("month"), date["year"]),
+        "urgency": data.get("urgency") or "",
+        "type_name": vn.upper_vn(doc_type.name),
+        "subject": markup.plain(data["subject"]),
+        "vv_line": "V/v " + markup.plain(data["subject"]),
+        "authority": vn.upper_vn(data.get("authority") or default_authority(data)),
+        "legal_bases": Markup(writer.paragraphs(body_data["legal_bases"], "VBBasis")),
+        "intro": Markup(writer.paragraphs(body_data["intro"])),
+        "body": Markup(writer.blocks(body_data["body"])),
+        "closing": Markup(writer.paragraphs(body_data["closing"])),
+        "recipients": recipient_lines(data.get("recipients") or [], data.get("archive") or ""),
+        "signer_lines": signer_lines(signer),
+        "signer_name": signer.get("name") or "",
+        "appendices": Markup(appendices_xml(doc_type, data, symbol, writer.notes)),
+    }
+    context.update(kinh_gui(data.get("kinh_gui") or []))
+    return context, writer.notes.notes
+
+
+def document_symbol(doc_type: DocTypeDef, data: dict[str, Any]) -> str:
+    """The symbol after the number: KH-UBND, or UBND-VX for an official letter."""
+    issuer = data["issuer"]
+    unit = issuer.get("unit_code") if doc_type.code is None else None
+    return vn.symbol(doc_type.code, issuer["agency_code"], unit)
+
+
+def default_authority(data: dict[str, Any]) -> str:
+    """`Chủ tịch Ủy ban nhân dân xã …`: the head's title and the agency, for decisions."""
+    signer = data["signer"]
+    head = signer.get("head_title") if signer.get("mode") in {"KT", "TL", "TUQ"} else None
+    return f"{head or signer['title']} {data['issuer']['agency']}"
+
+
+def signer_lines(signer: dict[str, Any]) -> list[str]:
+    """The stacked upper-case lines: TM. …, KT./TL./TUQ. …, then the title (Q. for acting)."""
+    lines = []
+    if signer.get("collective"):
+        lines.append("TM. " + vn.upper_vn(signer["collective"]))
+    mode = signer.get("mode")
+    if mode in {"KT", "TL", "TUQ"}:
+        lines.append(f"{mode}. " + vn.upper_vn(signer["head_title"]))
+    title = vn.upper_vn(signer["title"])
+    lines.append(f"Q. {title}" if mode == "Q" else title)
+    return lines
+
+
+def recipient_lines(recipients: list[str], archive: str) -> list[str]:
+    """`- X;` for each recipient and `- Lưu: VT, …` last, ending with a full stop."""
+    lines = [f"- {_bare(r)};" for r in recipients if _bare(r)]
+    if archive:
+        lines.append(f"- Lưu: {_bare(archive)}.")
+    elif lines:
+        lines[-1] = lines[-1][:-1] + "."
+    return lines
+
+
+def kinh_gui(addressees: list[str]) -> dict[str, Any]:
+    """One addressee on the `Kính gửi:` line, several one per line `- …;` ending with `.`."""
+    names = [_bare(a) for a in addressees if _bare(a)]
+    if len(names) == 1:
+        return {"kinh_gui_single": names[0] + ".", "kinh_gui_list": []}
+    lines = [f"- {n};" for n in names]
+    if lines:
+        lines[-1] = lines[-1][:-1] + "."
+    return {"kinh_gui_single": "", "kinh_gui_list": lines}
+
+
+def appendices_xml(doc_type: DocTypeDef, data: dict[str, Any], symbol: str,
+                   notes: wordml.Footnotes) -> str:
+    """Each appendix on a new section: `Phụ lục I`, its title, the `(Kèm theo …)` line, body."""
+    out = []
+    issuer, date = data["issuer"], data["date"]
+    short = issuer.get("agency_short") or vn.short_agency(issuer["agency"])
+    number = vn.number_str(data.get("number"))
+    reference = (
+        f"(Kèm theo {doc_type.name} số {number}/{symbol} "
+        f"{vn.date_short(date.get('day'), date.get('month'), date['year'])} của {short})"
+    )
+    for index, appendix in enumerate(data.get("appendices") or [], 1):
+        writer = BodyWriter(notes, landscape=appendix.get("landscape", False))
+        # The marker paragraph ends the previous section; the renderer gives it its properties.
+        out.append(
+            f'<w:p><w:bookmarkStart w:id="{9000 + index}" w:name="{SECTION_MARK}{index}"/>'
+            f'<w:bookmarkEnd w:id="{9000 + index}"/></w:p>'
+        )
+        out.append(wordml.paragraph(wordml.run(f"Phụ lục {vn.roman(index)}"), "VBAppendixNo"))
+        out.append(wordml.paragraph(wordml.run(vn.upper_vn(appendix["title"])), "VBAppendixTitle"))
+        out.append(wordml.paragraph(wordml.run(reference), "VBAppendixRef"))
+        out.append(writer.blocks(appendix["body"]))
+    return "".join(out)
+
+
+def with_end_mark(data: dict[str, Any]) -> dict[str, Any]:
+    """Return the data with `./.` after the last paragraph of the closing (or of the body)."""
+    for key in ("closing", "body"):
+        items = data.get(key) or []
+        if not items:
+            continue
+        last = items[-1]
+        if key == "closing":
+            return {**data, key: [*items[:-1], _end(last)]}
+        if last.get("kind") in {"paragraph", "bullet", "article"}:
+            return {**data, key: [*items[:-1], {**last, "text": _end(last["text"])}]}
+        return data
+    return data
+
+
+def _end(text: str) -> str:
+    stripped = text.rstrip()
+    if stripped.endswith(END_MARK):
+        return stripped
+    if stripped.endswith("./"):
+        return stripped + "."
+    return stripped + ("/." if stripped.endswith(".") else END_MARK)
+
+
+def _bare(text: str) -> str:
+    """Strip a leading dash and trailing `;`/`.` that clerks type out of habit."""
+    text = re.sub(r"^\s*[-–]\s*", "", text)
+    return re.sub(r"[\s;.,]+$", "", text)

@@ -1,0 +1,174 @@
+"""Document type definitions read from forms/*.yaml: fields, labels, help, defaults."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+FIELD_TYPES = {"line", "text", "rich", "integer", "number", "boolean", "choice", "list", "part", "blocks"}
+FORMS_DIR = Path(__file__).resolve().parents[2] / "forms"
+
+
+class DefinitionError(Exception):
+    """A definition in forms/ is malformed."""
+
+
+@dataclass(frozen=True)
+class FieldDef:
+    """One field of a part, a block kind or a document type."""
+
+    name: str
+    type: str
+    label: str = ""
+    help: str = ""
+    required: bool = False
+    nullable: bool = False
+    default: Any = None
+    has_default: bool = False
+    options: tuple[Any, ...] = ()
+    min: float | None = None
+    max: float | None = None
+    max_length: int | None = None
+    min_items: int | None = None
+    pattern: str | None = None
+    item: FieldDef | None = None
+    part: str | None = None
+
+    @classmethod
+    def parse(cls, raw: dict[str, Any], where: str) -> FieldDef:
+        """Read a field from its YAML mapping."""
+        kind = raw.get("type")
+        if kind not in FIELD_TYPES:
+            raise DefinitionError(f"{where}: unknown field type {kind!r}")
+        known = {f for f in cls.__dataclass_fields__} - {"has_default"}
+        unknown = set(raw) - known
+        if unknown:
+            raise DefinitionError(f"{where}: unknown keys {sorted(unknown)}")
+        values = dict(raw)
+        values.setdefault("name", "item")
+        values["has_default"] = "default" in raw
+        if "options" in values:
+            values["options"] = tuple(values["options"])
+        if "item" in values:
+            values["item"] = cls.parse(values["item"], f"{where}.item")
+        if kind == "list" and values.get("item") is None:
+            raise DefinitionError(f"{where}: a list needs an item type")
+        if kind == "part" and not values.get("part"):
+            raise DefinitionError(f"{where}: a part field needs `part`")
+        return cls(**values)
+
+    def with_overrides(self, changes: dict[str, Any]) -> FieldDef:
+        """Return a copy with a type's overrides applied."""
+        values = {**self.__dict__, **changes}
+        if "default" in changes:
+            values["has_default"] = True
+        return FieldDef(**values)
+
+
+@dataclass(frozen=True)
+class GroupDef:
+    """A named set of fields: a part (issuer, signer…) or a block kind (section, bullet…)."""
+
+    name: str
+    label: str
+    fields: tuple[FieldDef, ...]
+    checks: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class DocTypeDef:
+    """A document type: its name, type code, template, allowed blocks and fields."""
+
+    id: str
+    name: str
+    code: str | None
+    template: str
+    description: str
+    blocks: tuple[str, ...]
+    fields: tuple[FieldDef, ...]
+
+    def describe(self) -> dict[str, Any]:
+        """Summarise the type for listings."""
+        return {
+            "id": self.id,
+            "name": self.name,
+            "code": self.code,
+            "description": self.description,
+            "template": self.template,
+            "blocks": list(self.blocks),
+        }
+
+
+@dataclass
+class Catalog:
+    """Every document type with the parts and block kinds they share."""
+
+    parts: dict[str, GroupDef]
+    blocks: dict[str, GroupDef]
+    types: dict[str, DocTypeDef] = field(default_factory=dict)
+
+    def get(self, type_id: str) -> DocTypeDef:
+        """Return a type by id or raise UnknownDocType."""
+        try:
+            return self.types[type_id]
+        except KeyError:
+            raise UnknownDocType(type_id) from None
+
+    @cached_property
+    def schemas(self) -> Any:
+        """Marshmallow schemas built from this catalog."""
+        from service.core.schemas import SchemaFactory
+
+        return SchemaFactory(self)
+
+
+class UnknownDocType(KeyError):
+    """No definition in forms/ has this id."""
+
+
+def _group(name: str, raw: dict[str, Any], where: str) -> GroupDef:
+    """Read a part or block kind."""
+    fields = tuple(FieldDef.parse(f, f"{where}.{f.get('name')}") for f in raw.get("fields", []))
+    return GroupDef(name, raw.get("label", name), fields, tuple(raw.get("checks", ())))
+
+
+def load_catalog(forms_dir: Path = FORMS_DIR) -> Catalog:
+    """Read forms/_shared.yaml and every type definition beside it."""
+    from service.core.vn import type_code
+
+    shared = yaml.safe_load((forms_dir / "_shared.yaml").read_text(encoding="utf-8"))
+    catalog = Catalog(
+        parts={n: _group(n, raw, f"parts.{n}") for n, raw in shared["parts"].items()},
+        blocks={n: _group(n, raw, f"blocks.{n}") for n, raw in shared["blocks"].items()},
+    )
+    common = [FieldDef.parse(f, f"fields.{f['name']}") for f in shared["fields"]]
+    for path in sorted(forms_dir.glob("[!_]*.yaml")):
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        where = path.name
+        if raw.get("id") != path.stem:
+            raise DefinitionError(f"{where}: id must be the file name ({path.stem})")
+        overrides = raw.get("overrides", {})
+        unknown = set(overrides) - {f.name for f in common}
+        if unknown:
+            raise DefinitionError(f"{where}: overrides of unknown fields {sorted(unknown)}")
+        own = [FieldDef.parse(f, f"{where}.{f.get('name')}") for f in raw.get("fields", [])]
+        merged = [f.with_overrides(overrides.get(f.name, {})) for f in common] + own
+        blocks = tuple(raw.get("blocks", ()))
+        missing = set(blocks) - set(catalog.blocks)
+        if missing:
+            raise DefinitionError(f"{where}: unknown block kinds {sorted(missing)}")
+        code = raw["code"] if "code" in raw else type_code(raw["name"])
+        catalog.types[path.stem] = DocTypeDef(
+            id=path.stem,
+            name=raw["name"],
+            code=code,
+            template=raw["template"],
+            description=raw.get("description", ""),
+            blocks=blocks,
+            fields=tuple(merged),
+        )
+    return catalog

@@ -1,0 +1,87 @@
+"""The core entry point: validate a document, render its DOCX, convert it to PDF."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from marshmallow import ValidationError
+
+from service.core import markup, vn
+from service.core.context import document_symbol
+from service.core.convert import Converter
+from service.core.definitions import Catalog, DocTypeDef, load_catalog
+from service.core.render import Renderer
+from service.core.schemas import flatten_errors
+
+
+class DocumentInvalid(ValueError):
+    """The document's data does not pass its type's schema; `errors` maps field paths to messages."""
+
+    def __init__(self, errors: dict[str, list[str]]) -> None:
+        super().__init__("; ".join(f"{k}: {' '.join(v)}" for k, v in errors.items()))
+        self.errors = errors
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """A rendered document with the names to give its files."""
+
+    doc_type: DocTypeDef
+    data: dict[str, Any]
+    docx: bytes
+    ascii_name: str
+    display_name: str
+
+    def filename(self, extension: str, *, ascii_only: bool = True) -> str:
+        """`KH-UBND-2023-xa-y-tich.pdf`, or the Vietnamese display name."""
+        return f"{self.ascii_name if ascii_only else self.display_name}.{extension}"
+
+
+class DocumentService:
+    """Validates, renders and converts; every entry point (API, CLI, forms, bulk) calls this."""
+
+    def __init__(self, converter: Converter | None = None, catalog: Catalog | None = None,
+                 renderer: Renderer | None = None) -> None:
+        self.catalog = catalog or load_catalog()
+        self.renderer = renderer or Renderer()
+        self.converter = converter
+
+    def validate(self, type_id: str, payload: Any) -> dict[str, Any]:
+        """Load the payload with its type's schema or raise DocumentInvalid."""
+        doc_type = self.catalog.get(type_id)
+        if isinstance(payload, dict) and payload.get("doc_type") not in (None, doc_type.id):
+            raise DocumentInvalid({"doc_type": [f"Phải là {doc_type.id} hoặc để trống."]})
+        try:
+            return self.catalog.schemas.document(type_id).load(payload)
+        except ValidationError as exc:
+            raise DocumentInvalid(flatten_errors(exc.messages)) from None
+
+    def render(self, type_id: str, payload: Any) -> Rendered:
+        """Validate and render the DOCX."""
+        doc_type = self.catalog.get(type_id)
+        data = self.validate(type_id, payload)
+        docx = self.renderer.render(doc_type, data)
+        ascii_name, display_name = file_names(doc_type, data)
+        return Rendered(doc_type, data, docx, ascii_name, display_name)
+
+    def to_pdf(self, rendered: Rendered, *, pdf_version: int | None = None) -> bytes:
+        """Convert a rendered document through the converter pool."""
+        if self.converter is None:
+            raise RuntimeError("this DocumentService has no converter")
+        return self.converter.convert(rendered.docx, pdf_version=pdf_version)
+
+
+def file_names(doc_type: DocTypeDef, data: dict[str, Any]) -> tuple[str, str]:
+    """An ASCII file stem (`05-KH-UBND-2023-xa-y-tich`) and a Vietnamese one."""
+    issuer = data["issuer"]
+    symbol = data.get("symbol") or document_symbol(doc_type, data)
+    short = issuer.get("agency_short") or vn.short_agency(issuer["agency"])
+    place = vn.ascii_slug(short).removeprefix(vn.ascii_slug(issuer["agency_code"]) + "-")
+    number = f"{data['number']:02d}-" if data.get("number") else ""
+    year = data["date"]["year"]
+    code = vn.ascii_slug(symbol).upper()
+    ascii_name = "-".join(filter(None, [number + code, str(year), place]))[:120]
+    subject = markup.plain(data["subject"])[:80].strip()
+    display = f"{doc_type.name} {symbol} {year} - {subject}".replace("/", "-")
+    return ascii_name or "van-ban", display

@@ -1,0 +1,157 @@
+"""Inline markup of paragraph text: **bold**, *italic*, ***both***, ^[footnote], \\* escapes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+ESCAPABLE = set("*\\^[]")
+
+
+@dataclass(frozen=True)
+class Span:
+    """A stretch of text with one style."""
+
+    text: str
+    bold: bool = False
+    italic: bool = False
+
+
+@dataclass(frozen=True)
+class Footnote:
+    """A footnote mark at this point, with the note's own spans."""
+
+    spans: tuple[Span, ...]
+
+
+Piece = Span | Footnote
+
+
+@dataclass
+class _Marker:
+    """A run of 1–3 asterisks that may open or close emphasis."""
+
+    count: int
+    can_open: bool
+    can_close: bool
+    matched: bool = False
+    partner: int = -1
+
+
+@dataclass
+class _Tokens:
+    items: list[str | _Marker | Footnote] = field(default_factory=list)
+
+    def text(self, chunk: str) -> None:
+        if self.items and isinstance(self.items[-1], str):
+            self.items[-1] += chunk
+        else:
+            self.items.append(chunk)
+
+
+def parse(text: str) -> list[Piece]:
+    """Split marked-up text into styled spans and footnotes; unmatched marks stay literal."""
+    tokens = _tokenize(text)
+    _pair(tokens.items)
+    return _spans(tokens.items)
+
+
+def plain(text: str) -> str:
+    """Return the text without markup or footnotes (for titles, file names, metadata)."""
+    return "".join(p.text for p in parse(text) if isinstance(p, Span))
+
+
+def _tokenize(text: str) -> _Tokens:
+    tokens = _Tokens()
+    i = 0
+    while i < len(text):
+        char = text[i]
+        if char == "\\" and i + 1 < len(text) and text[i + 1] in ESCAPABLE:
+            tokens.text(text[i + 1])
+            i += 2
+        elif text.startswith("^[", i) and (end := _closing_bracket(text, i + 2)) > 0:
+            tokens.items.append(Footnote(tuple(s for s in parse(text[i + 2 : end]) if isinstance(s, Span))))
+            i = end + 1
+        elif char == "*":
+            j = i
+            while j < len(text) and text[j] == "*":
+                j += 1
+            count = j - i
+            before = text[i - 1] if i > 0 else " "
+            after = text[j] if j < len(text) else " "
+            if count > 3:
+                tokens.text(text[i:j])
+            else:
+                tokens.items.append(_Marker(count, not after.isspace(), not before.isspace()))
+            i = j
+        else:
+            tokens.text(char)
+            i += 1
+    return tokens
+
+
+def _closing_bracket(text: str, start: int) -> int:
+    """Index of the `]` closing a footnote that starts at `start`, or -1."""
+    depth = 0
+    i = start
+    while i < len(text):
+        if text[i] == "\\":
+            i += 2
+            continue
+        if text[i] == "[":
+            depth += 1
+        elif text[i] == "]":
+            if depth == 0:
+                return i
+            depth -= 1
+        i += 1
+    return -1
+
+
+def _pair(items: list[str | _Marker | Footnote]) -> None:
+    """Match each closing marker with the nearest open one of the same length."""
+    open_stack: list[int] = []
+    for index, item in enumerate(items):
+        if not isinstance(item, _Marker):
+            continue
+        if item.can_close:
+            for pos in range(len(open_stack) - 1, -1, -1):
+                opener = items[open_stack[pos]]
+                assert isinstance(opener, _Marker)
+                if opener.count == item.count:
+                    opener.matched = item.matched = True
+                    opener.partner, item.partner = index, open_stack[pos]
+                    del open_stack[pos:]
+                    break
+            if item.matched:
+                continue
+        if item.can_open:
+            open_stack.append(index)
+
+
+def _spans(items: list[str | _Marker | Footnote]) -> list[Piece]:
+    bold = italic = False
+    out: list[Piece] = []
+    for index, item in enumerate(items):
+        if isinstance(item, _Marker):
+            if not item.matched:
+                _append(out, Span("*" * item.count, bold, italic))
+                continue
+            opening = item.partner > index
+            if item.count in (2, 3):
+                bold = opening
+            if item.count in (1, 3):
+                italic = opening
+        elif isinstance(item, Footnote):
+            out.append(item)
+        else:
+            _append(out, Span(item, bold, italic))
+    return out
+
+
+def _append(out: list[Piece], span: Span) -> None:
+    """Merge a span into the previous one when the style is the same."""
+    last = out[-1] if out else None
+    if isinstance(last, Span) and (last.bold, last.italic) == (span.bold, span.italic):
+        out[-1] = Span(last.text + span.text, span.bold, span.italic)
+    elif span.text:
+        out.append(span)

@@ -1,0 +1,115 @@
+"""Render a validated document into DOCX bytes with docxtpl in a sandboxed, autoescaping Jinja."""
+
+from __future__ import annotations
+
+import copy
+import io
+from pathlib import Path
+from typing import Any
+
+from docx.opc.constants import CONTENT_TYPE as CT
+from docx.oxml.ns import qn
+from docxtpl import DocxTemplate
+from jinja2.sandbox import SandboxedEnvironment
+from lxml import etree
+
+from service.core import markup, page, wordml
+from service.core.context import SECTION_MARK, build_context
+from service.core.definitions import DocTypeDef
+from service.core.template_builder import TEMPLATES_DIR
+
+W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+
+
+class TemplateMissing(FileNotFoundError):
+    """A definition names a template file that is not in doc_templates/."""
+
+
+class Renderer:
+    """Fills the DOCX templates; keeps each template's bytes, makes a fresh DocxTemplate per call."""
+
+    def __init__(self, templates_dir: Path = TEMPLATES_DIR) -> None:
+        self.templates_dir = templates_dir
+        self._sources: dict[str, bytes] = {}
+
+    def render(self, doc_type: DocTypeDef, data: dict[str, Any]) -> bytes:
+        """Return the DOCX of one validated document."""
+        context, footnotes = build_context(doc_type, data)
+        template = DocxTemplate(io.BytesIO(self._source(doc_type.template)))
+        env = SandboxedEnvironment(autoescape=True)
+        template.render(context, jinja_env=env, autoescape=True)
+        document = template.docx
+        _add_footnotes(document, footnotes)
+        _split_sections(document, [a.get("landscape", False) for a in data.get("appendices") or []])
+        _set_properties(document, doc_type, data)
+        out = io.BytesIO()
+        document.save(out)
+        return out.getvalue()
+
+    def _source(self, name: str) -> bytes:
+        if name not in self._sources:
+            path = self.templates_dir / name
+            if not path.is_file():
+                raise TemplateMissing(str(path))
+            self._sources[name] = path.read_bytes()
+        return self._sources[name]
+
+
+def _add_footnotes(document: Any, footnotes: list[str]) -> None:
+    """Append the collected footnotes to the template's footnotes part."""
+    if not footnotes:
+        return
+    part = next(p for p in document.part.package.parts if p.content_type == CT.WML_FOOTNOTES)
+    root = etree.fromstring(part.blob)
+    for xml in footnotes:
+        root.append(etree.fromstring(f'<w:wrap xmlns:w="{W}">{xml}</w:wrap>')[0])
+    part._blob = etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
+
+
+def _split_sections(document: Any, landscapes: list[bool]) -> None:
+    """Turn appendix markers into section breaks; each appendix is numbered from 1."""
+    body = document.element.body
+    final = body.find(qn("w:sectPr"))
+    main = copy.deepcopy(final)
+    previous = main
+    for index, landscape in enumerate(landscapes, 1):
+        marker = body.xpath(f'.//w:p[w:bookmarkStart[@w:name="{SECTION_MARK}{index}"]]')[0]
+        for child in list(marker):
+            marker.remove(child)
+        marker.append(etree.fromstring(f'<w:pPr xmlns:w="{W}"/>'))
+        marker[0].append(previous)
+        previous = _appendix_section(main, landscape)
+    if landscapes:
+        final.getparent().replace(final, previous)
+
+
+def _appendix_section(main: Any, landscape: bool) -> Any:
+    """Section properties of an appendix: page numbers restart, landscape if asked."""
+    props = copy.deepcopy(main)
+    size = props.find(qn("w:pgSz"))
+    long_side, short_side = wordml.mm(page.PAGE_HEIGHT_MM), wordml.mm(page.PAGE_WIDTH_MM)
+    size.set(qn("w:w"), str(long_side if landscape else short_side))
+    size.set(qn("w:h"), str(short_side if landscape else long_side))
+    if landscape:
+        size.set(qn("w:orient"), "landscape")
+    numbering = props.find(qn("w:pgNumType"))
+    if numbering is None:
+        numbering = etree.SubElement(props, qn("w:pgNumType"))
+        # pgNumType must precede cols/titlePg and the rest in CT_SectPr order.
+        anchor = props.find(qn("w:cols"))
+        if anchor is not None:
+            anchor.addprevious(numbering)
+    numbering.set(qn("w:start"), "1")
+    return props
+
+
+def _set_properties(document: Any, doc_type: DocTypeDef, data: dict[str, Any]) -> None:
+    """Title, author, subject and language of the file, read by viewers and by the PDF export."""
+    props = document.core_properties
+    subject = markup.plain(data["subject"])
+    props.title = f"{doc_type.name} {subject}"[:255]
+    props.author = data["issuer"]["agency"]
+    props.subject = subject[:255]
+    props.keywords = ", ".join(filter(None, [doc_type.name, doc_type.code]))
+    props.language = "vi-VN"
+    props.last_modified_by = data["issuer"]["agency"]

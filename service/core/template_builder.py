@@ -1,0 +1,287 @@
+"""Build the .docx templates in doc_templates/ that a clerk can open and edit in Word or Writer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from docx import Document
+from docx.document import Document as DocxDocument
+from docx.enum.style import WD_STYLE_TYPE
+from docx.enum.table import WD_TABLE_ALIGNMENT
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.opc.constants import CONTENT_TYPE as CT
+from docx.opc.constants import RELATIONSHIP_TYPE as RT
+from docx.opc.packuri import PackURI
+from docx.opc.part import Part
+from docx.oxml import parse_xml
+from docx.oxml.ns import nsdecls, qn
+from docx.shared import Mm, Pt
+from docx.table import _Cell
+from docx.text.paragraph import Paragraph
+
+from service.core import page
+
+TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "doc_templates"
+FONT = "Times New Roman"
+CENTER, BOTH, LEFT = WD_ALIGN_PARAGRAPH.CENTER, WD_ALIGN_PARAGRAPH.JUSTIFY, WD_ALIGN_PARAGRAPH.LEFT
+# The header table reaches 5 mm into each margin so the motto fits on one line at 13 pt.
+LEFT_COL_MM, RIGHT_COL_MM = 72.0, 103.0
+FOOTNOTES_XML = (
+    f"<w:footnotes {nsdecls('w')}>"
+    '<w:footnote w:type="separator" w:id="-1"><w:p><w:pPr><w:spacing w:after="0" w:line="240" '
+    'w:lineRule="auto"/></w:pPr><w:r><w:separator/></w:r></w:p></w:footnote>'
+    '<w:footnote w:type="continuationSeparator" w:id="0"><w:p><w:pPr><w:spacing w:after="0" '
+    'w:line="240" w:lineRule="auto"/></w:pPr><w:r><w:continuationSeparator/></w:r></w:p>'
+    "</w:footnote></w:footnotes>"
+)
+
+
+@dataclass(frozen=True)
+class Style:
+    """A paragraph style of the templates."""
+
+    name: str
+    size: float = 14
+    bold: bool = False
+    italic: bool = False
+    align: WD_ALIGN_PARAGRAPH = BOTH
+    first_indent_mm: float = 0
+    before: float = 0
+    after: float = 0
+    keep_next: bool = False
+    line: float = 1.0
+
+
+STYLES = (
+    Style("VBBody", first_indent_mm=12.7, before=6, line=1.15),
+    Style("VBBasis", first_indent_mm=12.7, before=6, line=1.15),
+    Style("VBHeading1", bold=True, first_indent_mm=12.7, before=6, keep_next=True, line=1.15),
+    Style("VBHeading2", bold=True, first_indent_mm=12.7, before=6, keep_next=True, line=1.15),
+    Style("VBHeading3", bold=True, italic=True, first_indent_mm=12.7, before=6, keep_next=True,
+          line=1.15),
+    Style("VBHeading4", italic=True, first_indent_mm=12.7, before=6, keep_next=True, line=1.15),
+    Style("VBHdrParent", size=13, align=CENTER),
+    Style("VBHdrAgency", size=13, bold=True, align=CENTER),
+    Style("VBHdrMotto", size=13, bold=True, align=CENTER),
+    Style("VBHdrMotto2", size=14, bold=True, align=CENTER),
+    Style("VBHdrNumber", size=13, align=CENTER, before=6),
+    Style("VBHdrSubjectLine", size=12, align=CENTER, before=3),
+    Style("VBHdrDate", size=14, italic=True, align=CENTER, before=6),
+    Style("VBUrgency", size=13, bold=True, align=CENTER, before=6),
+    Style("VBRule", size=2, align=CENTER, before=1),
+    Style("VBTitle", size=14, bold=True, align=CENTER, before=18, keep_next=True),
+    Style("VBSubject", size=14, bold=True, align=CENTER, keep_next=True),
+    Style("VBAuthority", size=14, bold=True, align=CENTER, before=12, after=6, keep_next=True),
+    Style("VBKinhGui", size=14, align=CENTER, before=12),
+    Style("VBKinhGuiItem", size=14, align=LEFT),
+    Style("VBRecipientsHead", size=12, bold=True, italic=True, align=LEFT),
+    Style("VBRecipient", size=11, align=LEFT),
+    Style("VBSigner", size=14, bold=True, align=CENTER),
+    Style("VBSignerName", size=14, bold=True, align=CENTER, before=80),
+    Style("VBTableHead", size=12, bold=True, align=CENTER, before=3, after=3),
+    Style("VBTableText", size=12, align=LEFT, before=3, after=3),
+    Style("VBAppendixNo", size=14, bold=True, align=CENTER, keep_next=True),
+    Style("VBAppendixTitle", size=14, bold=True, align=CENTER, keep_next=True),
+    Style("VBAppendixRef", size=14, italic=True, align=CENTER, after=12, keep_next=True),
+    Style("VBFootnote", size=10, align=BOTH),
+    Style("VBPageNumber", size=14, align=CENTER),
+)
+
+
+def build(variant: str) -> DocxDocument:
+    """Build one template: `named` (Mẫu 1.4), `letter` (Mẫu 1.5) or `decision` (Mẫu 1.2)."""
+    doc = Document()
+    _page_setup(doc)
+    _styles(doc, decision=variant == "decision")
+    _footnotes_part(doc)
+    body = doc.paragraphs[0]._p if doc.paragraphs else None
+    if body is not None:
+        body.getparent().remove(body)
+    _national_header(doc, letter=variant == "letter")
+    if variant == "letter":
+        _kinh_gui(doc)
+    else:
+        _p(doc, "VBTitle", "{{ type_name }}")
+        _p(doc, "VBSubject", "{{ subject }}")
+        _rule(doc, 55)
+    if variant == "decision":
+        _p(doc, "VBAuthority", "{{ authority }}")
+        _p(doc, "VBBasis", "{{p legal_bases }}")
+        _p(doc, "VBAuthority", "QUYẾT ĐỊNH:")
+    else:
+        if variant == "named":
+            _kinh_gui(doc)
+        _p(doc, "VBBasis", "{{p legal_bases }}")
+    _p(doc, "VBBody", "{{p intro }}")
+    _p(doc, "VBBody", "{{p body }}")
+    _p(doc, "VBBody", "{{p closing }}")
+    _signature(doc)
+    _p(doc, "VBBody", "{{p appendices }}")
+    return doc
+
+
+def write_all(directory: Path = TEMPLATES_DIR) -> list[Path]:
+    """Write every template file and return their paths."""
+    written = []
+    for name, variant in TEMPLATE_FILES.items():
+        path = directory / name
+        build(variant).save(str(path))
+        written.append(path)
+    return written
+
+
+TEMPLATE_FILES = {
+    "van_ban_co_ten_loai.docx": "named",
+    "cong_van.docx": "letter",
+    "quyet_dinh.docx": "decision",
+}
+
+
+def _page_setup(doc: DocxDocument) -> None:
+    section = doc.sections[0]
+    section.page_width, section.page_height = Mm(page.PAGE_WIDTH_MM), Mm(page.PAGE_HEIGHT_MM)
+    section.top_margin, section.bottom_margin = Mm(page.MARGIN_TOP_MM), Mm(page.MARGIN_BOTTOM_MM)
+    section.left_margin, section.right_margin = Mm(page.MARGIN_LEFT_MM), Mm(page.MARGIN_RIGHT_MM)
+    section.header_distance = Mm(page.HEADER_DISTANCE_MM)
+    section.footer_distance = Mm(page.HEADER_DISTANCE_MM)
+    # Decree 30: no page number on page 1, Arabic numbers centred in the top margin after it.
+    section.different_first_page_header_footer = True
+    number = section.header.paragraphs[0]
+    number.style = doc.styles["VBPageNumber"] if "VBPageNumber" in doc.styles else None
+    number.alignment = CENTER
+    number._p.append(parse_xml(
+        f'<w:fldSimple {nsdecls("w")} w:instr=" PAGE "><w:r><w:rPr><w:sz w:val="28"/></w:rPr>'
+        "<w:t>2</w:t></w:r></w:fldSimple>"
+    ))
+
+
+def _styles(doc: DocxDocument, *, decision: bool) -> None:
+    normal = doc.styles["Normal"]
+    normal.font.name = FONT
+    normal.font.size = Pt(14)
+    rpr = normal.element.get_or_add_rPr()
+    fonts = rpr.get_or_add_rFonts()
+    for attr in ("w:ascii", "w:hAnsi", "w:cs", "w:eastAsia"):
+        fonts.set(qn(attr), FONT)
+    rpr.append(parse_xml(f'<w:lang {nsdecls("w")} w:val="vi-VN" w:eastAsia="vi-VN"/>'))
+    normal.paragraph_format.space_after = Pt(0)
+    normal.paragraph_format.space_before = Pt(0)
+    normal.paragraph_format.line_spacing = 1.0
+    for spec in STYLES:
+        style = doc.styles.add_style(spec.name, WD_STYLE_TYPE.PARAGRAPH)
+        style.base_style = normal
+        style.quick_style = True
+        font = style.font
+        font.name, font.size = FONT, Pt(spec.size)
+        font.bold = spec.bold
+        # Legal bases of a decision are italic (Mẫu 1.2); in other documents they read as body.
+        font.italic = spec.italic or (decision and spec.name == "VBBasis")
+        fmt = style.paragraph_format
+        fmt.alignment = spec.align
+        fmt.first_line_indent = Mm(spec.first_indent_mm) if spec.first_indent_mm else None
+        fmt.space_before, fmt.space_after = Pt(spec.before), Pt(spec.after)
+        fmt.line_spacing = spec.line
+        fmt.keep_with_next = spec.keep_next
+        fmt.widow_control = True
+
+
+def _footnotes_part(doc: DocxDocument) -> None:
+    part = Part(PackURI("/word/footnotes.xml"), CT.WML_FOOTNOTES, FOOTNOTES_XML.encode(),
+                doc.part.package)
+    doc.part.relate_to(part, RT.FOOTNOTES)
+
+
+def _p(container: DocxDocument | _Cell, style: str, text: str = "") -> Paragraph:
+    """Add a paragraph whose template tag sits in a single run."""
+    paragraph = container.add_paragraph(style=style)
+    if text:
+        paragraph.add_run(text)
+    return paragraph
+
+
+def _rule(container: DocxDocument | _Cell, indent_mm: float) -> None:
+    """A solid line drawn as the top border of a tiny paragraph, shortened by indents."""
+    paragraph = _p(container, "VBRule")
+    paragraph.paragraph_format.left_indent = Mm(indent_mm)
+    paragraph.paragraph_format.right_indent = Mm(indent_mm)
+    paragraph.paragraph_format.line_spacing = Pt(2)
+    paragraph._p.get_or_add_pPr().append(parse_xml(
+        f'<w:pBdr {nsdecls("w")}><w:top w:val="single" w:sz="6" w:space="1" w:color="000000"/>'
+        "</w:pBdr>"
+    ))
+
+
+def _table(doc: DocxDocument, widths: tuple[float, float], rows: int = 1) -> list[list[_Cell]]:
+    table = doc.add_table(rows=rows, cols=2)
+    table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    table.autofit = False
+    cells = []
+    for row in table.rows:
+        for cell, width in zip(row.cells, widths, strict=True):
+            cell.width = Mm(width)
+            cell.paragraphs[0]._p.getparent().remove(cell.paragraphs[0]._p)
+        cells.append(list(row.cells))
+    for col, width in zip(table.columns, widths, strict=True):
+        col.width = Mm(width)
+    return cells
+
+
+def _national_header(doc: DocxDocument, *, letter: bool) -> None:
+    (left, right), (left2, right2) = _table(doc, (LEFT_COL_MM, RIGHT_COL_MM), rows=2)
+    _p(left, "VBHdrParent", "{%p if parent_agency %}")
+    _p(left, "VBHdrParent", "{{ parent_agency }}")
+    _p(left, "VBHdrParent", "{%p endif %}")
+    _p(left, "VBHdrAgency", "{{ agency }}")
+    _rule(left, 22)
+    _p(right, "VBHdrMotto", "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM")
+    _p(right, "VBHdrMotto2", "Độc lập - Tự do - Hạnh phúc")
+    _rule(right, 14)
+    _p(left2, "VBHdrNumber", "{{ number_line }}")
+    if letter:
+        _p(left2, "VBHdrSubjectLine", "{{ vv_line }}")
+    _p(left2, "VBUrgency", "{%p if urgency %}")
+    urgency = _p(left2, "VBUrgency", "{{ urgency }}")
+    urgency.paragraph_format.left_indent = Mm(20)
+    urgency.paragraph_format.right_indent = Mm(20)
+    side = '<w:{0} w:val="single" w:sz="8" w:space="1" w:color="000000"/>'
+    urgency._p.get_or_add_pPr().append(parse_xml(
+        f'<w:pBdr {nsdecls("w")}>' + "".join(side.format(s) for s in ("top", "left", "bottom", "right"))
+        + "</w:pBdr>"
+    ))
+    _p(left2, "VBUrgency", "{%p endif %}")
+    _p(right2, "VBHdrDate", "{{ date_line }}")
+
+
+def _kinh_gui(doc: DocxDocument) -> None:
+    _p(doc, "VBKinhGui", "{%p if kinh_gui_single %}")
+    _p(doc, "VBKinhGui", "Kính gửi: {{ kinh_gui_single }}")
+    _p(doc, "VBKinhGui", "{%p endif %}")
+    _p(doc, "VBKinhGui", "{%p if kinh_gui_list %}")
+    _p(doc, "VBKinhGui", "Kính gửi:")
+    _p(doc, "VBKinhGuiItem", "{%p for line in kinh_gui_list %}")
+    item = _p(doc, "VBKinhGuiItem", "{{ line }}")
+    item.paragraph_format.left_indent = Mm(45)
+    _p(doc, "VBKinhGuiItem", "{%p endfor %}")
+    _p(doc, "VBKinhGui", "{%p endif %}")
+
+
+def _signature(doc: DocxDocument) -> None:
+    spacer = _p(doc, "VBBody")
+    spacer.paragraph_format.first_line_indent = None
+    spacer.paragraph_format.keep_with_next = True
+    ((left, right),) = _table(doc, (80.0, 85.0))
+    _p(left, "VBRecipientsHead", "Nơi nhận:")
+    _p(left, "VBRecipient", "{%p for line in recipients %}")
+    _p(left, "VBRecipient", "{{ line }}")
+    _p(left, "VBRecipient", "{%p endfor %}")
+    _p(right, "VBSigner", "{%p for line in signer_lines %}")
+    _p(right, "VBSigner", "{{ line }}")
+    _p(right, "VBSigner", "{%p endfor %}")
+    _p(right, "VBSignerName", "{{ signer_name }}")
+    # Nơi nhận stands level with the first signature line: cells align to the top, and the row
+    # must not split across pages.
+    for cell in (left, right):
+        cell.vertical_alignment = None
+    row = left._tc.getparent()
+    row.get_or_add_trPr().append(parse_xml(f'<w:cantSplit {nsdecls("w")}/>'))

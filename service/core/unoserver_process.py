@@ -1,0 +1,302 @@
+"""One unoserver process: ports, start, readiness, kill, and the XML-RPC calls it answers."""
+
+from __future__ import annotations
+
+import http.client
+import logging
+import math
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+import xmlrpc.client
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+log = logging.getLogger("service.convert")
+
+API_VERSION = "3"
+# How much longer than the server's own conversion timeout the client waits on the socket: the
+# server needs a moment to kill LibreOffice and answer; a stopped or wedged server never answers.
+SOCKET_GRACE = 3.0
+SOFFICE_NAMES = frozenset({"soffice.bin", "soffice"})
+
+
+def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
+    """Tell whether a listening socket could be bound on host:port right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        # The servers set SO_REUSEADDR too, so TIME_WAIT leftovers do not count as taken.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def allocate_ports(
+    base_port: int,
+    count: int,
+    *,
+    is_free: Callable[[int], bool] = port_is_free,
+    reserved: Iterable[int] = (),
+    max_port: int = 65535,
+) -> list[tuple[int, int]]:
+    """Pick `count` (xml-rpc, uno) port pairs base+2i, base+2i+1, skipping pairs in use."""
+    taken = set(reserved)
+    pairs: list[tuple[int, int]] = []
+    port = base_port
+    while len(pairs) < count:
+        if port + 1 > max_port:
+            raise RuntimeError(f"no free port pair at or above {base_port} for {count} instance(s)")
+        pair = (port, port + 1)
+        if not (taken & set(pair)) and is_free(pair[0]) and is_free(pair[1]):
+            pairs.append(pair)
+            taken.update(pair)
+        port += 2
+    return pairs
+
+
+class _TimeoutTransport(xmlrpc.client.Transport):
+    """An HTTP transport whose sockets give up after `timeout` seconds."""
+
+    def __init__(self, timeout: float) -> None:
+        super().__init__()
+        self._timeout = timeout
+
+    def make_connection(self, host: Any) -> http.client.HTTPConnection:
+        conn = super().make_connection(host)
+        conn.timeout = self._timeout
+        return conn
+
+
+class UnoserverClient:
+    """Speak unoserver's XML-RPC API 3 to one server, one call per connection."""
+
+    def __init__(self, address: str) -> None:
+        self.address = address
+
+    def _proxy(self, timeout: float) -> xmlrpc.client.ServerProxy:
+        return xmlrpc.client.ServerProxy(
+            f"http://{self.address}", transport=_TimeoutTransport(timeout), allow_none=True
+        )
+
+    def info(self, timeout: float) -> dict[str, Any]:
+        """Return the server's info(); it goes through LibreOffice, so it also proves it answers."""
+        with self._proxy(timeout) as proxy:
+            info: dict[str, Any] = proxy.info()  # type: ignore[assignment]
+        if str(info.get("api")) != API_VERSION:
+            raise RuntimeError(
+                f"unoserver at {self.address} speaks API {info.get('api')}, we speak {API_VERSION}"
+            )
+        return info
+
+    def convert(self, data: bytes, filter_options: Sequence[str], timeout: float) -> bytes:
+        """Convert one document to PDF and return the bytes the server sent back."""
+        with self._proxy(timeout) as proxy:
+            result = proxy.convert(
+                None,  # inpath
+                xmlrpc.client.Binary(data),  # indata
+                None,  # outpath: return the data
+                "pdf",  # convert_to
+                None,  # filtername: let LibreOffice pick writer_pdf_Export
+                list(filter_options),
+                True,  # update_index
+                None,  # infiltername
+                None,  # password
+            )
+        if isinstance(result, xmlrpc.client.Binary):
+            return bytes(result.data)
+        if isinstance(result, bytes):
+            return result
+        # unoserver has answered with an error text instead of a document (unoserver #109).
+        return str(result).encode("utf-8", "replace")
+
+
+class UnoserverProcess:
+    """A local `unoserver.server` in its own session, so its LibreOffice dies with it."""
+
+    def __init__(
+        self,
+        command: Sequence[str],
+        port: int,
+        uno_port: int,
+        home: Path,
+        conversion_timeout: float,
+    ) -> None:
+        self.command = tuple(command)
+        self.port = port
+        self.uno_port = uno_port
+        self.home = home
+        self.conversion_timeout = conversion_timeout
+        self.popen: subprocess.Popen[bytes] | None = None
+        self._soffice: psutil.Process | None = None
+
+    @property
+    def address(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    @property
+    def profile_dir(self) -> Path:
+        return self.home / "profile"
+
+    @property
+    def tmp_dir(self) -> Path:
+        return self.home / "tmp"
+
+    @property
+    def log_path(self) -> Path:
+        return self.home / "unoserver.log"
+
+    @property
+    def pid(self) -> int | None:
+        return self.popen.pid if self.popen else None
+
+    def argv(self) -> list[str]:
+        """Build the command line of the server."""
+        return [
+            *self.command,
+            "--interface",
+            "127.0.0.1",
+            "--uno-interface",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--uno-port",
+            str(self.uno_port),
+            "--user-installation",
+            str(self.profile_dir.resolve()),
+            "--temp-dir",
+            str(self.tmp_dir.resolve()),
+            # unoserver takes whole seconds.
+            "--conversion-timeout",
+            str(max(1, math.ceil(self.conversion_timeout))),
+        ]
+
+    def start(self) -> None:
+        """Spawn the server; LibreOffice temp files stay under this instance's directory."""
+        self.profile_dir.mkdir(parents=True, exist_ok=True)
+        # Leftover input/output files of killed conversions.
+        shutil.rmtree(self.tmp_dir, ignore_errors=True)
+        self.tmp_dir.mkdir(parents=True, exist_ok=True)
+        # A SIGKILLed LibreOffice leaves its lock; it is harmless, but nothing else owns it.
+        (self.profile_dir / ".lock").unlink(missing_ok=True)
+        env = dict(os.environ, TMPDIR=str(self.tmp_dir.resolve()))
+        argv = self.argv()
+        with open(self.log_path, "ab") as logfile:
+            logfile.write(f"\n=== {time.strftime('%Y-%m-%d %H:%M:%S')} {argv}\n".encode())
+            logfile.flush()
+            self.popen = subprocess.Popen(
+                argv,
+                stdin=subprocess.DEVNULL,
+                stdout=logfile,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                env=env,
+                close_fds=True,
+            )
+        self._soffice = None
+        log.debug("started unoserver pid %s on %s", self.popen.pid, self.address)
+
+    def wait_ready(self, deadline: float, should_abort: Callable[[], bool]) -> str | None:
+        """Poll info() until it answers; return None when ready, else the reason it is not."""
+        client = UnoserverClient(self.address)
+        last = "no answer yet"
+        while True:
+            if should_abort():
+                return "aborted"
+            if self.exited():
+                return f"unoserver exited with {self.returncode()}: {self.log_tail()}"
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return f"not ready before the startup timeout ({last})"
+            try:
+                client.info(timeout=min(2.0, max(0.5, remaining)))
+            except Exception as exc:  # not up yet: refused, reset, timed out
+                last = f"{type(exc).__name__}: {exc}"
+                time.sleep(min(0.25, max(0.0, deadline - time.monotonic())))
+                continue
+            self._soffice = self._find_soffice()
+            return None
+
+    def _find_soffice(self) -> psutil.Process | None:
+        if self.popen is None:
+            return None
+        try:
+            children = psutil.Process(self.popen.pid).children(recursive=True)
+        except psutil.Error:
+            return None
+        for child in children:
+            try:
+                if child.name() in SOFFICE_NAMES:
+                    return child
+            except psutil.Error:
+                continue
+        return None
+
+    def soffice(self) -> psutil.Process | None:
+        """Return the LibreOffice process found when the server became ready."""
+        return self._soffice
+
+    def exited(self) -> bool:
+        return self.popen is None or self.popen.poll() is not None
+
+    def returncode(self) -> int | None:
+        return None if self.popen is None else self.popen.poll()
+
+    def alive(self) -> bool:
+        """Tell whether the server and (once seen) its LibreOffice still run."""
+        if self.exited():
+            return False
+        if self._soffice is None:
+            return True
+        try:
+            return bool(
+                self._soffice.is_running() and self._soffice.status() != psutil.STATUS_ZOMBIE
+            )
+        except psutil.Error:
+            return False
+
+    def kill(self, grace: float = 0.0) -> None:
+        """Stop the server and its LibreOffice: SIGTERM and `grace` seconds, then SIGKILL all."""
+        if self.popen is None:
+            return
+        pgid = self.popen.pid  # session leader: its pid is the group id
+        if grace > 0 and self.popen.poll() is None:
+            # unoserver passes SIGTERM on to LibreOffice and exits; each parent then reaps its
+            # child, where signalling the whole group would leave orphans for init to reap.
+            self.popen.send_signal(signal.SIGTERM)
+            try:
+                self.popen.wait(grace)
+            except subprocess.TimeoutExpired:
+                log.warning("unoserver pid %s ignored SIGTERM for %g s", pgid, grace)
+        # Even after the leader exits, LibreOffice may linger in the group.
+        _signal_group(pgid, signal.SIGKILL)
+        try:
+            self.popen.wait(10)
+        except subprocess.TimeoutExpired:
+            log.error("unoserver pid %s did not die after SIGKILL", pgid)
+
+    def log_tail(self, limit: int = 400) -> str:
+        """Return the end of the instance log, for error messages."""
+        try:
+            with open(self.log_path, "rb") as fh:
+                fh.seek(0, os.SEEK_END)
+                fh.seek(max(0, fh.tell() - limit))
+                return fh.read().decode("utf-8", "replace").strip().replace("\n", " | ")
+        except OSError:
+            return ""
+
+
+def _signal_group(pgid: int, sig: signal.Signals) -> None:
+    try:
+        os.killpg(pgid, sig)
+    except ProcessLookupError:
+        pass
+    except PermissionError:  # the group id was reused by someone else's process
+        log.warning("not allowed to signal process group %s", pgid)

@@ -1,0 +1,404 @@
+"""Vietnamese text, number and date helpers following Decree 30/2020/NĐ-CP."""
+
+from __future__ import annotations
+
+import calendar
+import re
+import unicodedata
+from decimal import ROUND_HALF_UP, Decimal, localcontext
+
+__all__ = [
+    "BLANK",
+    "TYPE_CODES",
+    "UnknownTypeName",
+    "alpha_label",
+    "amount_in_words",
+    "ascii_slug",
+    "clean_text",
+    "date_line",
+    "date_short",
+    "day_str",
+    "format_number",
+    "format_percent",
+    "lower_vn",
+    "month_str",
+    "number_line",
+    "number_str",
+    "percent",
+    "roman",
+    "sentence_case",
+    "short_agency",
+    "symbol",
+    "type_code",
+    "upper_vn",
+]
+
+Number = int | float | Decimal
+
+BLANK = " " * 5
+
+TYPE_CODES: dict[str, str] = {
+    "Nghị quyết": "NQ",
+    "Quyết định": "QĐ",
+    "Chỉ thị": "CT",
+    "Quy chế": "QC",
+    "Quy định": "QyĐ",
+    "Thông cáo": "TC",
+    "Thông báo": "TB",
+    "Hướng dẫn": "HD",
+    "Chương trình": "CTr",
+    "Kế hoạch": "KH",
+    "Phương án": "PA",
+    "Đề án": "ĐA",
+    "Dự án": "DA",
+    "Báo cáo": "BC",
+    "Biên bản": "BB",
+    "Tờ trình": "TTr",
+    "Hợp đồng": "HĐ",
+    "Công điện": "CĐ",
+    "Bản ghi nhớ": "BGN",
+    "Bản thỏa thuận": "BTT",
+    "Giấy ủy quyền": "GUQ",
+    "Giấy mời": "GM",
+    "Giấy giới thiệu": "GGT",
+    "Giấy nghỉ phép": "GNP",
+    "Phiếu gửi": "PG",
+    "Phiếu chuyển": "PC",
+    "Phiếu báo": "PB",
+}
+
+
+class UnknownTypeName(KeyError):
+    """A document type name that Appendix III does not list."""
+
+    def __str__(self) -> str:
+        return f"unknown document type name: {self.args[0]!r}" if self.args else "unknown"
+
+
+# Grave, acute, hook above, tilde, dot below: the five Vietnamese tone marks.
+_TONE_MARKS = frozenset("\u0300\u0301\u0309\u0303\u0323")
+
+
+def _match_key(text: str) -> str:
+    """Return a comparison key that ignores case, spacing and tone-mark placement."""
+    # "thoả"/"thỏa" and "uỷ"/"ủy" are both in everyday use; moving each word's tone
+    # mark to its end makes the old and the new placement compare equal.
+    words = []
+    for word in unicodedata.normalize("NFD", text.casefold()).split():
+        tones = "".join(ch for ch in word if ch in _TONE_MARKS)
+        words.append("".join(ch for ch in word if ch not in _TONE_MARKS) + tones)
+    return " ".join(words)
+
+
+_TYPE_KEYS: dict[str, str] = {_match_key(name): code for name, code in TYPE_CODES.items()}
+
+
+def day_str(day: int | None) -> str:
+    """Format a day of the month: "05", "15"; None gives BLANK."""
+    if day is None:
+        return BLANK
+    if not 1 <= day <= 31:
+        raise ValueError(f"day out of range: {day}")
+    return f"{day:02d}"
+
+
+def month_str(month: int | None) -> str:
+    """Format a month: "01", "02", then "3" … "12"; None gives BLANK."""
+    if month is None:
+        return BLANK
+    if not 1 <= month <= 12:
+        raise ValueError(f"month out of range: {month}")
+    return f"{month:02d}" if month <= 2 else str(month)
+
+
+def _check_date(day: int | None, month: int | None, year: int) -> None:
+    """Raise ValueError unless the (possibly partly blank) date can exist."""
+    if year < 1:
+        raise ValueError(f"year out of range: {year}")
+    if month is not None and not 1 <= month <= 12:
+        raise ValueError(f"month out of range: {month}")
+    if day is None:
+        return
+    last = calendar.monthrange(year, month)[1] if month is not None else 31
+    if not 1 <= day <= last:
+        raise ValueError(f"day out of range: {day} (month {month}, year {year})")
+
+
+def date_short(day: int | None, month: int | None, year: int) -> str:
+    """Return "ngày 05 tháng 02 năm 2023", with BLANK for a missing day or month."""
+    _check_date(day, month, year)
+    return f"ngày {day_str(day)} tháng {month_str(month)} năm {year}"
+
+
+def date_line(place: str, day: int | None, month: int | None, year: int) -> str:
+    """Return the header date line "Y Tịch, ngày 05 tháng 02 năm 2023"."""
+    return f"{place.strip()}, {date_short(day, month, year)}"
+
+
+def number_str(number: int | None) -> str:
+    """Format a register number with a leading zero below 10; None gives BLANK."""
+    if number is None:
+        return BLANK
+    if number < 1:
+        raise ValueError(f"register number must be at least 1: {number}")
+    return f"{number:02d}"
+
+
+def number_line(number: int | None, symbol: str) -> str:
+    """Return the header number line "Số: 05/KH-UBND"."""
+    return f"Số: {number_str(number)}/{symbol}"
+
+
+def type_code(type_name: str) -> str:
+    """Return the Appendix III code of a document type name, e.g. "Kế hoạch" -> "KH"."""
+    try:
+        return _TYPE_KEYS[_match_key(unicodedata.normalize("NFC", type_name))]
+    except KeyError:
+        raise UnknownTypeName(type_name) from None
+
+
+def _code_part(code: str, what: str) -> str:
+    """Return a validated, stripped symbol component."""
+    code = unicodedata.normalize("NFC", code).strip()
+    if not code:
+        raise ValueError(f"{what} must not be empty")
+    # A space or slash would make the number/symbol line ambiguous.
+    if "/" in code or any(ch.isspace() for ch in code):
+        raise ValueError(f"{what} must not contain spaces or '/': {code!r}")
+    return code
+
+
+def symbol(type_code: str | None, agency_code: str, unit_code: str | None = None) -> str:
+    """Return "TYPE-AGENCY" for a named type, "AGENCY-UNIT" (or "AGENCY") for a letter."""
+    agency = upper_vn(_code_part(agency_code, "agency code"))
+    if type_code is not None:
+        # Decree 30 gives named types no unit part, so a unit code is ignored here.
+        return f"{_code_part(type_code, 'type code')}-{agency}"
+    if unit_code is None or not unit_code.strip():
+        return agency
+    return f"{agency}-{upper_vn(_code_part(unit_code, 'unit code'))}"
+
+
+def upper_vn(text: str) -> str:
+    """Upper-case Vietnamese text, returning precomposed (NFC) characters."""
+    return unicodedata.normalize("NFC", unicodedata.normalize("NFC", text).upper())
+
+
+def lower_vn(text: str) -> str:
+    """Lower-case Vietnamese text, returning precomposed (NFC) characters."""
+    return unicodedata.normalize("NFC", unicodedata.normalize("NFC", text).lower())
+
+
+def sentence_case(text: str) -> str:
+    """Upper-case the first letter and keep the rest as given."""
+    text = unicodedata.normalize("NFC", text)
+    for i, ch in enumerate(text):
+        if ch.isalpha():
+            return text[:i] + upper_vn(ch) + text[i + 1 :]
+        if ch.isdigit():
+            return text
+    return text
+
+
+def _to_decimal(value: Number) -> Decimal:
+    """Convert a number to a finite Decimal, floats via their shortest repr."""
+    if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
+        raise TypeError(f"expected a number, got {type(value).__name__}")
+    # str() of a float is its shortest round-trip form, so 2.675 stays 2.675.
+    result = Decimal(str(value)) if isinstance(value, float) else Decimal(value)
+    if not result.is_finite():
+        raise ValueError(f"not a finite number: {value!r}")
+    return result
+
+
+def _round(value: Decimal, decimals: int) -> Decimal:
+    """Round half-up to a number of decimals without running out of precision."""
+    with localcontext() as ctx:
+        ctx.prec = max(28, value.adjusted() + decimals + 3)
+        return value.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+
+
+def _strip_zeros(text: str) -> str:
+    """Drop trailing zeros after the decimal comma, and the comma if nothing is left."""
+    if "," in text:
+        text = text.rstrip("0").rstrip(",")
+    return text
+
+
+def format_number(value: int | float | Decimal, decimals: int | None = None) -> str:
+    """Format a number Vietnamese-style: "1.234.567", "1.234,5", "0,25"."""
+    if decimals is not None and decimals < 0:
+        raise ValueError(f"decimals must not be negative: {decimals}")
+    rounded = _round(_to_decimal(value), 2 if decimals is None else decimals)
+    # copy_abs() is exact, unlike abs(), which rounds to the context's 28 digits.
+    sign = "-" if rounded.is_signed() and not rounded.is_zero() else ""
+    whole, _, frac = format(rounded.copy_abs(), "f").partition(".")
+    grouped = f"{int(whole):,}".replace(",", ".")
+    text = f"{sign}{grouped},{frac}" if frac else f"{sign}{grouped}"
+    return _strip_zeros(text) if decimals is None else text
+
+
+def format_percent(value: int | float | Decimal, decimals: int = 1) -> str:
+    """Format a percentage: "12,5%", "100%"."""
+    return f"{_strip_zeros(format_number(value, decimals))}%"
+
+
+def percent(
+    achieved: int | float | Decimal | None, plan: int | float | Decimal | None
+) -> Decimal | None:
+    """Return achieved/plan*100 rounded half-up to 1 decimal, or None if undefined."""
+    if achieved is None or plan is None:
+        return None
+    plan_d = _to_decimal(plan)
+    if plan_d.is_zero():
+        return None
+    return _round(_to_decimal(achieved) * 100 / plan_d, 1)
+
+
+_DIGITS = ("không", "một", "hai", "ba", "bốn", "năm", "sáu", "bảy", "tám", "chín")
+_GROUP_NAMES = ("", "nghìn", "triệu")
+_BILLION = 10**9
+
+
+def _read_group(n: int, full: bool) -> list[str]:
+    """Read a group 0-999; full reads "không trăm"/"linh" as for a non-leading group."""
+    hundreds, tens, units = n // 100, n // 10 % 10, n % 10
+    words: list[str] = []
+    if hundreds or full:
+        words += [_DIGITS[hundreds], "trăm"]
+    if tens == 0:
+        if units:
+            if words:
+                words.append("linh")
+            words.append(_DIGITS[units])
+        return words
+    if tens == 1:
+        words.append("mười")
+    else:
+        words += [_DIGITS[tens], "mươi"]
+    if units == 1:
+        words.append("mốt" if tens > 1 else "một")
+    elif units == 4:
+        words.append("tư" if tens > 1 else "bốn")
+    elif units == 5:
+        words.append("lăm")
+    elif units:
+        words.append(_DIGITS[units])
+    return words
+
+
+def _read_below_billion(n: int, leading: bool) -> list[str]:
+    """Read 0 < n < 10**9 as groups of triệu, nghìn and units; zero groups are skipped."""
+    words: list[str] = []
+    groups = (n // 1_000_000, n // 1_000 % 1_000, n % 1_000)
+    for group, name in zip(groups, reversed(_GROUP_NAMES), strict=True):
+        if group == 0:
+            continue
+        words += _read_group(group, full=bool(words) or not leading)
+        if name:
+            words.append(name)
+    return words
+
+
+def _read_number(n: int) -> list[str]:
+    """Read n > 0; the part of a billion and above is read recursively before "tỷ"."""
+    if n < _BILLION:
+        return _read_below_billion(n, leading=True)
+    billions, rest = divmod(n, _BILLION)
+    words = [*_read_number(billions), "tỷ"]
+    if rest:
+        words += _read_below_billion(rest, leading=False)
+    return words
+
+
+def amount_in_words(amount: int, currency: str = "đồng") -> str:
+    """Read an amount in Vietnamese words: 1200000 -> "Một triệu hai trăm nghìn đồng"."""
+    if isinstance(amount, bool) or not isinstance(amount, int):
+        raise TypeError(f"amount must be an int, got {type(amount).__name__}")
+    words = ["không"] if amount == 0 else _read_number(abs(amount))
+    if amount < 0:
+        words.insert(0, "âm")
+    if currency.strip():
+        words.append(currency.strip())
+    return sentence_case(" ".join(words))
+
+
+_ROMAN = (
+    (1000, "M"),
+    (900, "CM"),
+    (500, "D"),
+    (400, "CD"),
+    (100, "C"),
+    (90, "XC"),
+    (50, "L"),
+    (40, "XL"),
+    (10, "X"),
+    (9, "IX"),
+    (5, "V"),
+    (4, "IV"),
+    (1, "I"),
+)
+
+_ALPHABET = tuple("a b c d đ e g h i k l m n o p q r s t u v x y".split())
+
+
+def roman(n: int) -> str:
+    """Return the Roman numeral for 1-3999: "I", "IV", "XII"."""
+    if not 1 <= n <= 3999:
+        raise ValueError(f"Roman numerals cover 1-3999, got {n}")
+    parts = []
+    for value, letters in _ROMAN:
+        count, n = divmod(n, value)
+        parts.append(letters * count)
+    return "".join(parts)
+
+
+def alpha_label(n: int) -> str:
+    """Return the n-th (1-based) letter of the Vietnamese legal alphabet: a, b, … đ, … y."""
+    if not 1 <= n <= len(_ALPHABET):
+        raise ValueError(f"list labels cover 1-{len(_ALPHABET)}, got {n}")
+    return _ALPHABET[n - 1]
+
+
+def ascii_slug(text: str) -> str:
+    """Return an ASCII file-name slug: "Kế hoạch xã Y Tịch" -> "ke-hoach-xa-y-tich"."""
+    text = text.replace("đ", "d").replace("Đ", "D")
+    decomposed = unicodedata.normalize("NFKD", text)
+    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return re.sub(r"[^a-z0-9]+", "-", stripped.lower()).strip("-")
+
+
+_AGENCY_ABBREVIATIONS = (
+    (_match_key("Ủy ban nhân dân"), "UBND"),
+    (_match_key("Hội đồng nhân dân"), "HĐND"),
+)
+_FOUR_WORDS = re.compile(r"\s*(\S+\s+\S+\s+\S+\s+\S+)(?:\s+(.*?))?\s*", re.DOTALL)
+
+
+def short_agency(name: str) -> str:
+    """Abbreviate a leading "Ủy ban nhân dân"/"Hội đồng nhân dân" to "UBND"/"HĐND"."""
+    normalized = unicodedata.normalize("NFC", name)
+    match = _FOUR_WORDS.fullmatch(normalized)
+    if match is None:
+        return name
+    head, rest = match.group(1), match.group(2)
+    for key, abbreviation in _AGENCY_ABBREVIATIONS:
+        if _match_key(head) == key:
+            return f"{abbreviation} {rest}" if rest else abbreviation
+    return name
+
+
+def _is_allowed(ch: str) -> bool:
+    """Tell whether a character may stay in cleaned text."""
+    if ch in "\t\n":
+        return True
+    code = ord(ch)
+    if 0xD800 <= code <= 0xDFFF or code in (0xFFFE, 0xFFFF):
+        return False
+    return unicodedata.category(ch) != "Cc"
+
+
+def clean_text(text: str) -> str:
+    """Normalise to NFC, unify newlines and drop characters XML 1.0 or Word reject."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return unicodedata.normalize("NFC", "".join(ch for ch in text if _is_allowed(ch)))

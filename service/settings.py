@@ -1,0 +1,63 @@
+"""Service settings, declared once: name, default, help; read from VB_* environment variables."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+
+def _setting(default: Any, help_text: str) -> Any:
+    """Declare one setting with its default and help text."""
+    from dataclasses import field
+
+    return field(default=default, metadata={"help": help_text})
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting the service reads; the environment variable is VB_ + the upper-case name."""
+
+    host: str = _setting("127.0.0.1", "Address the HTTP server listens on")
+    port: int = _setting(8000, "Port the HTTP server listens on")
+    data_dir: Path = _setting(Path("var"), "Where the pool profiles, logs and the database live")
+    pool_size: int = _setting(os.cpu_count() or 1, "Local unoserver instances (0 with remotes only)")
+    pool_base_port: int = _setting(2100, "First port of the local unoserver instances")
+    conversion_timeout: float = _setting(60.0, "Seconds one conversion may take before a restart")
+    max_conversions: int = _setting(200, "Conversions after which an instance is restarted")
+    acquire_timeout: float = _setting(15.0, "Seconds to wait for a free converter before a 503")
+    remote_unoservers: tuple[str, ...] = _setting((), "Comma-separated host:port of remote unoservers")
+    max_request_bytes: int = _setting(2 * 1024 * 1024, "Largest accepted request body in bytes")
+    retry_after: int = _setting(5, "Seconds suggested to clients in Retry-After on a 503")
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> Settings:
+        """Build settings from VB_* variables, then explicit overrides."""
+        env = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            raw = env.get("VB_" + f.name.upper())
+            if raw is not None:
+                values[f.name] = _parse(f.type, raw)
+        values.update(overrides)
+        return cls(**values)
+
+    @classmethod
+    def describe(cls) -> list[tuple[str, Any, str]]:
+        """List (variable, default, help) for the docs and the CLI."""
+        return [("VB_" + f.name.upper(), f.default, f.metadata["help"]) for f in fields(cls)]
+
+
+def _parse(kind: Any, raw: str) -> Any:
+    """Turn an environment string into the setting's type."""
+    kind = str(kind)
+    if kind == "int":
+        return int(raw)
+    if kind == "float":
+        return float(raw)
+    if kind == "Path":
+        return Path(raw)
+    if kind.startswith("tuple"):
+        return tuple(part.strip() for part in raw.split(",") if part.strip())
+    return raw

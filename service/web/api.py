@@ -1,0 +1,157 @@
+"""JSON API: list document types, render a document to PDF or DOCX, report health."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+from flask import Response, current_app, jsonify, request
+from flask.views import MethodView
+from flask_smorest import Api, Blueprint
+
+from service.core.definitions import Catalog, DocTypeDef, FieldDef
+from service.core.documents import DocumentService
+from service.web.errors import error_response
+
+blp = Blueprint(
+    "documents", __name__, url_prefix="/api",
+    description="Soạn văn bản theo Nghị định 30/2020/NĐ-CP: JSON → DOCX/PDF.",
+)
+MEDIA = {
+    "pdf": "application/pdf",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+}
+PDF_VERSIONS = {"pdf": None, "pdfa-1b": 1, "pdfa-2b": 2}
+
+
+def documents() -> DocumentService:
+    """The app's DocumentService."""
+    return current_app.extensions["vb_documents"]
+
+
+def document_schemas(api: Api, catalog: Catalog) -> None:
+    """Publish each type's generated schema in the OpenAPI components."""
+    for type_id in catalog.types:
+        cls = catalog.schemas.document_class(type_id)
+        api.spec.components.schema(cls.__name__, schema=cls)
+
+
+@blp.route("/types")
+class Types(MethodView):
+    """Document types the service renders."""
+
+    @blp.response(200)
+    def get(self) -> Any:
+        """List the document types with their fields."""
+        return jsonify([describe(t) for t in documents().catalog.types.values()])
+
+
+@blp.route("/types/<type_id>")
+class TypeDetail(MethodView):
+    """One document type."""
+
+    @blp.response(200)
+    def get(self, type_id: str) -> Any:
+        """Describe one document type: fields, labels, help, defaults."""
+        return jsonify(describe(documents().catalog.get(type_id)))
+
+
+@blp.route("/documents/<type_id>")
+class Render(MethodView):
+    """Render a document."""
+
+    @blp.doc(
+        parameters=[{
+            "in": "query", "name": "format", "schema": {"type": "string", "enum": [*PDF_VERSIONS, "docx"]},
+            "description": "pdf (mặc định), pdfa-1b, pdfa-2b hoặc docx; cũng chọn được bằng Accept.",
+        }],
+        requestBody={
+            "required": True,
+            "description": "Dữ liệu văn bản; lược đồ theo loại: KeHoachDocument, BaoCaoDocument, …",
+            "content": {"application/json": {"schema": {"type": "object"}}},
+        },
+        responses={
+            "200": {"description": "Tệp PDF hoặc DOCX",
+                    "content": {MEDIA["pdf"]: {}, MEDIA["docx"]: {}}},
+            "400": {"description": "JSON hỏng"}, "413": {"description": "Quá lớn"},
+            "415": {"description": "Không phải application/json"},
+            "422": {"description": "Dữ liệu chưa hợp lệ, kèm đường dẫn trường"},
+            "503": {"description": "Bộ chuyển đổi đang bận (Retry-After)"},
+        },
+    )
+    def post(self, type_id: str) -> Any:
+        """Render a document of this type to PDF (default) or DOCX."""
+        service = documents()
+        service.catalog.get(type_id)
+        if not request.is_json:
+            return error_response(415, "Nội dung gửi lên phải là application/json.")
+        payload = request.get_json(silent=True)
+        if payload is None:
+            return error_response(400, "JSON không đọc được (sai cú pháp hoặc không phải UTF-8).")
+        fmt = output_format(payload)
+        if fmt not in MEDIA and fmt not in PDF_VERSIONS:
+            choices = ", ".join([*PDF_VERSIONS, "docx"])
+            return error_response(422, "Định dạng không hợp lệ.", {"format": [f"Phải là một trong: {choices}."]})
+        if isinstance(payload, dict):
+            payload = {k: v for k, v in payload.items() if k != "format"}
+        rendered = service.render(type_id, payload)
+        if fmt == "docx":
+            content, extension = rendered.docx, "docx"
+        else:
+            content = service.to_pdf(rendered, pdf_version=PDF_VERSIONS[fmt])
+            extension = "pdf"
+        return file_response(content, MEDIA[extension], rendered.filename(extension),
+                             rendered.filename(extension, ascii_only=False))
+
+
+@blp.route("/health")
+class Health(MethodView):
+    """Service health."""
+
+    @blp.response(200)
+    def get(self) -> Any:
+        """Report the converter pool as it really is; 503 when no instance is ready."""
+        pool = documents().converter.health() if documents().converter else {"ok": False}
+        response = jsonify({"status": "ok" if pool.get("ok") else "degraded", "pool": pool})
+        response.status_code = 200 if pool.get("ok") else 503
+        return response
+
+
+def output_format(payload: Any) -> str:
+    """The wanted format: `format` query or field, else the Accept header, else PDF."""
+    if request.args.get("format"):
+        return request.args["format"]
+    if isinstance(payload, dict) and isinstance(payload.get("format"), str):
+        return payload["format"]
+    best = request.accept_mimetypes.best_match([MEDIA["pdf"], MEDIA["docx"]], default=MEDIA["pdf"])
+    return "docx" if best == MEDIA["docx"] else "pdf"
+
+
+def file_response(content: bytes, mimetype: str, ascii_name: str, display_name: str) -> Response:
+    """A download with the file name in ASCII and in UTF-8 (RFC 6266)."""
+    response = Response(content, mimetype=mimetype)
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="{ascii_name}"; filename*=UTF-8\'\'{quote(display_name)}'
+    )
+    response.headers["Content-Length"] = str(len(content))
+    return response
+
+
+def describe(doc_type: DocTypeDef) -> dict[str, Any]:
+    """A type with its fields, as the API lists it."""
+    return {**doc_type.describe(), "fields": [field_info(f) for f in doc_type.fields]}
+
+
+def field_info(f: FieldDef) -> dict[str, Any]:
+    """One field's name, type, label, help, default and limits."""
+    info: dict[str, Any] = {"name": f.name, "type": f.type, "label": f.label, "help": f.help,
+                            "required": f.required, "nullable": f.nullable}
+    if f.has_default:
+        info["default"] = f.default
+    for key in ("options", "min", "max", "max_length", "min_items", "part"):
+        value = getattr(f, key)
+        if value not in (None, ()):
+            info[key] = list(value) if isinstance(value, tuple) else value
+    if f.item is not None:
+        info["item"] = field_info(f.item)
+    return info

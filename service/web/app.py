@@ -1,0 +1,69 @@
+"""Application factory: settings, the converter pool, the API blueprint."""
+
+from __future__ import annotations
+
+import atexit
+from typing import Any
+
+import swagger_ui_bundle
+from flask import Flask, send_from_directory
+from flask_smorest import Api
+
+from service.core.convert import Converter, ConverterPool, PoolConfig
+from service.core.documents import DocumentService
+from service.settings import Settings
+from service.web import errors
+from service.web.api import blp, document_schemas
+
+
+def pool_config(settings: Settings) -> PoolConfig:
+    """The pool's configuration from the service settings."""
+    return PoolConfig(
+        size=settings.pool_size,
+        base_port=settings.pool_base_port,
+        conversion_timeout=settings.conversion_timeout,
+        max_conversions=settings.max_conversions,
+        acquire_timeout=settings.acquire_timeout,
+        remotes=tuple(settings.remote_unoservers),
+        work_dir=settings.data_dir / "pool",
+    )
+
+
+def create_app(settings: Settings | None = None, converter: Converter | None = None) -> Flask:
+    """Build the app; without a converter given, start a supervised unoserver pool."""
+    settings = settings or Settings.from_env()
+    app = Flask(__name__)
+    if converter is None:
+        pool = ConverterPool(pool_config(settings))
+        pool.start()
+        atexit.register(pool.stop)
+        converter = pool
+    app.config.update(
+        VB_SETTINGS=settings,
+        MAX_CONTENT_LENGTH=settings.max_request_bytes,
+        API_TITLE="Dịch vụ soạn văn bản hành chính (Nghị định 30/2020/NĐ-CP)",
+        API_VERSION="1",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/",
+        OPENAPI_JSON_PATH="openapi.json",
+        OPENAPI_SWAGGER_UI_PATH="docs",
+        # Served from the bundled package: the docs page must work on an offline intranet.
+        OPENAPI_SWAGGER_UI_URL="/swagger-ui/",
+        JSON_AS_ASCII=False,
+    )
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    app.extensions["vb_documents"] = DocumentService(converter)
+    api = Api(app)
+    document_schemas(api, app.extensions["vb_documents"].catalog)
+    api.register_blueprint(blp)
+    errors.init_app(app)
+
+    @app.get("/health")
+    def health() -> Any:
+        return app.view_functions["documents.Health"]()
+
+    @app.get("/swagger-ui/<path:name>")
+    def swagger_assets(name: str) -> Any:
+        return send_from_directory(swagger_ui_bundle.swagger_ui_path, name)
+
+    return app

@@ -1,0 +1,68 @@
+"""One JSON error shape for every failure: {code, status, message, errors}."""
+
+from __future__ import annotations
+
+import logging
+from http import HTTPStatus
+from typing import Any
+
+from flask import Flask, jsonify
+from werkzeug.exceptions import HTTPException
+
+from service.core.convert import ConversionFailed, ConverterUnavailable
+from service.core.definitions import UnknownDocType
+from service.core.documents import DocumentInvalid
+
+log = logging.getLogger("service.web")
+
+
+def error_response(code: int, message: str, errors: Any = None, headers: dict[str, str] | None = None):
+    """A JSON error response in the service's one shape."""
+    body: dict[str, Any] = {"code": code, "status": HTTPStatus(code).phrase, "message": message}
+    if errors is not None:
+        body["errors"] = errors
+    response = jsonify(body)
+    response.status_code = code
+    for key, value in (headers or {}).items():
+        response.headers[key] = value
+    return response
+
+
+def init_app(app: Flask) -> None:
+    """Register the handlers that turn each failure into its JSON answer."""
+    retry_after = str(app.config["VB_SETTINGS"].retry_after)
+
+    @app.errorhandler(DocumentInvalid)
+    def invalid(exc: DocumentInvalid):
+        return error_response(422, "Dữ liệu văn bản chưa hợp lệ.", exc.errors)
+
+    @app.errorhandler(UnknownDocType)
+    def unknown_type(exc: UnknownDocType):
+        return error_response(404, f"Không có loại văn bản {exc.args[0]!r}.")
+
+    @app.errorhandler(ConverterUnavailable)
+    def busy(exc: ConverterUnavailable):
+        log.warning("no converter free: %s", exc)
+        message = "Bộ chuyển đổi PDF đang bận, vui lòng thử lại sau ít giây."
+        return error_response(503, message, headers={"Retry-After": retry_after})
+
+    @app.errorhandler(ConversionFailed)
+    def failed(exc: ConversionFailed):
+        log.error("conversion failed: %s", exc)
+        message = "Không chuyển được văn bản sang PDF; tệp DOCX vẫn tải được."
+        return error_response(502, message, headers={"Retry-After": retry_after})
+
+    @app.errorhandler(RecursionError)
+    def too_deep(exc: RecursionError):
+        return error_response(400, "Dữ liệu lồng nhau quá sâu.")
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):
+        code = exc.code or 500
+        errors = getattr(exc, "data", {}).get("messages") if hasattr(exc, "data") else None
+        return error_response(code, exc.description or HTTPStatus(code).phrase, errors)
+
+    @app.errorhandler(Exception)
+    def unexpected(exc: Exception):
+        log.exception("unexpected error")
+        return error_response(500, "Lỗi không mong muốn của dịch vụ; đã ghi nhật ký.")
