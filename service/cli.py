@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import signal
 import sys
 from pathlib import Path
 
@@ -24,7 +25,9 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("build-templates", help="rewrite doc_templates/*.docx from the builder")
     commands.add_parser("settings", help="list the settings and their environment variables")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     settings = Settings.from_env()
     if args.command == "render":
         return render_files(args.inputs, args.output, settings, args.docx_only, args.pdf_version)
@@ -41,8 +44,9 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def render_files(inputs: list[Path], output: Path, settings: Settings, docx_only: bool,
-                 pdf_version: int | None) -> int:
+def render_files(
+    inputs: list[Path], output: Path, settings: Settings, docx_only: bool, pdf_version: int | None
+) -> int:
     """Render each JSON file to DOCX (and PDF) in the output folder; report bad input plainly."""
     from service.core.convert import ConversionError, ConverterPool
     from service.core.definitions import UnknownDocType
@@ -90,6 +94,20 @@ def serve(settings: Settings) -> int:
     from service.web import create_app
 
     app = create_app(settings)
+    pool = app.extensions["vb_documents"].converter
+
+    def stop(signum: int, frame: object) -> None:
+        raise SystemExit(0)
+
+    # A service manager stops us with SIGTERM: leave through SystemExit so the pool's
+    # LibreOffice processes (in their own sessions) are stopped too.
+    signal.signal(signal.SIGTERM, stop)
     print(f"Serving on http://{settings.host}:{settings.port}/ (API docs at /docs)", flush=True)
-    waitress_serve(app, host=settings.host, port=settings.port, threads=max(4, settings.pool_size * 2))
+    try:
+        waitress_serve(
+            app, host=settings.host, port=settings.port, threads=max(4, settings.pool_size * 2)
+        )
+    finally:
+        if hasattr(pool, "stop"):
+            pool.stop()
     return 0

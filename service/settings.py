@@ -22,12 +22,16 @@ class Settings:
     host: str = _setting("127.0.0.1", "Address the HTTP server listens on")
     port: int = _setting(8000, "Port the HTTP server listens on")
     data_dir: Path = _setting(Path("var"), "Where the pool profiles, logs and the database live")
-    pool_size: int = _setting(os.cpu_count() or 1, "Local unoserver instances (0 with remotes only)")
+    pool_size: int = _setting(
+        os.cpu_count() or 1, "Local unoserver instances (0 with remotes only)"
+    )
     pool_base_port: int = _setting(2100, "First port of the local unoserver instances")
     conversion_timeout: float = _setting(60.0, "Seconds one conversion may take before a restart")
     max_conversions: int = _setting(200, "Conversions after which an instance is restarted")
     acquire_timeout: float = _setting(15.0, "Seconds to wait for a free converter before a 503")
-    remote_unoservers: tuple[str, ...] = _setting((), "Comma-separated host:port of remote unoservers")
+    remote_unoservers: tuple[str, ...] = _setting(
+        (), "Comma-separated host:port of remote unoservers"
+    )
     max_request_bytes: int = _setting(2 * 1024 * 1024, "Largest accepted request body in bytes")
     retry_after: int = _setting(5, "Seconds suggested to clients in Retry-After on a 503")
 

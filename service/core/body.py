@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from service.core import markup, vn, wordml
-from service.core.page import text_width_mm
 from service.core.markup import Span
+from service.core.page import text_width_mm
 
 DEFAULT_SCHEMES = ("roman", "decimal", "decimal", "alpha", "dash")
 
@@ -79,8 +79,11 @@ class BodyWriter:
         parent_label = label if numbering.scheme == "decimal" else ""
         child = Numbering(child_scheme, parent_label, numbering.depth + 1)
         out.append(self.blocks(children, child))
-        for key, caption in (("lead", "Chủ trì"), ("support", "Phối hợp"),
-                             ("deadline", "Thời gian thực hiện")):
+        for key, caption in (
+            ("lead", "Chủ trì"),
+            ("support", "Phối hợp"),
+            ("deadline", "Thời gian thực hiện"),
+        ):
             if block.get(key):
                 line = wordml.run(f"{caption}: ", italic=True) + wordml.run(block[key])
                 out.append(wordml.paragraph(line, "VBBody"))
@@ -97,13 +100,20 @@ class BodyWriter:
     def assignments(self, rows: Sequence[dict[str, Any]]) -> str:
         """The assignment table: STT, task, lead, support, deadline, output."""
         widths = _scale((13, 52, 30, 30, 22, 24), text_width_mm(self.landscape))
-        header = ("STT", "Nội dung nhiệm vụ", "Cơ quan chủ trì", "Cơ quan phối hợp",
-                  "Thời gian thực hiện", "Sản phẩm/Ghi chú")
+        header = (
+            "STT",
+            "Nội dung nhiệm vụ",
+            "Cơ quan chủ trì",
+            "Cơ quan phối hợp",
+            "Thời gian thực hiện",
+            "Sản phẩm/Ghi chú",
+        )
         body = [
             [
                 wordml.cell_text(str(i), align="center"),
-                wordml.paragraph(wordml.runs(markup.parse(r["task"]), self.notes), "VBTableText",
-                                 align="both"),
+                wordml.paragraph(
+                    wordml.runs(markup.parse(r["task"]), self.notes), "VBTableText", align="both"
+                ),
                 wordml.cell_text(r["lead"]),
                 wordml.cell_text(r.get("support") or ""),
                 wordml.cell_text(r.get("deadline") or "", align="center"),
@@ -118,8 +128,14 @@ class BodyWriter:
         widths = _scale((13, 52, 18, 20, 20, 18, 24), text_width_mm(self.landscape))
         header = ("STT", "Chỉ tiêu", "Đơn vị tính", "Kế hoạch", "Thực hiện", "Tỷ lệ (%)", "Ghi chú")
         body = [
-            _indicator_cells(str(i), r["name"], r.get("unit") or "", r.get("plan"),
-                             r.get("achieved"), r.get("note") or "")
+            _indicator_cells(
+                str(i),
+                r["name"],
+                r.get("unit") or "",
+                r.get("plan"),
+                r.get("achieved"),
+                r.get("note") or "",
+            )
             for i, r in enumerate(rows, 1)
         ]
         if total:
@@ -137,8 +153,14 @@ def vn_upper(piece: markup.Piece) -> markup.Piece:
 
 
 def _indicator_cells(
-    stt: str, name: str, unit: str, plan: float | None, done: float | None, note: str,
-    *, bold: bool = False,
+    stt: str,
+    name: str,
+    unit: str,
+    plan: float | None,
+    done: float | None,
+    note: str,
+    *,
+    bold: bool = False,
 ) -> list[str]:
     rate = vn.percent(done, plan) if done is not None else None
     return [
@@ -147,8 +169,9 @@ def _indicator_cells(
         wordml.cell_text(unit, align="center"),
         wordml.cell_text(_number(plan), bold=bold, align="right"),
         wordml.cell_text(_number(done), bold=bold, align="right"),
-        wordml.cell_text(vn.format_number(rate, 1) if rate is not None else "", bold=bold,
-                         align="right"),
+        wordml.cell_text(
+            vn.format_number(rate, 1) if rate is not None else "", bold=bold, align="right"
+        ),
         wordml.cell_text(note),
     ]
 

@@ -27,7 +27,9 @@ def build_context(doc_type: DocTypeDef, data: dict[str, Any]) -> tuple[dict[str,
         "agency": vn.upper_vn(issuer["agency"]),
         "number_line": vn.number_line(data.get("number"), symbol),
         "symbol": symbol,
-        "date_line": vn.date_line(issuer["place"], date.get("day"), date.get("month"), date["year"]),
+        "date_line": vn.date_line(
+            issuer["place"], date.get("day"), date.get("month"), date["year"]
+        ),
         "urgency": data.get("urgency") or "",
         "type_name": vn.upper_vn(doc_type.name),
         "subject": markup.plain(data["subject"]),
@@ -94,8 +96,9 @@ def kinh_gui(addressees: list[str]) -> dict[str, Any]:
     return {"kinh_gui_single": "", "kinh_gui_list": lines}
 
 
-def appendices_xml(doc_type: DocTypeDef, data: dict[str, Any], symbol: str,
-                   notes: wordml.Footnotes) -> str:
+def appendices_xml(
+    doc_type: DocTypeDef, data: dict[str, Any], symbol: str, notes: wordml.Footnotes
+) -> str:
     """Each appendix on a new section: `Phụ lục I`, its title, the `(Kèm theo …)` line, body."""
     out = []
     issuer, date = data["issuer"], data["date"]

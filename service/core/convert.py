@@ -9,7 +9,6 @@ caller at a time, kills and restarts an instance that crashes, hangs or has conv
 from __future__ import annotations
 
 import atexit
-import fcntl
 import io
 import logging
 import os
@@ -20,22 +19,23 @@ import xmlrpc.client
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from pypdf import PdfReader, PdfWriter
 
 from service.core.unoserver_process import (
     SOCKET_GRACE,
+    Slot,
     UnoserverClient,
     UnoserverProcess,
-    allocate_ports,
-    port_is_free,
+    claim_slot,
 )
 
 log = logging.getLogger("service.convert")
 
 PDF_VERSIONS = (1, 2, 3)  # PDF/A-1b, PDF/A-2b, PDF/A-3b
 EOF_WINDOW = 1024  # %%EOF must sit in the last KiB, where readers look for it
+ZIP_SIGNATURE = b"PK\x03\x04"  # every DOCX is a ZIP file
 
 
 @dataclass(frozen=True)
@@ -124,7 +124,7 @@ class _Instance:
     index: int
     address: str
     remote: bool
-    ports: tuple[int, int] | None = None
+    slot: Slot | None = None  # local: ports and directory
     process: UnoserverProcess | None = None
     state: str = STARTING
     generation: int = 0  # bumped whenever it (re)enters service; stale reports are ignored
@@ -181,7 +181,6 @@ class ConverterPool:
         self._stopping = False
         self._stop_event = threading.Event()
         self._monitor: threading.Thread | None = None
-        self._lock_file: IO[str] | None = None
 
     # -- life cycle ---------------------------------------------------------------------------
 
@@ -199,12 +198,13 @@ class ConverterPool:
         cfg = self.config
         if cfg.size:
             cfg.work_dir.mkdir(parents=True, exist_ok=True)
-            self._lock_work_dir()
-            pairs = allocate_ports(cfg.base_port, cfg.size)
-            self._instances[:0] = [
-                _Instance(index=i, address=f"127.0.0.1:{xml}", remote=False, ports=(xml, uno))
-                for i, (xml, uno) in enumerate(pairs)
-            ]
+            held: set[int] = set()
+            for i in range(cfg.size):
+                slot = claim_slot(cfg.work_dir, cfg.base_port, reserved=held)
+                held.update((slot.port, slot.uno_port))
+                self._instances.insert(
+                    i, _Instance(index=i, address=f"127.0.0.1:{slot.port}", remote=False, slot=slot)
+                )
         self._started = True
         atexit.register(self.stop)
         for inst in self._instances:
@@ -220,20 +220,6 @@ class ConverterPool:
             ", ".join(i.address for i in self._instances if not i.remote) or "-",
             ", ".join(cfg.remotes) or "-",
         )
-
-    def _lock_work_dir(self) -> None:
-        # Two pools sharing profiles would have LibreOffice hand documents to the other's process.
-        fh = open(self.config.work_dir / "pool.lock", "w")  # held until stop()
-        try:
-            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            fh.close()
-            raise RuntimeError(
-                f"another converter pool is using {self.config.work_dir}; give each its own"
-            ) from None
-        fh.write(f"{os.getpid()}\n")
-        fh.flush()
-        self._lock_file = fh
 
     def wait_ready(self, timeout: float) -> bool:
         """Block until every instance is in service or timeout passes; say whether they are."""
@@ -270,9 +256,9 @@ class ConverterPool:
                     inst.process.kill()
         if self._monitor is not None:
             self._monitor.join(5)
-        if self._lock_file is not None:
-            self._lock_file.close()
-            self._lock_file = None
+        for inst in self._instances:
+            if inst.slot is not None:
+                inst.slot.release()
         log.info("converter pool stopped")
 
     def __enter__(self) -> ConverterPool:
@@ -287,6 +273,9 @@ class ConverterPool:
     def convert(self, docx: bytes, *, pdf_version: int | None = None) -> bytes:
         """Convert a DOCX to PDF (PDF/A-1b/2b/3b with pdf_version 1/2/3); retry once."""
         options = filter_options(pdf_version)
+        if not docx.startswith(ZIP_SIGNATURE):
+            # LibreOffice would import any bytes as plain text and "succeed".
+            raise ConversionFailed("the input is not a DOCX (no ZIP signature)")
         errors: list[str] = []
         avoid: tuple[_Instance, int] | None = None
         for _attempt in range(2):
@@ -445,7 +434,6 @@ class ConverterPool:
     def _supervise(self, inst: _Instance) -> None:
         """Run one local instance: start, serve until retired, kill, back off, start again."""
         cfg = self.config
-        home = cfg.work_dir / f"instance-{inst.index}"
         first = True
         while not self._stopping:
             if not first:
@@ -461,13 +449,17 @@ class ConverterPool:
                 inst.recycle = False
                 inst.state = STARTING
                 inst.wake.clear()
-                xml_port, uno_port = self._ports_for(inst)
-                proc = UnoserverProcess(
-                    cfg.server_command, xml_port, uno_port, home, cfg.conversion_timeout
-                )
                 try:
+                    slot = self._slot_for(inst)
+                    proc = UnoserverProcess(
+                        cfg.server_command,
+                        slot.port,
+                        slot.uno_port,
+                        slot.home,
+                        cfg.conversion_timeout,
+                    )
                     proc.start()
-                except OSError as exc:
+                except (OSError, RuntimeError) as exc:
                     inst.failures += 1
                     inst.state = DEAD
                     inst.last_error = f"cannot start unoserver: {exc}"
@@ -505,16 +497,22 @@ class ConverterPool:
         if inst.process is not None:
             inst.process.kill(grace=self.stop_grace)
 
-    def _ports_for(self, inst: _Instance) -> tuple[int, int]:
-        """Keep the instance's ports unless someone else took them meanwhile."""
-        assert inst.ports is not None
-        if all(port_is_free(p) for p in inst.ports):
-            return inst.ports
-        held = {p for i in self._instances if i is not inst and i.ports for p in i.ports}
-        inst.ports = allocate_ports(self.config.base_port, 1, reserved=held)[0]
-        inst.address = f"127.0.0.1:{inst.ports[0]}"
+    def _slot_for(self, inst: _Instance) -> Slot:
+        """Keep the instance's ports unless a stranger took them meanwhile."""
+        assert inst.slot is not None
+        if inst.slot.ports_free():
+            return inst.slot
+        inst.slot.release()
+        held = {
+            port
+            for other in self._instances
+            if other is not inst and other.slot is not None
+            for port in (other.slot.port, other.slot.uno_port)
+        }
+        inst.slot = claim_slot(self.config.work_dir, self.config.base_port, reserved=held)
+        inst.address = f"127.0.0.1:{inst.slot.port}"
         log.warning("converter %d moved to %s: its ports were taken", inst.index, inst.address)
-        return inst.ports
+        return inst.slot
 
     def _watch(self) -> None:
         """Notice dead local processes, re-probe unhealthy remotes, probe long-idle instances."""

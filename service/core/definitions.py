@@ -9,7 +9,18 @@ from typing import Any
 
 import yaml
 
-FIELD_TYPES = {"line", "text", "rich", "integer", "number", "boolean", "choice", "list", "part", "blocks"}
+FIELD_TYPES = {
+    "line",
+    "text",
+    "rich",
+    "integer",
+    "number",
+    "boolean",
+    "choice",
+    "list",
+    "part",
+    "blocks",
+}
 FORMS_DIR = Path(__file__).resolve().parents[2] / "forms"
 
 

@@ -16,7 +16,7 @@ from service.core.schemas import flatten_errors
 
 
 class DocumentInvalid(ValueError):
-    """The document's data does not pass its type's schema; `errors` maps field paths to messages."""
+    """The data fails its type's schema; `errors` maps field paths to messages."""
 
     def __init__(self, errors: dict[str, list[str]]) -> None:
         super().__init__("; ".join(f"{k}: {' '.join(v)}" for k, v in errors.items()))
@@ -41,8 +41,12 @@ class Rendered:
 class DocumentService:
     """Validates, renders and converts; every entry point (API, CLI, forms, bulk) calls this."""
 
-    def __init__(self, converter: Converter | None = None, catalog: Catalog | None = None,
-                 renderer: Renderer | None = None) -> None:
+    def __init__(
+        self,
+        converter: Converter | None = None,
+        catalog: Catalog | None = None,
+        renderer: Renderer | None = None,
+    ) -> None:
         self.catalog = catalog or load_catalog()
         self.renderer = renderer or Renderer()
         self.converter = converter

@@ -69,7 +69,9 @@ def _tokenize(text: str) -> _Tokens:
             tokens.text(text[i + 1])
             i += 2
         elif text.startswith("^[", i) and (end := _closing_bracket(text, i + 2)) > 0:
-            tokens.items.append(Footnote(tuple(s for s in parse(text[i + 2 : end]) if isinstance(s, Span))))
+            tokens.items.append(
+                Footnote(tuple(s for s in parse(text[i + 2 : end]) if isinstance(s, Span)))
+            )
             i = end + 1
         elif char == "*":
             j = i

@@ -26,7 +26,7 @@ class TemplateMissing(FileNotFoundError):
 
 
 class Renderer:
-    """Fills the DOCX templates; keeps each template's bytes, makes a fresh DocxTemplate per call."""
+    """Fills the DOCX templates: template bytes are cached, a DocxTemplate is made per call."""
 
     def __init__(self, templates_dir: Path = TEMPLATES_DIR) -> None:
         self.templates_dir = templates_dir

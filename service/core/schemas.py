@@ -161,7 +161,11 @@ class SchemaFactory:
             inner = f.item or f
             if inner.type == "blocks" or f.type == "blocks":
                 return True
-            if inner.type == "part" and inner.part and self._uses_blocks(self.catalog.parts[inner.part]):
+            if (
+                inner.type == "part"
+                and inner.part
+                and self._uses_blocks(self.catalog.parts[inner.part])
+            ):
                 return True
         return False
 
@@ -203,7 +207,9 @@ class SchemaFactory:
             return fields.Boolean(**common)
         if f.type == "choice":
             choices = ", ".join(str(o) for o in f.options)
-            checks.append(validate.OneOf(f.options, error=MESSAGES["choice"].format(choices=choices)))
+            checks.append(
+                validate.OneOf(f.options, error=MESSAGES["choice"].format(choices=choices))
+            )
             errors["invalid"] = MESSAGES["string"]
             return CleanString(single_line=True, validate=checks, **common)
         if f.type == "part":

@@ -58,8 +58,15 @@ STYLES = (
     Style("VBBasis", first_indent_mm=12.7, before=6, line=1.15),
     Style("VBHeading1", bold=True, first_indent_mm=12.7, before=6, keep_next=True, line=1.15),
     Style("VBHeading2", bold=True, first_indent_mm=12.7, before=6, keep_next=True, line=1.15),
-    Style("VBHeading3", bold=True, italic=True, first_indent_mm=12.7, before=6, keep_next=True,
-          line=1.15),
+    Style(
+        "VBHeading3",
+        bold=True,
+        italic=True,
+        first_indent_mm=12.7,
+        before=6,
+        keep_next=True,
+        line=1.15,
+    ),
     Style("VBHeading4", italic=True, first_indent_mm=12.7, before=6, keep_next=True, line=1.15),
     Style("VBHdrParent", size=13, align=CENTER),
     Style("VBHdrAgency", size=13, bold=True, align=CENTER),
@@ -150,10 +157,12 @@ def _page_setup(doc: DocxDocument) -> None:
     number = section.header.paragraphs[0]
     number.style = doc.styles["VBPageNumber"] if "VBPageNumber" in doc.styles else None
     number.alignment = CENTER
-    number._p.append(parse_xml(
-        f'<w:fldSimple {nsdecls("w")} w:instr=" PAGE "><w:r><w:rPr><w:sz w:val="28"/></w:rPr>'
-        "<w:t>2</w:t></w:r></w:fldSimple>"
-    ))
+    number._p.append(
+        parse_xml(
+            f'<w:fldSimple {nsdecls("w")} w:instr=" PAGE "><w:r><w:rPr><w:sz w:val="28"/></w:rPr>'
+            "<w:t>2</w:t></w:r></w:fldSimple>"
+        )
+    )
 
 
 def _styles(doc: DocxDocument, *, decision: bool) -> None:
@@ -187,8 +196,9 @@ def _styles(doc: DocxDocument, *, decision: bool) -> None:
 
 
 def _footnotes_part(doc: DocxDocument) -> None:
-    part = Part(PackURI("/word/footnotes.xml"), CT.WML_FOOTNOTES, FOOTNOTES_XML.encode(),
-                doc.part.package)
+    part = Part(
+        PackURI("/word/footnotes.xml"), CT.WML_FOOTNOTES, FOOTNOTES_XML.encode(), doc.part.package
+    )
     doc.part.relate_to(part, RT.FOOTNOTES)
 
 
@@ -206,10 +216,12 @@ def _rule(container: DocxDocument | _Cell, indent_mm: float) -> None:
     paragraph.paragraph_format.left_indent = Mm(indent_mm)
     paragraph.paragraph_format.right_indent = Mm(indent_mm)
     paragraph.paragraph_format.line_spacing = Pt(2)
-    paragraph._p.get_or_add_pPr().append(parse_xml(
-        f'<w:pBdr {nsdecls("w")}><w:top w:val="single" w:sz="6" w:space="1" w:color="000000"/>'
-        "</w:pBdr>"
-    ))
+    paragraph._p.get_or_add_pPr().append(
+        parse_xml(
+            f'<w:pBdr {nsdecls("w")}><w:top w:val="single" w:sz="6" w:space="1" w:color="000000"/>'
+            "</w:pBdr>"
+        )
+    )
 
 
 def _table(doc: DocxDocument, widths: tuple[float, float], rows: int = 1) -> list[list[_Cell]]:
@@ -245,10 +257,13 @@ def _national_header(doc: DocxDocument, *, letter: bool) -> None:
     urgency.paragraph_format.left_indent = Mm(20)
     urgency.paragraph_format.right_indent = Mm(20)
     side = '<w:{0} w:val="single" w:sz="8" w:space="1" w:color="000000"/>'
-    urgency._p.get_or_add_pPr().append(parse_xml(
-        f'<w:pBdr {nsdecls("w")}>' + "".join(side.format(s) for s in ("top", "left", "bottom", "right"))
-        + "</w:pBdr>"
-    ))
+    urgency._p.get_or_add_pPr().append(
+        parse_xml(
+            f"<w:pBdr {nsdecls('w')}>"
+            + "".join(side.format(s) for s in ("top", "left", "bottom", "right"))
+            + "</w:pBdr>"
+        )
+    )
     _p(left2, "VBUrgency", "{%p endif %}")
     _p(right2, "VBHdrDate", "{{ date_line }}")
 
@@ -284,4 +299,4 @@ def _signature(doc: DocxDocument) -> None:
     for cell in (left, right):
         cell.vertical_alignment = None
     row = left._tc.getparent()
-    row.get_or_add_trPr().append(parse_xml(f'<w:cantSplit {nsdecls("w")}/>'))
+    row.get_or_add_trPr().append(parse_xml(f"<w:cantSplit {nsdecls('w')}/>"))

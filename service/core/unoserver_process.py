@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import http.client
 import logging
 import math
@@ -14,7 +15,7 @@ import time
 import xmlrpc.client
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import psutil
 
@@ -60,6 +61,49 @@ def allocate_ports(
             taken.update(pair)
         port += 2
     return pairs
+
+
+class Slot:
+    """The ports and directory (profile, temp files, log) that one local instance holds.
+
+    The directory is named after the XML-RPC port and locked while held, so pools sharing a
+    work_dir (several web workers, say) never share a LibreOffice profile: LibreOffice would
+    hand the document over to whichever process owns the profile.
+    """
+
+    def __init__(self, port: int, uno_port: int, home: Path, lock: IO[str]) -> None:
+        self.port = port
+        self.uno_port = uno_port
+        self.home = home
+        self._lock: IO[str] | None = lock
+
+    def ports_free(self) -> bool:
+        """Tell whether both ports could be bound now (no stranger took them meanwhile)."""
+        return port_is_free(self.port) and port_is_free(self.uno_port)
+
+    def release(self) -> None:
+        if self._lock is not None:
+            self._lock.close()
+            self._lock = None
+
+
+def claim_slot(work_dir: Path, base_port: int, reserved: Iterable[int] = ()) -> Slot:
+    """Find a free port pair from base_port up whose directory no other pool holds; lock it."""
+    skip = set(reserved)
+    while True:
+        port, uno_port = allocate_ports(base_port, 1, reserved=skip)[0]
+        home = work_dir / f"unoserver-{port}"
+        home.mkdir(parents=True, exist_ok=True)
+        lock = open(home / "lock", "w")  # held as long as the slot
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:  # another pool's instance, between two of its starts
+            lock.close()
+            skip.update((port, uno_port))
+            continue
+        lock.write(f"{os.getpid()}\n")
+        lock.flush()
+        return Slot(port, uno_port, home, lock)
 
 
 class _TimeoutTransport(xmlrpc.client.Transport):

@@ -61,7 +61,9 @@ class Footnotes:
         )
 
 
-def runs(pieces: Iterable[Piece], notes: Footnotes, *, bold: bool = False, italic: bool = False) -> str:
+def runs(
+    pieces: Iterable[Piece], notes: Footnotes, *, bold: bool = False, italic: bool = False
+) -> str:
     """Runs for parsed markup; `bold`/`italic` add to each span's own style."""
     out = []
     for piece in pieces:
@@ -88,7 +90,9 @@ def table(
 ) -> str:
     """A bordered table whose header row repeats on every page; rows hold built cell XML."""
     border = '<w:{0} w:val="single" w:sz="4" w:space="0" w:color="000000"/>'
-    borders = "".join(border.format(e) for e in ("top", "left", "bottom", "right", "insideH", "insideV"))
+    borders = "".join(
+        border.format(e) for e in ("top", "left", "bottom", "right", "insideH", "insideV")
+    )
     grid = "".join(f'<w:gridCol w:w="{mm(w)}"/>' for w in widths_mm)
     head = "".join(
         _cell(paragraph(run(text, bold=True), "VBTableHead", align="center"), w)
@@ -101,7 +105,8 @@ def table(
     return (
         '<w:tbl><w:tblPr><w:tblW w:w="0" w:type="auto"/><w:jc w:val="center"/>'
         f'<w:tblBorders>{borders}</w:tblBorders><w:tblLayout w:type="fixed"/>'
-        '<w:tblCellMar><w:left w:w="85" w:type="dxa"/><w:right w:w="85" w:type="dxa"/></w:tblCellMar>'
+        '<w:tblCellMar><w:left w:w="85" w:type="dxa"/>'
+        '<w:right w:w="85" w:type="dxa"/></w:tblCellMar>'
         f"</w:tblPr><w:tblGrid>{grid}</w:tblGrid>"
         f"<w:tr><w:trPr><w:cantSplit/><w:tblHeader/></w:trPr>{head}</w:tr>{''.join(body)}</w:tbl>"
     )
@@ -109,7 +114,8 @@ def table(
 
 def _cell(content: str, width_mm: float) -> str:
     return (
-        f'<w:tc><w:tcPr><w:tcW w:w="{mm(width_mm)}" w:type="dxa"/><w:vAlign w:val="center"/></w:tcPr>'
+        f'<w:tc><w:tcPr><w:tcW w:w="{mm(width_mm)}" w:type="dxa"/>'
+        '<w:vAlign w:val="center"/></w:tcPr>'
         f"{content}</w:tc>"
     )
 

@@ -14,7 +14,9 @@ from service.core.documents import DocumentService
 from service.web.errors import error_response
 
 blp = Blueprint(
-    "documents", __name__, url_prefix="/api",
+    "documents",
+    __name__,
+    url_prefix="/api",
     description="Soạn văn bản theo Nghị định 30/2020/NĐ-CP: JSON → DOCX/PDF.",
 )
 MEDIA = {
@@ -61,19 +63,26 @@ class Render(MethodView):
     """Render a document."""
 
     @blp.doc(
-        parameters=[{
-            "in": "query", "name": "format", "schema": {"type": "string", "enum": [*PDF_VERSIONS, "docx"]},
-            "description": "pdf (mặc định), pdfa-1b, pdfa-2b hoặc docx; cũng chọn được bằng Accept.",
-        }],
+        parameters=[
+            {
+                "in": "query",
+                "name": "format",
+                "schema": {"type": "string", "enum": [*PDF_VERSIONS, "docx"]},
+                "description": "pdf (mặc định), pdfa-1b, pdfa-2b hoặc docx; hoặc theo Accept.",
+            }
+        ],
         requestBody={
             "required": True,
             "description": "Dữ liệu văn bản; lược đồ theo loại: KeHoachDocument, BaoCaoDocument, …",
             "content": {"application/json": {"schema": {"type": "object"}}},
         },
         responses={
-            "200": {"description": "Tệp PDF hoặc DOCX",
-                    "content": {MEDIA["pdf"]: {}, MEDIA["docx"]: {}}},
-            "400": {"description": "JSON hỏng"}, "413": {"description": "Quá lớn"},
+            "200": {
+                "description": "Tệp PDF hoặc DOCX",
+                "content": {MEDIA["pdf"]: {}, MEDIA["docx"]: {}},
+            },
+            "400": {"description": "JSON hỏng"},
+            "413": {"description": "Quá lớn"},
             "415": {"description": "Không phải application/json"},
             "422": {"description": "Dữ liệu chưa hợp lệ, kèm đường dẫn trường"},
             "503": {"description": "Bộ chuyển đổi đang bận (Retry-After)"},
@@ -91,7 +100,9 @@ class Render(MethodView):
         fmt = output_format(payload)
         if fmt not in MEDIA and fmt not in PDF_VERSIONS:
             choices = ", ".join([*PDF_VERSIONS, "docx"])
-            return error_response(422, "Định dạng không hợp lệ.", {"format": [f"Phải là một trong: {choices}."]})
+            return error_response(
+                422, "Định dạng không hợp lệ.", {"format": [f"Phải là một trong: {choices}."]}
+            )
         if isinstance(payload, dict):
             payload = {k: v for k, v in payload.items() if k != "format"}
         rendered = service.render(type_id, payload)
@@ -100,8 +111,12 @@ class Render(MethodView):
         else:
             content = service.to_pdf(rendered, pdf_version=PDF_VERSIONS[fmt])
             extension = "pdf"
-        return file_response(content, MEDIA[extension], rendered.filename(extension),
-                             rendered.filename(extension, ascii_only=False))
+        return file_response(
+            content,
+            MEDIA[extension],
+            rendered.filename(extension),
+            rendered.filename(extension, ascii_only=False),
+        )
 
 
 @blp.route("/health")
@@ -111,7 +126,8 @@ class Health(MethodView):
     @blp.response(200)
     def get(self) -> Any:
         """Report the converter pool as it really is; 503 when no instance is ready."""
-        pool = documents().converter.health() if documents().converter else {"ok": False}
+        converter = documents().converter
+        pool = converter.health() if converter is not None else {"ok": False}
         response = jsonify({"status": "ok" if pool.get("ok") else "degraded", "pool": pool})
         response.status_code = 200 if pool.get("ok") else 503
         return response
@@ -131,7 +147,7 @@ def file_response(content: bytes, mimetype: str, ascii_name: str, display_name: 
     """A download with the file name in ASCII and in UTF-8 (RFC 6266)."""
     response = Response(content, mimetype=mimetype)
     response.headers["Content-Disposition"] = (
-        f'attachment; filename="{ascii_name}"; filename*=UTF-8\'\'{quote(display_name)}'
+        f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(display_name)}"
     )
     response.headers["Content-Length"] = str(len(content))
     return response
@@ -144,8 +160,14 @@ def describe(doc_type: DocTypeDef) -> dict[str, Any]:
 
 def field_info(f: FieldDef) -> dict[str, Any]:
     """One field's name, type, label, help, default and limits."""
-    info: dict[str, Any] = {"name": f.name, "type": f.type, "label": f.label, "help": f.help,
-                            "required": f.required, "nullable": f.nullable}
+    info: dict[str, Any] = {
+        "name": f.name,
+        "type": f.type,
+        "label": f.label,
+        "help": f.help,
+        "required": f.required,
+        "nullable": f.nullable,
+    }
     if f.has_default:
         info["default"] = f.default
     for key in ("options", "min", "max", "max_length", "min_items", "part"):

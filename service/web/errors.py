@@ -16,7 +16,9 @@ from service.core.documents import DocumentInvalid
 log = logging.getLogger("service.web")
 
 
-def error_response(code: int, message: str, errors: Any = None, headers: dict[str, str] | None = None):
+def error_response(
+    code: int, message: str, errors: Any = None, headers: dict[str, str] | None = None
+):
     """A JSON error response in the service's one shape."""
     body: dict[str, Any] = {"code": code, "status": HTTPStatus(code).phrase, "message": message}
     if errors is not None:

@@ -1,0 +1,59 @@
+"""Shared fixtures: the catalog, the samples, a rendering service, DOCX and PDF readers."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import docx
+import pytest
+
+from service.core.documents import DocumentService
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLES = ROOT / "samples"
+SEEDS = ROOT.parent / "shared" / "seeds"
+
+
+def load_sample(name: str) -> dict[str, Any]:
+    """Read samples/<name>.json."""
+    return json.loads((SAMPLES / f"{name}.json").read_text(encoding="utf-8"))
+
+
+def sample_names() -> list[str]:
+    """Every sample's stem."""
+    return sorted(p.stem for p in SAMPLES.glob("*.json"))
+
+
+def docx_text(data: bytes) -> str:
+    """All paragraph text of a DOCX, body and table cells in document order."""
+    document = docx.Document(io.BytesIO(data))
+    ns = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+    return "\n".join(
+        "".join(t.text or "" for t in p.iter(ns + "t"))
+        for p in document.element.body.iter(ns + "p")
+    )
+
+
+def normalise(text: str) -> str:
+    """Collapse whitespace for comparisons of extracted text."""
+    return re.sub(r"\s+", " ", text).strip()
+
+
+@pytest.fixture(scope="session")
+def documents() -> DocumentService:
+    """A DocumentService without a converter (DOCX only)."""
+    return DocumentService(None)
+
+
+@pytest.fixture(scope="session")
+def rendered_samples(documents: DocumentService) -> dict[str, Any]:
+    """Every sample rendered once to DOCX."""
+    out = {}
+    for name in sample_names():
+        payload = load_sample(name)
+        out[name] = documents.render(payload["doc_type"], payload)
+    return out

@@ -1,0 +1,117 @@
+"""The service started as users start it, driven by a real HTTP client."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+import requests
+
+from tests.conftest import load_sample
+from tests.integration.test_documents_pdf import pdf_text
+
+pytestmark = pytest.mark.integration
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """`python -m service serve` with a one-instance pool; stopped and checked afterwards."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "VB_PORT": str(port),
+        "VB_POOL_SIZE": "1",
+        "VB_POOL_BASE_PORT": "2560",
+        "VB_DATA_DIR": str(tmp_path_factory.mktemp("var")),
+    }
+    process = subprocess.Popen(
+        [str(ROOT / ".venv/bin/python"), "-m", "service", "serve"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(base + "/health", timeout=2).status_code == 200:
+                break
+        except requests.ConnectionError:
+            pass
+        assert process.poll() is None, "server exited during start-up"
+        time.sleep(0.5)
+    else:
+        process.kill()
+        pytest.fail("service did not become healthy in 120 s")
+    children = psutil.Process(process.pid).children(recursive=True)
+    yield base
+    process.send_signal(signal.SIGTERM)
+    process.wait(timeout=30)
+    _, alive = psutil.wait_procs(children, timeout=15)
+    assert not alive, f"left running after shutdown: {[p.pid for p in alive]}"
+
+
+def test_health_reports_the_real_pool(server: str) -> None:
+    body = requests.get(server + "/health", timeout=5).json()
+    assert body["status"] == "ok"
+    assert body["pool"]["ready"] == 1 and body["pool"]["instances"][0]["pid"]
+
+
+def test_post_json_get_pdf(server: str) -> None:
+    response = requests.post(
+        server + "/api/documents/ke_hoach", json=load_sample("seed_000_ke_hoach_y_tich"), timeout=60
+    )
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "application/pdf"
+    assert 'filename="KH-UBND-2023-xa-y-tich.pdf"' in response.headers["Content-Disposition"]
+    text = pdf_text(response.content)
+    assert "Thực hiện xây dựng xã, thị trấn phù hợp với trẻ em năm 2023" in text
+    assert "Vương Văn Sơn" in text
+
+
+def test_post_pdfa(server: str) -> None:
+    response = requests.post(
+        server + "/api/documents/cong_van?format=pdfa-2b",
+        json=load_sample("cong_van_de_nghi_ho_tro"),
+        timeout=60,
+    )
+    assert response.status_code == 200
+    assert b"pdfaid:part" in response.content or b"pdfaid:part" in response.content.replace(
+        b" ", b""
+    )
+
+
+def test_errors_over_http(server: str) -> None:
+    url = server + "/api/documents/ke_hoach"
+    bad = requests.post(
+        url, data=b"{nope", headers={"Content-Type": "application/json"}, timeout=10
+    )
+    assert bad.status_code == 400 and bad.json()["code"] == 400
+    payload = load_sample("seed_000_ke_hoach_y_tich")
+    payload["date"]["month"] = 13
+    invalid = requests.post(url, json=payload, timeout=10)
+    assert invalid.status_code == 422
+    assert invalid.json()["errors"]["date.month"] == ["Phải từ 1 đến 12."]
+    big = requests.post(
+        url,
+        data=b"[" + b"1," * 2_000_000 + b"1]",
+        headers={"Content-Type": "application/json"},
+        timeout=30,
+    )
+    assert big.status_code == 413
+    assert requests.get(server + "/openapi.json", timeout=10).json()["openapi"].startswith("3.")

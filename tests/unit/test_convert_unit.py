@@ -1,0 +1,438 @@
+"""Unit tests of the conversion pool: ports, output checks, the fake, and supervision.
+
+Supervision runs against a stand-in unoserver (a small XML-RPC script), not LibreOffice: it
+converts instantly and crashes, hangs or answers garbage when told to by marker files.
+"""
+
+from __future__ import annotations
+
+import io
+import socket
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import psutil
+import pytest
+from pypdf import PdfReader
+
+from service.core.convert import (
+    ConversionError,
+    ConversionFailed,
+    Converter,
+    ConverterPool,
+    ConverterUnavailable,
+    FakeConverter,
+    PoolConfig,
+    blank_pdf,
+    filter_options,
+    validate_pdf,
+)
+from service.core.unoserver_process import allocate_ports, claim_slot, port_is_free
+
+MakePool = Callable[..., ConverterPool]
+DOCX = b"PK\x03\x04" + b"\0" * 64  # enough of a DOCX for the stand-in server
+
+# -- ports ------------------------------------------------------------------------------------
+
+
+def test_allocate_ports_gives_consecutive_pairs() -> None:
+    assert allocate_ports(2100, 3, is_free=lambda p: True) == [
+        (2100, 2101),
+        (2102, 2103),
+        (2104, 2105),
+    ]
+
+
+def test_allocate_ports_skips_pairs_with_a_port_in_use() -> None:
+    busy = {2102, 2105}
+    pairs = allocate_ports(2100, 3, is_free=lambda p: p not in busy)
+    assert pairs == [(2100, 2101), (2106, 2107), (2108, 2109)]
+
+
+def test_allocate_ports_skips_reserved_ports() -> None:
+    pairs = allocate_ports(2100, 2, is_free=lambda p: True, reserved={2100})
+    assert pairs == [(2102, 2103), (2104, 2105)]
+
+
+def test_allocate_ports_skips_a_listening_socket() -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        taken = sock.getsockname()[1]
+        assert not port_is_free(taken)
+        pairs = allocate_ports(taken - 1, 1) if taken % 2 else allocate_ports(taken, 1)
+    assert taken not in pairs[0]
+
+
+def test_allocate_ports_fails_when_none_left() -> None:
+    with pytest.raises(RuntimeError, match="no free port pair"):
+        allocate_ports(65530, 4, is_free=lambda p: True)
+
+
+# -- output checks ----------------------------------------------------------------------------
+
+
+def test_validate_pdf_accepts_a_pdf() -> None:
+    assert validate_pdf(blank_pdf()) == 1
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        pytest.param(b"", id="empty"),
+        pytest.param(b"\x89PNG\r\n\x1a\n" + b"\0" * 100, id="garbage"),
+        pytest.param(
+            b"Could not load document <remote file> using the default filter.", id="error"
+        ),
+        pytest.param(blank_pdf()[: len(blank_pdf()) // 2], id="truncated"),
+        pytest.param(blank_pdf()[:-30], id="cut-before-eof"),
+        pytest.param(b"%PDF-1.7\nnot really a pdf\n%%EOF\n", id="header-and-eof-only"),
+    ],
+)
+def test_validate_pdf_rejects(data: bytes) -> None:
+    with pytest.raises(ValueError):
+        validate_pdf(data)
+
+
+def test_filter_options() -> None:
+    assert filter_options(None) == []
+    assert filter_options(2) == ["SelectPdfVersion=2", "UseTaggedPDF=true"]
+    with pytest.raises(ValueError):
+        filter_options(4)
+
+
+# -- the fake ---------------------------------------------------------------------------------
+
+
+def test_fake_converter_returns_a_one_page_pdf_and_records_calls() -> None:
+    fake = FakeConverter()
+    pdf = fake.convert(b"docx", pdf_version=2)
+    assert len(PdfReader(io.BytesIO(pdf)).pages) == 1
+    assert validate_pdf(pdf) == 1
+    fake.convert(b"other")
+    assert fake.calls == [(b"docx", 2), (b"other", None)]
+    health = fake.health()
+    assert health["ok"] and health["ready"] == health["size"] == 1
+    assert health["instances"][0]["conversions"] == 2
+
+
+def test_fake_converter_raises_the_error_it_is_given() -> None:
+    fake = FakeConverter(error=ConverterUnavailable("all busy"))
+    with pytest.raises(ConverterUnavailable):
+        fake.convert(b"docx")
+    assert len(fake.calls) == 1
+
+
+def test_fake_and_pool_are_converters() -> None:
+    assert isinstance(FakeConverter(), Converter)
+    assert isinstance(ConverterPool(PoolConfig(size=1)), Converter)
+    assert issubclass(ConverterUnavailable, ConversionError)
+    assert issubclass(ConversionFailed, ConversionError)
+
+
+# -- pool arguments ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        PoolConfig(size=0),
+        PoolConfig(size=-1),
+        PoolConfig(size=1, max_conversions=0),
+        PoolConfig(size=0, remotes=("no-port",)),
+    ],
+)
+def test_pool_rejects_bad_configs(config: PoolConfig) -> None:
+    with pytest.raises(ValueError):
+        ConverterPool(config)
+
+
+def test_convert_before_start_is_unavailable() -> None:
+    with pytest.raises(ConverterUnavailable):
+        ConverterPool(PoolConfig(size=1)).convert(DOCX)
+
+
+def test_convert_rejects_what_is_not_a_docx() -> None:
+    with pytest.raises(ConversionFailed, match="not a DOCX"):
+        ConverterPool(PoolConfig(size=1)).convert(b"plain text")
+
+
+def test_convert_rejects_an_unknown_pdf_version() -> None:
+    with pytest.raises(ValueError):
+        ConverterPool(PoolConfig(size=1)).convert(DOCX, pdf_version=7)
+
+
+# -- supervision, against a stand-in unoserver ------------------------------------------------
+
+FAKE_SERVER = textwrap.dedent(
+    '''
+    """Stand-in for unoserver.server: marker files in CONTROL make the next call misbehave."""
+    import argparse, io, os, sys, time, xmlrpc.client
+    from pathlib import Path
+    from xmlrpc.server import SimpleXMLRPCServer
+
+    from pypdf import PdfWriter
+
+    control = Path(sys.argv[1])
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--port", type=int)
+    args, _ = parser.parse_known_args(sys.argv[2:])
+
+    def take(name):
+        try:
+            (control / name).unlink()
+            return True
+        except FileNotFoundError:
+            return False
+
+    def info():
+        return {"unoserver": "fake", "api": "3", "import_filters": {}, "export_filters": {}}
+
+    def convert(inpath, indata, outpath, convert_to, filtername, options, update, inf, pw):
+        with open(control / "calls", "a") as fh:
+            fh.write(f"{os.getpid()} {' '.join(options)}\\n")
+        if take("crash"):
+            os._exit(3)
+        if take("hang"):
+            time.sleep(3600)
+        if (control / "garbage").exists():
+            return "Error: could not load document"
+        writer = PdfWriter()
+        writer.add_blank_page(width=200, height=200)
+        out = io.BytesIO()
+        writer.write(out)
+        time.sleep(float((control / "delay").read_text()) if (control / "delay").exists() else 0)
+        return xmlrpc.client.Binary(out.getvalue())
+
+    server = SimpleXMLRPCServer(("127.0.0.1", args.port), allow_none=True, logRequests=False)
+    server.register_function(info)
+    server.register_function(convert)
+    server.serve_forever()
+    '''
+)
+
+
+@pytest.fixture
+def control(tmp_path: Path) -> Path:
+    path = tmp_path / "control"
+    path.mkdir()
+    return path
+
+
+@pytest.fixture
+def fake_server(tmp_path: Path, control: Path) -> tuple[str, ...]:
+    script = tmp_path / "fake_unoserver.py"
+    script.write_text(FAKE_SERVER)
+    return (sys.executable, str(script), str(control))
+
+
+@pytest.fixture
+def make_pool(tmp_path: Path, fake_server: tuple[str, ...]) -> Iterator[MakePool]:
+    pools: list[ConverterPool] = []
+
+    def make(**overrides: Any) -> ConverterPool:
+        settings: dict[str, Any] = {
+            "size": 2,
+            "base_port": _free_base(),
+            "conversion_timeout": 1.0,
+            "acquire_timeout": 5.0,
+            "startup_timeout": 10.0,
+            "work_dir": tmp_path / f"pool{len(pools)}",
+            "server_command": fake_server,
+        }
+        settings.update(overrides)
+        pool = ConverterPool(PoolConfig(**settings))
+        pool.monitor_interval = 0.1
+        pools.append(pool)
+        pool.start(wait=True)
+        assert pool.health()["ready"] == pool.health()["size"]
+        return pool
+
+    yield make
+    for pool in pools:
+        pids = [i["pid"] for i in pool.health()["instances"] if i["pid"]]
+        pool.stop()
+        assert not [p for p in pids if psutil.pid_exists(p)], "stop() left processes behind"
+
+
+def _free_base() -> int:
+    """Find 8 free consecutive ports in the ephemeral range for a test pool."""
+    for _ in range(50):
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            base = sock.getsockname()[1] & ~1
+        if base + 8 < 65535 and all(port_is_free(p) for p in range(base, base + 8)):
+            return base
+    raise RuntimeError("no free ports")
+
+
+def _wait_for(predicate: Callable[[], object], timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.05)
+    raise AssertionError("condition not reached in time")
+
+
+def _all_ready(pool: ConverterPool) -> bool:
+    health = pool.health()
+    return bool(health["ready"] == health["size"])
+
+
+def test_pool_converts_and_reports(make_pool: MakePool, control: Path) -> None:
+    pool = make_pool()
+    assert validate_pdf(pool.convert(DOCX)) == 1
+    pool.convert(DOCX, pdf_version=2)
+    health = pool.health()
+    assert health["ok"] and health["size"] == 2 and health["ready"] == 2
+    assert sum(i["conversions"] for i in health["instances"]) == 2
+    assert {i["state"] for i in health["instances"]} == {"ready"}
+    assert all(i["restarts"] == 0 and i["pid"] for i in health["instances"])
+    calls = (control / "calls").read_text().splitlines()
+    assert calls[1].split(" ", 1)[1] == "SelectPdfVersion=2 UseTaggedPDF=true"
+    # Instances take turns, so one leaking LibreOffice does not take all the work.
+    assert len({line.split()[0] for line in calls}) == 2
+
+
+def test_crash_is_retried_on_the_other_instance_and_restarted(
+    make_pool: MakePool, control: Path
+) -> None:
+    pool = make_pool()
+    (control / "crash").touch()
+    assert validate_pdf(pool.convert(DOCX)) == 1
+    _wait_for(lambda: _all_ready(pool))
+    instances = pool.health()["instances"]
+    assert sorted(i["restarts"] for i in instances) == [0, 1]
+    crashed = next(i for i in instances if i["restarts"])
+    assert "connection failed" in crashed["last_error"] or "exited" in crashed["last_error"]
+
+
+def test_hang_times_out_kills_and_retries(make_pool: MakePool, control: Path) -> None:
+    pool = make_pool(size=1)
+    pid = pool.health()["instances"][0]["pid"]
+    (control / "hang").touch()
+    started = time.monotonic()
+    assert validate_pdf(pool.convert(DOCX)) == 1
+    # 1 s timeout + 3 s grace, a restart, and the retry on the same (only) instance.
+    assert time.monotonic() - started < 8
+    instance = pool.health()["instances"][0]
+    assert instance["restarts"] == 1 and instance["pid"] != pid
+    assert not psutil.pid_exists(pid)
+    assert "no answer" in instance["last_error"]
+
+
+def test_bad_output_fails_after_two_attempts_without_restarts(
+    make_pool: MakePool, control: Path
+) -> None:
+    pool = make_pool()
+    (control / "garbage").touch()
+    with pytest.raises(ConversionFailed, match="not a PDF"):
+        pool.convert(DOCX)
+    assert len((control / "calls").read_text().splitlines()) == 2
+    health = pool.health()
+    assert health["ready"] == 2
+    assert all(i["restarts"] == 0 for i in health["instances"])
+
+
+def test_every_instance_busy_is_unavailable_quickly(make_pool: MakePool, control: Path) -> None:
+    pool = make_pool(size=1, acquire_timeout=0.3, conversion_timeout=5.0)
+    (control / "delay").write_text("2")
+    worker = threading.Thread(target=pool.convert, args=(DOCX,))
+    worker.start()
+    _wait_for(lambda: pool.health()["busy"] == 1)
+    started = time.monotonic()
+    with pytest.raises(ConverterUnavailable):
+        pool.convert(DOCX)
+    assert time.monotonic() - started < 1.0
+    worker.join()
+
+
+def test_instance_is_recycled_after_max_conversions(make_pool: MakePool) -> None:
+    pool = make_pool(size=1, max_conversions=2)
+    first_pid = pool.health()["instances"][0]["pid"]
+    for _ in range(3):
+        pool.convert(DOCX)
+    instance = pool.health()["instances"][0]
+    assert instance["restarts"] == 1 and instance["conversions"] == 3
+    assert instance["pid"] != first_pid and not psutil.pid_exists(first_pid)
+
+
+def test_killed_idle_instance_is_noticed_and_restarted(make_pool: MakePool) -> None:
+    pool = make_pool(size=1)
+    pid = pool.health()["instances"][0]["pid"]
+    psutil.Process(pid).kill()
+    _wait_for(lambda: pool.health()["instances"][0]["restarts"] == 1 and _all_ready(pool))
+    assert validate_pdf(pool.convert(DOCX)) == 1
+
+
+def test_stop_is_idempotent_and_refuses_work(make_pool: MakePool) -> None:
+    pool = make_pool(size=1)
+    pid = pool.health()["instances"][0]["pid"]
+    pool.stop()
+    pool.stop()
+    assert not psutil.pid_exists(pid)
+    assert not pool.health()["ok"]
+    with pytest.raises(ConverterUnavailable):
+        pool.convert(DOCX)
+
+
+def test_pools_sharing_a_work_dir_get_their_own_ports_and_profiles(
+    make_pool: MakePool, tmp_path: Path
+) -> None:
+    shared = tmp_path / "shared"
+    first = make_pool(size=1, work_dir=shared)
+    base = first.config.base_port
+    second = make_pool(size=1, work_dir=shared, base_port=base)
+    addresses = [p.health()["instances"][0]["address"] for p in (first, second)]
+    assert addresses == [f"127.0.0.1:{base}", f"127.0.0.1:{base + 2}"]
+    assert sorted(d.name for d in shared.iterdir()) == [
+        f"unoserver-{base}",
+        f"unoserver-{base + 2}",
+    ]
+    assert validate_pdf(second.convert(DOCX)) == 1
+
+
+def test_slot_held_by_another_pool_is_skipped(tmp_path: Path) -> None:
+    held = claim_slot(tmp_path, 40000, reserved=())
+    try:
+        # The held slot's ports are free (nothing listens), but its directory is locked.
+        other = claim_slot(tmp_path, 40000)
+        assert (other.port, other.uno_port) != (held.port, held.uno_port)
+        other.release()
+    finally:
+        held.release()
+    again = claim_slot(tmp_path, held.port)
+    assert again.port == held.port
+    again.release()
+
+
+def test_remote_is_used_then_marked_unhealthy_then_probed_back(
+    make_pool: MakePool, fake_server: tuple[str, ...], tmp_path: Path
+) -> None:
+    port = _free_base()
+    remote = subprocess.Popen([*fake_server, "--port", str(port)])
+    try:
+        _wait_for(lambda: not port_is_free(port))
+        pool = make_pool(size=0, remotes=(f"127.0.0.1:{port}",), acquire_timeout=0.5)
+        assert validate_pdf(pool.convert(DOCX)) == 1
+        remote.kill()
+        remote.wait()
+        with pytest.raises(ConversionError):
+            pool.convert(DOCX)
+        instance = pool.health()["instances"][0]
+        assert instance["kind"] == "remote" and instance["state"] == "unhealthy"
+        assert not pool.health()["ok"]
+        remote = subprocess.Popen([*fake_server, "--port", str(port)])
+        _wait_for(lambda: _all_ready(pool), timeout=15)
+        assert validate_pdf(pool.convert(DOCX)) == 1
+        assert pool.health()["instances"][0]["restarts"] == 0
+    finally:
+        remote.kill()
+        remote.wait()

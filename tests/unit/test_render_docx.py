@@ -1,0 +1,213 @@
+"""The rendered DOCX read back: page, styles, header, body, signer block, footnotes, appendices."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+
+import docx
+import pytest
+from docx.shared import Pt
+from lxml import etree
+
+from service.core.documents import DocumentService
+from service.core.template_builder import TEMPLATE_FILES, TEMPLATES_DIR, build
+from service.core.vn import upper_vn
+from tests.conftest import docx_text, load_sample, normalise, sample_names
+
+W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+
+
+def walk(blocks: list[dict]) -> list[dict]:
+    """Every block, depth first."""
+    return [x for b in blocks for x in (b, *walk(b.get("body") or []))]
+
+
+def open_docx(data: bytes) -> docx.document.Document:
+    return docx.Document(io.BytesIO(data))
+
+
+@pytest.mark.parametrize("name", sample_names())
+def test_page_is_a4_with_decree_margins(rendered_samples, name: str) -> None:
+    document = open_docx(rendered_samples[name].docx)
+    first = document.sections[0]
+    assert (round(first.page_width.mm), round(first.page_height.mm)) == (210, 297)
+    assert 20 <= round(first.top_margin.mm) <= 25 and 20 <= round(first.bottom_margin.mm) <= 25
+    assert 30 <= round(first.left_margin.mm) <= 35 and 15 <= round(first.right_margin.mm) <= 20
+    assert first.different_first_page_header_footer, "no page number on page 1"
+    header_xml = etree.tostring(first.header._element).decode()
+    assert "PAGE" in header_xml
+
+
+def test_styles_follow_decree_30(rendered_samples) -> None:
+    styles = open_docx(rendered_samples["seed_000_ke_hoach_y_tich"].docx).styles
+    normal = styles["Normal"]
+    assert normal.font.name == "Times New Roman"
+    body = styles["VBBody"]
+    assert Pt(13) <= body.font.size <= Pt(14)
+    assert body.paragraph_format.alignment == docx.enum.text.WD_ALIGN_PARAGRAPH.JUSTIFY
+    assert round(body.paragraph_format.first_line_indent.mm, 1) in (10.0, 12.7)
+    assert body.paragraph_format.space_before >= Pt(6)
+    assert styles["VBHdrDate"].font.italic
+    assert styles["VBTitle"].font.bold and styles["VBSubject"].font.bold
+    head = styles["VBRecipientsHead"]
+    assert head.font.bold and head.font.italic and head.font.size == Pt(12)
+    assert styles["VBRecipient"].font.size == Pt(11)
+    assert styles["VBSigner"].font.bold and styles["VBSignerName"].font.bold
+    # 25–30 mm left for the signature and seal above the name.
+    assert 25 <= styles["VBSignerName"].paragraph_format.space_before.mm <= 30
+    assert not styles["VBBasis"].font.italic
+
+
+def test_decision_bases_are_italic(rendered_samples) -> None:
+    styles = open_docx(rendered_samples["quyet_dinh_thanh_lap_hoi_dong"].docx).styles
+    assert styles["VBBasis"].font.italic
+
+
+def test_header_table_of_seed_000(rendered_samples) -> None:
+    document = open_docx(rendered_samples["seed_000_ke_hoach_y_tich"].docx)
+    header = document.tables[0]
+    left = [p.text for p in header.cell(0, 0).paragraphs]
+    right = [p.text for p in header.cell(0, 1).paragraphs]
+    assert left[:2] == ["UBND HUYỆN CHI LĂNG", "ỦY BAN NHÂN DÂN XÃ Y TỊCH"]
+    assert right[:2] == ["CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc"]
+    assert header.cell(1, 0).paragraphs[0].text == "Số:      /KH-UBND"
+    assert header.cell(1, 1).paragraphs[0].text == "Y Tịch, ngày       tháng 02 năm 2023"
+    rules = [
+        p
+        for p in (header.cell(0, 0).paragraphs + header.cell(0, 1).paragraphs)
+        if p._p.find(f"{W}pPr/{W}pBdr/{W}top") is not None
+    ]
+    assert len(rules) == 2
+
+
+def test_title_subject_and_signer_block(rendered_samples) -> None:
+    document = open_docx(rendered_samples["seed_001_ke_hoach_thanh_linh"].docx)
+    texts = [p.text for p in document.paragraphs]
+    assert "KẾ HOẠCH" in texts
+    assert "Thực hiện công tác trẻ em trên địa bàn xã Thanh Lĩnh năm 2023" in texts
+    signature = document.tables[-1]
+    assert [p.text for p in signature.cell(0, 1).paragraphs] == [
+        "TM. ỦY BAN NHÂN DÂN",
+        "KT. CHỦ TỊCH",
+        "PHÓ CHỦ TỊCH",
+        "Nguyễn Văn Hiến",
+    ]
+    recipients = [p.text for p in signature.cell(0, 0).paragraphs]
+    assert recipients[0] == "Nơi nhận:"
+    assert recipients[1] == "- Phòng Lao động - TB&XH (để b/c);"
+    assert recipients[-1] == "- Lưu: VP."
+
+
+def test_numbering_and_task_lines(rendered_samples) -> None:
+    text = docx_text(rendered_samples["seed_001_ke_hoach_thanh_linh"].docx)
+    for label in (
+        "I. MỤC ĐÍCH, YÊU CẦU",
+        "1. Mục đích",
+        "a) Cụ thể hóa",
+        "2.3.1. Tiếp tục",
+        "2.3.5. Thực hiện hiệu quả",
+        "Chủ trì: Công chức văn hóa",
+        "Thời gian thực hiện: Tháng 11/2023",
+    ):
+        assert label in text
+
+
+def test_footnote_is_a_real_footnote(rendered_samples) -> None:
+    data = rendered_samples["seed_001_ke_hoach_thanh_linh"].docx
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        notes = etree.fromstring(archive.read("word/footnotes.xml"))
+        body = archive.read("word/document.xml").decode()
+    real = [n for n in notes.iter(f"{W}footnote") if n.get(f"{W}type") is None]
+    assert len(real) == 1
+    assert "Luật trẻ em năm 2016" in "".join(t.text for t in real[0].iter(f"{W}t"))
+    assert f'w:footnoteReference w:id="{real[0].get(f"{W}id")}"' in body
+
+
+def test_appendix_has_its_own_section_numbered_from_one(rendered_samples) -> None:
+    rendered = rendered_samples["ke_hoach_phan_cong_phong_chong_duoi_nuoc"]
+    document = open_docx(rendered.docx)
+    assert len(document.sections) == 2
+    appendix = document.sections[1]._sectPr
+    assert appendix.find(f"{W}pgNumType").get(f"{W}start") == "1"
+    text = docx_text(rendered.docx)
+    assert "Phụ lục I" in text and "BẢNG PHÂN CÔNG NHIỆM VỤ THỰC HIỆN KẾ HOẠCH" in text
+    assert "(Kèm theo Kế hoạch số 15/KH-UBND ngày 10 tháng 4 năm 2023 của UBND xã Y Tịch)" in text
+    table = document.tables[-1]
+    assert [c.text for c in table.rows[0].cells] == [
+        "STT",
+        "Nội dung nhiệm vụ",
+        "Cơ quan chủ trì",
+        "Cơ quan phối hợp",
+        "Thời gian thực hiện",
+        "Sản phẩm/Ghi chú",
+    ]
+    assert table.rows[0]._tr.find(f"{W}trPr/{W}tblHeader") is not None
+    assert len(table.rows) == 13
+
+
+def test_indicator_percentages_and_total(rendered_samples) -> None:
+    payload = load_sample("bao_cao_ket_qua_tre_em_2023")
+    document = open_docx(rendered_samples["bao_cao_ket_qua_tre_em_2023"].docx)
+    tables = [t for t in document.tables if t.rows[0].cells[0].text == "STT"]
+    blocks = [b for b in walk(payload["body"]) if b["kind"] == "indicators"]
+    first_row = blocks[0]["rows"][0]
+    cells = [c.text for c in tables[0].rows[1].cells]
+    expected = round(first_row["achieved"] / first_row["plan"] * 100 + 1e-9, 1)
+    assert cells[5] == f"{expected:.1f}".replace(".", ",")
+    totalled = next(t for t, b in zip(tables, blocks, strict=True) if b["total"])
+    last = [c.text for c in totalled.rows[-1].cells]
+    block = next(b for b in blocks if b["total"])
+    assert last[1] == "Tổng cộng"
+    assert last[3] == f"{int(sum(r['plan'] for r in block['rows'])):,}".replace(",", ".")
+
+
+def test_letter_and_decision_layouts(rendered_samples) -> None:
+    letter = docx_text(rendered_samples["cong_van_de_nghi_ho_tro"].docx)
+    assert "V/v đề nghị" in letter and "Kính gửi:" in letter and "Số: 85/UBND-VHXH" in letter
+    decision = docx_text(rendered_samples["quyet_dinh_thanh_lap_hoi_dong"].docx)
+    assert "QUYẾT ĐỊNH:" in decision and "Điều 1. " in decision and "Điều 3. " in decision
+    authority = load_sample("quyet_dinh_thanh_lap_hoi_dong")["authority"]
+    assert f"\n{upper_vn(authority)}\n" in decision
+    assert "Độc lập - Tự do - Hạnh phúc" in decision
+
+
+def test_special_characters_are_printed_literally(documents: DocumentService) -> None:
+    payload = load_sample("edge_special_characters")
+    nasty = "A & B <tag> \"q\" 'q' {{ 7*7 }} {% if true %}x{% endif %} 🎉 👶🏽 \u0007\u001b\u200f"
+    payload["subject"] = nasty
+    payload["body"] = [{"kind": "paragraph", "text": nasty}, {"kind": "section", "title": nasty}]
+    payload["signer"]["name"] = nasty
+    rendered = documents.render("ke_hoach", payload)
+    with zipfile.ZipFile(io.BytesIO(rendered.docx)) as archive:
+        etree.fromstring(archive.read("word/document.xml"))  # still well-formed XML
+    text = docx_text(rendered.docx)
+    literal = "A & B <tag> \"q\" 'q' {{ 7*7 }} {% if true %}x{% endif %} 🎉 👶🏽 \u200f"
+    assert text.count(literal) >= 3
+    assert "49" not in text.replace("2024", "")
+    assert "\u0007" not in text and "\u001b" not in text
+
+
+def test_end_mark_added_once(documents: DocumentService) -> None:
+    payload = load_sample("to_trinh_kinh_phi")
+    payload["closing"] = ["Kính trình UBND huyện xem xét, phê duyệt."]
+    text = docx_text(documents.render("to_trinh", payload).docx)
+    assert "Kính trình UBND huyện xem xét, phê duyệt./." in text
+    payload["closing"] = ["Kính trình./."]
+    assert "Kính trình./." in normalise(docx_text(documents.render("to_trinh", payload).docx))
+
+
+def test_document_properties(rendered_samples) -> None:
+    props = open_docx(rendered_samples["seed_000_ke_hoach_y_tich"].docx).core_properties
+    assert props.title.startswith("Kế hoạch Thực hiện xây dựng xã")
+    assert props.author == "Ủy ban nhân dân xã Y Tịch"
+    assert props.language == "vi-VN"
+
+
+@pytest.mark.parametrize("name", sorted(TEMPLATE_FILES))
+def test_committed_templates_match_the_builder(name: str) -> None:
+    built = io.BytesIO()
+    build(TEMPLATE_FILES[name]).save(built)
+    with zipfile.ZipFile(built) as fresh, zipfile.ZipFile(TEMPLATES_DIR / name) as committed:
+        for part in ("word/document.xml", "word/styles.xml", "word/footnotes.xml"):
+            assert fresh.read(part) == committed.read(part), f"{name}:{part} is stale"
