@@ -192,28 +192,56 @@ def stop_process(popen: subprocess.Popen[bytes], sig: int, grace: float) -> list
     """
     descendants = tree(popen.pid)[1:]
     killed: list[int] = []
-    if popen.poll() is None:
-        try:
+    try:
+        if popen.poll() is None:
             popen.send_signal(sig)
             popen.wait(grace)
-        except subprocess.TimeoutExpired:
-            pass
-        except ProcessLookupError:
-            pass
-    if popen.poll() is None:
-        popen.kill()
-        popen.wait(10)
-        killed.append(popen.pid)
-    # Give orphans a moment to follow their parent down, then make sure.
-    _, alive = psutil.wait_procs(descendants, timeout=5)
-    for proc in alive:
+    except (subprocess.TimeoutExpired, ProcessLookupError):
+        pass
+    finally:  # even when a signal interrupts the wait
+        if popen.poll() is None:
+            popen.kill()
+            popen.wait(10)
+            killed.append(popen.pid)
+        # Give orphans a moment to follow their parent down, then make sure.
+        _, alive = psutil.wait_procs(descendants, timeout=5)
+        killed.extend(kill_all(alive))
+    return killed
+
+
+def kill_all(procs: Iterable[psutil.Process]) -> list[int]:
+    """SIGKILL these processes (psutil checks each is still the one we saw); return the pids."""
+    killed = []
+    procs = list(procs)
+    for proc in procs:
         try:
             proc.kill()
             killed.append(proc.pid)
         except psutil.Error:
             pass
-    psutil.wait_procs(alive, timeout=5)
+    psutil.wait_procs(procs, timeout=5)
     return killed
+
+
+def sweep(tmp: Path) -> list[int]:
+    """Kill whatever this run started and is still alive: our children, and any process whose
+    command line names our temporary directory (unoservers and soffice orphaned by a crash)."""
+    ours = set(psutil.Process().children(recursive=True))
+    for proc in psutil.process_iter(["cmdline"]):
+        if str(tmp) in " ".join(proc.info["cmdline"] or ()):
+            ours.add(proc)
+            try:
+                ours.update(proc.children(recursive=True))
+            except psutil.Error:
+                pass
+    ours.discard(psutil.Process())
+    for proc in ours:
+        try:
+            proc.terminate()
+        except psutil.Error:
+            pass
+    _, alive = psutil.wait_procs(ours, timeout=5)
+    return kill_all(alive)
 
 
 class ServiceProcess:
@@ -272,9 +300,9 @@ class ServiceProcess:
     def stop(self) -> None:
         if self.popen is None:
             return
-        # SIGINT: waitress raises KeyboardInterrupt, atexit stops the pool and its LibreOffice.
-        # (SIGTERM would end Python without atexit and orphan the unoservers.)
-        self.force_killed = stop_process(self.popen, signal.SIGINT, 20)
+        # service/cli.py turns SIGTERM into SystemExit and stops the pool; whatever is still
+        # alive after the grace period (service, unoserver, soffice.bin) is killed by pid.
+        self.force_killed = stop_process(self.popen, signal.SIGTERM, 20)
         self.popen = None
 
 
@@ -588,8 +616,16 @@ def main(argv: list[str] | None = None) -> int:
     threads = n * 2
     samples = [args.sample] + ([args.extra] if args.extra else [])
 
-    # Ctrl-C and SIGTERM both unwind through the finally blocks below.
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    # Ctrl-C and SIGTERM both unwind through the finally blocks below; a second signal is
+    # ignored so it cannot cut the clean-up short. SIGINT gets a handler even when the shell
+    # started us with it ignored (a background job), so our children do not inherit SIG_IGN.
+    def on_signal(signum: int, frame: object) -> None:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
     started_all = time.perf_counter()
     load_start = os.getloadavg()
     foreign_start = len(soffice_pids())
@@ -683,7 +719,12 @@ def main(argv: list[str] | None = None) -> int:
             pool_rate = documents[name]["throughput"][f"pool_{n}"]["docs_per_s"]
             documents[name]["pool_n_vs_soffice"] = round(pool_rate / result["docs_per_s"], 1)
     finally:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        force_killed.extend(sweep(tmp))
         shutil.rmtree(tmp, ignore_errors=True)
+        signal.signal(signal.SIGTERM, on_signal)
+        signal.signal(signal.SIGINT, on_signal)
 
     time.sleep(1)
     # Ours: every profile this run used lives under tmp; others' tests may start soffice meanwhile.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,8 @@ from service.core.documents import DocumentService
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "samples"
-SEEDS = ROOT.parent / "shared" / "seeds"
+# The seed plans live in shared/ beside the checkout (as in CI); VB_SEEDS_DIR points elsewhere.
+SEEDS = Path(os.environ.get("VB_SEEDS_DIR") or ROOT.parent / "shared" / "seeds")
 
 
 def load_sample(name: str) -> dict[str, Any]:

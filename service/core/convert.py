@@ -155,7 +155,7 @@ class ConverterPool:
     """A supervised pool of unoserver instances that converts DOCX to PDF."""
 
     monitor_interval = 0.5  # seconds between liveness checks
-    idle_probe_interval = 60.0  # info() an instance idle this long, to catch a wedged one
+    idle_probe_interval = 60.0  # info() a local instance idle this long, to catch a wedged one
     probe_timeout = 10.0
     max_backoff = 30.0
     recycle_grace = 5.0  # SIGTERM, then SIGKILL, when recycling a healthy instance
@@ -433,69 +433,78 @@ class ConverterPool:
 
     def _supervise(self, inst: _Instance) -> None:
         """Run one local instance: start, serve until retired, kill, back off, start again."""
-        cfg = self.config
-        first = True
+        restart = False
         while not self._stopping:
-            if not first:
-                delay = 0.0 if inst.recycle else self._backoff(inst.failures)
-                if delay and self._stop_event.wait(delay):
-                    break
-            with self._cond:
-                if self._stopping:
-                    break
-                if not first:
-                    inst.restarts += 1
-                first = False
-                inst.recycle = False
-                inst.state = STARTING
-                inst.wake.clear()
-                try:
-                    slot = self._slot_for(inst)
-                    proc = UnoserverProcess(
-                        cfg.server_command,
-                        slot.port,
-                        slot.uno_port,
-                        slot.home,
-                        cfg.conversion_timeout,
-                    )
-                    proc.start()
-                except (OSError, RuntimeError) as exc:
-                    inst.failures += 1
-                    inst.state = DEAD
-                    inst.last_error = f"cannot start unoserver: {exc}"
-                    log.error("converter %s: %s", inst.address, inst.last_error)
-                    continue
-                inst.process = proc
-            started = time.monotonic()
-            problem = proc.wait_ready(started + cfg.startup_timeout, self._stop_event.is_set)
-            with self._cond:
-                if self._stopping:
-                    break
-                if problem is None:
-                    inst.state = READY
-                    inst.generation += 1
-                    inst.since_start = 0
-                    inst.last_used = time.monotonic()
-                    self._idle.append(inst)
-                    self._cond.notify_all()
-                    log.info(
-                        "converter %s ready (pid %s) in %.1f s",
-                        inst.address,
-                        proc.pid,
-                        time.monotonic() - started,
-                    )
-                else:
-                    inst.state = DEAD
-                    inst.failures += 1
-                    inst.last_error = f"startup failed: {problem}"
-                    log.error("converter %s %s", inst.address, inst.last_error)
-            if problem is None:
-                inst.wake.wait()  # until retired, recycled or stopping
-                if self._stopping:
-                    break
-            proc.kill(grace=self.recycle_grace if inst.recycle else 0.0)
+            try:
+                self._run_once(inst, restart)
+            except Exception:  # a bug here must not leave the slot dead for good
+                log.exception("converter %s: supervisor error", inst.address)
+                with self._cond:
+                    if not self._stopping:
+                        inst.state = DEAD
+                        inst.failures += 1
+                if inst.process is not None:
+                    inst.process.kill()
+            restart = True
         if inst.process is not None:
             inst.process.kill(grace=self.stop_grace)
+
+    def _run_once(self, inst: _Instance, restart: bool) -> None:
+        """Start one unoserver for the instance, serve until it is retired, then kill it."""
+        cfg = self.config
+        if restart:
+            delay = 0.0 if inst.recycle else self._backoff(inst.failures)
+            if delay and self._stop_event.wait(delay):
+                return
+        with self._cond:
+            if self._stopping:
+                return
+            if restart:
+                inst.restarts += 1
+            inst.recycle = False
+            inst.state = STARTING
+            inst.wake.clear()
+            try:
+                slot = self._slot_for(inst)
+                proc = UnoserverProcess(
+                    cfg.server_command, slot.port, slot.uno_port, slot.home, cfg.conversion_timeout
+                )
+                proc.start()
+            except (OSError, RuntimeError) as exc:
+                inst.failures += 1
+                inst.state = DEAD
+                inst.last_error = f"cannot start unoserver: {exc}"
+                log.error("converter %s: %s", inst.address, inst.last_error)
+                return
+            inst.process = proc
+        started = time.monotonic()
+        problem = proc.wait_ready(started + cfg.startup_timeout, self._stop_event.is_set)
+        with self._cond:
+            if self._stopping:
+                return
+            if problem is None:
+                inst.state = READY
+                inst.generation += 1
+                inst.since_start = 0
+                inst.last_used = time.monotonic()
+                self._idle.append(inst)
+                self._cond.notify_all()
+                log.info(
+                    "converter %s ready (pid %s) in %.1f s",
+                    inst.address,
+                    proc.pid,
+                    time.monotonic() - started,
+                )
+            else:
+                inst.state = DEAD
+                inst.failures += 1
+                inst.last_error = f"startup failed: {problem}"
+                log.error("converter %s %s", inst.address, inst.last_error)
+        if problem is None:
+            inst.wake.wait()  # until retired, recycled or stopping
+            if self._stopping:
+                return
+        proc.kill(grace=self.recycle_grace if inst.recycle else 0.0)
 
     def _slot_for(self, inst: _Instance) -> Slot:
         """Keep the instance's ports unless a stranger took them meanwhile."""
@@ -536,7 +545,8 @@ class ConverterPool:
                             inst.retry_at = float("inf")  # no second probe while this one runs
                             probes.append((inst, -1))
                     elif (
-                        inst.state == READY
+                        not inst.remote  # a remote may be busy with other clients' work
+                        and inst.state == READY
                         and inst in self._idle
                         and now - inst.last_used >= self.idle_probe_interval
                     ):
@@ -550,8 +560,12 @@ class ConverterPool:
 
     def _probe(self, inst: _Instance, gen: int) -> None:
         """Ask an instance for info(); gen -1 brings a remote in, else a wedged one goes out."""
+        # A remote's info() waits behind whatever conversion it is running for someone else.
+        timeout = self.probe_timeout
+        if inst.remote:
+            timeout = max(timeout, self.config.conversion_timeout + SOCKET_GRACE)
         try:
-            UnoserverClient(inst.address).info(self.probe_timeout)
+            UnoserverClient(inst.address).info(timeout)
         except Exception as exc:
             reason = f"probe failed: {type(exc).__name__}: {exc}"
             if gen != -1:

@@ -111,7 +111,8 @@ def build(variant: str) -> DocxDocument:
     else:
         _p(doc, "VBTitle", "{{ type_name }}")
         _p(doc, "VBSubject", "{{ subject }}")
-        _rule(doc, 55)
+        # Clear of the subject line's descenders.
+        _rule(doc, 55, before_pt=4)
     if variant == "decision":
         _p(doc, "VBAuthority", "{{ authority }}")
         _p(doc, "VBBasis", "{{p legal_bases }}")
@@ -210,9 +211,11 @@ def _p(container: DocxDocument | _Cell, style: str, text: str = "") -> Paragraph
     return paragraph
 
 
-def _rule(container: DocxDocument | _Cell, indent_mm: float) -> None:
+def _rule(container: DocxDocument | _Cell, indent_mm: float, before_pt: float = 0) -> None:
     """A solid line drawn as the top border of a tiny paragraph, shortened by indents."""
     paragraph = _p(container, "VBRule")
+    if before_pt:
+        paragraph.paragraph_format.space_before = Pt(before_pt)
     paragraph.paragraph_format.left_indent = Mm(indent_mm)
     paragraph.paragraph_format.right_indent = Mm(indent_mm)
     paragraph.paragraph_format.line_spacing = Pt(2)

@@ -1,4 +1,4 @@
-"""One unoserver process: ports, start, readiness, kill, and the XML-RPC calls it answers."""
+"""One local unoserver: its ports and directory, its process group, and the XML-RPC it speaks."""
 
 from __future__ import annotations
 
@@ -94,13 +94,15 @@ def claim_slot(work_dir: Path, base_port: int, reserved: Iterable[int] = ()) -> 
         port, uno_port = allocate_ports(base_port, 1, reserved=skip)[0]
         home = work_dir / f"unoserver-{port}"
         home.mkdir(parents=True, exist_ok=True)
-        lock = open(home / "lock", "w")  # held as long as the slot
+        lock = open(home / "lock", "a+")  # held as long as the slot; "w" would clobber a holder's
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:  # another pool's instance, between two of its starts
             lock.close()
             skip.update((port, uno_port))
             continue
+        lock.seek(0)
+        lock.truncate()
         lock.write(f"{os.getpid()}\n")
         lock.flush()
         return Slot(port, uno_port, home, lock)

@@ -77,7 +77,9 @@ def footnote_texts(payload: dict) -> list[str]:
 @pytest.mark.parametrize("seed", sorted(SEED_SAMPLES))
 def test_seed_pdf_text_matches_the_seed(pdfs, seed: str) -> None:
     name = SEED_SAMPLES[seed]
-    seed_text = next(SEEDS.glob(f"{seed}_*.txt")).read_text(encoding="utf-8")
+    found = sorted(SEEDS.glob(f"{seed}_*.txt"))
+    assert found, f"seed {seed} not found in {SEEDS} (set VB_SEEDS_DIR)"
+    seed_text = found[0].read_text(encoding="utf-8")
     # pdftotext joins a hyphenated word broken at a line end ("2021-" + "2025"): ignore hyphens.
     notes = [n.replace("-", "") for n in footnote_texts(load_sample(name))]
     expected = body_of(seed_text).replace("-", "")

@@ -192,6 +192,8 @@ FAKE_SERVER = textwrap.dedent(
             return False
 
     def info():
+        if take("hang-info"):
+            time.sleep(3600)
         return {"unoserver": "fake", "api": "3", "import_filters": {}, "export_filters": {}}
 
     def convert(inpath, indata, outpath, convert_to, filtername, options, update, inf, pw):
@@ -436,3 +438,36 @@ def test_remote_is_used_then_marked_unhealthy_then_probed_back(
     finally:
         remote.kill()
         remote.wait()
+
+
+def test_a_server_that_cannot_start_is_retried_with_backoff(tmp_path: Path) -> None:
+    failing = (sys.executable, "-c", "import sys; print('no LibreOffice here'); sys.exit(2)")
+    config = PoolConfig(
+        size=1,
+        base_port=_free_base(),
+        acquire_timeout=0.3,
+        work_dir=tmp_path / "pool",
+        server_command=failing,
+    )
+    with ConverterPool(config) as pool:
+        _wait_for(lambda: pool.health()["instances"][0]["restarts"] >= 2)
+        health = pool.health()
+        assert not health["ok"] and health["ready"] == 0
+        assert "exited with 2" in health["instances"][0]["last_error"]
+        assert "no LibreOffice here" in health["instances"][0]["last_error"]
+        with pytest.raises(ConverterUnavailable):
+            pool.convert(DOCX)
+    # Backoff: 0, 0.5, 1, 2 ... seconds, so a broken setup does not spin.
+    assert pool.health()["instances"][0]["restarts"] < 6
+
+
+def test_a_wedged_idle_instance_is_found_by_the_probe_and_restarted(
+    make_pool: MakePool, control: Path
+) -> None:
+    pool = make_pool(size=1)
+    pool.probe_timeout = 0.5
+    pool.idle_probe_interval = 0.3
+    (control / "hang-info").touch()
+    _wait_for(lambda: pool.health()["instances"][0]["restarts"] == 1 and _all_ready(pool))
+    assert "probe failed" in pool.health()["instances"][0]["last_error"]
+    assert validate_pdf(pool.convert(DOCX)) == 1
