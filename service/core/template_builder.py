@@ -211,6 +211,22 @@ def _p(container: DocxDocument | _Cell, style: str, text: str = "") -> Paragraph
     return paragraph
 
 
+def _repeat(container: DocxDocument | _Cell, style: str, items: str) -> Paragraph:
+    """Paragraphs repeated for each entry of a list variable; returns the repeated one."""
+    _p(container, style, f"{{%p for line in {items} %}}")
+    item = _p(container, style, "{{ line }}")
+    _p(container, style, "{%p endfor %}")
+    return item
+
+
+def _when(container: DocxDocument | _Cell, style: str, condition: str, text: str) -> Paragraph:
+    """A paragraph kept only when a variable is set; returns it."""
+    _p(container, style, f"{{%p if {condition} %}}")
+    kept = _p(container, style, text)
+    _p(container, style, "{%p endif %}")
+    return kept
+
+
 def _rule(container: DocxDocument | _Cell, indent_mm: float, before_pt: float = 0) -> None:
     """A solid line drawn as the top border of a tiny paragraph, shortened by indents."""
     paragraph = _p(container, "VBRule")
@@ -244,9 +260,7 @@ def _table(doc: DocxDocument, widths: tuple[float, float], rows: int = 1) -> lis
 
 def _national_header(doc: DocxDocument, *, letter: bool) -> None:
     (left, right), (left2, right2) = _table(doc, (LEFT_COL_MM, RIGHT_COL_MM), rows=2)
-    _p(left, "VBHdrParent", "{%p if parent_agency %}")
-    _p(left, "VBHdrParent", "{{ parent_agency }}")
-    _p(left, "VBHdrParent", "{%p endif %}")
+    _when(left, "VBHdrParent", "parent_agency", "{{ parent_agency }}")
     _p(left, "VBHdrAgency", "{{ agency }}")
     _rule(left, 22)
     _p(right, "VBHdrMotto", "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM")
@@ -255,8 +269,7 @@ def _national_header(doc: DocxDocument, *, letter: bool) -> None:
     _p(left2, "VBHdrNumber", "{{ number_line }}")
     if letter:
         _p(left2, "VBHdrSubjectLine", "{{ vv_line }}")
-    _p(left2, "VBUrgency", "{%p if urgency %}")
-    urgency = _p(left2, "VBUrgency", "{{ urgency }}")
+    urgency = _when(left2, "VBUrgency", "urgency", "{{ urgency }}")
     urgency.paragraph_format.left_indent = Mm(20)
     urgency.paragraph_format.right_indent = Mm(20)
     side = '<w:{0} w:val="single" w:sz="8" w:space="1" w:color="000000"/>'
@@ -267,21 +280,17 @@ def _national_header(doc: DocxDocument, *, letter: bool) -> None:
             + "</w:pBdr>"
         )
     )
-    _p(left2, "VBUrgency", "{%p endif %}")
     _p(right2, "VBHdrDate", "{{ date_line }}")
 
 
 def _kinh_gui(doc: DocxDocument) -> None:
-    _p(doc, "VBKinhGui", "{%p if kinh_gui_single %}")
-    _p(doc, "VBKinhGui", "Kính gửi: {{ kinh_gui_single }}")
-    _p(doc, "VBKinhGui", "{%p endif %}")
-    _p(doc, "VBKinhGui", "{%p if kinh_gui_list %}")
-    _p(doc, "VBKinhGui", "Kính gửi:")
-    _p(doc, "VBKinhGuiItem", "{%p for line in kinh_gui_list %}")
-    item = _p(doc, "VBKinhGuiItem", "{{ line }}")
+    _when(doc, "VBKinhGui", "kinh_gui_single", "Kính gửi: {{ kinh_gui_single }}")
+    _when(doc, "VBKinhGui", "kinh_gui_list", "Kính gửi:")
+    # The list stands inside the `if` above: its closing tag is written after the items.
+    endif = doc.paragraphs[-1]._p
+    item = _repeat(doc, "VBKinhGuiItem", "kinh_gui_list")
     item.paragraph_format.left_indent = Mm(45)
-    _p(doc, "VBKinhGuiItem", "{%p endfor %}")
-    _p(doc, "VBKinhGui", "{%p endif %}")
+    doc.paragraphs[-1]._p.addnext(endif)
 
 
 def _signature(doc: DocxDocument) -> None:
@@ -290,12 +299,8 @@ def _signature(doc: DocxDocument) -> None:
     spacer.paragraph_format.keep_with_next = True
     ((left, right),) = _table(doc, (80.0, 85.0))
     _p(left, "VBRecipientsHead", "Nơi nhận:")
-    _p(left, "VBRecipient", "{%p for line in recipients %}")
-    _p(left, "VBRecipient", "{{ line }}")
-    _p(left, "VBRecipient", "{%p endfor %}")
-    _p(right, "VBSigner", "{%p for line in signer_lines %}")
-    _p(right, "VBSigner", "{{ line }}")
-    _p(right, "VBSigner", "{%p endfor %}")
+    _repeat(left, "VBRecipient", "recipients")
+    _repeat(right, "VBSigner", "signer_lines")
     _p(right, "VBSignerName", "{{ signer_name }}")
     # Nơi nhận stands level with the first signature line: cells align to the top, and the row
     # must not split across pages.
