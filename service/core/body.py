@@ -63,17 +63,19 @@ class BodyWriter:
     def section(self, block: dict[str, Any], numbering: Numbering, counter: int) -> str:
         """A numbered heading, its blocks, then the lead/support/deadline lines."""
         label = block.get("number") or _label(numbering, counter)
+        children = block.get("body") or []
+        has_lines = any(block.get(k) for k in ("lead", "support", "deadline"))
         style, upper, bold, italic = _heading_style(numbering.scheme, label)
+        keep = ""
+        if not (children or has_lines or numbering.scheme == "roman"):
+            # A numbered item with nothing under it titles nothing: it reads as a body paragraph,
+            # and is not kept with the next one (a run of them would move to the next page).
+            style, bold, italic, keep = "VBBody", False, False, '<w:keepNext w:val="0"/>'
         pieces = markup.parse(block["title"])
         if upper:
             pieces = [vn_upper(p) for p in pieces]
         title = wordml.run(label + " ", bold=bold, italic=italic) if label else ""
         title += wordml.runs(pieces, self.notes, bold=bold, italic=italic)
-        children = block.get("body") or []
-        has_lines = any(block.get(k) for k in ("lead", "support", "deadline"))
-        # A heading with nothing under it is a paragraph: keeping it with the next one would chain
-        # a run of such items onto the following page.
-        keep = "" if children or has_lines else '<w:keepNext w:val="0"/>'
         out = [wordml.paragraph(title, style, extra_ppr=keep)]
         child_scheme = block.get("numbering") or _child_default(numbering)
         parent_label = label if numbering.scheme == "decimal" else ""

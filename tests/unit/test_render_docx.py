@@ -211,3 +211,27 @@ def test_committed_templates_match_the_builder(name: str) -> None:
     with zipfile.ZipFile(built) as fresh, zipfile.ZipFile(TEMPLATES_DIR / name) as committed:
         for part in ("word/document.xml", "word/styles.xml", "word/footnotes.xml"):
             assert fresh.read(part) == committed.read(part), f"{name}:{part} is stale"
+
+
+def test_numbered_item_without_body_is_a_plain_paragraph(documents: DocumentService) -> None:
+    payload = load_sample("seed_000_ke_hoach_y_tich")
+    payload["body"] = [
+        {
+            "kind": "section",
+            "title": "Nội dung",
+            "body": [
+                {
+                    "kind": "section",
+                    "title": "Mục có nội dung",
+                    "body": [{"kind": "paragraph", "text": "x"}],
+                },
+                {"kind": "section", "title": "Việc cần làm không có mục con"},
+            ],
+        }
+    ]
+    document = open_docx(documents.render("ke_hoach", payload).docx)
+    by_text = {p.text: p for p in document.paragraphs}
+    assert by_text["I. NỘI DUNG"].style.name == "VBHeading1"
+    assert by_text["1. Mục có nội dung"].style.name == "VBHeading2"
+    item = by_text["2. Việc cần làm không có mục con"]
+    assert item.style.name == "VBBody" and not any(r.bold for r in item.runs)
