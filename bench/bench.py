@@ -414,6 +414,11 @@ def bench_latency(
         for _ in range(warmup):
             pdf = call()
         pages[name] = validate_pdf(pdf)
+    if pages["service"] != pages["bare"]:
+        raise RuntimeError(
+            f"the service's PDF has {pages['service']} page(s), the bare unoserver's "
+            f"{pages['bare']}: not the same document (were the templates rewritten meanwhile?)"
+        )
     times: dict[str, list[float]] = {"service": [], "bare": []}
     calls = {"service": via_service, "bare": via_bare}
     for i in range(n):
@@ -449,8 +454,9 @@ def bench_throughput(
     pools: dict[str, ConverterPool], docx: bytes, n: int, threads: int, blocks: int = 2
 ) -> dict:
     """Convert n documents on each pool, in alternating blocks; documents per second."""
-    for pool in pools.values():
-        validate_pdf(pool.convert(docx))
+    pages = {}
+    for name, pool in pools.items():
+        pages[name] = validate_pdf(pool.convert(docx))
         run_batch(pool, docx, 2 * pool.config.size, threads)  # warm every instance
     per_block = [n // blocks + (1 if b < n % blocks else 0) for b in range(blocks)]
     elapsed = dict.fromkeys(pools, 0.0)
@@ -459,7 +465,7 @@ def bench_throughput(
         for name in names:
             elapsed[name] += run_batch(pools[name], docx, count, threads)
     return {
-        name: {"n": n, "seconds": round(t, 2), "docs_per_s": round(n / t, 2)}
+        name: {"n": n, "pages": pages[name], "seconds": round(t, 2), "docs_per_s": round(n / t, 2)}
         for name, t in elapsed.items()
     }
 
@@ -506,8 +512,10 @@ def bench_soffice(docx: bytes, n: int, work: Path) -> dict:
         elapsed = time.perf_counter() - started
         if proc.returncode != 0 or not target.exists():
             raise RuntimeError(f"soffice failed with {proc.returncode}")
-        validate_pdf(target.read_bytes())
+        pages.append(validate_pdf(target.read_bytes()))
         return elapsed
+
+    pages: list[int] = []
 
     first_run = once()  # creates the profile; not counted
     times = [once() for _ in range(n)]
@@ -518,6 +526,7 @@ def bench_soffice(docx: bytes, n: int, work: Path) -> dict:
         "s_per_doc": round(mean, 3),
         "p50_s": round(percentile(times, 50), 3),
         "docs_per_s": round(1 / mean, 3),
+        "pages": pages[-1],
     }
 
 
@@ -599,6 +608,15 @@ def pair(docs: dict, names: list[str], path: str) -> list[str]:
 # -- main -------------------------------------------------------------------------------------
 
 
+def same_pages(document: dict[str, Any], step: str, pages: int) -> None:
+    """Every step must convert the same document: the page counts must agree."""
+    if pages != document["pages"]:
+        raise RuntimeError(
+            f"{step}: {pages} page(s) where the service gave {document['pages']}; "
+            "not the same document (were the templates rewritten during the run?)"
+        )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="a short run (under ~2 minutes)")
@@ -639,7 +657,7 @@ def main(argv: list[str] | None = None) -> int:
         for name in samples:
             doc_type, payload = load_sample(name)
             inputs[name] = (doc_type, payload, renderer.render(doc_type, payload).docx)
-            documents[name] = {"doc_type": doc_type}
+            documents[name] = {"doc_type": doc_type, "docx_bytes": len(inputs[name][2])}
 
         # 1. render-only
         for i, name in enumerate(samples):
@@ -706,6 +724,8 @@ def main(argv: list[str] | None = None) -> int:
                     result[f"pool_{n}"]["docs_per_s"] / result["pool_1"]["docs_per_s"], 2
                 )
                 documents[name]["throughput"] = result
+                for pool_name in pools:
+                    same_pages(documents[name], f"{pool_name}", result[pool_name]["pages"])
             sampler.sample()
             peaks.update(sampler.peaks_mib())
 
@@ -716,6 +736,7 @@ def main(argv: list[str] | None = None) -> int:
             log(f"soffice: {count} documents, one process each, {name}")
             result = bench_soffice(docx, count, tmp / f"soffice-{i}")
             documents[name]["soffice"] = result
+            same_pages(documents[name], "soffice", result["pages"])
             pool_rate = documents[name]["throughput"][f"pool_{n}"]["docs_per_s"]
             documents[name]["pool_n_vs_soffice"] = round(pool_rate / result["docs_per_s"], 1)
     finally:
