@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 ESCAPABLE = set("*\\^[]")
+MARKS = re.compile(r"[*\\]|\^\[")
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,8 @@ class _Tokens:
 
 def parse(text: str) -> list[Piece]:
     """Split marked-up text into styled spans and footnotes; unmatched marks stay literal."""
+    if not MARKS.search(text):
+        return [Span(text)] if text else []
     tokens = _tokenize(text)
     _pair(tokens.items)
     return _spans(tokens.items)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import io
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -25,19 +26,41 @@ class TemplateMissing(FileNotFoundError):
     """A definition names a template file that is not in doc_templates/."""
 
 
+class TemplateEnvironment(SandboxedEnvironment):
+    """A sandboxed, autoescaping Jinja that compiles each distinct template source once."""
+
+    def __init__(self) -> None:
+        super().__init__(autoescape=True)
+        self._compiled: dict[str, Any] = {}
+        self._lock = threading.Lock()
+
+    def from_string(self, source: Any, globals: Any = None, template_class: Any = None) -> Any:
+        """Return the compiled template, compiling it the first time it is seen."""
+        if globals is not None or template_class is not None or not isinstance(source, str):
+            return super().from_string(source, globals, template_class)
+        compiled = self._compiled.get(source)
+        if compiled is None:
+            compiled = super().from_string(source)
+            with self._lock:
+                # docxtpl hands over the same XML for every render of a template: keep a few.
+                if len(self._compiled) < 256:
+                    self._compiled[source] = compiled
+        return compiled
+
+
 class Renderer:
     """Fills the DOCX templates: template bytes are cached, a DocxTemplate is made per call."""
 
     def __init__(self, templates_dir: Path = TEMPLATES_DIR) -> None:
         self.templates_dir = templates_dir
         self._sources: dict[str, bytes] = {}
+        self._env = TemplateEnvironment()
 
     def render(self, doc_type: DocTypeDef, data: dict[str, Any]) -> bytes:
         """Return the DOCX of one validated document."""
         context, footnotes = build_context(doc_type, data)
         template = DocxTemplate(io.BytesIO(self._source(doc_type.template)))
-        env = SandboxedEnvironment(autoescape=True)
-        template.render(context, jinja_env=env, autoescape=True)
+        template.render(context, jinja_env=self._env, autoescape=True)
         document = template.docx
         _add_footnotes(document, footnotes)
         _split_sections(document, [a.get("landscape", False) for a in data.get("appendices") or []])

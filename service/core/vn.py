@@ -388,17 +388,11 @@ def short_agency(name: str) -> str:
     return name
 
 
-def _is_allowed(ch: str) -> bool:
-    """Tell whether a character may stay in cleaned text."""
-    if ch in "\t\n":
-        return True
-    code = ord(ch)
-    if 0xD800 <= code <= 0xDFFF or code in (0xFFFE, 0xFFFF):
-        return False
-    return unicodedata.category(ch) != "Cc"
+# Control characters (Cc) other than tab and newline, lone surrogates and the two non-characters.
+_FORBIDDEN = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 
 
 def clean_text(text: str) -> str:
     """Normalise to NFC, unify newlines and drop characters XML 1.0 or Word reject."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    return unicodedata.normalize("NFC", "".join(ch for ch in text if _is_allowed(ch)))
+    text = _FORBIDDEN.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
+    return unicodedata.normalize("NFC", text)
