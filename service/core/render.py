@@ -48,6 +48,23 @@ class TemplateEnvironment(SandboxedEnvironment):
         return compiled
 
 
+class _Template(DocxTemplate):
+    """A DocxTemplate that fixes up each template part's tags once instead of on every render."""
+
+    _patched: dict[str, str] = {}
+    _lock = threading.Lock()
+
+    def patch_xml(self, src_xml: str) -> str:
+        """Return docxtpl's patched XML, computed once per distinct source."""
+        patched = self._patched.get(src_xml)
+        if patched is None:
+            patched = super().patch_xml(src_xml)
+            with self._lock:
+                if len(self._patched) < 256:
+                    self._patched[src_xml] = patched
+        return patched
+
+
 class Renderer:
     """Fills the DOCX templates: template bytes are cached, a DocxTemplate is made per call."""
 
@@ -59,7 +76,7 @@ class Renderer:
     def render(self, doc_type: DocTypeDef, data: dict[str, Any]) -> bytes:
         """Return the DOCX of one validated document."""
         context, footnotes = build_context(doc_type, data)
-        template = DocxTemplate(io.BytesIO(self._source(doc_type.template)))
+        template = _Template(io.BytesIO(self._source(doc_type.template)))
         template.render(context, jinja_env=self._env, autoescape=True)
         document = template.docx
         _add_footnotes(document, footnotes)

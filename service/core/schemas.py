@@ -131,12 +131,13 @@ class SchemaFactory:
     def __init__(self, catalog: Catalog) -> None:
         self.catalog = catalog
         self._cache: dict[tuple[str, str, tuple[str, ...]], type[Schema]] = {}
+        self._instances: dict[Any, Schema] = {}
 
     def document(self, type_id: str) -> Schema:
-        """Return the schema of a document type."""
-        doc = self.catalog.get(type_id)
-        group = GroupDef(doc.id, doc.name, doc.fields)
-        return self._schema_class("doc", group, doc.blocks)()
+        """Return the schema of a document type (one instance per type: loading keeps no state)."""
+        if type_id not in self._instances:
+            self._instances[type_id] = self.document_class(type_id)()
+        return self._instances[type_id]
 
     def document_class(self, type_id: str) -> type[Schema]:
         """Return the schema class of a document type (for the API docs)."""
@@ -170,7 +171,10 @@ class SchemaFactory:
         return False
 
     def _block(self, kind: str, kinds: tuple[str, ...]) -> Schema:
-        return self._schema_class("block", self.catalog.blocks[kind], kinds)()
+        key = (kind, kinds)
+        if key not in self._instances:
+            self._instances[key] = self._schema_class("block", self.catalog.blocks[kind], kinds)()
+        return self._instances[key]
 
     def _field(self, f: FieldDef, kinds: tuple[str, ...]) -> fields.Field:
         common: dict[str, Any] = {
