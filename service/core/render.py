@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import io
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -26,43 +27,48 @@ class TemplateMissing(FileNotFoundError):
     """A definition names a template file that is not in doc_templates/."""
 
 
+class SourceMemo:
+    """Results keyed by template source text; docxtpl hands over the same XML on every render."""
+
+    LIMIT = 256
+
+    def __init__(self) -> None:
+        self._results: dict[str, Any] = {}
+        self._lock = threading.Lock()
+
+    def get(self, source: str, compute: Callable[[str], Any]) -> Any:
+        """Return the stored result for this source, computing it the first time."""
+        result = self._results.get(source)
+        if result is None:
+            result = compute(source)
+            with self._lock:
+                if len(self._results) < self.LIMIT:
+                    self._results[source] = result
+        return result
+
+
 class TemplateEnvironment(SandboxedEnvironment):
     """A sandboxed, autoescaping Jinja that compiles each distinct template source once."""
 
     def __init__(self) -> None:
         super().__init__(autoescape=True)
-        self._compiled: dict[str, Any] = {}
-        self._lock = threading.Lock()
+        self._compiled = SourceMemo()
 
     def from_string(self, source: Any, globals: Any = None, template_class: Any = None) -> Any:
         """Return the compiled template, compiling it the first time it is seen."""
         if globals is not None or template_class is not None or not isinstance(source, str):
             return super().from_string(source, globals, template_class)
-        compiled = self._compiled.get(source)
-        if compiled is None:
-            compiled = super().from_string(source)
-            with self._lock:
-                # docxtpl hands over the same XML for every render of a template: keep a few.
-                if len(self._compiled) < 256:
-                    self._compiled[source] = compiled
-        return compiled
+        return self._compiled.get(source, super().from_string)
 
 
 class _Template(DocxTemplate):
     """A DocxTemplate that fixes up each template part's tags once instead of on every render."""
 
-    _patched: dict[str, str] = {}
-    _lock = threading.Lock()
+    _patched = SourceMemo()
 
     def patch_xml(self, src_xml: str) -> str:
         """Return docxtpl's patched XML, computed once per distinct source."""
-        patched = self._patched.get(src_xml)
-        if patched is None:
-            patched = super().patch_xml(src_xml)
-            with self._lock:
-                if len(self._patched) < 256:
-                    self._patched[src_xml] = patched
-        return patched
+        return self._patched.get(src_xml, super().patch_xml)
 
 
 class Renderer:

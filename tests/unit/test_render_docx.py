@@ -235,3 +235,15 @@ def test_numbered_item_without_body_is_a_plain_paragraph(documents: DocumentServ
     assert by_text["1. Mục có nội dung"].style.name == "VBHeading2"
     item = by_text["2. Việc cần làm không có mục con"]
     assert item.style.name == "VBBody" and not any(r.bold for r in item.runs)
+
+
+def test_template_environment_is_sandboxed_and_escapes() -> None:
+    from jinja2.exceptions import SecurityError
+
+    from service.core.render import TemplateEnvironment
+
+    env = TemplateEnvironment()
+    assert env.from_string("{{ x }}").render(x="<w:t>&</w:t>") == "&lt;w:t&gt;&amp;&lt;/w:t&gt;"
+    with pytest.raises(SecurityError):
+        env.from_string("{{ x.__class__.__mro__[1].__subclasses__() }}").render(x="")
+    assert env.from_string("{{ x }}") is env.from_string("{{ x }}")
