@@ -289,7 +289,9 @@ def _kinh_gui(doc: DocxDocument) -> None:
     # The list stands inside the `if` above: its closing tag is written after the items.
     endif = doc.paragraphs[-1]._p
     item = _repeat(doc, "VBKinhGuiItem", "kinh_gui_list")
-    item.paragraph_format.left_indent = Mm(45)
+    # A wrapped entry lines up after its dash.
+    item.paragraph_format.left_indent = Mm(48)
+    item.paragraph_format.first_line_indent = Mm(-3)
     doc.paragraphs[-1]._p.addnext(endif)
 
 

@@ -247,3 +247,15 @@ def test_template_environment_is_sandboxed_and_escapes() -> None:
     with pytest.raises(SecurityError):
         env.from_string("{{ x.__class__.__mro__[1].__subclasses__() }}").render(x="")
     assert env.from_string("{{ x }}") is env.from_string("{{ x }}")
+
+
+def test_urgency_mark_is_framed_under_the_number(documents: DocumentService) -> None:
+    payload = load_sample("cong_van_de_nghi_ho_tro")
+    payload["urgency"] = "HỎA TỐC"
+    cell = open_docx(documents.render("cong_van", payload).docx).tables[0].cell(1, 0)
+    texts = [p.text for p in cell.paragraphs]
+    assert texts[0] == "Số: 85/UBND-VHXH" and texts[1].startswith("V/v ")
+    mark = cell.paragraphs[texts.index("HỎA TỐC")]
+    borders = mark._p.find(f"{W}pPr/{W}pBdr")
+    assert {b.tag.split("}")[1] for b in borders} == {"top", "left", "bottom", "right"}
+    assert mark.style.font.bold
