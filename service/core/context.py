@@ -12,6 +12,8 @@ from service.core.body import BodyWriter
 from service.core.definitions import DocTypeDef
 
 SECTION_MARK = "_vb_section_"
+AGENCY_BODIES = ("ỦY BAN NHÂN DÂN", "HỘI ĐỒNG NHÂN DÂN")
+HEADER_AGENCY_CHARS = 20  # upper-case bold 13 pt characters that fit the header's left column
 END_MARK = "./."
 
 
@@ -24,7 +26,7 @@ def build_context(doc_type: DocTypeDef, data: dict[str, Any]) -> tuple[dict[str,
     context: dict[str, Any] = {
         "data": data,
         "parent_agency": vn.upper_vn(issuer.get("parent_agency") or ""),
-        "agency": vn.upper_vn(issuer["agency"]),
+        "agency": header_agency(issuer["agency"]),
         "number_line": vn.number_line(data.get("number"), symbol),
         "symbol": symbol,
         "date_line": vn.date_line(
@@ -46,6 +48,17 @@ def build_context(doc_type: DocTypeDef, data: dict[str, Any]) -> tuple[dict[str,
     }
     context.update(kinh_gui(data.get("kinh_gui") or []))
     return context, writer.notes.notes
+
+
+def header_agency(name: str) -> str:
+    """The agency in upper case, broken after its body's name when it would wrap mid-name."""
+    upper = vn.upper_vn(name)
+    for body in AGENCY_BODIES:
+        rest = upper.removeprefix(body + " ")
+        # docxtpl turns the newline into a line break; clerks break here, not where Word would.
+        if rest != upper and len(upper) > HEADER_AGENCY_CHARS:
+            return f"{body}\n{rest}"
+    return upper
 
 
 def document_symbol(doc_type: DocTypeDef, data: dict[str, Any]) -> str:

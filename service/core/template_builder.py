@@ -262,10 +262,10 @@ def _national_header(doc: DocxDocument, *, letter: bool) -> None:
     (left, right), (left2, right2) = _table(doc, (LEFT_COL_MM, RIGHT_COL_MM), rows=2)
     _when(left, "VBHdrParent", "parent_agency", "{{ parent_agency }}")
     _p(left, "VBHdrAgency", "{{ agency }}")
-    _rule(left, 22)
+    _rule(left, 22, before_pt=3)
     _p(right, "VBHdrMotto", "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM")
     _p(right, "VBHdrMotto2", "Độc lập - Tự do - Hạnh phúc")
-    _rule(right, 14)
+    _rule(right, 14, before_pt=3)
     _p(left2, "VBHdrNumber", "{{ number_line }}")
     if letter:
         _p(left2, "VBHdrSubjectLine", "{{ vv_line }}")

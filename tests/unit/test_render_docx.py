@@ -69,7 +69,7 @@ def test_header_table_of_seed_000(rendered_samples) -> None:
     header = document.tables[0]
     left = [p.text for p in header.cell(0, 0).paragraphs]
     right = [p.text for p in header.cell(0, 1).paragraphs]
-    assert left[:2] == ["UBND HUYỆN CHI LĂNG", "ỦY BAN NHÂN DÂN XÃ Y TỊCH"]
+    assert left[:2] == ["UBND HUYỆN CHI LĂNG", "ỦY BAN NHÂN DÂN\nXÃ Y TỊCH"]
     assert right[:2] == ["CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc"]
     assert header.cell(1, 0).paragraphs[0].text == "Số:      /KH-UBND"
     assert header.cell(1, 1).paragraphs[0].text == "Y Tịch, ngày       tháng 02 năm 2023"
@@ -259,3 +259,18 @@ def test_urgency_mark_is_framed_under_the_number(documents: DocumentService) -> 
     borders = mark._p.find(f"{W}pPr/{W}pBdr")
     assert {b.tag.split("}")[1] for b in borders} == {"top", "left", "bottom", "right"}
     assert mark.style.font.bold
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("Ủy ban nhân dân xã Y Tịch", "ỦY BAN NHÂN DÂN\nXÃ Y TỊCH"),
+        ("Ủy ban nhân dân thị xã Phước Long", "ỦY BAN NHÂN DÂN\nTHỊ XÃ PHƯỚC LONG"),
+        ("Ủy ban nhân dân", "ỦY BAN NHÂN DÂN"),
+        ("Phòng Văn hóa và Thông tin", "PHÒNG VĂN HÓA VÀ THÔNG TIN"),
+    ],
+)
+def test_header_agency_breaks_after_the_body_name(name: str, expected: str) -> None:
+    from service.core.context import header_agency
+
+    assert header_agency(name) == expected
