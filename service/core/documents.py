@@ -7,8 +7,8 @@ from typing import Any
 
 from marshmallow import ValidationError
 
-from service.core import markup, vn
-from service.core.context import document_symbol
+from service.core import markup, pdf, vn
+from service.core.context import document_symbol, signer_lines
 from service.core.convert import Converter
 from service.core.definitions import Catalog, DocTypeDef, load_catalog
 from service.core.render import Renderer
@@ -69,11 +69,32 @@ class DocumentService:
         ascii_name, display_name = file_names(doc_type, data)
         return Rendered(doc_type, data, docx, ascii_name, display_name)
 
-    def to_pdf(self, rendered: Rendered, *, pdf_version: int | None = None) -> bytes:
-        """Convert a rendered document through the converter pool."""
+    def to_pdf(
+        self, rendered: Rendered, *, pdf_version: int | None = None, signing: bool = False
+    ) -> bytes:
+        """Convert through the pool; with `signing`, add metadata and empty signature fields."""
         if self.converter is None:
             raise RuntimeError("this DocumentService has no converter")
-        return self.converter.convert(rendered.docx, pdf_version=pdf_version)
+        converted = self.converter.convert(rendered.docx, pdf_version=pdf_version)
+        return ready_for_signing(rendered, converted) if signing else converted
+
+
+def ready_for_signing(rendered: Rendered, converted: bytes) -> bytes:
+    """Metadata, vi-VN, and empty fields for the signer and the seal over the signature space."""
+    data, doc_type = rendered.data, rendered.doc_type
+    signer = data["signer"]
+    space = pdf.locate_signature_space(converted, signer_lines(signer), signer.get("name") or "")
+    subject = markup.plain(data["subject"])
+    return pdf.prepare_for_signing(
+        converted,
+        title=f"{doc_type.name} {subject}",
+        author=data["issuer"]["agency"],
+        subject=subject,
+        keywords=[k for k in (doc_type.name, doc_type.code) if k],
+        signer_field=pdf.field_name("Chu ky", signer.get("name") or signer["title"]),
+        seal_field=pdf.field_name("Dau", data["issuer"]["agency"]),
+        space=space,
+    )
 
 
 def file_names(doc_type: DocTypeDef, data: dict[str, Any]) -> tuple[str, str]:

@@ -69,7 +69,13 @@ class Render(MethodView):
                 "name": "format",
                 "schema": {"type": "string", "enum": [*PDF_VERSIONS, "docx"]},
                 "description": "pdf (mặc định), pdfa-1b, pdfa-2b hoặc docx; hoặc theo Accept.",
-            }
+            },
+            {
+                "in": "query",
+                "name": "signing",
+                "schema": {"type": "boolean"},
+                "description": "Thêm ô chữ ký trống (người ký, con dấu) và siêu dữ liệu vào PDF.",
+            },
         ],
         requestBody={
             "required": True,
@@ -103,13 +109,14 @@ class Render(MethodView):
             return error_response(
                 422, "Định dạng không hợp lệ.", {"format": [f"Phải là một trong: {choices}."]}
             )
+        signing = wants_signing(payload)
         if isinstance(payload, dict):
-            payload = {k: v for k, v in payload.items() if k != "format"}
+            payload = {k: v for k, v in payload.items() if k not in ("format", "signing")}
         rendered = service.render(type_id, payload)
         if fmt == "docx":
             content, extension = rendered.docx, "docx"
         else:
-            content = service.to_pdf(rendered, pdf_version=PDF_VERSIONS[fmt])
+            content = service.to_pdf(rendered, pdf_version=PDF_VERSIONS[fmt], signing=signing)
             extension = "pdf"
         return file_response(
             content,
@@ -131,6 +138,13 @@ class Health(MethodView):
         response = jsonify({"status": "ok" if pool.get("ok") else "degraded", "pool": pool})
         response.status_code = 200 if pool.get("ok") else 503
         return response
+
+
+def wants_signing(payload: Any) -> bool:
+    """Whether the PDF should carry empty signature fields: `?signing=1` or `"signing": true`."""
+    if request.args.get("signing") in ("1", "true", "yes"):
+        return True
+    return isinstance(payload, dict) and payload.get("signing") is True
 
 
 def output_format(payload: Any) -> str:

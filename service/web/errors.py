@@ -12,6 +12,7 @@ from werkzeug.exceptions import HTTPException
 from service.core.convert import ConversionFailed, ConverterUnavailable
 from service.core.definitions import UnknownDocType
 from service.core.documents import DocumentInvalid
+from service.core.pdf import SignatureSpaceNotFound
 
 log = logging.getLogger("service.web")
 
@@ -53,6 +54,12 @@ def init_app(app: Flask) -> None:
         log.error("conversion failed: %s", exc)
         message = "Không chuyển được văn bản sang PDF; tệp DOCX vẫn tải được."
         return error_response(502, message, headers={"Retry-After": retry_after})
+
+    @app.errorhandler(SignatureSpaceNotFound)
+    def no_signature_space(exc: SignatureSpaceNotFound):
+        log.warning("signature space not found: %s", exc)
+        message = "Không xác định được vị trí chữ ký trong PDF; hãy tải PDF không kèm ô chữ ký."
+        return error_response(422, message, {"signing": [str(exc)]})
 
     @app.errorhandler(RecursionError)
     def too_deep(exc: RecursionError):

@@ -115,3 +115,24 @@ def test_errors_over_http(server: str) -> None:
     )
     assert big.status_code == 413
     assert requests.get(server + "/openapi.json", timeout=10).json()["openapi"].startswith("3.")
+
+
+def test_post_pdf_ready_for_signing(server: str) -> None:
+    import io
+
+    import pikepdf
+
+    response = requests.post(
+        server + "/api/documents/ke_hoach?signing=1&format=pdfa-2b",
+        json=load_sample("seed_001_ke_hoach_thanh_linh"),
+        timeout=60,
+    )
+    assert response.status_code == 200
+    pdf = pikepdf.open(io.BytesIO(response.content))
+    names = {str(f.T) for f in pdf.Root.AcroForm.Fields}
+    assert names == {"Chu ky - Nguyen Van Hien", "Dau - Uy ban nhan dan xa Thanh Linh"}
+    assert all("/V" not in f for f in pdf.Root.AcroForm.Fields)
+    assert str(pdf.Root.Lang) == "vi-VN"
+    with pdf.open_metadata() as meta:
+        assert meta["pdfaid:part"] == "2"
+        assert meta["dc:creator"] == ["Ủy ban nhân dân xã Thanh Lĩnh"]

@@ -133,3 +133,11 @@ def test_openapi_and_docs_page_work_offline(client) -> None:
     assert client.get("/swagger-ui/swagger-ui-bundle.js").status_code == 200
     health = client.get("/health")
     assert health.status_code == 200 and health.json["pool"]["ready"] == 1
+
+
+def test_signing_without_a_findable_signature_space_is_422(client) -> None:
+    response = client.post(
+        "/api/documents/ke_hoach?signing=1", json=load_sample("seed_000_ke_hoach_y_tich")
+    )
+    assert response.status_code == 422
+    assert list(response.json["errors"]) == ["signing"]

@@ -1,0 +1,259 @@
+"""Make a rendered PDF ready for signing: find the signature space, set metadata, add fields."""
+
+from __future__ import annotations
+
+import io
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import Any
+
+import pdfplumber
+import pikepdf
+from pdfplumber.utils.exceptions import PdfminerException
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.pdf_utils.misc import PdfError as HankoPdfError
+from pyhanko.sign.fields import SigFieldSpec, append_signature_field
+
+__all__ = [
+    "InvalidPdf",
+    "SignatureSpace",
+    "SignatureSpaceNotFound",
+    "field_name",
+    "locate_signature_space",
+    "prepare_for_signing",
+    "seal_rect",
+]
+
+LANGUAGE = "vi-VN"
+PAD = 4.0  # points around the signature block's text, sideways
+GAP = 2.0  # points kept clear of the title's descenders and the name's ascenders
+NAMELESS_HEIGHT = 80.0  # the template puts the name 80 pt under the title
+WORD_GAP = 12.0  # a wider horizontal gap separates columns (Nơi nhận | signature block)
+SAME_LINE = 2.0  # words whose tops differ by less share a line
+
+Rect = tuple[float, float, float, float]
+
+
+class SignatureSpaceNotFound(ValueError):
+    """The signer's title lines followed by the name are on no page of the PDF."""
+
+
+class InvalidPdf(ValueError):
+    """The bytes are not a PDF that can be read or updated."""
+
+
+@dataclass(frozen=True)
+class SignatureSpace:
+    """Where the signature goes: a page (0-based) and (x1, y1, x2, y2) in PDF user space."""
+
+    page_index: int
+    rect: Rect
+
+    @property
+    def width(self) -> float:
+        """Width in points."""
+        return self.rect[2] - self.rect[0]
+
+    @property
+    def height(self) -> float:
+        """Height in points."""
+        return self.rect[3] - self.rect[1]
+
+
+@dataclass
+class _Segment:
+    """Words on one line with no column gap between them, in pdfplumber's top-down space."""
+
+    x0: float
+    top: float
+    x1: float
+    bottom: float
+    words: list[str]
+
+    @property
+    def text(self) -> str:
+        """The words joined by single spaces."""
+        return " ".join(self.words)
+
+
+def normalise(text: str) -> str:
+    """NFC with whitespace collapsed, as text lines are compared."""
+    return re.sub(r"\s+", " ", unicodedata.normalize("NFC", text)).strip()
+
+
+def locate_signature_space(pdf: bytes, signer_lines: list[str], signer_name: str) -> SignatureSpace:
+    """The space between the signer's last title line and the name, searched from the last page."""
+    title = normalise(" ".join(signer_lines))
+    name = normalise(signer_name)
+    if not title:
+        raise ValueError("signer_lines is empty: there is no signature block to look for")
+    try:
+        with pdfplumber.open(io.BytesIO(pdf)) as document:
+            for index in reversed(range(len(document.pages))):
+                page = document.pages[index]
+                found = _find_block(_right_segments(page), title, name)
+                if found is not None:
+                    return SignatureSpace(index, _to_user_space(page, found))
+    except PdfminerException as exc:
+        raise InvalidPdf(f"cannot read the PDF: {exc}") from exc
+    raise SignatureSpaceNotFound(
+        f"no page has the signature block {' / '.join(signer_lines)!r} followed by {signer_name!r}"
+    )
+
+
+def _right_segments(page: Any) -> list[_Segment]:
+    """Text segments starting in the right half of the page, top to bottom."""
+    middle = page.bbox[0] + page.width / 2
+    segments: list[_Segment] = []
+    for word in sorted(page.extract_words(), key=lambda w: (w["x0"], w["top"])):
+        segment = next((s for s in segments if _continues(s, word)), None)
+        if segment is None:
+            segments.append(_Segment(word["x0"], word["top"], word["x1"], word["bottom"], []))
+            segment = segments[-1]
+        segment.words.append(word["text"])
+        segment.x1 = word["x1"]
+        segment.top, segment.bottom = (
+            min(segment.top, word["top"]),
+            max(segment.bottom, word["bottom"]),
+        )
+    return sorted((s for s in segments if s.x0 >= middle), key=lambda s: (s.top, s.x0))
+
+
+def _continues(segment: _Segment, word: dict[str, Any]) -> bool:
+    """Whether the word follows the segment on its line, closer than a column gap."""
+    return abs(word["top"] - segment.top) < SAME_LINE and 0 <= word["x0"] - segment.x1 < WORD_GAP
+
+
+def _find_block(segments: list[_Segment], title: str, name: str) -> Rect | None:
+    """The space (x0, top, x1, bottom, top-down) of the last title-then-name block, if any."""
+    for start in reversed(range(len(segments))):
+        end = _match_title(segments, start, title)
+        if end is None:
+            continue
+        block = segments[start : end + 1]
+        below = block[-1].bottom + GAP
+        if not name:
+            return (_left(block), below, _right(block), below + NAMELESS_HEIGHT)
+        if end + 1 < len(segments) and normalise(segments[end + 1].text) == name:
+            block.append(segments[end + 1])
+            return (_left(block), below, _right(block), segments[end + 1].top - GAP)
+    return None
+
+
+def _match_title(segments: list[_Segment], start: int, title: str) -> int | None:
+    """Index of the segment ending the title lines when they start at `start` (wrapping allowed)."""
+    text = ""
+    for index in range(start, len(segments)):
+        text = normalise(f"{text} {segments[index].text}")
+        if text == title:
+            return index
+        if not title.startswith(text + " "):
+            return None
+    return None
+
+
+def _left(block: list[_Segment]) -> float:
+    return min(s.x0 for s in block) - PAD
+
+
+def _right(block: list[_Segment]) -> float:
+    return max(s.x1 for s in block) + PAD
+
+
+def _to_user_space(page: Any, box: Rect) -> Rect:
+    """pdfplumber's top-down box to PDF user space (y up), inverting its point2coord."""
+    x0, top, x1, bottom = box
+    origin_x, origin_y = page.mediabox[0], page.mediabox[1] + page.height
+    return (x0 - origin_x, origin_y - bottom, x1 - origin_x, origin_y - top)
+
+
+def seal_rect(space: SignatureSpace) -> Rect:
+    """The seal: a square as high as the space, centred on its left third (Decree 30)."""
+    x1, y1, _, y2 = space.rect
+    centre = x1 + space.width / 3
+    half = space.height / 2
+    return (centre - half, y1, centre + half, y2)
+
+
+def field_name(prefix: str, name: str) -> str:
+    """A readable ASCII field name: ("Chữ ký", "Nguyễn Văn Hiến") -> "Chu ky - Nguyen Van Hien"."""
+    parts = [_ascii(prefix), _ascii(name)]
+    return " - ".join(p for p in parts if p)
+
+
+def _ascii(text: str) -> str:
+    text = text.replace("đ", "d").replace("Đ", "D")
+    decomposed = unicodedata.normalize("NFKD", text)
+    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    # A period separates the parts of a qualified field name in PDF: keep it out.
+    return re.sub(r"\s+", " ", re.sub(r"[^A-Za-z0-9 _()-]+", " ", stripped)).strip()
+
+
+def prepare_for_signing(
+    pdf: bytes,
+    *,
+    title: str,
+    author: str,
+    subject: str,
+    keywords: list[str],
+    signer_field: str,
+    seal_field: str | None,
+    space: SignatureSpace,
+) -> bytes:
+    """Set metadata and language, then add the empty signature fields (signer, seal)."""
+    fields = [(signer_field, space.rect)]
+    if seal_field is not None:
+        fields.append((seal_field, seal_rect(space)))
+    _check_field_names([f for f, _ in fields])
+    described = _with_metadata(pdf, title, author, subject, keywords, space.page_index)
+    return _with_fields(described, space.page_index, fields)
+
+
+def _check_field_names(names: list[str]) -> None:
+    for name in names:
+        if not name or "." in name or not name.isascii() or not name.isprintable():
+            raise ValueError(f"signature field name {name!r} must be printable ASCII without '.'")
+    if len(set(names)) != len(names):
+        raise ValueError(f"signature field names must differ: {names}")
+
+
+def _with_metadata(
+    pdf: bytes, title: str, author: str, subject: str, keywords: list[str], page_index: int
+) -> bytes:
+    """Info dictionary and XMP in sync (PDF/A identification kept), /Lang vi-VN."""
+    try:
+        document = pikepdf.open(io.BytesIO(pdf))
+    except pikepdf.PdfError as exc:
+        raise InvalidPdf(f"cannot read the PDF: {exc}") from exc
+    with document:
+        if not 0 <= page_index < len(document.pages):
+            raise ValueError(
+                f"signature page {page_index} is outside the PDF's {len(document.pages)} pages"
+            )
+        with document.open_metadata() as meta:
+            meta["dc:title"] = title
+            meta["dc:creator"] = [author]
+            meta["dc:description"] = subject
+            meta["dc:language"] = [LANGUAGE]
+            meta["pdf:Keywords"] = ", ".join(keywords)
+        document.Root.Lang = pikepdf.String(LANGUAGE)
+        out = io.BytesIO()
+        document.save(out)
+    return out.getvalue()
+
+
+def _with_fields(pdf: bytes, page_index: int, fields: list[tuple[str, Rect]]) -> bytes:
+    """Append the empty signature fields in an incremental update."""
+    try:
+        writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
+        for name, box in fields:
+            # pyHanko annotates the box as ints but writes any number as a PDF real.
+            rect: Any = box
+            spec = SigFieldSpec(sig_field_name=name, on_page=page_index, box=rect)
+            append_signature_field(writer, spec)
+        out = io.BytesIO()
+        writer.write(out)
+    except HankoPdfError as exc:
+        raise InvalidPdf(f"cannot add the signature fields: {exc}") from exc
+    return out.getvalue()
