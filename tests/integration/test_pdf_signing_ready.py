@@ -115,7 +115,9 @@ def test_fields_sit_between_title_and_name(rendered, name: str) -> None:
         assert name_box["top"] > title_box["bottom"]
         # Just under the title's bottom, just above the name's top (PDF y grows upwards).
         assert height - title_box["bottom"] - 5 < rect[3] < height - title_box["bottom"]
-        assert height - name_box["top"] < rect[1] < height - name_box["top"] + 5
+        # Clear of the name's ink: above its baseline by more than a capital's height.
+        name_baseline = height - name_box["bottom"] + 0.2 * (name_box["bottom"] - name_box["top"])
+        assert name_baseline + 9 < rect[1] < height - name_box["top"] + 5
         assert rect[0] < min(title_box["x0"], name_box["x0"]) and rect[0] > page.width / 2
         assert rect[2] > max(title_box["x1"], name_box["x1"])
     left_third = (rect[0], rect[0] + (rect[2] - rect[0]) / 3)

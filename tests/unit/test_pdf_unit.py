@@ -26,6 +26,13 @@ NAME_Y = 400.0  # baseline of the name
 # Helvetica's glyph boxes, as pdfminer measures them: from the descent (0.207 em) under the
 # baseline to one em above it.
 DESCENT = 0.207 * SIZE
+
+
+def under_title(y: float) -> bool:
+    """2 pt under the title's ink: its baseline for capitals, its descent at the lowest."""
+    return TITLE_Y - DESCENT - 2.5 <= y <= TITLE_Y - 1.5
+
+
 Text = tuple[float, float, str]  # x, baseline y, text
 
 
@@ -71,8 +78,9 @@ def test_space_between_title_and_name() -> None:
     x1, y1, x2, y2 = space.rect
     assert x1 == pytest.approx(LEFT - 4, abs=0.5)
     assert LEFT + 100 < x2 < 595 - 20  # past the widest line, inside the page
-    assert y2 == pytest.approx(TITLE_Y - DESCENT - 2, abs=0.5)  # just under the title
-    assert y1 == pytest.approx(NAME_Y - DESCENT + SIZE + 2, abs=0.5)  # just above the name
+    assert under_title(y2)
+    # Just above the name's ink: over its capitals, under the top of its em box plus a margin.
+    assert NAME_Y + 0.6 * SIZE < y1 < NAME_Y - DESCENT + SIZE + 4
     assert space.height == pytest.approx(y2 - y1)
 
 
@@ -94,12 +102,12 @@ def test_lines_match_after_whitespace_normalisation() -> None:
 
 def test_single_title_line() -> None:
     space = locate_signature_space(make_pdf(block(lines=["CHU TICH"])), ["CHU TICH"], NAME)
-    assert space.rect[3] == pytest.approx(TITLE_Y - DESCENT - 2, abs=0.5)
+    assert under_title(space.rect[3])
 
 
 def test_without_a_name_the_space_is_80_pt_under_the_title() -> None:
     space = locate_signature_space(make_pdf(block(name="")), LINES, "")
-    assert space.rect[3] == pytest.approx(TITLE_Y - DESCENT - 2, abs=0.5)
+    assert under_title(space.rect[3])
     assert space.height == pytest.approx(80)
 
 
