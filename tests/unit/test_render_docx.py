@@ -274,3 +274,23 @@ def test_header_agency_breaks_after_the_body_name(name: str, expected: str) -> N
     from service.core.context import header_agency
 
     assert header_agency(name) == expected
+
+
+def test_landscape_appendix_section(documents: DocumentService) -> None:
+    payload = load_sample("ke_hoach_phan_cong_phong_chong_duoi_nuoc")
+    payload["appendices"][0]["landscape"] = True
+    payload["appendices"].append(
+        {"title": "Danh sách điểm bơi", "body": [{"kind": "paragraph", "text": "Hồ bơi xã."}]}
+    )
+    document = open_docx(documents.render("ke_hoach", payload).docx)
+    main, wide, tall = document.sections
+    assert main.page_width < main.page_height
+    assert wide.orientation == docx.enum.section.WD_ORIENT.LANDSCAPE
+    assert wide.page_width > wide.page_height
+    assert tall.page_width < tall.page_height
+    for section in (wide, tall):
+        assert section._sectPr.find(f"{W}pgNumType").get(f"{W}start") == "1"
+    table = document.tables[-1]
+    widths = sum(c.width for c in table.rows[1].cells)
+    assert round(widths / 36000) == 252  # the landscape text width in mm
+    assert "Phụ lục II" in docx_text(documents.render("ke_hoach", payload).docx)
