@@ -1,4 +1,4 @@
-"""JSON API: list document types, render a document to PDF or DOCX, report health."""
+"""JSON API: list document types, render a document to PDF or DOCX, verify signatures, health."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ from flask_smorest import Api, Blueprint
 
 from service.core.definitions import Catalog, DocTypeDef, FieldDef
 from service.core.documents import DocumentService
+from service.core.pdf import InvalidPdf
+from service.core.signing import verify
 from service.web.errors import error_response
 
 blp = Blueprint(
@@ -124,6 +126,38 @@ class Render(MethodView):
             rendered.filename(extension),
             rendered.filename(extension, ascii_only=False),
         )
+
+
+@blp.route("/verify")
+class Verify(MethodView):
+    """Check a PDF's digital signatures."""
+
+    @blp.doc(
+        requestBody={
+            "required": True,
+            "description": "Tệp PDF cần kiểm tra chữ ký số.",
+            "content": {MEDIA["pdf"]: {"schema": {"type": "string", "format": "binary"}}},
+        },
+        responses={
+            "200": {
+                "description": "Các chữ ký: ô ký, người ký, thời điểm ký, còn nguyên vẹn hay không",
+                "content": {"application/json": {"schema": {"type": "object"}}},
+            },
+            "400": {"description": "Không phải tệp PDF đọc được"},
+            "413": {"description": "Quá lớn"},
+            "415": {"description": "Không phải application/pdf"},
+        },
+    )
+    def post(self) -> Any:
+        """Report every signature of the posted PDF: signer, time, intact, whole document."""
+        if request.mimetype != MEDIA["pdf"]:
+            return error_response(415, "Nội dung gửi lên phải là application/pdf.")
+        try:
+            reports = verify(request.get_data(cache=False))
+        except InvalidPdf as exc:
+            # Only here is a broken PDF the client's fault: elsewhere the service made it.
+            return error_response(400, "Tệp gửi lên không phải PDF đọc được.", {"body": [str(exc)]})
+        return jsonify({"signatures": [r.as_dict() for r in reports], "count": len(reports)})
 
 
 @blp.route("/health")

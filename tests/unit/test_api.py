@@ -141,3 +141,25 @@ def test_signing_without_a_findable_signature_space_is_422(client) -> None:
     )
     assert response.status_code == 422
     assert list(response.json["errors"]) == ["signing"]
+
+
+def test_verify_reports_a_signed_pdf(client) -> None:
+    from tests.unit.test_signing import SIGNER_FIELD, make_key, signed_pdf
+
+    response = client.post(
+        "/api/verify", data=signed_pdf(make_key()[0]), content_type="application/pdf"
+    )
+    assert response.status_code == 200
+    assert response.json["count"] == 1
+    (signature,) = response.json["signatures"]
+    assert signature["intact"] is True and signature["field"] == SIGNER_FIELD
+    assert signature["signer"] == "Nguyen Van Hien" and signature["covers_whole_document"]
+    assert "/api/verify" in client.get("/openapi.json").json["paths"]
+
+
+def test_verify_wants_a_pdf(client) -> None:
+    response = client.post("/api/verify", data="%PDF-1.7", content_type="text/plain")
+    assert response.status_code == 415 and response.json["code"] == 415
+    response = client.post("/api/verify", data=b"garbage", content_type="application/pdf")
+    assert response.status_code == 400
+    assert set(response.json) == {"code", "status", "message", "errors"}

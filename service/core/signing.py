@@ -1,0 +1,185 @@
+"""Sign a prepared PDF's empty signature field with a PKCS#12 key; report a PDF's signatures."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, replace
+from datetime import datetime
+from typing import Any
+
+from asn1crypto import x509 as asn1_x509
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.pdf_utils.misc import PdfError as HankoPdfError
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign import signers, timestamps
+from pyhanko.sign.fields import enumerate_sig_fields
+from pyhanko.sign.general import SigningError
+from pyhanko.sign.signers.constants import DEFAULT_SIGNING_STAMP_STYLE
+from pyhanko.sign.validation import validate_pdf_signature
+from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
+from pyhanko.sign.validation.status import PdfSignatureStatus, SignatureCoverageLevel
+from pyhanko.stamp import TextStampStyle
+from pyhanko_certvalidator import ValidationContext
+
+from service.core.pdf import InvalidPdf, field_name
+
+__all__ = [
+    "PdfNotSignable",
+    "SignatureReport",
+    "SigningKeyInvalid",
+    "sign_field",
+    "verify",
+]
+
+DEFAULT_REASON = "Ký ban hành văn bản"
+# pyHanko's stamp font is a standard 14 font without Vietnamese glyphs: the name is written in
+# ASCII there (the certificate and the reports keep it in full).
+STAMP_STYLE: TextStampStyle = replace(
+    DEFAULT_SIGNING_STAMP_STYLE, stamp_text="Ky so boi: %(signer_ascii)s\nThoi gian: %(ts)s"
+)
+
+
+class SigningKeyInvalid(ValueError):
+    """The PKCS#12 data cannot be opened: damaged, or the passphrase is wrong."""
+
+
+class PdfNotSignable(ValueError):
+    """The PDF is readable but has no empty signature field by that name."""
+
+
+@dataclass(frozen=True)
+class SignatureReport:
+    """One embedded signature as the verification endpoint reports it."""
+
+    field: str
+    signer: str
+    signed_at: str | None
+    intact: bool
+    valid: bool
+    trusted: bool
+    covers_whole_document: bool
+    reason: str | None
+
+    def as_dict(self) -> dict[str, Any]:
+        """The report as a JSON-ready dict."""
+        return asdict(self)
+
+
+def load_signer(pkcs12: bytes, passphrase: bytes | None) -> signers.SimpleSigner:
+    """A pyHanko signer from PKCS#12 data; SigningKeyInvalid when it cannot be opened."""
+    try:
+        signer = signers.SimpleSigner.load_pkcs12_data(pkcs12, [], passphrase=passphrase)
+    except (ValueError, TypeError) as exc:
+        raise SigningKeyInvalid(f"cannot open the PKCS#12 key: {exc}") from exc
+    if signer is None:  # older pyHanko returned None instead of raising
+        raise SigningKeyInvalid("cannot open the PKCS#12 key")
+    return signer
+
+
+def sign_field(
+    pdf: bytes,
+    *,
+    pkcs12: bytes,
+    passphrase: bytes | None,
+    field: str,
+    reason: str = DEFAULT_REASON,
+    location: str = "",
+    tsa_url: str | None = None,
+) -> bytes:
+    """Sign the existing empty field `field` in an incremental update (PAdES, SHA-256)."""
+    signer = load_signer(pkcs12, passphrase)
+    meta = signers.PdfSignatureMetadata(
+        field_name=field,
+        reason=reason or None,
+        location=location or None,
+        md_algorithm="sha256",
+    )
+    # Only a timestamp authority vouches for the time; without one the signer's clock is all.
+    timestamper = timestamps.HTTPTimeStamper(tsa_url) if tsa_url else None
+    pdf_signer = signers.PdfSigner(
+        meta, signer=signer, timestamper=timestamper, stamp_style=STAMP_STYLE
+    )
+    try:
+        writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
+    except (HankoPdfError, ValueError) as exc:
+        raise InvalidPdf(f"cannot read the PDF: {exc}") from exc
+    _check_empty_field(writer, field)
+    out = io.BytesIO()
+    try:
+        # Only the fields prepare_for_signing made: never create one at a guessed place.
+        pdf_signer.sign_pdf(
+            writer,
+            existing_fields_only=True,
+            output=out,
+            appearance_text_params={"signer_ascii": _stamp_name(signer)},
+        )
+    except SigningError as exc:
+        raise PdfNotSignable(f"cannot sign field {field!r}: {exc}") from exc
+    return out.getvalue()
+
+
+def _stamp_name(signer: signers.SimpleSigner) -> str:
+    """The signer certificate's common name in ASCII, for the stamp."""
+    cert = signer.signing_cert
+    subject = cert.subject if cert is not None else None
+    name = subject.native.get("common_name", "") if subject is not None else ""
+    return field_name("", str(name)) or "?"
+
+
+def _check_empty_field(writer: IncrementalPdfFileWriter, field: str) -> None:
+    """PdfNotSignable unless `field` is an unsigned signature field of the PDF."""
+    for name, value, _ in enumerate_sig_fields(writer, filled_status=None):
+        if name == field:
+            if value is not None:
+                raise PdfNotSignable(f"signature field {field!r} is already signed")
+            return
+    raise PdfNotSignable(f"the PDF has no signature field {field!r}")
+
+
+def verify(pdf: bytes, *, trust_roots: Iterable[bytes] = ()) -> list[SignatureReport]:
+    """Every embedded signature of the PDF, oldest first; [] for an unsigned PDF."""
+    # Offline and with explicit roots (DER): a verdict must not depend on the network, and
+    # which CAs to trust is the caller's call, so `trusted` is reported beside `valid`.
+    roots = [asn1_x509.Certificate.load(der) for der in trust_roots]
+    try:
+        reader = PdfFileReader(io.BytesIO(pdf), strict=False)
+        embedded = reader.embedded_signatures
+    except (HankoPdfError, ValueError) as exc:
+        raise InvalidPdf(f"cannot read the PDF: {exc}") from exc
+    return [_report(sig, roots) for sig in embedded]
+
+
+def _report(sig: EmbeddedPdfSignature, roots: list[asn1_x509.Certificate]) -> SignatureReport:
+    """Validate one signature offline and summarise it."""
+    context = ValidationContext(trust_roots=roots, allow_fetching=False)
+    status = validate_pdf_signature(sig, signer_validation_context=context)
+    reason = sig.sig_object.get("/Reason")
+    return SignatureReport(
+        field=sig.field_name,
+        signer=_common_name(status),
+        signed_at=_iso(_signing_time(status)),
+        intact=bool(status.intact),
+        valid=bool(status.intact and status.valid),
+        trusted=bool(status.trusted),
+        covers_whole_document=status.coverage == SignatureCoverageLevel.ENTIRE_FILE,
+        reason=str(reason) if reason is not None else None,
+    )
+
+
+def _common_name(status: PdfSignatureStatus) -> str:
+    """The signer certificate's subject CN, or the whole subject when it has none."""
+    subject = status.signing_cert.subject
+    return str(subject.native.get("common_name") or subject.human_friendly)
+
+
+def _signing_time(status: PdfSignatureStatus) -> datetime | None:
+    """The timestamp authority's time when there is a token, else the signer's own claim."""
+    token = status.timestamp_validity
+    if token is not None:
+        return token.timestamp
+    return status.signer_reported_dt
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment is not None else None

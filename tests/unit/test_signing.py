@@ -1,0 +1,145 @@
+"""service.core.signing without LibreOffice: sign a prepared PDF, then verify it."""
+
+from __future__ import annotations
+
+import datetime
+import io
+
+import pikepdf
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.serialization import pkcs12
+from cryptography.x509.oid import NameOID
+
+from service.core.pdf import InvalidPdf, field_name
+from service.core.signing import PdfNotSignable, SigningKeyInvalid, sign_field, verify
+from tests.unit.test_pdf_unit import BODY, NAME, block, make_pdf, prepare
+
+SIGNER_FIELD = field_name("Chữ ký", NAME)
+SEAL_FIELD = "Dau co quan"
+PASSPHRASE = b"mat-khau"
+
+
+def make_key(common_name: str = NAME) -> tuple[bytes, bytes]:
+    """A self-signed signing certificate as (PKCS#12 with PASSPHRASE, certificate DER)."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+    now = datetime.datetime.now(datetime.UTC)
+    usage = x509.KeyUsage(
+        digital_signature=True,
+        content_commitment=True,  # nonRepudiation
+        key_encipherment=False,
+        data_encipherment=False,
+        key_agreement=False,
+        key_cert_sign=False,
+        crl_sign=False,
+        encipher_only=False,
+        decipher_only=False,
+    )
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=30))
+        .add_extension(usage, critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    p12 = pkcs12.serialize_key_and_certificates(
+        b"signer", key, cert, None, serialization.BestAvailableEncryption(PASSPHRASE)
+    )
+    return p12, cert.public_bytes(serialization.Encoding.DER)
+
+
+@pytest.fixture(scope="module")
+def key() -> tuple[bytes, bytes]:
+    return make_key()
+
+
+def prepared() -> bytes:
+    """A PDF with the signer's and the seal's empty fields."""
+    return prepare(make_pdf(BODY + block()), seal_field=SEAL_FIELD)
+
+
+def signed_pdf(pkcs12: bytes) -> bytes:
+    """The prepared PDF with the signer's field signed."""
+    return sign_field(prepared(), pkcs12=pkcs12, passphrase=PASSPHRASE, field=SIGNER_FIELD)
+
+
+def test_sign_then_verify(key: tuple[bytes, bytes]) -> None:
+    before = datetime.datetime.now(datetime.UTC).replace(microsecond=0)
+    (report,) = verify(signed_pdf(key[0]))
+    assert report.field == SIGNER_FIELD
+    assert report.signer == NAME
+    assert report.intact and report.valid and report.covers_whole_document
+    assert not report.trusted  # self-signed, and no trust roots given
+    assert report.reason == "Ký ban hành văn bản"
+    assert report.signed_at is not None
+    assert datetime.datetime.fromisoformat(report.signed_at) >= before
+
+
+def test_seal_field_stays_empty(key: tuple[bytes, bytes]) -> None:
+    with pikepdf.open(io.BytesIO(signed_pdf(key[0]))) as pdf:
+        fields = {str(f.T): f for f in pdf.Root.AcroForm.Fields}
+        assert "/V" in fields[SIGNER_FIELD] and "/V" not in fields[SEAL_FIELD]
+
+
+def test_signing_is_an_incremental_update(key: tuple[bytes, bytes]) -> None:
+    source = prepared()
+    signed = sign_field(source, pkcs12=key[0], passphrase=PASSPHRASE, field=SIGNER_FIELD)
+    assert signed.startswith(source) and signed.count(b"%%EOF") == 3
+
+
+def test_trusted_with_the_signer_as_root(key: tuple[bytes, bytes]) -> None:
+    (report,) = verify(signed_pdf(key[0]), trust_roots=[key[1]])
+    assert report.trusted and report.valid
+
+
+def test_vietnamese_common_name_in_full() -> None:
+    pkcs12_data, _ = make_key("Nguyễn Văn Hiến")
+    (report,) = verify(signed_pdf(pkcs12_data))
+    assert report.signer == "Nguyễn Văn Hiến" and report.intact
+
+
+def test_a_changed_byte_breaks_the_signature(key: tuple[bytes, bytes]) -> None:
+    signed = bytearray(signed_pdf(key[0]))
+    # The binary comment on the header's second line: covered by the byte range, and the PDF
+    # still parses, so only the digest can tell.
+    assert signed[:10] == b"%PDF-1.3\n%"
+    signed[10] ^= 0x01
+    (report,) = verify(bytes(signed))
+    assert not report.intact and not report.valid
+
+
+def test_wrong_passphrase(key: tuple[bytes, bytes]) -> None:
+    with pytest.raises(SigningKeyInvalid):
+        sign_field(prepared(), pkcs12=key[0], passphrase=b"sai", field=SIGNER_FIELD)
+
+
+def test_not_pkcs12() -> None:
+    with pytest.raises(SigningKeyInvalid):
+        sign_field(prepared(), pkcs12=b"not a key", passphrase=None, field=SIGNER_FIELD)
+
+
+def test_unknown_or_signed_field(key: tuple[bytes, bytes]) -> None:
+    with pytest.raises(PdfNotSignable, match="no signature field"):
+        sign_field(prepared(), pkcs12=key[0], passphrase=PASSPHRASE, field="Khong co")
+    with pytest.raises(PdfNotSignable, match="already signed"):
+        sign_field(signed_pdf(key[0]), pkcs12=key[0], passphrase=PASSPHRASE, field=SIGNER_FIELD)
+
+
+def test_unsigned_pdf_has_no_signatures() -> None:
+    assert verify(prepared()) == []
+    assert verify(make_pdf(block())) == []
+
+
+@pytest.mark.parametrize("data", [b"garbage", b"%PDF-1.7 broken", b""])
+def test_not_a_pdf(data: bytes, key: tuple[bytes, bytes]) -> None:
+    with pytest.raises(InvalidPdf):
+        verify(data)
+    with pytest.raises(InvalidPdf):
+        sign_field(data, pkcs12=key[0], passphrase=PASSPHRASE, field=SIGNER_FIELD)
