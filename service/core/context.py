@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from markupsafe import Markup
@@ -61,6 +62,27 @@ def header_agency(name: str) -> str:
     return upper
 
 
+@dataclass(frozen=True)
+class Metadata:
+    """What the DOCX properties and the PDF's metadata say of a document."""
+
+    title: str
+    author: str
+    subject: str
+    keywords: list[str]
+
+
+def document_metadata(doc_type: DocTypeDef, data: dict[str, Any]) -> Metadata:
+    """Title = type + subject, author = the issuing agency, keywords = type name and code."""
+    subject = markup.plain(data["subject"])
+    return Metadata(
+        title=f"{doc_type.name} {subject}",
+        author=data["issuer"]["agency"],
+        subject=subject,
+        keywords=[k for k in (doc_type.name, doc_type.code) if k],
+    )
+
+
 def document_symbol(doc_type: DocTypeDef, data: dict[str, Any]) -> str:
     """The symbol after the number: KH-UBND, or UBND-VX for an official letter."""
     issuer = data["issuer"]
@@ -90,12 +112,10 @@ def signer_lines(signer: dict[str, Any]) -> list[str]:
 
 def recipient_lines(recipients: list[str], archive: str) -> list[str]:
     """`- X;` for each recipient and `- Lưu: VT, …` last, ending with a full stop."""
-    lines = [f"- {_bare(r)};" for r in recipients if _bare(r)]
+    entries = [_bare(r) for r in recipients if _bare(r)]
     if archive:
-        lines.append(f"- Lưu: {_bare(archive)}.")
-    elif lines:
-        lines[-1] = lines[-1][:-1] + "."
-    return lines
+        entries.append(f"Lưu: {_bare(archive)}")
+    return dash_lines(entries)
 
 
 def kinh_gui(addressees: list[str]) -> dict[str, Any]:
@@ -103,10 +123,12 @@ def kinh_gui(addressees: list[str]) -> dict[str, Any]:
     names = [_bare(a) for a in addressees if _bare(a)]
     if len(names) == 1:
         return {"kinh_gui_single": names[0] + ".", "kinh_gui_list": []}
-    lines = [f"- {n};" for n in names]
-    if lines:
-        lines[-1] = lines[-1][:-1] + "."
-    return {"kinh_gui_single": "", "kinh_gui_list": lines}
+    return {"kinh_gui_single": "", "kinh_gui_list": dash_lines(names)}
+
+
+def dash_lines(entries: list[str]) -> list[str]:
+    """`- a;`, `- b;` … and the last one `- z.`: the Decree-30 list of addressees."""
+    return [f"- {e}{'.' if i == len(entries) - 1 else ';'}" for i, e in enumerate(entries)]
 
 
 def appendices_xml(

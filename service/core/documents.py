@@ -8,7 +8,7 @@ from typing import Any
 from marshmallow import ValidationError
 
 from service.core import markup, pdf, vn
-from service.core.context import document_symbol, signer_lines
+from service.core.context import document_metadata, document_symbol, signer_lines
 from service.core.convert import Converter
 from service.core.definitions import Catalog, DocTypeDef, load_catalog
 from service.core.render import Renderer
@@ -81,16 +81,16 @@ class DocumentService:
 
 def ready_for_signing(rendered: Rendered, converted: bytes) -> bytes:
     """Metadata, vi-VN, and empty fields for the signer and the seal over the signature space."""
-    data, doc_type = rendered.data, rendered.doc_type
+    data = rendered.data
     signer = data["signer"]
     space = pdf.locate_signature_space(converted, signer_lines(signer), signer.get("name") or "")
-    subject = markup.plain(data["subject"])
+    meta = document_metadata(rendered.doc_type, data)
     return pdf.prepare_for_signing(
         converted,
-        title=f"{doc_type.name} {subject}",
-        author=data["issuer"]["agency"],
-        subject=subject,
-        keywords=[k for k in (doc_type.name, doc_type.code) if k],
+        title=meta.title,
+        author=meta.author,
+        subject=meta.subject,
+        keywords=meta.keywords,
         signer_field=pdf.field_name("Chu ky", signer.get("name") or signer["title"]),
         seal_field=pdf.field_name("Dau", data["issuer"]["agency"]),
         space=space,

@@ -14,6 +14,8 @@ from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.misc import PdfError as HankoPdfError
 from pyhanko.sign.fields import SigFieldSpec, append_signature_field
 
+from service.core.vn import LANGUAGE, strip_diacritics
+
 __all__ = [
     "InvalidPdf",
     "SignatureSpace",
@@ -24,7 +26,6 @@ __all__ = [
     "seal_rect",
 ]
 
-LANGUAGE = "vi-VN"
 PAD = 4.0  # points around the signature block's text, sideways
 GAP = 2.0  # points kept clear of the title's descenders and the name's ascenders
 NAMELESS_HEIGHT = 80.0  # the template puts the name 80 pt under the title
@@ -193,9 +194,7 @@ def field_name(prefix: str, name: str) -> str:
 
 
 def _ascii(text: str) -> str:
-    text = text.replace("đ", "d").replace("Đ", "D")
-    decomposed = unicodedata.normalize("NFKD", text)
-    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    stripped = strip_diacritics(text)
     # A period separates the parts of a qualified field name in PDF: keep it out.
     return re.sub(r"\s+", " ", re.sub(r"[^A-Za-z0-9 _()-]+", " ", stripped)).strip()
 
@@ -253,10 +252,18 @@ def _with_metadata(
     return out.getvalue()
 
 
+def open_incremental(pdf: bytes) -> IncrementalPdfFileWriter:
+    """A pyHanko writer appending to the PDF; InvalidPdf if it cannot be read."""
+    try:
+        return IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
+    except (HankoPdfError, ValueError) as exc:
+        raise InvalidPdf(f"cannot read the PDF: {exc}") from exc
+
+
 def _with_fields(pdf: bytes, page_index: int, fields: list[tuple[str, Rect]]) -> bytes:
     """Append the empty signature fields in an incremental update."""
+    writer = open_incremental(pdf)
     try:
-        writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
         for name, box in fields:
             # pyHanko annotates the box as ints but writes any number as a PDF real.
             rect: Any = box

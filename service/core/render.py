@@ -15,8 +15,8 @@ from docxtpl import DocxTemplate
 from jinja2.sandbox import SandboxedEnvironment
 from lxml import etree
 
-from service.core import markup, page, wordml
-from service.core.context import SECTION_MARK, build_context
+from service.core import page, vn, wordml
+from service.core.context import SECTION_MARK, build_context, document_metadata
 from service.core.definitions import DocTypeDef
 from service.core.template_builder import TEMPLATES_DIR
 
@@ -114,6 +114,8 @@ def _add_footnotes(document: Any, footnotes: list[str]) -> None:
 
 def _split_sections(document: Any, landscapes: list[bool]) -> None:
     """Turn appendix markers into section breaks; each appendix is numbered from 1."""
+    if not landscapes:
+        return
     body = document.element.body
     final = body.find(qn("w:sectPr"))
     main = copy.deepcopy(final)
@@ -125,8 +127,7 @@ def _split_sections(document: Any, landscapes: list[bool]) -> None:
         marker.append(etree.fromstring(f'<w:pPr xmlns:w="{W}"/>'))
         marker[0].append(previous)
         previous = _appendix_section(main, landscape)
-    if landscapes:
-        final.getparent().replace(final, previous)
+    final.getparent().replace(final, previous)
 
 
 def _appendix_section(main: Any, landscape: bool) -> Any:
@@ -152,10 +153,9 @@ def _appendix_section(main: Any, landscape: bool) -> Any:
 def _set_properties(document: Any, doc_type: DocTypeDef, data: dict[str, Any]) -> None:
     """Title, author, subject and language of the file, read by viewers and by the PDF export."""
     props = document.core_properties
-    subject = markup.plain(data["subject"])
-    props.title = f"{doc_type.name} {subject}"[:255]
-    props.author = data["issuer"]["agency"]
-    props.subject = subject[:255]
-    props.keywords = ", ".join(filter(None, [doc_type.name, doc_type.code]))
-    props.language = "vi-VN"
-    props.last_modified_by = data["issuer"]["agency"]
+    meta = document_metadata(doc_type, data)
+    props.title = meta.title[:255]
+    props.author = props.last_modified_by = meta.author
+    props.subject = meta.subject[:255]
+    props.keywords = ", ".join(meta.keywords)
+    props.language = vn.LANGUAGE

@@ -22,7 +22,7 @@ from pyhanko.sign.validation.status import PdfSignatureStatus, SignatureCoverage
 from pyhanko.stamp import TextStampStyle
 from pyhanko_certvalidator import ValidationContext
 
-from service.core.pdf import InvalidPdf, field_name
+from service.core.pdf import InvalidPdf, field_name, open_incremental
 
 __all__ = [
     "PdfNotSignable",
@@ -100,10 +100,7 @@ def sign_field(
     pdf_signer = signers.PdfSigner(
         meta, signer=signer, timestamper=timestamper, stamp_style=STAMP_STYLE
     )
-    try:
-        writer = IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
-    except (HankoPdfError, ValueError) as exc:
-        raise InvalidPdf(f"cannot read the PDF: {exc}") from exc
+    writer = open_incremental(pdf)
     _check_empty_field(writer, field)
     out = io.BytesIO()
     try:

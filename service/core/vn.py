@@ -360,12 +360,19 @@ def alpha_label(n: int) -> str:
     return _ALPHABET[n - 1]
 
 
-def ascii_slug(text: str) -> str:
-    """Return an ASCII file-name slug: "Kế hoạch xã Y Tịch" -> "ke-hoach-xa-y-tich"."""
+LANGUAGE = "vi-VN"
+
+
+def strip_diacritics(text: str) -> str:
+    """Drop Vietnamese diacritics (đ/Đ become d/D): "Tịch" -> "Tich"."""
     text = text.replace("đ", "d").replace("Đ", "D")
     decomposed = unicodedata.normalize("NFKD", text)
-    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return re.sub(r"[^a-z0-9]+", "-", stripped.lower()).strip("-")
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def ascii_slug(text: str) -> str:
+    """Return an ASCII file-name slug: "Kế hoạch xã Y Tịch" -> "ke-hoach-xa-y-tich"."""
+    return re.sub(r"[^a-z0-9]+", "-", strip_diacritics(text).lower()).strip("-")
 
 
 _AGENCY_ABBREVIATIONS = (
