@@ -34,6 +34,24 @@ class Settings:
     )
     max_request_bytes: int = _setting(2 * 1024 * 1024, "Largest accepted request body in bytes")
     retry_after: int = _setting(5, "Seconds suggested to clients in Retry-After on a 503")
+    database_url: str = _setting(
+        "", "SQLAlchemy URL of the database; empty means SQLite at data_dir/vanban.db"
+    )
+    secret_key: str = _setting(
+        "", "Key signing the web sessions and CSRF tokens; empty means one kept in data_dir"
+    )
+    bulk_backend: str = _setting(
+        "embedded", "Where bulk jobs run: embedded (in the service) or celery (Redis workers)"
+    )
+    bulk_workers: int = _setting(2, "Threads running bulk rows in the embedded backend")
+    broker_url: str = _setting("redis://127.0.0.1:6379/0", "Celery broker (and result) URL")
+    tsa_url: str = _setting("", "RFC 3161 timestamp server used when signing; empty for none")
+
+    def resolved_database_url(self) -> str:
+        """The database URL, SQLite in the data folder unless one is set."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'vanban.db').resolve()}"
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> Settings:

@@ -12,7 +12,9 @@ from typing import Any
 import docx
 import pytest
 
+from service.core.convert import Converter, FakeConverter
 from service.core.documents import DocumentService
+from service.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "samples"
@@ -59,3 +61,15 @@ def rendered_samples(documents: DocumentService) -> dict[str, Any]:
         payload = load_sample(name)
         out[name] = documents.render(payload["doc_type"], payload)
     return out
+
+
+@pytest.fixture()
+def make_app(tmp_path: Path) -> Any:
+    """Build the Flask app on a fresh SQLite database in tmp_path (a fake converter by default)."""
+    from service.web.app import create_app
+
+    def build(converter: Converter | None = None, **overrides: Any) -> Any:
+        settings = Settings.from_env({}, data_dir=tmp_path / "var", **overrides)
+        return create_app(settings, converter=converter or FakeConverter())
+
+    return build

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import secrets
 from typing import Any
 
 import swagger_ui_bundle
@@ -12,7 +13,8 @@ from flask_smorest import Api
 from service.core.convert import Converter, ConverterPool, PoolConfig
 from service.core.documents import DocumentService
 from service.settings import Settings
-from service.web import errors
+from service.store.database import Database
+from service.web import errors, jobs, pages, register
 from service.web.api import blp, document_schemas
 
 
@@ -29,10 +31,29 @@ def pool_config(settings: Settings) -> PoolConfig:
     )
 
 
-def create_app(settings: Settings | None = None, converter: Converter | None = None) -> Flask:
+def secret_key(settings: Settings) -> str:
+    """The configured secret key, or one generated once and kept in the data folder."""
+    if settings.secret_key:
+        return settings.secret_key
+    path = settings.data_dir / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(48), encoding="ascii")
+        path.chmod(0o600)
+    return path.read_text(encoding="ascii").strip()
+
+
+def create_app(
+    settings: Settings | None = None,
+    converter: Converter | None = None,
+    database: Database | None = None,
+) -> Flask:
     """Build the app; without a converter given, start a supervised unoserver pool."""
     settings = settings or Settings.from_env()
     app = Flask(__name__)
+    if database is None:
+        database = Database(settings.resolved_database_url())
+        database.upgrade()
     if converter is None:
         pool = ConverterPool(pool_config(settings))
         pool.start()
@@ -50,13 +71,17 @@ def create_app(settings: Settings | None = None, converter: Converter | None = N
         # Served from the bundled package: the docs page must work on an offline intranet.
         OPENAPI_SWAGGER_UI_URL="/swagger-ui/",
         JSON_AS_ASCII=False,
+        SECRET_KEY=secret_key(settings),
     )
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.extensions["vb_documents"] = DocumentService(converter)
+    app.extensions["vb_database"] = database
     api = Api(app)
     document_schemas(api, app.extensions["vb_documents"].catalog)
     api.register_blueprint(blp)
     errors.init_app(app)
+    for feature in (pages, register, jobs):
+        feature.init_app(app, api)
 
     @app.get("/health")
     def health() -> Any:

@@ -7,8 +7,6 @@ import json
 import pytest
 
 from service.core.convert import ConverterUnavailable, FakeConverter
-from service.settings import Settings
-from service.web import create_app
 from tests.conftest import docx_text, load_sample
 
 
@@ -20,9 +18,8 @@ class BusyConverter(FakeConverter):
 
 
 @pytest.fixture()
-def client():
-    app = create_app(Settings.from_env({}, max_request_bytes=200_000), converter=FakeConverter())
-    return app.test_client()
+def client(make_app):
+    return make_app(max_request_bytes=200_000).test_client()
 
 
 def test_types_list_fields_with_vietnamese_labels(client) -> None:
@@ -115,8 +112,8 @@ def test_deep_nesting_is_not_a_500(client) -> None:
     assert response.status_code in (200, 400, 422)
 
 
-def test_busy_converter_is_503_with_retry_after() -> None:
-    app = create_app(Settings.from_env({}, retry_after=7), converter=BusyConverter())
+def test_busy_converter_is_503_with_retry_after(make_app) -> None:
+    app = make_app(BusyConverter(), retry_after=7)
     response = app.test_client().post(
         "/api/documents/ke_hoach", json=load_sample("seed_000_ke_hoach_y_tich")
     )
