@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from marshmallow import ValidationError
 
@@ -38,6 +38,20 @@ class Rendered:
         return f"{self.ascii_name if ascii_only else self.display_name}.{extension}"
 
 
+class AuditSink(Protocol):
+    """Where the service records what it did (the audit trail); the core never reads it back."""
+
+    def record(self, action: str, *, actor: str, subject: str, details: dict[str, Any]) -> None:
+        """Record one action (render, issue, sign, …) by an actor on a subject."""
+
+
+class NoAudit:
+    """An audit sink that keeps nothing (the CLI and unit tests)."""
+
+    def record(self, action: str, *, actor: str, subject: str, details: dict[str, Any]) -> None:
+        """Keep nothing."""
+
+
 class DocumentService:
     """Validates, renders and converts; every entry point (API, CLI, forms, bulk) calls this."""
 
@@ -46,10 +60,12 @@ class DocumentService:
         converter: Converter | None = None,
         catalog: Catalog | None = None,
         renderer: Renderer | None = None,
+        audit: AuditSink | None = None,
     ) -> None:
         self.catalog = catalog or load_catalog()
         self.renderer = renderer or Renderer()
         self.converter = converter
+        self.audit: AuditSink = audit or NoAudit()
 
     def validate(self, type_id: str, payload: Any) -> dict[str, Any]:
         """Load the payload with its type's schema or raise DocumentInvalid."""
@@ -61,13 +77,20 @@ class DocumentService:
         except ValidationError as exc:
             raise DocumentInvalid(flatten_errors(exc.messages)) from None
 
-    def render(self, type_id: str, payload: Any) -> Rendered:
-        """Validate and render the DOCX."""
+    def render(self, type_id: str, payload: Any, *, actor: str = "system") -> Rendered:
+        """Validate and render the DOCX; the render goes on the audit trail."""
         doc_type = self.catalog.get(type_id)
         data = self.validate(type_id, payload)
         docx = self.renderer.render(doc_type, data)
         ascii_name, display_name = file_names(doc_type, data)
-        return Rendered(doc_type, data, docx, ascii_name, display_name)
+        rendered = Rendered(doc_type, data, docx, ascii_name, display_name)
+        self.audit.record(
+            "render",
+            actor=actor,
+            subject=rendered.filename("docx"),
+            details={"type": doc_type.id, "subject": markup.plain(data["subject"])},
+        )
+        return rendered
 
     def to_pdf(
         self, rendered: Rendered, *, pdf_version: int | None = None, signing: bool = False
