@@ -24,6 +24,12 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("serve", help="run the HTTP service with its unoserver pool")
     commands.add_parser("build-templates", help="rewrite doc_templates/*.docx from the builder")
     commands.add_parser("settings", help="list the settings and their environment variables")
+    key = commands.add_parser("signing-key", help="install a unit's PKCS#12 key and seal image")
+    key.add_argument("unit", help="the unit's slug")
+    key.add_argument("pkcs12", type=Path, help="the .p12/.pfx file")
+    key.add_argument("--seal", type=Path, help="the seal picture (PNG, transparent outside)")
+    key.add_argument("--seal-mm", type=float, default=36.0, help="the seal's diameter in mm")
+    key.add_argument("--passphrase-file", type=Path, help="read the passphrase from this file")
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -33,6 +39,8 @@ def main(argv: list[str] | None = None) -> int:
         return render_files(args.inputs, args.output, settings, args.docx_only, args.pdf_version)
     if args.command == "serve":
         return serve(settings)
+    if args.command == "signing-key":
+        return install_signing_key(args, settings)
     if args.command == "build-templates":
         from service.core.template_builder import write_all
 
@@ -77,6 +85,29 @@ def render_files(
         if pool is not None:
             pool.stop()
     return 1 if failures else 0
+
+
+def install_signing_key(args: argparse.Namespace, settings: Settings) -> int:
+    """Check and install a unit's key; the passphrase comes from a file or a prompt, never argv."""
+    import getpass
+
+    from service.core.signing import SealImageInvalid, SigningKeyInvalid
+    from service.store.signing_keys import SigningKeys
+
+    if args.passphrase_file is not None:
+        passphrase = args.passphrase_file.read_bytes().rstrip(b"\r\n")
+    else:
+        passphrase = getpass.getpass("Passphrase of the PKCS#12 key: ").encode()
+    seal = args.seal.read_bytes() if args.seal is not None else None
+    try:
+        installed = SigningKeys(settings.data_dir / "signing").install(
+            args.unit, args.pkcs12.read_bytes(), passphrase or None, seal, args.seal_mm
+        )
+    except (OSError, ValueError, SigningKeyInvalid, SealImageInvalid) as exc:
+        print(f"{type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+    print(json.dumps(installed, ensure_ascii=False))
+    return 0
 
 
 def _write(path: Path, content: bytes) -> Path:

@@ -115,9 +115,14 @@ def ready_for_signing(rendered: Rendered, converted: bytes) -> bytes:
         subject=meta.subject,
         keywords=meta.keywords,
         signer_field=pdf.field_name("Chu ky", signer.get("name") or signer["title"]),
-        seal_field=pdf.field_name("Dau", data["issuer"]["agency"]),
+        seal_field=seal_field_name(data),
         space=space,
     )
+
+
+def seal_field_name(data: dict[str, Any]) -> str:
+    """The name of the seal's signature field in a document's signing-ready PDF."""
+    return pdf.field_name("Dau", data["issuer"]["agency"])
 
 
 def file_names(doc_type: DocTypeDef, data: dict[str, Any]) -> tuple[str, str]:

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import io
+import logging
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from typing import Any
 
 from asn1crypto import x509 as asn1_x509
+from PIL import Image, UnidentifiedImageError
+from pyhanko.pdf_utils import generic, layout
+from pyhanko.pdf_utils.images import PdfImage
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.misc import PdfError as HankoPdfError
 from pyhanko.pdf_utils.reader import PdfFileReader
@@ -19,16 +23,20 @@ from pyhanko.sign.signers.constants import DEFAULT_SIGNING_STAMP_STYLE
 from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
 from pyhanko.sign.validation.status import PdfSignatureStatus, SignatureCoverageLevel
-from pyhanko.stamp import TextStampStyle
+from pyhanko.stamp import BaseStampStyle, StaticStampStyle, TextStampStyle
 from pyhanko_certvalidator import ValidationContext
 
 from service.core.pdf import InvalidPdf, field_name, open_incremental
 
 __all__ = [
     "PdfNotSignable",
+    "SealImage",
+    "SealImageInvalid",
     "SignatureReport",
     "SigningKeyInvalid",
+    "TimestampUnavailable",
     "sign_field",
+    "signer_name",
     "verify",
 ]
 
@@ -40,8 +48,77 @@ STAMP_STYLE: TextStampStyle = replace(
 )
 
 
+MM = 72 / 25.4  # points per millimetre
+TSA_TIMEOUT = 10  # seconds to wait for the timestamp server
+
+
 class SigningKeyInvalid(ValueError):
     """The PKCS#12 data cannot be opened: damaged, or the passphrase is wrong."""
+
+
+class SealImageInvalid(ValueError):
+    """The seal picture is not an image Pillow can read."""
+
+
+class TimestampUnavailable(RuntimeError):
+    """The timestamp server (TSA) could not be reached or gave no usable token."""
+
+
+@dataclass(frozen=True)
+class SealImage:
+    """The seal's picture (PNG, transparent outside the ring) and its real diameter."""
+
+    png: bytes
+    diameter_mm: float = 36.0  # a commune People's Committee seal is 35-36 mm across
+
+    @property
+    def size(self) -> float:
+        """The diameter in points: the picture is drawn at the seal's actual size."""
+        return self.diameter_mm * MM
+
+    def image(self) -> Image.Image:
+        """The picture, decoded; SealImageInvalid if it is not one."""
+        try:
+            picture = Image.open(io.BytesIO(self.png))
+            picture.load()
+        except (UnidentifiedImageError, OSError) as exc:
+            raise SealImageInvalid(f"cannot read the seal image: {exc}") from exc
+        # pyHanko embeds RGB(A), greyscale and palette pictures; anything else becomes RGBA.
+        return picture if picture.mode in ("RGB", "RGBA", "L", "LA", "P") else picture.convert(
+            "RGBA"
+        )
+
+    def stamp_style(self) -> StaticStampStyle:
+        """A stamp that is only the picture, edge to edge, at full opacity and without a frame."""
+        box = layout.BoxConstraints(width=self.size, height=self.size)
+        return StaticStampStyle(
+            background=PdfImage(self.image(), box=box),
+            background_opacity=1.0,
+            border_width=0,
+            background_layout=layout.SimpleBoxLayoutRule(
+                x_align=layout.AxisAlignment.ALIGN_MID,
+                y_align=layout.AxisAlignment.ALIGN_MID,
+                margins=layout.Margins.uniform(0),
+            ),
+        )
+
+
+class _QuietUntrusted(logging.Filter):
+    """Turn pyHanko's traceback for an untrusted or self-signed certificate into one INFO line.
+
+    `verify` reports such a signature as not trusted: it is the answer, not a service fault.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno == logging.WARNING and record.exc_info:
+            record.msg = record.getMessage()
+            record.args = None
+            record.exc_info = record.exc_text = None
+            record.levelno, record.levelname = logging.INFO, "INFO"
+        return True
+
+
+logging.getLogger("pyhanko.sign.validation.generic_cms").addFilter(_QuietUntrusted())
 
 
 class PdfNotSignable(ValueError):
@@ -86,8 +163,14 @@ def sign_field(
     reason: str = DEFAULT_REASON,
     location: str = "",
     tsa_url: str | None = None,
+    seal: SealImage | None = None,
 ) -> bytes:
-    """Sign the existing empty field `field` in an incremental update (PAdES, SHA-256)."""
+    """Sign the existing empty field `field` in an incremental update (PAdES, SHA-256).
+
+    With `seal`, the field is resized around its centre to the seal's real diameter and the
+    seal picture is its appearance (Decree 30: the seal image, at actual size, over the left
+    third of the signature); without, a text stamp names the signer and the time.
+    """
     signer = load_signer(pkcs12, passphrase)
     meta = signers.PdfSignatureMetadata(
         field_name=field,
@@ -96,12 +179,15 @@ def sign_field(
         md_algorithm="sha256",
     )
     # Only a timestamp authority vouches for the time; without one the signer's clock is all.
-    timestamper = timestamps.HTTPTimeStamper(tsa_url) if tsa_url else None
-    pdf_signer = signers.PdfSigner(
-        meta, signer=signer, timestamper=timestamper, stamp_style=STAMP_STYLE
+    timestamper = (
+        timestamps.HTTPTimeStamper(tsa_url, timeout=TSA_TIMEOUT) if tsa_url else None
     )
+    style: BaseStampStyle = seal.stamp_style() if seal is not None else STAMP_STYLE
+    pdf_signer = signers.PdfSigner(meta, signer=signer, timestamper=timestamper, stamp_style=style)
     writer = open_incremental(pdf)
-    _check_empty_field(writer, field)
+    widget = _empty_field(writer, field)
+    if seal is not None:
+        _resize_around_centre(writer, widget, seal.size)
     out = io.BytesIO()
     try:
         # Only the fields prepare_for_signing made: never create one at a guessed place.
@@ -109,29 +195,44 @@ def sign_field(
             writer,
             existing_fields_only=True,
             output=out,
-            appearance_text_params={"signer_ascii": _stamp_name(signer)},
+            appearance_text_params={"signer_ascii": field_name("", signer_name(signer)) or "?"},
         )
     except SigningError as exc:
         raise PdfNotSignable(f"cannot sign field {field!r}: {exc}") from exc
+    except timestamps.TimestampRequestError as exc:
+        cause = exc.__cause__ or exc
+        raise TimestampUnavailable(f"timestamp server {tsa_url}: {cause}") from exc
     return out.getvalue()
 
 
-def _stamp_name(signer: signers.SimpleSigner) -> str:
-    """The signer certificate's common name in ASCII, for the stamp."""
+def signer_name(signer: signers.SimpleSigner) -> str:
+    """The signing certificate's common name (in full, diacritics kept)."""
     cert = signer.signing_cert
     subject = cert.subject if cert is not None else None
-    name = subject.native.get("common_name", "") if subject is not None else ""
-    return field_name("", str(name)) or "?"
+    return str(subject.native.get("common_name", "")) if subject is not None else ""
 
 
-def _check_empty_field(writer: IncrementalPdfFileWriter, field: str) -> None:
-    """PdfNotSignable unless `field` is an unsigned signature field of the PDF."""
-    for name, value, _ in enumerate_sig_fields(writer, filled_status=None):
+def _empty_field(writer: IncrementalPdfFileWriter, field: str) -> generic.IndirectObject:
+    """The unsigned signature field `field` (its widget); PdfNotSignable if there is none."""
+    for name, value, reference in enumerate_sig_fields(writer, filled_status=None):
         if name == field:
             if value is not None:
                 raise PdfNotSignable(f"signature field {field!r} is already signed")
-            return
+            return reference
     raise PdfNotSignable(f"the PDF has no signature field {field!r}")
+
+
+def _resize_around_centre(
+    writer: IncrementalPdfFileWriter, widget: generic.IndirectObject, size: float
+) -> None:
+    """Make the field's widget a `size`-point square on the same centre (in this update)."""
+    annotation = widget.get_object()
+    x1, y1, x2, y2 = (float(v) for v in annotation["/Rect"])
+    cx, cy, half = (x1 + x2) / 2, (y1 + y2) / 2, size / 2
+    annotation["/Rect"] = generic.ArrayObject(
+        generic.FloatObject(v) for v in (cx - half, cy - half, cx + half, cy + half)
+    )
+    writer.mark_update(widget)
 
 
 def verify(pdf: bytes, *, trust_roots: Iterable[bytes] = ()) -> list[SignatureReport]:

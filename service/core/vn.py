@@ -79,7 +79,7 @@ class UnknownTypeName(KeyError):
 _TONE_MARKS = frozenset("\u0300\u0301\u0309\u0303\u0323")
 
 
-def _match_key(text: str) -> str:
+def match_key(text: str) -> str:
     """Return a comparison key that ignores case, spacing and tone-mark placement."""
     # "thoả"/"thỏa" and "uỷ"/"ủy" are both in everyday use; moving each word's tone
     # mark to its end makes the old and the new placement compare equal.
@@ -90,7 +90,7 @@ def _match_key(text: str) -> str:
     return " ".join(words)
 
 
-_TYPE_KEYS: dict[str, str] = {_match_key(name): code for name, code in TYPE_CODES.items()}
+_TYPE_KEYS: dict[str, str] = {match_key(name): code for name, code in TYPE_CODES.items()}
 
 
 def day_str(day: int | None) -> str:
@@ -152,7 +152,7 @@ def number_line(number: int | None, symbol: str) -> str:
 def type_code(type_name: str) -> str:
     """Return the Appendix III code of a document type name, e.g. "Kế hoạch" -> "KH"."""
     try:
-        return _TYPE_KEYS[_match_key(unicodedata.normalize("NFC", type_name))]
+        return _TYPE_KEYS[match_key(unicodedata.normalize("NFC", type_name))]
     except KeyError:
         raise UnknownTypeName(type_name) from None
 
@@ -376,8 +376,8 @@ def ascii_slug(text: str) -> str:
 
 
 _AGENCY_ABBREVIATIONS = (
-    (_match_key("Ủy ban nhân dân"), "UBND"),
-    (_match_key("Hội đồng nhân dân"), "HĐND"),
+    (match_key("Ủy ban nhân dân"), "UBND"),
+    (match_key("Hội đồng nhân dân"), "HĐND"),
 )
 _FOUR_WORDS = re.compile(r"\s*(\S+\s+\S+\s+\S+\s+\S+)(?:\s+(.*?))?\s*", re.DOTALL)
 
@@ -390,7 +390,7 @@ def short_agency(name: str) -> str:
         return name
     head, rest = match.group(1), match.group(2)
     for key, abbreviation in _AGENCY_ABBREVIATIONS:
-        if _match_key(head) == key:
+        if match_key(head) == key:
             return f"{abbreviation} {rest}" if rest else abbreviation
     return name
 

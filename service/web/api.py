@@ -13,6 +13,7 @@ from service.core.definitions import Catalog, DocTypeDef, FieldDef
 from service.core.documents import DocumentService
 from service.core.pdf import InvalidPdf
 from service.core.signing import verify
+from service.web.actor import current_actor
 from service.web.errors import error_response
 
 blp = Blueprint(
@@ -114,7 +115,7 @@ class Render(MethodView):
         signing = wants_signing(payload)
         if isinstance(payload, dict):
             payload = {k: v for k, v in payload.items() if k not in ("format", "signing")}
-        rendered = service.render(type_id, payload)
+        rendered = service.render(type_id, payload, actor=current_actor())
         if fmt == "docx":
             content, extension = rendered.docx, "docx"
         else:

@@ -13,6 +13,7 @@ from flask_smorest import Api
 from service.core.convert import Converter, ConverterPool, PoolConfig
 from service.core.documents import DocumentService
 from service.settings import Settings
+from service.store.audit import DatabaseAudit
 from service.store.database import Database
 from service.web import errors, jobs, pages, register
 from service.web.api import blp, document_schemas
@@ -20,15 +21,7 @@ from service.web.api import blp, document_schemas
 
 def pool_config(settings: Settings) -> PoolConfig:
     """The pool's configuration from the service settings."""
-    return PoolConfig(
-        size=settings.pool_size,
-        base_port=settings.pool_base_port,
-        conversion_timeout=settings.conversion_timeout,
-        max_conversions=settings.max_conversions,
-        acquire_timeout=settings.acquire_timeout,
-        remotes=tuple(settings.remote_unoservers),
-        work_dir=settings.data_dir / "pool",
-    )
+    return PoolConfig.from_settings(settings)
 
 
 def secret_key(settings: Settings) -> str:
@@ -74,7 +67,8 @@ def create_app(
         SECRET_KEY=secret_key(settings),
     )
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
-    app.extensions["vb_documents"] = DocumentService(converter)
+    # Every render through the app (API, forms, bulk) goes on the audit trail.
+    app.extensions["vb_documents"] = DocumentService(converter, audit=DatabaseAudit(database))
     app.extensions["vb_database"] = database
     api = Api(app)
     document_schemas(api, app.extensions["vb_documents"].catalog)

@@ -2,9 +2,331 @@
 
 from __future__ import annotations
 
-from flask import Flask
-from flask_smorest import Api
+import datetime as dt
+import logging
+from typing import Any, NoReturn
+
+from flask import Flask, current_app, jsonify, request, url_for
+from flask.views import MethodView
+from flask_smorest import Api, Blueprint
+from marshmallow import Schema, ValidationError, fields, validate
+from webargs.flaskparser import FlaskParser
+
+from service.core.issuing import Issuer, SigningUnavailable, UnitNotFound
+from service.core.schemas import flatten_errors
+from service.core.signing import SealImageInvalid, SigningKeyInvalid, TimestampUnavailable
+from service.store.audit import ACTIONS, AuditQuery, search_audit
+from service.store.database import Database
+from service.store.register import RegisterEntry, RegisterQuery, get_entry, search_register
+from service.store.signing_keys import SigningKeys
+from service.web.actor import current_actor
+from service.web.api import MEDIA, documents, file_response
+from service.web.errors import error_response
+
+log = logging.getLogger("service.web.register")
+ErrorMessages = dict[str, str | list[Any] | dict[Any, Any]]
+INTEGER: ErrorMessages = {"invalid": "Phải là số nguyên."}
+DATE: ErrorMessages = {"invalid": "Ngày phải viết dạng YYYY-MM-DD, ví dụ 2026-01-05."}
+DATETIME: ErrorMessages = {
+    "invalid": "Thời điểm phải viết dạng ISO 8601, ví dụ 2026-01-05T08:00:00+07:00."
+}
+
+
+class QueryInvalid(ValueError):
+    """Query parameters that fail their schema; `errors` maps "query.<name>" to messages."""
+
+    def __init__(self, errors: dict[str, list[str]]) -> None:
+        super().__init__(errors)
+        self.errors = errors
+
+
+class QueryParser(FlaskParser):
+    """Raise QueryInvalid (Vietnamese messages, field paths) instead of flask-smorest's abort."""
+
+    def handle_error(self, error: ValidationError, *args: Any, **kwargs: Any) -> NoReturn:
+        raise QueryInvalid(flatten_errors(error.messages))
+
+
+class RegisterBlueprint(Blueprint):
+    """A blueprint whose argument errors come in the service's shape."""
+
+    ARGUMENTS_PARSER = QueryParser()
+
+
+register_blp = RegisterBlueprint(
+    "register",
+    __name__,
+    url_prefix="/api/register",
+    description="Sổ văn bản đi: cấp số, ban hành, ký số bằng khóa của đơn vị, tra cứu.",
+)
+audit_blp = RegisterBlueprint(
+    "audit",
+    __name__,
+    url_prefix="/api/audit",
+    description="Nhật ký: ai soạn, ban hành, ký gì, khi nào.",
+)
+
+
+class PageArgs(Schema):
+    """Paging of a list."""
+
+    page = fields.Integer(
+        load_default=1,
+        validate=validate.Range(min=1, error="Trang đánh số từ 1."),
+        error_messages=INTEGER,
+    )
+    per_page = fields.Integer(
+        load_default=50,
+        validate=validate.Range(min=1, max=200, error="Mỗi trang từ 1 đến 200 mục."),
+        error_messages=INTEGER,
+    )
+
+
+class RegisterArgs(PageArgs):
+    """Filters of the register list."""
+
+    number = fields.Integer(
+        validate=validate.Range(min=1, error="Số văn bản từ 1 trở lên."),
+        error_messages=INTEGER,
+        metadata={"description": "Số thứ tự trong sổ (5 tìm Số: 05/…)"},
+    )
+    type = fields.String(metadata={"description": "Loại văn bản: ke_hoach, bao_cao, …"})
+    q = fields.String(metadata={"description": "Chữ trong trích yếu, không phân biệt dấu"})
+    agency = fields.String(metadata={"description": "Chữ trong tên cơ quan ban hành"})
+    unit = fields.String(metadata={"description": "Mã đơn vị (slug)"})
+    year = fields.Integer(error_messages=INTEGER)
+    date_from = fields.Date(error_messages=DATE, metadata={"description": "Từ ngày (YYYY-MM-DD)"})
+    date_to = fields.Date(error_messages=DATE, metadata={"description": "Đến ngày (YYYY-MM-DD)"})
+
+
+class AuditArgs(PageArgs):
+    """Filters of the audit trail."""
+
+    action = fields.String(
+        validate=validate.OneOf(ACTIONS, error="Phải là một trong: " + ", ".join(ACTIONS) + ".")
+    )
+    actor = fields.String()
+    subject = fields.String(metadata={"description": "Chữ trong đối tượng"})
+    since = fields.AwareDateTime(default_timezone=dt.UTC, error_messages=DATETIME)
+    until = fields.AwareDateTime(default_timezone=dt.UTC, error_messages=DATETIME)
+
+
+def database() -> Database:
+    """The app's database."""
+    return current_app.extensions["vb_database"]
+
+
+def issuer() -> Issuer:
+    """The app's Issuer."""
+    return current_app.extensions["vb_issuer"]
+
+
+def entry_json(entry: RegisterEntry) -> dict[str, Any]:
+    """An entry with links to itself and its files."""
+    links = {
+        "self": url_for("register.Entry", entry_id=entry.id),
+        "pdf": url_for("register.EntryFile", entry_id=entry.id, kind="pdf"),
+        "docx": url_for("register.EntryFile", entry_id=entry.id, kind="docx"),
+    }
+    return {**entry.summary(), "links": links}
+
+
+def page_json(items: list[dict[str, Any]], total: int, args: dict[str, Any]) -> dict[str, Any]:
+    """One page of a list with its position."""
+    return {"items": items, "total": total, "page": args["page"], "per_page": args["per_page"]}
+
+
+def flag(value: Any) -> bool:
+    """A query or JSON flag: 1, true, yes."""
+    return value is True or (isinstance(value, str) and value.lower() in ("1", "true", "yes"))
+
+
+@register_blp.route("/issue/<type_id>")
+class Issue(MethodView):
+    """Issue a document into the register."""
+
+    @register_blp.doc(
+        parameters=[
+            {
+                "in": "query",
+                "name": "unit",
+                "schema": {"type": "string"},
+                "description": "Mã đơn vị: điền sẵn cơ quan, người ký, nơi nhận; khóa ký số.",
+            },
+            {
+                "in": "query",
+                "name": "sign",
+                "schema": {"type": "boolean"},
+                "description": "Ký số PDF bằng khóa của đơn vị (hình con dấu đúng kích thước).",
+            },
+        ],
+        requestBody={
+            "required": True,
+            "description": "Dữ liệu văn bản, để trống `number`; ngày để trống là hôm nay.",
+            "content": {"application/json": {"schema": {"type": "object"}}},
+        },
+        responses={
+            "201": {"description": "Đã cấp số và lưu; Location trỏ tới mục trong sổ"},
+            "404": {"description": "Không có loại văn bản này"},
+            "415": {"description": "Không phải application/json"},
+            "422": {"description": "Dữ liệu chưa hợp lệ, đơn vị không có hoặc chưa có khóa"},
+            "502": {"description": "Không chuyển được sang PDF, hoặc máy chủ dấu thời gian lỗi"},
+            "503": {"description": "Bộ chuyển đổi đang bận (Retry-After)"},
+        },
+    )
+    def post(self, type_id: str) -> Any:
+        """Take the next number, date, render DOCX and PDF, seal if asked, store; 201."""
+        documents().catalog.get(type_id)
+        if not request.is_json:
+            return error_response(415, "Nội dung gửi lên phải là application/json.")
+        payload = request.get_json(silent=True)
+        if payload is None:
+            return error_response(400, "JSON không đọc được (sai cú pháp hoặc không phải UTF-8).")
+        unit = request.args.get("unit")
+        sign = flag(request.args.get("sign"))
+        if isinstance(payload, dict):
+            unit = unit or payload.get("unit")
+            sign = sign or flag(payload.get("sign"))
+            payload = {k: v for k, v in payload.items() if k not in ("unit", "sign")}
+        if unit is not None and not isinstance(unit, str):
+            return error_response(422, "Mã đơn vị chưa hợp lệ.", {"unit": ["Phải là chuỗi."]})
+        entry = issuer().issue(type_id, payload, actor=current_actor(), unit=unit, sign=sign)
+        body = entry_json(entry)
+        response = jsonify(body)
+        response.status_code = 201
+        response.headers["Location"] = body["links"]["self"]
+        return response
+
+
+@register_blp.route("")
+class Entries(MethodView):
+    """The register, searched."""
+
+    @register_blp.arguments(RegisterArgs, location="query", as_kwargs=True)
+    @register_blp.response(200)
+    def get(self, **args: Any) -> Any:
+        """List issued documents, newest first: by number, type, subject, agency, date, year."""
+        query = RegisterQuery(
+            number=args.get("number"),
+            doc_type=args.get("type"),
+            text=args.get("q"),
+            agency=args.get("agency"),
+            year=args.get("year"),
+            unit=args.get("unit"),
+            date_from=args.get("date_from"),
+            date_to=args.get("date_to"),
+        )
+        offset = (args["page"] - 1) * args["per_page"]
+        with database().session() as session:
+            entries, total = search_register(session, query, offset=offset, limit=args["per_page"])
+            items = [entry_json(e) for e in entries]
+        return jsonify(page_json(items, total, args))
+
+
+@register_blp.route("/<int:entry_id>")
+class Entry(MethodView):
+    """One register entry."""
+
+    @register_blp.response(200)
+    def get(self, entry_id: int) -> Any:
+        """The entry with its inputs, hashes and links."""
+        with database().session() as session:
+            entry = get_entry(session, entry_id)
+            if entry is None:
+                return not_found(entry_id)
+            return jsonify({**entry_json(entry), "inputs": entry.inputs})
+
+
+@register_blp.route("/<int:entry_id>/<any(pdf, docx):kind>")
+class EntryFile(MethodView):
+    """An issued document's stored file."""
+
+    @register_blp.doc(responses={"200": {"content": {MEDIA["pdf"]: {}, MEDIA["docx"]: {}}}})
+    def get(self, entry_id: int, kind: str) -> Any:
+        """The PDF or DOCX exactly as issued (its SHA-256 is in the entry)."""
+        with database().session() as session:
+            entry = get_entry(session, entry_id)
+            if entry is None:
+                return not_found(entry_id)
+            content = entry.pdf if kind == "pdf" else entry.docx
+            response = file_response(
+                content, MEDIA[kind], f"{entry.file_stem}.{kind}", f"{entry.display_name}.{kind}"
+            )
+        response.headers["ETag"] = f'"{entry.pdf_sha256 if kind == "pdf" else entry.docx_sha256}"'
+        return response
+
+
+@audit_blp.route("")
+class Audit(MethodView):
+    """The audit trail; read-only (the database refuses changes too)."""
+
+    @audit_blp.arguments(AuditArgs, location="query", as_kwargs=True)
+    @audit_blp.response(200)
+    def get(self, **args: Any) -> Any:
+        """List recorded renders, issues and signatures, newest first."""
+        query = AuditQuery(
+            action=args.get("action"),
+            actor=args.get("actor"),
+            subject=args.get("subject"),
+            since=_utc(args.get("since")),
+            until=_utc(args.get("until")),
+        )
+        offset = (args["page"] - 1) * args["per_page"]
+        with database().session() as session:
+            events, total = search_audit(session, query, offset=offset, limit=args["per_page"])
+            items = [e.as_dict() for e in events]
+        return jsonify(page_json(items, total, args))
+
+
+def _utc(moment: dt.datetime | None) -> dt.datetime | None:
+    """The moment in UTC, as times are stored."""
+    return moment.astimezone(dt.UTC) if moment is not None else None
+
+
+def not_found(entry_id: int) -> Any:
+    """404 for a register entry that does not exist."""
+    return error_response(404, f"Sổ văn bản đi không có mục số {entry_id}.")
 
 
 def init_app(app: Flask, api: Api) -> None:
-    """Register this feature's routes on the app."""
+    """Make the Issuer, register the routes and the answers to this feature's failures."""
+    settings = app.config["VB_SETTINGS"]
+    app.extensions["vb_issuer"] = Issuer(
+        app.extensions["vb_database"],
+        app.extensions["vb_documents"],
+        keys=SigningKeys(settings.data_dir / "signing"),
+        tsa_url=settings.tsa_url,
+    )
+    api.register_blueprint(register_blp)
+    api.register_blueprint(audit_blp)
+
+    @app.errorhandler(QueryInvalid)
+    def bad_query(exc: QueryInvalid) -> Any:
+        return error_response(422, "Tham số tra cứu chưa hợp lệ.", exc.errors)
+
+    @app.errorhandler(UnitNotFound)
+    def unknown_unit(exc: UnitNotFound) -> Any:
+        message = f"Không có đơn vị có mã {exc.args[0]!r}."
+        return error_response(422, "Đơn vị chưa hợp lệ.", {"unit": [message]})
+
+    @app.errorhandler(SigningUnavailable)
+    def no_key(exc: SigningUnavailable) -> Any:
+        message = (
+            "Muốn ký số phải chọn đơn vị (unit) đã được cài khóa ký số "
+            "(python -m service signing-key)."
+        )
+        log.info("signing refused: %s", exc)
+        return error_response(422, "Không ký số được.", {"sign": [message]})
+
+    @app.errorhandler(SigningKeyInvalid)
+    @app.errorhandler(SealImageInvalid)
+    def broken_key(exc: Exception) -> Any:
+        log.error("installed signing key or seal unusable: %s", exc)
+        message = "Khóa ký số hoặc hình con dấu của đơn vị không dùng được; cần cài lại."
+        return error_response(500, message)
+
+    @app.errorhandler(TimestampUnavailable)
+    def no_timestamp(exc: TimestampUnavailable) -> Any:
+        log.error("timestamp server failed: %s", exc)
+        message = "Không lấy được dấu thời gian từ máy chủ TSA; văn bản chưa được cấp số."
+        return error_response(502, message, headers={"Retry-After": str(settings.retry_after)})

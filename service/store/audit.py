@@ -1,0 +1,107 @@
+"""The audit trail: who rendered, issued or signed what, and when; append-only."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, Integer, String, func, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from service.store.base import Base, utcnow
+from service.store.database import Database
+
+ACTIONS = ("render", "issue", "sign")
+
+
+class AuditEvent(Base):
+    """One recorded action; triggers in the database refuse UPDATE and DELETE."""
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    actor: Mapped[str] = mapped_column(String(120), index=True)
+    action: Mapped[str] = mapped_column(String(20), index=True)
+    subject: Mapped[str] = mapped_column(String(300))
+    details: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The event as the API lists it."""
+        return {
+            "id": self.id,
+            "at": iso_utc(self.at),
+            "actor": self.actor,
+            "action": self.action,
+            "subject": self.subject,
+            "details": self.details,
+        }
+
+
+def iso_utc(moment: dt.datetime) -> str:
+    """ISO 8601 with the UTC offset (SQLite hands stored times back without one)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return moment.isoformat()
+
+
+def new_event(action: str, actor: str, subject: str, details: dict[str, Any]) -> AuditEvent:
+    """An event with its texts cut to the columns' sizes."""
+    return AuditEvent(
+        at=utcnow(), actor=actor[:120], action=action[:20], subject=subject[:300], details=details
+    )
+
+
+class SessionAudit:
+    """An AuditSink writing into a caller's session: the event commits or rolls back with it."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def record(self, action: str, *, actor: str, subject: str, details: dict[str, Any]) -> None:
+        """Add the event to the session."""
+        self.session.add(new_event(action, actor, subject, details))
+
+
+class DatabaseAudit:
+    """An AuditSink writing each event in its own short transaction."""
+
+    def __init__(self, database: Database) -> None:
+        self.database = database
+
+    def record(self, action: str, *, actor: str, subject: str, details: dict[str, Any]) -> None:
+        """Insert the event and commit."""
+        with self.database.session() as session:
+            session.add(new_event(action, actor, subject, details))
+
+
+@dataclass(frozen=True)
+class AuditQuery:
+    """Filters for reading the trail; None means any."""
+
+    action: str | None = None
+    actor: str | None = None
+    subject: str | None = None
+    since: dt.datetime | None = None
+    until: dt.datetime | None = None
+
+
+def search_audit(
+    session: Session, query: AuditQuery, *, offset: int = 0, limit: int = 50
+) -> tuple[list[AuditEvent], int]:
+    """One page of matching events, newest first, and how many match in all."""
+    statement = select(AuditEvent)
+    if query.action:
+        statement = statement.where(AuditEvent.action == query.action)
+    if query.actor:
+        statement = statement.where(AuditEvent.actor == query.actor)
+    if query.subject:
+        statement = statement.where(AuditEvent.subject.contains(query.subject, autoescape=True))
+    if query.since is not None:
+        statement = statement.where(AuditEvent.at >= query.since)
+    if query.until is not None:
+        statement = statement.where(AuditEvent.at <= query.until)
+    total = session.scalar(select(func.count()).select_from(statement.subquery())) or 0
+    page = statement.order_by(AuditEvent.id.desc()).offset(offset).limit(limit)
+    return list(session.scalars(page)), int(total)

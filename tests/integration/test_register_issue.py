@@ -1,0 +1,94 @@
+"""Issue through the Flask app on a real LibreOffice pool: the number in the PDF, hashes, seal."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from collections.abc import Iterator
+from typing import Any
+
+import pdfplumber
+import pikepdf
+import pytest
+
+from service.core.convert import ConverterPool, PoolConfig
+from service.store.signing_keys import SigningKeys
+from service.store.units import Unit
+from service.web.actor import USER_HEADER
+from tests.conftest import load_sample, normalise
+from tests.integration.conftest import require_soffice, stop_and_check
+from tests.integration.test_documents_pdf import pdf_text
+from tests.unit.test_register import seal_png
+from tests.unit.test_signing import PASSPHRASE, make_key
+
+pytestmark = pytest.mark.integration
+SEAL_FIELD = "Dau - Uy ban nhan dan xa Y Tich"
+
+
+@pytest.fixture(scope="module")
+def pool(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ConverterPool]:
+    """A one-instance pool on real LibreOffice (this suite's ports: 2900-2960)."""
+    require_soffice()
+    pool = ConverterPool(
+        PoolConfig(size=1, base_port=2900, work_dir=tmp_path_factory.mktemp("pool"))
+    )
+    try:
+        pool.start(wait=True)
+        yield pool
+    finally:
+        stop_and_check(pool)
+
+
+@pytest.fixture()
+def app(make_app, pool: ConverterPool) -> Any:
+    return make_app(pool)
+
+
+def test_issue_prints_the_number_and_stores_what_it_sent(app) -> None:
+    client = app.test_client()
+    payload = load_sample("seed_000_ke_hoach_y_tich")
+    response = client.post(
+        "/api/register/issue/ke_hoach", json=payload, headers={USER_HEADER: "van-thu"}
+    )
+    assert response.status_code == 201, response.json
+    entry = response.json
+    pdf = client.get(entry["links"]["pdf"]).data
+    assert hashlib.sha256(pdf).hexdigest() == entry["pdf_sha256"]
+    text = normalise(pdf_text(pdf))
+    assert "Số: 01/KH-UBND" in text
+    day = entry["date"].split("-")
+    assert f"Y Tịch, ngày {day[2]} tháng" in text and f"năm {day[0]}" in text
+    second = client.post("/api/register/issue/ke_hoach", json=payload).json
+    assert "Số: 02/KH-UBND" in normalise(pdf_text(client.get(second["links"]["pdf"]).data))
+    trail = client.get("/api/audit?action=issue").json
+    assert [e["actor"] for e in trail["items"]][-1] == "van-thu" and trail["total"] == 2
+
+
+def test_sealed_issue_shows_the_seal_at_actual_size(app) -> None:
+    database = app.extensions["vb_database"]
+    payload = load_sample("seed_000_ke_hoach_y_tich")
+    with database.session() as session:
+        session.add(Unit(slug="y-tich", **payload["issuer"], **payload["signer"],
+                         recipients=payload["recipients"], archive=payload["archive"]))
+    keys = SigningKeys(app.config["VB_SETTINGS"].data_dir / "signing")
+    keys.install("y-tich", make_key("UBND xã Y Tịch")[0], PASSPHRASE, seal_png(), seal_mm=35)
+    body = {k: v for k, v in payload.items() if k not in ("issuer", "signer")}
+    client = app.test_client()
+    response = client.post("/api/register/issue/ke_hoach?unit=y-tich&sign=1", json=body)
+    assert response.status_code == 201, response.json
+    pdf = client.get(response.json["links"]["pdf"]).data
+    (signature,) = client.post("/api/verify", data=pdf, content_type="application/pdf").json[
+        "signatures"
+    ]
+    assert signature["field"] == SEAL_FIELD and signature["signer"] == "UBND xã Y Tịch"
+    assert signature["intact"] and signature["covers_whole_document"]
+    with pikepdf.open(io.BytesIO(pdf)) as document:
+        fields = {str(f.T): f for f in document.Root.AcroForm.Fields}
+        x1, y1, x2, y2 = (float(v) for v in fields[SEAL_FIELD].Rect)
+        sx1, sy1, sx2, sy2 = (float(v) for v in fields["Chu ky - Vuong Van Son"].Rect)
+    assert x2 - x1 == pytest.approx(35 * 72 / 25.4, abs=0.01)
+    # Centred on the left third of the signature space, between the title and the name.
+    assert (x1 + x2) / 2 == pytest.approx(sx1 + (sx2 - sx1) / 3, abs=0.01)
+    assert (y1 + y2) / 2 == pytest.approx((sy1 + sy2) / 2, abs=0.01)
+    with pdfplumber.open(io.BytesIO(pdf)) as document:
+        assert "Số: 01/KH-UBND" in normalise(document.pages[0].extract_text())

@@ -1,0 +1,92 @@
+"""The audit trail: renders, issues and signatures recorded with who and when; append-only."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import delete, text, update
+from sqlalchemy.exc import DatabaseError
+
+from service.core.documents import DocumentService
+from service.core.issuing import Issuer
+from service.store.audit import AuditEvent, DatabaseAudit
+from service.store.database import Database
+from service.store.register import RegisterEntry
+from service.web.actor import USER_HEADER
+from tests.unit.test_register import SignableConverter, make_database, plan
+
+
+@pytest.fixture()
+def client(make_app) -> Any:
+    return make_app(SignableConverter()).test_client()
+
+
+def test_render_and_issue_are_recorded_with_the_actor(client) -> None:
+    start = dt.datetime.now(dt.UTC)
+    rendered = client.post("/api/documents/ke_hoach?format=docx", json=plan(),
+                           headers={USER_HEADER: "hoa"})
+    assert rendered.status_code == 200
+    issued = client.post("/api/register/issue/ke_hoach", json=plan(), headers={USER_HEADER: "lan"})
+    assert issued.status_code == 201
+    events = client.get("/api/audit").json
+    assert events["total"] == 3
+    newest_first = [(e["action"], e["actor"]) for e in events["items"]]
+    assert newest_first == [("issue", "lan"), ("render", "lan"), ("render", "hoa")]
+    issue_event = events["items"][0]
+    assert issue_event["subject"] == "Số: 01/KH-UBND - Ủy ban nhân dân xã Y Tịch"
+    assert issue_event["details"]["entry"] == issued.json["id"]
+    assert issue_event["details"]["pdf_sha256"] == issued.json["pdf_sha256"]
+    assert events["items"][2]["subject"].endswith(".docx")
+    assert dt.datetime.fromisoformat(issue_event["at"]) >= start.replace(microsecond=0)
+
+
+def test_filters(client) -> None:
+    for user in ("hoa", "lan"):
+        client.post("/api/documents/ke_hoach", json=plan(), headers={USER_HEADER: user})
+    assert client.get("/api/audit?actor=lan").json["total"] == 1
+    assert client.get("/api/audit?action=issue").json["total"] == 0
+    assert client.get("/api/audit?subject=KH-UBND").json["total"] == 2
+    assert client.get("/api/audit?since=2999-01-01T00:00:00%2B07:00").json["total"] == 0
+    assert client.get("/api/audit?until=2999-01-01").json["total"] == 2
+    response = client.get("/api/audit?until=h%C3%B4m%20qua")
+    assert response.status_code == 422 and "query.until" in response.json["errors"]
+    response = client.get("/api/audit?action=delete")
+    assert response.status_code == 422 and "query.action" in response.json["errors"]
+
+
+def test_no_route_changes_the_trail(client) -> None:
+    client.post("/api/documents/ke_hoach", json=plan())
+    for method in ("put", "patch", "delete"):
+        assert getattr(client, method)("/api/audit").status_code == 405
+        assert getattr(client, method)("/api/audit/1").status_code in (404, 405)
+    assert client.get("/api/audit").json["total"] == 1
+
+
+def test_the_database_refuses_updates_and_deletes(tmp_path: Path) -> None:
+    database = make_database(tmp_path)
+    Issuer(database, DocumentService(SignableConverter())).issue("ke_hoach", plan(), actor="hoa")
+    attempts = [
+        update(AuditEvent).values(actor="someone else"),
+        delete(AuditEvent),
+        update(RegisterEntry).values(number=99),
+        delete(RegisterEntry),
+    ]
+    for statement in attempts:
+        with pytest.raises(DatabaseError, match="append-only"), database.session() as session:
+            session.execute(statement)
+    with pytest.raises(DatabaseError, match="append-only"), database.session() as session:
+        session.execute(text("DELETE FROM audit_events"))
+    with database.session() as session:
+        assert {e.actor for e in session.query(AuditEvent)} == {"hoa"}
+        assert session.query(RegisterEntry).one().number == 1
+
+
+def database_refuses(database: Database) -> None:
+    """Shared by the PostgreSQL test: UPDATE and DELETE on the trail fail."""
+    DatabaseAudit(database).record("render", actor="hoa", subject="x.docx", details={})
+    for statement in (update(AuditEvent).values(actor="x"), delete(AuditEvent)):
+        with pytest.raises(DatabaseError, match="append-only"), database.session() as session:
+            session.execute(statement)

@@ -1,0 +1,272 @@
+"""The outgoing register without LibreOffice: numbering, dates, storage, search, sealing."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+from pathlib import Path
+from typing import Any
+
+import pikepdf
+import pytest
+from PIL import Image, ImageDraw
+
+from service.core.convert import ConversionFailed, FakeConverter
+from service.core.documents import DocumentInvalid, DocumentService
+from service.core.issuing import Issuer, SigningUnavailable
+from service.core.signing import TimestampUnavailable, verify
+from service.store.audit import AuditEvent
+from service.store.database import Database
+from service.store.register import RegisterCounter, RegisterEntry, RegisterQuery, search_register
+from service.store.signing_keys import SigningKeys
+from service.store.units import Unit
+from tests.conftest import docx_text, load_sample
+from tests.unit.test_pdf_unit import BODY, LINES, NAME, block, make_pdf
+from tests.unit.test_signing import PASSPHRASE, make_key
+
+# A signer whose block lines are LINES and NAME, so the fake PDF below has its signature space.
+SIGNER = {
+    "collective": "Uy ban nhan dan",
+    "mode": "KT",
+    "head_title": "Chu tich",
+    "title": "Pho Chu tich",
+    "name": NAME,
+}
+
+
+class SignableConverter(FakeConverter):
+    """A fake converter whose PDF carries the signature block (no LibreOffice)."""
+
+    def convert(self, docx: bytes, *, pdf_version: int | None = None) -> bytes:
+        super().convert(docx, pdf_version=pdf_version)
+        return make_pdf(BODY + block(NAME, LINES))
+
+
+def plan(**changes: Any) -> dict[str, Any]:
+    """Seed 000 (a commune plan, day left blank) with the test signer."""
+    payload = {**load_sample("seed_000_ke_hoach_y_tich"), "signer": SIGNER}
+    payload.update(changes)
+    return payload
+
+
+def other_agency() -> dict[str, Any]:
+    """The issuer block of another commune."""
+    issuer = dict(plan()["issuer"])
+    issuer.update(agency="Ủy ban nhân dân xã Chi Lăng", agency_short="UBND xã Chi Lăng")
+    return issuer
+
+
+def make_database(path: Path) -> Database:
+    """A migrated SQLite database in the folder."""
+    database = Database(f"sqlite:///{path / 'register.db'}")
+    database.upgrade()
+    return database
+
+
+class Today:
+    """A settable clock for the issue date."""
+
+    def __init__(self, day: dt.date) -> None:
+        self.day = day
+
+    def __call__(self) -> dt.date:
+        return self.day
+
+
+@pytest.fixture()
+def database(tmp_path: Path) -> Database:
+    return make_database(tmp_path)
+
+
+@pytest.fixture()
+def today() -> Today:
+    return Today(dt.date(2026, 3, 5))
+
+
+@pytest.fixture()
+def issuer(database: Database, today: Today, tmp_path: Path) -> Issuer:
+    documents = DocumentService(SignableConverter())
+    return Issuer(database, documents, keys=SigningKeys(tmp_path / "signing"), today=today)
+
+
+def seal_png() -> bytes:
+    """A red ring on a transparent ground."""
+    picture = Image.new("RGBA", (300, 300), (0, 0, 0, 0))
+    ImageDraw.Draw(picture).ellipse((4, 4, 296, 296), outline=(220, 0, 0, 255), width=14)
+    out = io.BytesIO()
+    picture.save(out, "PNG")
+    return out.getvalue()
+
+
+def add_unit(database: Database, slug: str = "y-tich") -> None:
+    """A unit profile for commune Y Tịch with the test signer."""
+    issuer = plan()["issuer"]
+    with database.session() as session:
+        session.add(Unit(slug=slug, **issuer, **SIGNER, recipients=["UBND huyện"], archive="VT"))
+
+
+def test_numbers_run_from_01_with_a_leading_zero(issuer: Issuer) -> None:
+    entries = [issuer.issue("ke_hoach", plan(), actor="van-thu") for _ in range(3)]
+    assert [e.number for e in entries] == [1, 2, 3]
+    assert [e.number_line for e in entries] == [f"Số: 0{n}/KH-UBND" for n in (1, 2, 3)]
+    for entry in entries:
+        text = docx_text(entry.docx)
+        assert entry.number_line in text
+        assert "ngày 05 tháng 3 năm 2026" in text  # blank day filled with today
+    assert entries[0].inputs["number"] == 1 and entries[0].issued_by == "van-thu"
+
+
+def test_number_ten_has_no_leading_zero(issuer: Issuer) -> None:
+    for _ in range(9):
+        issuer.issue("ke_hoach", plan(), actor="a")
+    tenth = issuer.issue("ke_hoach", plan(), actor="a")
+    assert "Số: 10/KH-UBND" in docx_text(tenth.docx)
+
+
+def test_each_agency_has_its_own_series(issuer: Issuer) -> None:
+    first = issuer.issue("ke_hoach", plan(), actor="a")
+    other = issuer.issue("ke_hoach", plan(issuer=other_agency()), actor="a")
+    # The series is the agency's, whatever the type: a report takes the next number.
+    report_payload = load_sample("bao_cao_ket_qua_tre_em_2023")
+    report_payload.update(signer=SIGNER, issuer=plan()["issuer"], number=None, date=None)
+    report = issuer.issue("bao_cao", report_payload, actor="a")
+    assert (first.number, other.number, report.number) == (1, 1, 2)
+    assert "Số: 02/BC-UBND" in docx_text(report.docx)
+
+
+def test_a_new_year_starts_again_at_01(issuer: Issuer, today: Today) -> None:
+    today.day = dt.date(2025, 12, 31)
+    late = [issuer.issue("ke_hoach", plan(), actor="a") for _ in range(2)]
+    today.day = dt.date(2026, 1, 1)
+    new = issuer.issue("ke_hoach", plan(), actor="a")
+    assert [e.number for e in late] == [1, 2] and new.number == 1
+    assert new.year == 2026 and "ngày 01 tháng 01 năm 2026" in docx_text(new.docx)
+    # A full date is kept, and numbers in its year's series.
+    back = issuer.issue("ke_hoach", plan(date={"day": 30, "month": 12, "year": 2025}), actor="a")
+    assert back.number == 3 and back.document_date == dt.date(2025, 12, 30)
+
+
+def test_failed_conversion_gives_the_number_back(issuer: Issuer, database: Database) -> None:
+    converter = issuer.documents.converter
+    assert isinstance(converter, SignableConverter)
+    issuer.issue("ke_hoach", plan(), actor="a")
+    converter.error = ConversionFailed("LibreOffice crashed")
+    with pytest.raises(ConversionFailed):
+        issuer.issue("ke_hoach", plan(), actor="a")
+    converter.error = None
+    assert issuer.issue("ke_hoach", plan(), actor="a").number == 2
+    with database.session() as session:
+        assert session.get(RegisterCounter, (issuer_key(session), 2026)).last_number == 2
+        actions = [e.action for e in session.query(AuditEvent).order_by(AuditEvent.id)]
+    # The failed attempt left no trace but its rolled-back render.
+    assert actions == ["render", "issue", "render", "issue"]
+
+
+def issuer_key(session: Any) -> str:
+    """The one series key in the database."""
+    return session.query(RegisterEntry.agency_key).distinct().one()[0]
+
+
+def test_bad_input_takes_no_number(issuer: Issuer) -> None:
+    with pytest.raises(DocumentInvalid) as invalid:
+        issuer.issue("ke_hoach", plan(number=7), actor="a")
+    assert "number" in invalid.value.errors
+    with pytest.raises(DocumentInvalid) as invalid:
+        issuer.issue("ke_hoach", plan(subject=""), actor="a")
+    assert "subject" in invalid.value.errors
+    assert issuer.issue("ke_hoach", plan(), actor="a").number == 1
+
+
+def test_files_are_stored_with_their_hashes(issuer: Issuer, database: Database) -> None:
+    entry = issuer.issue("ke_hoach", plan(), actor="a")
+    with database.session() as session:
+        stored = session.get(RegisterEntry, entry.id)
+        assert stored is not None
+        assert hashlib.sha256(stored.pdf).hexdigest() == stored.pdf_sha256
+        assert hashlib.sha256(stored.docx).hexdigest() == stored.docx_sha256
+        assert stored.pdf.startswith(b"%PDF-") and "Số: 01/KH-UBND" in docx_text(stored.docx)
+        assert stored.file_stem == "01-KH-UBND-2026-xa-y-tich"
+    # Signing-ready: the empty signer and seal fields are there.
+    with pikepdf.open(io.BytesIO(entry.pdf)) as pdf:
+        names = sorted(str(f.T) for f in pdf.Root.AcroForm.Fields)
+    assert names == ["Chu ky - Nguyen Van Hien", "Dau - Uy ban nhan dan xa Y Tich"]
+
+
+def test_search_by_number_type_subject_agency_and_date(
+    issuer: Issuer, database: Database, today: Today
+) -> None:
+    issuer.issue("ke_hoach", plan(subject="Phòng, chống đuối nước trẻ em"), actor="a")
+    today.day = dt.date(2026, 4, 20)
+    issuer.issue("ke_hoach", plan(subject="Tiêm chủng mở rộng"), actor="a")
+    issuer.issue("ke_hoach", plan(issuer=other_agency(), subject="Đuối nước"), actor="a")
+
+    def find(**query: Any) -> list[tuple[int, str]]:
+        with database.session() as session:
+            entries, total = search_register(session, RegisterQuery(**query))
+        assert total == len(entries)
+        return [(e.number, e.subject) for e in entries]
+
+    assert find(text="duoi nuoc") == [(1, "Đuối nước"), (1, "Phòng, chống đuối nước trẻ em")]
+    assert find(text="DUỐI NƯỚC", agency="xã Y Tịch") == [(1, "Phòng, chống đuối nước trẻ em")]
+    assert find(number=2) == [(2, "Tiêm chủng mở rộng")]
+    assert find(date_from=dt.date(2026, 4, 1), agency="Y Tịch") == [(2, "Tiêm chủng mở rộng")]
+    assert find(date_to=dt.date(2026, 3, 31)) == [(1, "Phòng, chống đuối nước trẻ em")]
+    assert find(doc_type="bao_cao") == [] and find(year=2025) == []
+    assert find(text="100%_") == []  # wildcards are literal
+
+
+def test_unit_prefills_and_seals_at_actual_size(issuer: Issuer, database: Database) -> None:
+    add_unit(database)
+    pkcs12, _ = make_key("Ủy ban nhân dân xã Y Tịch")
+    assert issuer.keys is not None
+    installed = issuer.keys.install("y-tich", pkcs12, PASSPHRASE, seal_png(), seal_mm=36)
+    assert installed == {"unit": "y-tich", "certificate": "Ủy ban nhân dân xã Y Tịch", "seal": True}
+    payload = {k: v for k, v in plan().items() if k not in ("issuer", "signer", "recipients")}
+    entry = issuer.issue("ke_hoach", payload, actor="a", unit="y-tich", sign=True)
+    assert entry.signed and entry.signed_by == "Ủy ban nhân dân xã Y Tịch"
+    assert entry.unit_slug == "y-tich" and "UBND huyện" in docx_text(entry.docx)
+    (report,) = verify(entry.pdf)
+    assert report.field == "Dau - Uy ban nhan dan xa Y Tich" and report.intact
+    assert report.covers_whole_document and report.reason == "Ban hành văn bản"
+    with pikepdf.open(io.BytesIO(entry.pdf)) as pdf:
+        fields = {str(f.T): f for f in pdf.Root.AcroForm.Fields}
+        seal, signer = fields["Dau - Uy ban nhan dan xa Y Tich"], fields["Chu ky - Nguyen Van Hien"]
+        x1, y1, x2, y2 = (float(v) for v in seal.Rect)
+        sx1, _, sx2, _ = (float(v) for v in signer.Rect)
+        appearance = seal.AP.N
+        assert "/V" not in signer  # the person's own signature is theirs to add
+        image = next(iter(appearance.Resources.XObject.values()))
+        while "/Subtype" in image and image.Subtype == "/Form":  # pyHanko nests the picture
+            image = next(iter(image.Resources.XObject.values()))
+        assert image.Subtype == "/Image" and "/SMask" in image  # transparent around the ring
+    # 36 mm across, centred on the left third of the signature space.
+    assert x2 - x1 == pytest.approx(36 * 72 / 25.4, abs=0.01) == pytest.approx(y2 - y1)
+    assert (x1 + x2) / 2 == pytest.approx(sx1 + (sx2 - sx1) / 3, abs=0.01)
+    with database.session() as session:
+        sign = session.query(AuditEvent).filter_by(action="sign").one()
+    assert sign.details["certificate"] == "Ủy ban nhân dân xã Y Tịch"
+    assert sign.subject == "Số: 01/KH-UBND"
+
+
+def test_signing_needs_a_unit_with_a_key(issuer: Issuer, database: Database) -> None:
+    with pytest.raises(SigningUnavailable):
+        issuer.issue("ke_hoach", plan(), actor="a", sign=True)
+    add_unit(database)
+    with pytest.raises(SigningUnavailable):
+        issuer.issue("ke_hoach", plan(), actor="a", unit="y-tich", sign=True)
+    assert issuer.issue("ke_hoach", plan(), actor="a", unit="y-tich").number == 1
+
+
+def test_unreachable_timestamp_server_takes_no_number(issuer: Issuer, database: Database) -> None:
+    add_unit(database)
+    assert issuer.keys is not None
+    issuer.keys.install("y-tich", make_key()[0], PASSPHRASE)
+    issuer.tsa_url = "http://127.0.0.1:2959/tsa"  # nothing listens there
+    with pytest.raises(TimestampUnavailable, match="127.0.0.1:2959"):
+        issuer.issue("ke_hoach", plan(), actor="a", unit="y-tich", sign=True)
+    issuer.tsa_url = ""
+    entry = issuer.issue("ke_hoach", plan(), actor="a", unit="y-tich", sign=True)
+    assert entry.number == 1 and entry.signed
+    # Without a seal picture, pyHanko's text stamp names the signer.
+    assert verify(entry.pdf)[0].signer == NAME
