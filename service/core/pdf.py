@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+import threading
 import unicodedata
 from dataclasses import dataclass
 from typing import Any
@@ -26,6 +27,8 @@ __all__ = [
     "seal_rect",
 ]
 
+# PDFium is not thread-safe and the server answers on several threads: every use holds this.
+PDFIUM_LOCK = threading.Lock()
 PAD = 4.0  # points around the signature block's text, sideways
 GAP = 2.0  # points kept clear of the title's descenders and the name's ascenders
 NAMELESS_HEIGHT = 80.0  # the template puts the name 80 pt under the title
@@ -88,19 +91,20 @@ def locate_signature_space(pdf: bytes, signer_lines: list[str], signer_name: str
     name = normalise(signer_name)
     if not title:
         raise ValueError("signer_lines is empty: there is no signature block to look for")
-    try:
-        document = pdfium.PdfDocument(pdf)
-    except pdfium.PdfiumError as exc:
-        raise InvalidPdf(f"cannot read the PDF: {exc}") from exc
-    try:
-        for index in reversed(range(len(document))):
-            page = document[index]
-            top = page.get_mediabox()[3]
-            found = _find_block(_right_segments(page, top), title, name)
-            if found is not None:
-                return SignatureSpace(index, _to_user_space(top, found))
-    finally:
-        document.close()
+    with PDFIUM_LOCK:
+        try:
+            document = pdfium.PdfDocument(pdf)
+        except pdfium.PdfiumError as exc:
+            raise InvalidPdf(f"cannot read the PDF: {exc}") from exc
+        try:
+            for index in reversed(range(len(document))):
+                page = document[index]
+                top = page.get_mediabox()[3]
+                found = _find_block(_right_segments(page, top), title, name)
+                if found is not None:
+                    return SignatureSpace(index, _to_user_space(top, found))
+        finally:
+            document.close()
     raise SignatureSpaceNotFound(
         f"no page has the signature block {' / '.join(signer_lines)!r} followed by {signer_name!r}"
     )

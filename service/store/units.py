@@ -65,3 +65,38 @@ def list_units(session: Session) -> list[Unit]:
 def get_unit(session: Session, slug: str) -> Unit | None:
     """The unit with this slug, or None."""
     return session.scalar(select(Unit).where(Unit.slug == slug))
+
+
+def apply_profile(unit: Unit, slug: str, profile: dict[str, Any]) -> Unit:
+    """Set a unit's slug and fields from a prefill-shaped mapping (issuer, signer, …)."""
+    unit.slug = slug
+    for name in ISSUER_FIELDS:
+        setattr(unit, name, profile["issuer"].get(name))
+    for name in SIGNER_FIELDS:
+        setattr(unit, name, profile["signer"].get(name))
+    unit.name = unit.name or ""  # the column is NOT NULL; no name means a blank signature line
+    unit.recipients = list(profile.get("recipients") or [])
+    unit.archive = profile.get("archive") or "VT"
+    return unit
+
+
+def save_unit(
+    session: Session, slug: str, profile: dict[str, Any], old_slug: str | None = None
+) -> Unit:
+    """Create the unit (old_slug None) or update the one named old_slug; return it."""
+    unit = get_unit(session, old_slug) if old_slug else None
+    if unit is None:
+        unit = Unit()
+        session.add(unit)
+    apply_profile(unit, slug, profile)
+    session.flush()
+    return unit
+
+
+def delete_unit(session: Session, slug: str) -> bool:
+    """Delete the unit with this slug; False when there is none."""
+    unit = get_unit(session, slug)
+    if unit is None:
+        return False
+    session.delete(unit)
+    return True

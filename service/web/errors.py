@@ -6,7 +6,7 @@ import logging
 from http import HTTPStatus
 from typing import Any
 
-from flask import Flask, jsonify
+from flask import Flask, has_request_context, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from service.core.convert import ConversionFailed, ConverterUnavailable
@@ -15,12 +15,27 @@ from service.core.documents import DocumentInvalid
 from service.core.pdf import SignatureSpaceNotFound
 
 log = logging.getLogger("service.web")
+# Machine clients live here: they always get JSON, whatever their Accept header says.
+JSON_PREFIXES = ("/api/", "/health", "/openapi.json", "/docs", "/swagger-ui/")
+
+
+def wants_html() -> bool:
+    """Whether the error goes to a person in a browser (a page outside the JSON API)."""
+    if not has_request_context() or request.path.startswith(JSON_PREFIXES):
+        return False
+    best = request.accept_mimetypes.best_match(["application/json", "text/html"])
+    return best == "text/html"
 
 
 def error_response(
     code: int, message: str, errors: Any = None, headers: dict[str, str] | None = None
 ):
-    """A JSON error response in the service's one shape."""
+    """A JSON error response in the service's one shape (an HTML page for a browser)."""
+    if wants_html():
+        page = render_template(
+            "error.html", code=code, message=message, errors=errors, status=HTTPStatus(code).phrase
+        )
+        return page, code, headers or {}
     body: dict[str, Any] = {"code": code, "status": HTTPStatus(code).phrase, "message": message}
     if errors is not None:
         body["errors"] = errors

@@ -2,9 +2,253 @@
 
 from __future__ import annotations
 
-from flask import Flask
+import datetime
+from collections.abc import Mapping
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Flask,
+    abort,
+    current_app,
+    render_template,
+    request,
+)
 from flask_smorest import Api
+
+from service.core.convert import ConversionError, ConverterUnavailable
+from service.core.definitions import DocTypeDef
+from service.core.documents import DocumentInvalid, DocumentService
+from service.core.form_model import OUTLINE_HELP, Converted, Flat, FormModel, prefill
+from service.core.preview import PreviewNotFound, PreviewStore
+from service.store.database import Database
+from service.store.units import get_unit, list_units
+from service.web import csrf, unit_pages
+from service.web.actor import current_actor
+from service.web.api import MEDIA, file_response
+from service.web.form_view import FormView
+
+bp = Blueprint(
+    "pages",
+    __name__,
+    template_folder="templates",
+    static_folder="static",
+    static_url_path="/static/pages",
+)
+bp.before_request(csrf.check)
+unit_pages.register(bp)
+# The nav's pages; another feature adds its own with add_nav_link (missing endpoints are hidden).
+NAV_KEY = "vb_nav"
+DEFAULT_NAV = [
+    ("pages.index", "Văn bản"),
+    ("pages.unit_list", "Đơn vị"),
+    ("jobs.index", "Tạo hàng loạt"),  # shown once the bulk jobs' page exists
+]
 
 
 def init_app(app: Flask, api: Api) -> None:
-    """Register this feature's routes on the app."""
+    """Register the pages, the nav, CSRF checks and the preview store on the app."""
+    app.extensions.setdefault(NAV_KEY, list(DEFAULT_NAV))
+    settings = app.config["VB_SETTINGS"]
+    app.extensions["vb_previews"] = PreviewStore(settings.data_dir / "previews")
+    app.register_blueprint(bp)
+    app.context_processor(_page_context)
+
+
+def add_nav_link(app: Flask, endpoint: str, label: str) -> None:
+    """Add a page to the nav of every page (e.g. "jobs.index", "Tạo hàng loạt")."""
+    links = app.extensions.setdefault(NAV_KEY, list(DEFAULT_NAV))
+    if (endpoint, label) not in links:
+        links.append((endpoint, label))
+
+
+def _page_context() -> dict[str, Any]:
+    """What base.html needs on every page: the nav and the CSRF token."""
+    links = current_app.extensions.get(NAV_KEY, DEFAULT_NAV)
+    return {
+        "nav_links": [(e, label) for e, label in links if e in current_app.view_functions],
+        "csrf_token": csrf.token,
+    }
+
+
+def documents() -> DocumentService:
+    """The app's DocumentService."""
+    return current_app.extensions["vb_documents"]
+
+
+def database() -> Database:
+    """The app's database."""
+    return current_app.extensions["vb_database"]
+
+
+def previews() -> PreviewStore:
+    """The app's preview store."""
+    return current_app.extensions["vb_previews"]
+
+
+def doc_type_or_404(type_id: str) -> DocTypeDef:
+    """The document type or a 404 page."""
+    types = documents().catalog.types
+    if type_id not in types:
+        abort(404, description=f"Không có loại văn bản “{type_id}”.")
+    return types[type_id]
+
+
+def unit_profile(slug: str | None) -> tuple[str | None, dict[str, Any] | None]:
+    """The selected unit's slug and prefill (the only unit when there is just one)."""
+    with database().session() as session:
+        if slug:
+            unit = get_unit(session, slug)
+        else:
+            found = list_units(session)
+            unit = found[0] if len(found) == 1 else None
+        return (unit.slug, unit.prefill()) if unit else (None, None)
+
+
+def unit_choices() -> list[tuple[str, str]]:
+    """(slug, agency) of every unit for the unit selector."""
+    with database().session() as session:
+        return [(u.slug, u.agency) for u in list_units(session)]
+
+
+@bp.get("/")
+def index() -> Any:
+    """The start page: the document types and the unit in use."""
+    slug, _ = unit_profile(request.args.get("unit"))
+    return render_template(
+        "index.html",
+        types=list(documents().catalog.types.values()),
+        unit=slug,
+        units=unit_choices(),
+    )
+
+
+@bp.get("/van-ban/<type_id>")
+def form(type_id: str) -> Any:
+    """A new document's form, prefilled from the unit profile and today's date."""
+    doc_type = doc_type_or_404(type_id)
+    model = FormModel(documents().catalog, doc_type)
+    slug, profile = unit_profile(request.args.get("unit"))
+    flat = model.to_flat(prefill(model, profile, datetime.date.today()))
+    return render_form(model, flat, unit=slug, fresh=True)
+
+
+@bp.post("/van-ban/<type_id>")
+def submit(type_id: str) -> Any:
+    """Preview a filled form (or redraw a restored draft): errors by their inputs."""
+    doc_type = doc_type_or_404(type_id)
+    model = FormModel(documents().catalog, doc_type)
+    flat = form_values(request.form)
+    slug = request.form.get("_unit") or None
+    if request.form.get("_action") == "restore":
+        if slug and request.form.get("_draft_unit") != slug:
+            # A unit chosen after the draft was saved replaces the draft's issuer and signer.
+            flat = with_profile(model, flat, slug)
+        return render_form(model, flat, unit=slug, restored=True)
+    converted = model.to_payload(flat)
+    service = documents()
+    try:
+        rendered = service.render(type_id, converted.payload, actor=current_actor())
+        pdf = service.to_pdf(rendered)
+    except DocumentInvalid as exc:
+        return render_form(model, flat, unit=slug, converted=converted, errors=exc.errors), 422
+    except ConversionError as exc:
+        return converter_trouble(model, flat, slug, exc)
+    stored = previews().save(
+        pdf,
+        rendered.docx,
+        {ext: rendered.filename(ext) for ext in MEDIA},
+    )
+    return render_form(model, flat, unit=slug, preview=stored)
+
+
+def converter_trouble(model: FormModel, flat: Flat, slug: str | None, exc: ConversionError):
+    """The form again with a notice: busy (503, Retry-After) or failed (502)."""
+    settings = current_app.config["VB_SETTINGS"]
+    if isinstance(exc, ConverterUnavailable):
+        current_app.logger.warning("no converter free for a form: %s", exc)
+        notice = (
+            "Bộ chuyển đổi PDF đang bận hoặc chưa sẵn sàng. Nội dung đã nhập vẫn còn nguyên; "
+            f"vui lòng bấm “Xem trước” lại sau khoảng {settings.retry_after} giây."
+        )
+        status = 503
+    else:
+        current_app.logger.error("conversion failed for a form: %s", exc)
+        notice = (
+            "Không chuyển được văn bản sang PDF do lỗi của bộ chuyển đổi. Nội dung đã nhập vẫn "
+            "còn nguyên; hãy thử lại, nếu vẫn lỗi xin báo quản trị viên."
+        )
+        status = 502
+    page = render_form(model, flat, unit=slug, notice=notice)
+    return page, status, {"Retry-After": str(settings.retry_after)}
+
+
+def with_profile(model: FormModel, flat: Flat, slug: str) -> Flat:
+    """The form values with a unit's issuer, signer, recipients and archive."""
+    _, profile = unit_profile(slug)
+    if profile is None:
+        return flat
+    kept = {k: v for k, v in flat.items() if k.split(".")[0] not in profile}
+    return kept | model.to_flat(profile)
+
+
+def form_values(posted: Mapping[str, str]) -> Flat:
+    """The posted inputs without the page's own controls (token, action, unit)."""
+    return {k: v for k, v in posted.items() if not k.startswith("_") and k != "csrf_token"}
+
+
+def render_form(
+    model: FormModel,
+    flat: Flat,
+    *,
+    unit: str | None,
+    converted: Converted | None = None,
+    errors: dict[str, list[str]] | None = None,
+    fresh: bool = False,
+    restored: bool = False,
+    preview: Any = None,
+    notice: str | None = None,
+) -> str:
+    """Draw a type's form with its values, errors by their inputs and the preview."""
+    form_errors = converted.form_errors(errors) if converted and errors else {}
+    view = FormView(model, flat, form_errors, has_unit=unit is not None)
+    return render_template(
+        "form.html",
+        doc_type=model.doc_type,
+        view=view,
+        unit=unit,
+        units=unit_choices(),
+        fresh=fresh,
+        restored=restored,
+        preview=preview,
+        notice=notice,
+        outline_help=OUTLINE_HELP,
+    )
+
+
+@bp.get("/xem-truoc/<token>/trang-<int:page>.png")
+def preview_page(token: str, page: int) -> Any:
+    """One page of a preview as PNG."""
+    try:
+        png = previews().page_png(token, page)
+    except PreviewNotFound:
+        abort(404, description="Bản xem trước đã hết hạn; hãy bấm “Xem trước” lại.")
+    response = current_app.response_class(png, mimetype="image/png")
+    response.headers["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+@bp.get("/tai-ve/<token>.<extension>")
+def download(token: str, extension: str) -> Any:
+    """The previewed document's PDF or DOCX with its meaningful file name."""
+    if extension not in MEDIA:
+        abort(404)
+    try:
+        stored = previews().get(token)
+        content = previews().file(token, extension)
+    except PreviewNotFound:
+        abort(404, description="Bản xem trước đã hết hạn; hãy bấm “Xem trước” lại.")
+    # The short ASCII name in both forms: the issue's `KH-UBND-2023-xa-y-tich.pdf`, which
+    # sorts well in a folder and survives old mail clients and USB sticks.
+    name = stored.names[extension]
+    return file_response(content, MEDIA[extension], name, name)

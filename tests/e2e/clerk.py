@@ -1,0 +1,99 @@
+"""What a clerk does on the pages, as Playwright steps shared by the end-to-end tests."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import requests
+
+UNIT = {
+    "slug": "ubnd-xa-y-tich",
+    "issuer.parent_agency": "UBND huyện Chi Lăng",
+    "issuer.agency": "Ủy ban nhân dân xã Y Tịch",
+    "issuer.agency_short": "UBND xã Y Tịch",
+    "issuer.agency_code": "UBND",
+    "issuer.place": "Y Tịch",
+    "signer.title": "Chủ tịch",
+    "signer.name": "Vương Văn Sơn",
+    "recipients": "Phòng LĐTBXH&DT (B/c)\nTT Đảng ủy (B/c); TT HĐND (B/c)\nCT, PCT UBND xã",
+    "archive": "VT",
+}
+
+
+def create_unit_over_http(base: str, fields: dict[str, str] = UNIT) -> None:
+    """Create a unit profile with a plain HTTP client (session cookie and CSRF token)."""
+    with requests.Session() as http:
+        page = http.get(base + "/don-vi/moi", headers={"Accept": "text/html"}, timeout=30)
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+        assert token, "the unit form has no CSRF token"
+        response = http.post(
+            base + "/don-vi/moi",
+            data={"csrf_token": token.group(1), **fields},
+            headers={"Accept": "text/html"},
+            timeout=30,
+            allow_redirects=False,
+        )
+        assert response.status_code == 302, response.text[:2000]
+
+
+def field(page: Any, key: str) -> Any:
+    """The input named `key`."""
+    return page.locator(f'[name="{key}"]')
+
+
+def add(page: Any, list_key: str, what: str) -> None:
+    """Press a list's add button (`block-section`, `part-assignment_row`, …)."""
+    page.locator(f'[data-list][data-key="{list_key}"] > .add > button[data-add="{what}"]').click()
+
+
+def item_button(page: Any, item_key: str, action: str) -> Any:
+    """An item's own up / down / remove button."""
+    return page.locator(
+        f'[data-item][data-key="{item_key}"] > .item-controls > button[data-action="{action}"]'
+    )
+
+
+def error_of(page: Any, key: str) -> Any:
+    """The error message shown next to the input `key`."""
+    return page.locator(f'[id="e-{key}"]')
+
+
+def preview(page: Any) -> None:
+    """Press Xem trước and wait for the answer page."""
+    with page.expect_navigation():
+        page.get_by_role("button", name="Xem trước").click()
+
+
+def wait_for_preview_image(page: Any) -> None:
+    """Wait until the first page image has loaded."""
+    image = page.get_by_alt_text("Trang 1 của văn bản")
+    image.wait_for()
+    page.wait_for_function(
+        "() => { const i = document.querySelector('.preview img');"
+        " return i && i.complete && i.naturalWidth > 0; }"
+    )
+
+
+def download(page: Any, link_name: str) -> tuple[str, bytes]:
+    """Click a download link: the file name the browser would save and the file's bytes."""
+    with page.expect_download() as info:
+        page.get_by_role("link", name=re.compile(link_name)).click()
+    done = info.value
+    path = done.path()
+    with open(path, "rb") as handle:
+        return done.suggested_filename, handle.read()
+
+
+def pdf_table_rows(pdf: bytes) -> list[list[str]]:
+    """Every table row of a PDF (pdfplumber), cells with their whitespace collapsed."""
+    import io
+
+    import pdfplumber
+
+    rows: list[list[str]] = []
+    with pdfplumber.open(io.BytesIO(pdf)) as document:
+        for pdf_page in document.pages:
+            for table in pdf_page.extract_tables():
+                rows += [[" ".join((cell or "").split()) for cell in row] for row in table]
+    return rows
