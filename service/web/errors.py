@@ -17,6 +17,14 @@ from service.core.pdf import SignatureSpaceNotFound
 log = logging.getLogger("service.web")
 # Machine clients live here: they always get JSON, whatever their Accept header says.
 JSON_PREFIXES = ("/api/", "/health", "/openapi.json", "/docs", "/swagger-ui/")
+# Said instead of werkzeug's English defaults, so a clerk reads what happened and what to do.
+HTTP_MESSAGES = {
+    400: "Yêu cầu không hợp lệ hoặc trang đã hết hạn; hãy tải lại trang rồi thử lại.",
+    404: "Không có trang hoặc tài nguyên này; hãy kiểm tra lại địa chỉ.",
+    405: "Địa chỉ này không nhận thao tác vừa gửi.",
+    413: "Dữ liệu gửi lên vượt quá giới hạn cho phép; hãy bớt nội dung hoặc tệp đính kèm.",
+    415: "Kiểu dữ liệu gửi lên không được hỗ trợ.",
+}
 
 
 def wants_html() -> bool:
@@ -84,7 +92,10 @@ def init_app(app: Flask) -> None:
     def http_error(exc: HTTPException):
         code = exc.code or 500
         errors = getattr(exc, "data", {}).get("messages") if hasattr(exc, "data") else None
-        return error_response(code, exc.description or HTTPStatus(code).phrase, errors)
+        message = exc.description
+        if not message or message == type(exc).description:
+            message = HTTP_MESSAGES.get(code, HTTPStatus(code).phrase)
+        return error_response(code, message, errors)
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception):

@@ -110,6 +110,14 @@ def test_unknown_page_is_an_html_page_for_a_browser(client: Any) -> None:
     assert "Không tìm thấy trang" in response.get_data(as_text=True)
 
 
+def test_unknown_address_is_explained_in_vietnamese(client: Any) -> None:
+    page = client.get("/khong-co-trang-nay", headers=HTML)
+    assert page.status_code == 404
+    assert "kiểm tra lại địa chỉ" in page.get_data(as_text=True)
+    assert "requested URL" not in page.get_data(as_text=True)
+    assert client.get("/api/khong-co").json["message"].startswith("Không có trang")
+
+
 def test_unit_profiles_create_validate_edit_delete(client: Any) -> None:
     assert add_unit(client).status_code == 302
     listing = client.get("/don-vi", headers=HTML).get_data(as_text=True)
