@@ -159,17 +159,32 @@ def appendices_xml(
 
 def with_end_mark(data: dict[str, Any]) -> dict[str, Any]:
     """Return the data with `./.` after the last paragraph of the closing (or of the body)."""
-    for key in ("closing", "body"):
-        items = data.get(key) or []
-        if not items:
-            continue
-        last = items[-1]
-        if key == "closing":
-            return {**data, key: [*items[:-1], _end(last)]}
-        if last.get("kind") in {"paragraph", "bullet", "article"}:
-            return {**data, key: [*items[:-1], {**last, "text": _end(last["text"])}]}
-        return data
-    return data
+    closing = data.get("closing") or []
+    if closing:
+        return {**data, "closing": [*closing[:-1], _end(closing[-1])]}
+    body = _mark_last_block(data.get("body") or [])
+    return data if body is None else {**data, "body": body}
+
+
+def _mark_last_block(blocks: list[dict[str, Any]]) -> list[dict[str, Any]] | None:
+    """The blocks with `./.` on the last line of text, down through sections; None for a table."""
+    if not blocks:
+        return None
+    last = blocks[-1]
+    kind = last.get("kind")
+    if kind in {"paragraph", "bullet"} or (kind == "article" and not last.get("body")):
+        return [*blocks[:-1], {**last, "text": _end(last["text"])}]
+    if kind == "section":
+        # Its lead/support/deadline lines print after its blocks; with neither, it prints as
+        # a paragraph and its title is the last line.
+        lines = [key for key in ("lead", "support", "deadline") if last.get(key)]
+        if lines or not last.get("body"):
+            key = lines[-1] if lines else "title"
+            return [*blocks[:-1], {**last, key: _end(last[key])}]
+    if kind in {"section", "article"}:
+        inner = _mark_last_block(last["body"])
+        return None if inner is None else [*blocks[:-1], {**last, "body": inner}]
+    return None  # a table ends the text; the mark has no line to go on
 
 
 def _end(text: str) -> str:

@@ -197,6 +197,20 @@ def test_end_mark_added_once(documents: DocumentService) -> None:
     assert "Kính trình./." in normalise(docx_text(documents.render("to_trinh", payload).docx))
 
 
+def test_end_mark_goes_on_the_last_line_inside_sections(documents: DocumentService) -> None:
+    payload = load_sample("seed_000_ke_hoach_y_tich")
+    payload["end_mark"], payload["closing"] = True, []
+    tail = {"kind": "paragraph", "text": "Báo cáo kết quả trước ngày 15/12"}
+    payload["body"][-1]["body"] = [{"kind": "section", "title": "Chế độ báo cáo", "body": [tail]}]
+    lines = docx_text(documents.render("ke_hoach", payload).docx).split("\n")
+    assert "Báo cáo kết quả trước ngày 15/12./." in lines
+    payload["body"][-1]["body"] = [{"kind": "section", "title": "Rà soát", "deadline": "Quý IV"}]
+    assert "Quý IV./." in docx_text(documents.render("ke_hoach", payload).docx)
+    table = {"kind": "assignments", "rows": [{"task": "Rà soát", "lead": "Công an xã"}]}
+    payload["body"][-1]["body"] = [table]
+    assert "./." not in docx_text(documents.render("ke_hoach", payload).docx)
+
+
 def test_document_properties(rendered_samples) -> None:
     props = open_docx(rendered_samples["seed_000_ke_hoach_y_tich"].docx).core_properties
     assert props.title.startswith("Kế hoạch Thực hiện xây dựng xã")
