@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import logging
-from collections.abc import Iterable
+from collections.abc import Coroutine, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from asn1crypto import x509 as asn1_x509
 from PIL import Image, UnidentifiedImageError
@@ -20,13 +22,15 @@ from pyhanko.sign import signers, timestamps
 from pyhanko.sign.fields import enumerate_sig_fields
 from pyhanko.sign.general import SigningError
 from pyhanko.sign.signers.constants import DEFAULT_SIGNING_STAMP_STYLE
-from pyhanko.sign.validation import validate_pdf_signature
+from pyhanko.sign.validation import async_validate_pdf_signature
 from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
 from pyhanko.sign.validation.status import PdfSignatureStatus, SignatureCoverageLevel
 from pyhanko.stamp import BaseStampStyle, StaticStampStyle, TextStampStyle
 from pyhanko_certvalidator import ValidationContext
 
 from service.core.pdf import InvalidPdf, field_name, open_incremental
+
+T = TypeVar("T")
 
 __all__ = [
     "PdfNotSignable",
@@ -191,11 +195,15 @@ def sign_field(
     out = io.BytesIO()
     try:
         # Only the fields prepare_for_signing made: never create one at a guessed place.
-        pdf_signer.sign_pdf(
-            writer,
-            existing_fields_only=True,
-            output=out,
-            appearance_text_params={"signer_ascii": field_name("", signer_name(signer)) or "?"},
+        outside_event_loop(
+            pdf_signer.async_sign_pdf(
+                writer,
+                existing_fields_only=True,
+                output=out,
+                appearance_text_params={
+                    "signer_ascii": field_name("", signer_name(signer)) or "?"
+                },
+            )
         )
     except SigningError as exc:
         raise PdfNotSignable(f"cannot sign field {field!r}: {exc}") from exc
@@ -203,6 +211,17 @@ def sign_field(
         cause = exc.__cause__ or exc
         raise TimestampUnavailable(f"timestamp server {tsa_url}: {cause}") from exc
     return out.getvalue()
+
+
+def outside_event_loop(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run pyHanko's coroutine to the end, in a thread of its own if this one runs a loop."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coroutine)
+    # asyncio.run refuses to nest (an async server or a browser driver owns this thread's loop).
+    with ThreadPoolExecutor(max_workers=1) as thread:
+        return thread.submit(asyncio.run, coroutine).result()
 
 
 def signer_name(signer: signers.SimpleSigner) -> str:
@@ -251,7 +270,9 @@ def verify(pdf: bytes, *, trust_roots: Iterable[bytes] = ()) -> list[SignatureRe
 def _report(sig: EmbeddedPdfSignature, roots: list[asn1_x509.Certificate]) -> SignatureReport:
     """Validate one signature offline and summarise it."""
     context = ValidationContext(trust_roots=roots, allow_fetching=False)
-    status = validate_pdf_signature(sig, signer_validation_context=context)
+    status = outside_event_loop(
+        async_validate_pdf_signature(sig, signer_validation_context=context)
+    )
     reason = sig.sig_object.get("/Reason")
     return SignatureReport(
         field=sig.field_name,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime
 import io
 
@@ -80,6 +81,15 @@ def test_sign_then_verify(key: tuple[bytes, bytes]) -> None:
     assert report.reason == "Ký ban hành văn bản"
     assert report.signed_at is not None
     assert datetime.datetime.fromisoformat(report.signed_at) >= before
+
+
+def test_sign_and_verify_inside_a_running_event_loop(key: tuple[bytes, bytes]) -> None:
+    async def inside_a_loop() -> list:
+        # A browser driver or an async server may own the calling thread's event loop.
+        return verify(signed_pdf(key[0]))
+
+    (report,) = asyncio.run(inside_a_loop())
+    assert report.intact and report.signer == NAME
 
 
 def test_seal_field_stays_empty(key: tuple[bytes, bytes]) -> None:
