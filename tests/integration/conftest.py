@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +51,18 @@ def _running(process: psutil.Process) -> bool:
         return bool(process.status() != psutil.STATUS_ZOMBIE)
     except psutil.NoSuchProcess:
         return False
+
+
+@contextmanager
+def started_pool(work_dir: Path, base_port: int, size: int = 1) -> Iterator[ConverterPool]:
+    """A started pool of real LibreOffice instances on these ports, stopped and checked after."""
+    require_soffice()
+    pool = ConverterPool(PoolConfig(size=size, base_port=base_port, work_dir=work_dir))
+    try:
+        pool.start(wait=True)
+        yield pool
+    finally:
+        stop_and_check(pool)
 
 
 @pytest.fixture(scope="session")

@@ -14,11 +14,11 @@ from pyhanko.sign.fields import enumerate_sig_fields
 
 from service.core import markup
 from service.core.context import signer_lines
-from service.core.convert import ConverterPool, PoolConfig
+from service.core.convert import ConverterPool
 from service.core.documents import DocumentService
 from service.core.pdf import field_name, locate_signature_space, prepare_for_signing, seal_rect
 from tests.conftest import load_sample
-from tests.integration.conftest import require_soffice, stop_and_check
+from tests.integration.conftest import started_pool
 
 pytestmark = pytest.mark.integration
 SAMPLES = ["seed_001_ke_hoach_thanh_linh", "ke_hoach_phan_cong_phong_chong_duoi_nuoc"]
@@ -28,15 +28,8 @@ SEAL = "Dau co quan"
 @pytest.fixture(scope="module")
 def pool(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ConverterPool]:
     """A one-instance pool on real LibreOffice."""
-    require_soffice()
-    pool = ConverterPool(
-        PoolConfig(size=1, base_port=2620, work_dir=tmp_path_factory.mktemp("pool"))
-    )
-    try:
-        pool.start(wait=True)
+    with started_pool(tmp_path_factory.mktemp("pool"), base_port=2620) as pool:
         yield pool
-    finally:
-        stop_and_check(pool)
 
 
 @pytest.fixture(scope="module")

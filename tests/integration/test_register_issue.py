@@ -11,12 +11,12 @@ import pdfplumber
 import pikepdf
 import pytest
 
-from service.core.convert import ConverterPool, PoolConfig
+from service.core.convert import ConverterPool
 from service.store.signing_keys import SigningKeys
 from service.store.units import Unit
 from service.web.actor import USER_HEADER
 from tests.conftest import load_sample, normalise
-from tests.integration.conftest import require_soffice, stop_and_check
+from tests.integration.conftest import started_pool
 from tests.integration.test_documents_pdf import pdf_text
 from tests.unit.test_register import seal_png
 from tests.unit.test_signing import PASSPHRASE, make_key
@@ -28,15 +28,8 @@ SEAL_FIELD = "Dau - Uy ban nhan dan xa Y Tich"
 @pytest.fixture(scope="module")
 def pool(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ConverterPool]:
     """A one-instance pool on real LibreOffice (this suite's ports: 2900-2960)."""
-    require_soffice()
-    pool = ConverterPool(
-        PoolConfig(size=1, base_port=2900, work_dir=tmp_path_factory.mktemp("pool"))
-    )
-    try:
-        pool.start(wait=True)
+    with started_pool(tmp_path_factory.mktemp("pool"), base_port=2900) as pool:
         yield pool
-    finally:
-        stop_and_check(pool)
 
 
 @pytest.fixture()
