@@ -67,7 +67,7 @@ class RegisterEntry(Base):
     file_stem: Mapped[str] = mapped_column(String(200))
     display_name: Mapped[str] = mapped_column(String(300))
     # Files live in the row: stored in the same transaction as the number, so an entry never
-    # lacks its files and a failed issue leaves nothing behind (see the report/README).
+    # lacks its files and a failed issue leaves nothing behind.
     docx: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
     docx_sha256: Mapped[str] = mapped_column(String(64))
     pdf: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
