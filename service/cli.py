@@ -1,4 +1,4 @@
-"""Command line: render samples, run the server, rebuild the templates, list settings."""
+"""Command line: render samples, run the server, bulk jobs, rebuild the templates, settings."""
 
 from __future__ import annotations
 
@@ -22,6 +22,12 @@ def main(argv: list[str] | None = None) -> int:
     render.add_argument("--docx-only", action="store_true", help="skip the PDF conversion")
     render.add_argument("--pdf-version", type=int, choices=(1, 2), help="PDF/A-1b or PDF/A-2b")
     commands.add_parser("serve", help="run the HTTP service with its unoserver pool")
+    bulk = commands.add_parser("bulk", help="one document per row of a table (resumable)")
+    bulk.add_argument("base", type=Path, help="the base document (JSON)")
+    bulk.add_argument("table", type=Path, help="rows of overrides (CSV, XLSX or JSON)")
+    bulk.add_argument("-o", "--output", type=Path, default=Path("out"))
+    bulk.add_argument("--allow-invalid", action="store_true", help="run valid rows, fail bad ones")
+    bulk.add_argument("--separator", default=";", help="separator of list cells (default ;)")
     commands.add_parser("build-templates", help="rewrite doc_templates/*.docx from the builder")
     commands.add_parser("settings", help="list the settings and their environment variables")
     key = commands.add_parser("signing-key", help="install a unit's PKCS#12 key and seal image")
@@ -39,6 +45,11 @@ def main(argv: list[str] | None = None) -> int:
         return render_files(args.inputs, args.output, settings, args.docx_only, args.pdf_version)
     if args.command == "serve":
         return serve(settings)
+    if args.command == "bulk":
+        from service.bulk.cli import run_bulk
+
+        return run_bulk(args.base, args.table, args.output, settings,
+                        allow_invalid=args.allow_invalid, separator=args.separator)
     if args.command == "signing-key":
         return install_signing_key(args, settings)
     if args.command == "build-templates":
@@ -56,13 +67,12 @@ def render_files(
     inputs: list[Path], output: Path, settings: Settings, docx_only: bool, pdf_version: int | None
 ) -> int:
     """Render each JSON file to DOCX (and PDF) in the output folder; report bad input plainly."""
-    from service.core.convert import ConversionError, ConverterPool
+    from service.core.convert import ConversionError, ConverterPool, PoolConfig
     from service.core.definitions import UnknownDocType
     from service.core.documents import DocumentInvalid, DocumentService
-    from service.web.app import pool_config
 
     output.mkdir(parents=True, exist_ok=True)
-    pool = None if docx_only else ConverterPool(pool_config(settings))
+    pool = None if docx_only else ConverterPool(PoolConfig.from_settings(settings))
     if pool is not None:
         pool.start(wait=True)
     service = DocumentService(pool)

@@ -45,6 +45,11 @@ class Settings:
     )
     bulk_workers: int = _setting(2, "Threads running bulk rows in the embedded backend")
     broker_url: str = _setting("redis://127.0.0.1:6379/0", "Celery broker (and result) URL")
+    bulk_retries: int = _setting(3, "Attempts per bulk row when the PDF conversion fails")
+    bulk_max_rows: int = _setting(5000, "Most rows one bulk job may have")
+    bulk_visibility_timeout: int = _setting(
+        3600, "Seconds before Redis hands an unacknowledged bulk task (lost worker) to another"
+    )
     tsa_url: str = _setting("", "RFC 3161 timestamp server used when signing; empty for none")
 
     def resolved_database_url(self) -> str:

@@ -52,6 +52,19 @@ class PoolConfig:
     work_dir: Path = Path("var/pool")  # profiles (one per instance) and logs
     server_command: tuple[str, ...] = (sys.executable, "-m", "unoserver.server")
 
+    @classmethod
+    def from_settings(cls, settings: Any) -> PoolConfig:
+        """The pool's configuration from the service Settings (web app, CLI, bulk workers)."""
+        return cls(
+            size=settings.pool_size,
+            base_port=settings.pool_base_port,
+            conversion_timeout=settings.conversion_timeout,
+            max_conversions=settings.max_conversions,
+            acquire_timeout=settings.acquire_timeout,
+            remotes=tuple(settings.remote_unoservers),
+            work_dir=settings.data_dir / "pool",
+        )
+
 
 class ConversionError(Exception):
     """A document could not be converted to PDF."""

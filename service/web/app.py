@@ -19,11 +19,6 @@ from service.web import errors, jobs, pages, register
 from service.web.api import blp, document_schemas
 
 
-def pool_config(settings: Settings) -> PoolConfig:
-    """The pool's configuration from the service settings."""
-    return PoolConfig.from_settings(settings)
-
-
 def secret_key(settings: Settings) -> str:
     """The configured secret key, or one generated once and kept in the data folder."""
     if settings.secret_key:
@@ -48,7 +43,7 @@ def create_app(
         database = Database(settings.resolved_database_url())
         database.upgrade()
     if converter is None:
-        pool = ConverterPool(pool_config(settings))
+        pool = ConverterPool(PoolConfig.from_settings(settings))
         pool.start()
         atexit.register(pool.stop)
         converter = pool

@@ -2,9 +2,353 @@
 
 from __future__ import annotations
 
-from flask import Flask
+import atexit
+import json
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Flask,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_smorest import Api
+from flask_smorest import Blueprint as ApiBlueprint
+
+from service.bulk import communes
+from service.bulk.celery_app import CeleryRunner
+from service.bulk.embedded import EmbeddedRunner
+from service.bulk.jobs import OUTPUTS, BulkJobs, OutputNotReady, TableRejected, TooManyRows
+from service.bulk.overrides import DEFAULT_SEPARATOR
+from service.bulk.table import (
+    XLSX_MEDIA,
+    Table,
+    TableUnreadable,
+    read_table,
+    table_format,
+    table_from_records,
+    write_csv,
+    write_xlsx,
+)
+from service.bulk.work import BulkContext
+from service.store import jobs as store
+from service.web import csrf, pages
+from service.web.actor import current_actor
+from service.web.api import MEDIA
+from service.web.errors import error_response
+
+api_blp = ApiBlueprint(
+    "jobs_api",
+    __name__,
+    url_prefix="/api",
+    description="Tạo văn bản hàng loạt: một văn bản gốc và một bảng, mỗi dòng một xã/phường.",
+)
+bp = Blueprint("jobs", __name__, template_folder="templates")
+bp.before_request(csrf.check)
+OUTPUT_MEDIA = {
+    "zip": "application/zip",
+    "merged.pdf": MEDIA["pdf"],
+    "manifest.csv": "text/csv; charset=utf-8",
+    "manifest.json": "application/json",
+}
+TABLE_MEDIA = {"csv": "text/csv; charset=utf-8", "xlsx": XLSX_MEDIA, "json": "application/json"}
+
+
+class RequestInvalid(ValueError):
+    """The job request itself is malformed; `errors` maps fields to Vietnamese messages."""
+
+    def __init__(self, errors: dict[str, list[str]]) -> None:
+        super().__init__("; ".join(errors))
+        self.errors = errors
+
+
+def bulk() -> BulkJobs:
+    """The app's bulk jobs."""
+    return current_app.extensions["vb_bulk"]
+
+
+# -- API ------------------------------------------------------------------------------------
+
+
+def create_from_request() -> str:
+    """Create the job the request (API or page) describes; its id."""
+    base, table, allow_invalid, separator = job_request()
+    return bulk().create(
+        base, table, actor=current_actor(), allow_invalid=allow_invalid, separator=separator
+    )
+
+
+@api_blp.route("/jobs", methods=["POST"])
+@api_blp.doc(
+    summary="Tạo một việc hàng loạt",
+    description=(
+        "multipart/form-data: `base` (tệp JSON văn bản gốc), `table` (CSV, XLSX hoặc JSON), "
+        "`allow_invalid` (1 để chạy cả khi có dòng lỗi: dòng lỗi được ghi là thất bại), "
+        "`separator` (dấu tách danh sách, mặc định `;`); hoặc application/json "
+        '`{"base": {...}, "rows": [{cột: giá trị}], "allow_invalid": false}`. '
+        "Trả 202 và Location; 422 kèm báo cáo từng dòng, từng cột."
+    ),
+    responses={"202": {"description": "Đã nhận; theo dõi ở Location"},
+               "422": {"description": "Bảng hoặc văn bản gốc chưa hợp lệ"}},
+)
+def create_job() -> Any:
+    """Create a bulk job; 202 with Location, or 422 with the table's report."""
+    try:
+        job_id = create_from_request()
+    except RequestInvalid as exc:
+        return error_response(422, "Yêu cầu tạo hàng loạt chưa hợp lệ.", exc.errors)
+    except TableRejected as exc:
+        return rejected(exc)
+    response = current_app.json.response(job_view(job_id))
+    response.status_code = 202
+    response.headers["Location"] = url_for("jobs_api.job_status", job_id=job_id)
+    return response
+
+
+@api_blp.route("/jobs/<job_id>", methods=["GET"])
+def job_status(job_id: str) -> Any:
+    """State, done/failed/total, ETA, failures and links to the outputs."""
+    view = job_view(job_id)
+    if view is None:
+        return job_not_found(job_id)
+    return current_app.json.response(view)
+
+
+@api_blp.route("/jobs/<job_id>/cancel", methods=["POST"])
+def cancel_job(job_id: str) -> Any:
+    """Cancel a job: pending rows are skipped; 409 when it had already finished."""
+    if bulk().progress(job_id) is None:
+        return job_not_found(job_id)
+    if not bulk().cancel(job_id):
+        return error_response(409, "Việc này đã xong hoặc đã hủy, không hủy được nữa.")
+    return current_app.json.response(job_view(job_id))
+
+
+@api_blp.route("/jobs/<job_id>/<any('zip', 'merged.pdf', 'manifest.csv', 'manifest.json'):kind>",
+               methods=["GET"])
+def job_output(job_id: str, kind: str) -> Any:
+    """The ZIP of all files, the merged PDF, or the manifest (CSV or JSON)."""
+    if bulk().progress(job_id) is None:
+        return job_not_found(job_id)
+    try:
+        path = bulk().output(job_id, kind)
+    except OutputNotReady:
+        return error_response(409, "Việc chưa xong: tệp tổng hợp chưa có.",
+                              headers={"Retry-After": "5"})
+    name = f"hang-loat-{job_id[:8]}-{OUTPUTS[kind]}"
+    return send_file(path, mimetype=OUTPUT_MEDIA[kind], as_attachment=True, download_name=name)
+
+
+@api_blp.route("/jobs/<job_id>/rows/<int:index>.<any('docx', 'pdf'):ext>", methods=["GET"])
+def row_file(job_id: str, index: int, ext: str) -> Any:
+    """One row's DOCX or PDF, once the row is done."""
+    with bulk().ctx.database.session() as session:
+        row = store.get_row(session, job_id, index)
+        name = (row.docx_name if ext == "docx" else row.pdf_name) if row else None
+    if row is None or row.status != store.ROW_DONE or not name:
+        return error_response(404, f"Dòng {index} chưa có tệp {ext.upper()}.")
+    path = bulk().ctx.files(job_id).path(name)
+    return send_file(path, mimetype=MEDIA[ext], as_attachment=True, download_name=name)
+
+
+@api_blp.route("/provinces", methods=["GET"])
+def province_list() -> Any:
+    """The 34 provinces and centrally-run cities (2025), code and name."""
+    return current_app.json.response(communes.provinces())
+
+
+@api_blp.route("/communes", methods=["GET"])
+@api_blp.doc(parameters=[
+    {"in": "query", "name": "province", "required": True, "schema": {"type": "string"},
+     "description": "Mã (20) hoặc tên tỉnh/thành phố (Lạng Sơn)."},
+    {"in": "query", "name": "format", "schema": {"type": "string", "enum": list(TABLE_MEDIA)}},
+])
+def commune_list() -> Any:
+    """A starting table: every commune/ward of the province with its agency and place."""
+    key = request.args.get("province", "")
+    fmt = request.args.get("format", "csv")
+    if fmt not in TABLE_MEDIA:
+        errors = {"format": ["Phải là csv, xlsx hoặc json."]}
+        return error_response(422, "Định dạng không hợp lệ.", errors)
+    try:
+        table = communes.commune_table(key)
+    except communes.UnknownProvince:
+        return error_response(422, "Không có tỉnh/thành phố này.",
+                              {"province": [f"Không tìm thấy tỉnh/thành phố {key!r}."]})
+    if fmt == "json":
+        return current_app.json.response(table.rows)
+    content = write_csv(table) if fmt == "csv" else write_xlsx(table)
+    province = communes.find_province(key)
+    response = current_app.response_class(content, mimetype=TABLE_MEDIA[fmt])
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="xa-phuong-{province.codename}.{fmt}"'
+    )
+    return response
+
+
+def job_request() -> tuple[dict[str, Any], Table, bool, str]:
+    """The base document, the table, allow_invalid and the list separator from the request."""
+    if request.is_json:
+        body = request.get_json(silent=True)
+        if not isinstance(body, dict):
+            raise RequestInvalid({"body": ["Phải là một đối tượng JSON {base, rows}."]})
+        base, rows = body.get("base"), body.get("rows")
+        try:
+            table = table_from_records(rows)
+        except TableUnreadable as exc:
+            raise RequestInvalid({"rows": [str(exc)]}) from None
+        allow, separator = body.get("allow_invalid") is True, body.get("separator")
+    else:
+        base = _uploaded_json("base")
+        table = _uploaded_table("table")
+        allow = request.form.get("allow_invalid") in ("1", "true", "on", "yes")
+        separator = request.form.get("separator")
+    if not isinstance(base, dict):
+        raise RequestInvalid({"base": ["Cần văn bản gốc: một đối tượng JSON có doc_type."]})
+    separator = (separator or DEFAULT_SEPARATOR).strip() or DEFAULT_SEPARATOR
+    if len(separator) > 3:
+        raise RequestInvalid({"separator": ["Dấu tách danh sách tối đa 3 ký tự."]})
+    return base, table, allow, separator
+
+
+def _uploaded_json(name: str) -> Any:
+    """A JSON file field (or a text field holding JSON)."""
+    upload = request.files.get(name)
+    raw = upload.read() if upload is not None else (request.form.get(name) or "").encode()
+    if not raw.strip():
+        raise RequestInvalid({name: ["Chưa chọn tệp JSON văn bản gốc."]})
+    try:
+        return json.loads(raw.decode("utf-8-sig"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise RequestInvalid({name: [f"Tệp JSON không đọc được: {exc}"]}) from None
+
+
+def _uploaded_table(name: str) -> Table:
+    """A table file field: CSV, XLSX or JSON by its name."""
+    upload = request.files.get(name)
+    if upload is None or not upload.filename:
+        raise RequestInvalid({name: ["Chưa chọn tệp bảng (CSV, XLSX hoặc JSON)."]})
+    try:
+        return read_table(upload.read(), table_format(upload.filename, upload.mimetype))
+    except TableUnreadable as exc:
+        raise RequestInvalid({name: [str(exc)]}) from None
+
+
+def rejected(exc: TableRejected) -> Any:
+    """422 with the report as field paths (rows.3.date.day)."""
+    report = exc.report
+    message = (
+        f"Bảng có lỗi: {len(report.bad_rows())} dòng có giá trị sai hoặc trùng, "
+        f"{len(report.unknown_columns)} cột không nhận ra. Sửa bảng, hoặc gửi kèm "
+        "allow_invalid=1 để chạy các dòng đúng (dòng sai được ghi là thất bại)."
+    )
+    return error_response(422, message, report.flat())
+
+
+def job_view(job_id: str) -> dict[str, Any] | None:
+    """The job's progress with its failures and links."""
+    progress = bulk().progress(job_id)
+    if progress is None:
+        return None
+    progress["failures"] = bulk().failures(job_id)
+    links = {"self": url_for("jobs_api.job_status", job_id=job_id),
+             "cancel": url_for("jobs_api.cancel_job", job_id=job_id),
+             "page": url_for("jobs.detail", job_id=job_id)}
+    for kind in OUTPUTS:
+        links[kind] = url_for("jobs_api.job_output", job_id=job_id, kind=kind)
+    progress["links"] = links
+    return progress
+
+
+def job_not_found(job_id: str) -> Any:
+    """404 for an unknown job."""
+    return error_response(404, f"Không có việc hàng loạt {job_id!r}.")
+
+
+# -- pages ----------------------------------------------------------------------------------
+
+
+@bp.get("/jobs")
+def index() -> Any:
+    """The upload form, the province list for a starting table, recent jobs."""
+    return render_form()
+
+
+@bp.post("/jobs")
+def submit() -> Any:
+    """Create a job from the form; its page, or the form again with the table's report."""
+    try:
+        job_id = create_from_request()
+    except RequestInvalid as exc:
+        return render_form(errors=exc.errors), 422
+    except TableRejected as exc:
+        return render_form(report=exc.report.as_dict()), 422
+    except TooManyRows as exc:
+        return render_form(errors={"table": [str(exc)]}), 422
+    return redirect(url_for("jobs.detail", job_id=job_id), code=303)
+
+
+@bp.get("/jobs/<job_id>")
+def detail(job_id: str) -> Any:
+    """The job's page with a live progress bar."""
+    view = job_view(job_id)
+    if view is None:
+        return job_not_found(job_id)
+    return render_template("jobs_detail.html", job=view)
+
+
+@bp.post("/jobs/<job_id>/cancel")
+def cancel_page(job_id: str) -> Any:
+    """Cancel from the page, then back to it."""
+    bulk().cancel(job_id)
+    return redirect(url_for("jobs.detail", job_id=job_id), code=303)
+
+
+def render_form(
+    report: dict[str, Any] | None = None, errors: dict[str, list[str]] | None = None
+) -> str:
+    """The form page, with a report or errors when a submission was refused."""
+    with bulk().ctx.database.session() as session:
+        recent = [
+            {"id": j.id, "title": j.title, "state": j.state, "total": j.total,
+             "created_at": j.created_at}
+            for j in store.recent_jobs(session)
+        ]
+    return render_template(
+        "jobs_index.html",
+        provinces=communes.provinces(),
+        recent=recent,
+        report=report,
+        errors=errors,
+        types=bulk().ctx.documents.catalog.types.values(),
+    )
+
+
+# -- wiring ---------------------------------------------------------------------------------
 
 
 def init_app(app: Flask, api: Api) -> None:
-    """Register this feature's routes on the app."""
+    """Build the runner (embedded or Celery), resume unfinished jobs, register the routes."""
+    settings = app.config["VB_SETTINGS"]
+    ctx = BulkContext(
+        app.extensions["vb_database"], app.extensions["vb_documents"], settings.data_dir / "jobs"
+    )
+    runner: Any
+    if settings.bulk_backend == "celery":
+        runner = CeleryRunner(settings, ctx)
+    else:
+        runner = EmbeddedRunner(ctx, settings.bulk_workers, settings.bulk_retries)
+        atexit.register(runner.stop)
+        runner.resume()
+    app.extensions["vb_bulk"] = BulkJobs(ctx, runner, settings.bulk_max_rows)
+    app.register_blueprint(bp)
+    api.register_blueprint(api_blp)
+    pages.add_nav_link(app, "jobs.index", "Tạo hàng loạt")
+
+    @app.errorhandler(TooManyRows)
+    def too_many(exc: TooManyRows) -> Any:
+        return error_response(413, str(exc))

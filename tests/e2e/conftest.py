@@ -2,19 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-import signal
-import socket
-import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import psutil
 import pytest
-import requests
+
+from tests.integration.servers import free_port, start_service
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -35,57 +29,14 @@ DESKTOP = {"width": 1366, "height": 768}
 PHONE = {"width": 390, "height": 844}
 
 
-def free_port() -> int:
-    """A free TCP port on the loopback interface."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """`python -m service serve` with a one-instance pool; its processes are checked at the end."""
-    if shutil.which("soffice") is None:
-        pytest.fail("LibreOffice (soffice) is not installed; run .ci/setup", pytrace=False)
-    port = free_port()
-    data_dir = tmp_path_factory.mktemp("var")
-    env = {
-        **os.environ,
-        "VB_PORT": str(port),
-        "VB_POOL_SIZE": "1",
-        "VB_POOL_BASE_PORT": str(POOL_BASE_PORT),
-        "VB_DATA_DIR": str(data_dir),
-    }
-    log = (data_dir / "server.log").open("wb")
-    process = subprocess.Popen(
-        [str(ROOT / ".venv/bin/python"), "-m", "service", "serve"],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
+    service = start_service(
+        tmp_path_factory.mktemp("var"), free_port(), pool_size=1, pool_base_port=POOL_BASE_PORT
     )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 180
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(base + "/health", timeout=2).status_code == 200:
-                break
-        except requests.ConnectionError:
-            pass
-        if process.poll() is not None:
-            pytest.fail(f"server exited during start-up; see {data_dir / 'server.log'}")
-        time.sleep(0.5)
-    else:
-        process.kill()
-        pytest.fail("service did not become healthy in 180 s")
-    children = psutil.Process(process.pid).children(recursive=True)
-    yield base
-    process.send_signal(signal.SIGTERM)
-    process.wait(timeout=30)
-    _, alive = psutil.wait_procs(children, timeout=15)
-    log.close()
-    assert not alive, f"left running after shutdown: {[p.pid for p in alive]}"
+    yield service.url
+    assert not service.stop(), "processes left running after SIGTERM"
 
 
 @pytest.fixture(scope="session")

@@ -3,69 +3,26 @@
 from __future__ import annotations
 
 import io
-import os
-import signal
-import socket
-import subprocess
-import time
-from pathlib import Path
 
 import pikepdf
-import psutil
 import pytest
 import requests
 
 from tests.conftest import load_sample
+from tests.integration.servers import free_port, start_service
 from tests.integration.test_documents_pdf import pdf_text
 
 pytestmark = pytest.mark.integration
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     """`python -m service serve` with a one-instance pool; stopped and checked afterwards."""
-    port = free_port()
-    env = {
-        **os.environ,
-        "VB_PORT": str(port),
-        "VB_POOL_SIZE": "1",
-        "VB_POOL_BASE_PORT": "2560",
-        "VB_DATA_DIR": str(tmp_path_factory.mktemp("var")),
-    }
-    process = subprocess.Popen(
-        [str(ROOT / ".venv/bin/python"), "-m", "service", "serve"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
+    service = start_service(
+        tmp_path_factory.mktemp("var"), free_port(), pool_size=1, pool_base_port=2560
     )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(base + "/health", timeout=2).status_code == 200:
-                break
-        except requests.ConnectionError:
-            pass
-        assert process.poll() is None, "server exited during start-up"
-        time.sleep(0.5)
-    else:
-        process.kill()
-        pytest.fail("service did not become healthy in 120 s")
-    children = psutil.Process(process.pid).children(recursive=True)
-    yield base
-    process.send_signal(signal.SIGTERM)
-    process.wait(timeout=30)
-    _, alive = psutil.wait_procs(children, timeout=15)
-    assert not alive, f"left running after shutdown: {[p.pid for p in alive]}"
+    yield service.url
+    assert not service.stop(), "processes left running after SIGTERM"
 
 
 def post_sample(server: str, type_id: str, sample: str, query: str = "") -> requests.Response:

@@ -1,0 +1,293 @@
+"""Benchmark bulk generation: pool scaling, soffice baseline, Celery overhead, memory over 500 rows.
+
+One run measures, on real LibreOffice:
+
+1. embedded path, 100 communes: documents per second with a pool of 1 and of N = cpu count
+   instances (2 runner threads per instance), from job creation to the last row;
+2. `soffice --headless --convert-to pdf`, one fresh process per document, on a subset of the
+   same DOCX files (per-document time extrapolated), against the embedded pool(N) rate;
+3. the same 100 rows on the Celery path (a real Redis, a real worker process with its own pool
+   of N and 2N threads) against the embedded path at the same pool size;
+4. a 500-row embedded job: RSS of this process and of the whole tree (with unoserver and
+   soffice.bin) sampled every 0.2 s, reported after 100 and after 500 rows, and the peak while
+   rows ran against the peak while the ZIP and merged PDF were written.
+
+Run from the project root:  .venv/bin/python bench/bulk.py [--out bench/bulk-results.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from service.bulk.celery_app import CeleryRunner  # noqa: E402
+from service.bulk.communes import commune_table, provinces  # noqa: E402
+from service.bulk.embedded import EmbeddedRunner  # noqa: E402
+from service.bulk.jobs import BulkJobs  # noqa: E402
+from service.bulk.table import Table  # noqa: E402
+from service.bulk.work import BulkContext  # noqa: E402
+from service.core.convert import ConverterPool, PoolConfig  # noqa: E402
+from service.core.documents import DocumentService  # noqa: E402
+from service.settings import Settings  # noqa: E402
+from service.store.database import Database  # noqa: E402
+from tests.integration.servers import redis_server, start_worker  # noqa: E402
+
+BASE = json.loads((ROOT / "samples/seed_000_ke_hoach_y_tich.json").read_text(encoding="utf-8"))
+CPUS = os.cpu_count() or 1
+POOL_PORT = 2860  # the bench's unoservers: 2860-2899
+MiB = 1024 * 1024
+
+
+def communes(count: int) -> Table:
+    """`count` real communes, province after province, each with its own signer."""
+    rows: list[dict[str, Any]] = []
+    for province in provinces():
+        rows += commune_table(str(province["code"])).rows
+        if len(rows) >= count:
+            break
+    table = commune_table("Lạng Sơn")
+    table.rows = rows[:count]
+    for i, row in enumerate(table.rows, start=1):
+        row["signer.name"] = f"Người Ký {i}"
+    return table
+
+
+class Sampler:
+    """RSS of this process and of its whole tree, sampled in a thread."""
+
+    def __init__(self, interval: float = 0.2) -> None:
+        self.interval = interval
+        self.me = psutil.Process()
+        self.samples: list[tuple[float, int, int]] = []  # (time, own rss, tree rss)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            self.samples.append((time.monotonic(), *self.now()))
+
+    def now(self) -> tuple[int, int]:
+        """(own RSS, tree RSS) in bytes."""
+        own = self.me.memory_info().rss
+        tree = own
+        for child in self.me.children(recursive=True):
+            try:
+                tree += child.memory_info().rss
+            except psutil.NoSuchProcess:
+                pass
+        return own, tree
+
+    def __enter__(self) -> Sampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def peak(self, start: float, end: float) -> tuple[float, float]:
+        """Peak (own, tree) RSS in MiB between two moments."""
+        inside = [s for s in self.samples if start <= s[0] <= end] or self.samples[-1:]
+        own, tree = max(s[1] for s in inside), max(s[2] for s in inside)
+        return round(own / MiB, 1), round(tree / MiB, 1)
+
+
+class Embedded:
+    """A pool, a database and an embedded runner in this process."""
+
+    def __init__(self, folder: Path, pool_size: int) -> None:
+        self.database = Database(f"sqlite:///{folder / 'bulk.sqlite'}")
+        self.database.upgrade()
+        self.pool = ConverterPool(PoolConfig(size=pool_size, base_port=POOL_PORT,
+                                             work_dir=folder / "pool", startup_timeout=120))
+        self.pool.start(wait=True)
+        self.ctx = BulkContext(self.database, DocumentService(self.pool), folder / "jobs")
+        self.runner = EmbeddedRunner(self.ctx, workers=2 * pool_size)
+        self.jobs = BulkJobs(self.ctx, self.runner)
+
+    def close(self) -> None:
+        self.runner.stop()
+        self.pool.stop()
+        self.database.dispose()
+
+
+def run_job(
+    jobs: BulkJobs, table: Table, on_progress: Callable[[dict[str, Any]], None] | None = None
+) -> dict[str, Any]:
+    """Create a job and follow it; seconds until the last row and until the outputs."""
+    started = time.monotonic()
+    job_id = jobs.create(BASE, table, actor="bench")
+    rows_done_at = None
+    while True:
+        progress = jobs.progress(job_id)
+        assert progress is not None
+        if on_progress:
+            on_progress(progress)
+        if rows_done_at is None and progress["done"] + progress["failed"] == progress["total"]:
+            rows_done_at = time.monotonic()
+        if progress["state"] == "done" and progress["outputs_ready"]:
+            break
+        time.sleep(0.05)
+    ended = time.monotonic()
+    assert rows_done_at is not None
+    assert progress["done"] == len(table.rows), progress
+    return {
+        "job": job_id,
+        "rows": len(table.rows),
+        "rows_seconds": round(rows_done_at - started, 2),
+        "total_seconds": round(ended - started, 2),
+        "docs_per_second": round(len(table.rows) / (rows_done_at - started), 2),
+        "rows_done_at": rows_done_at,
+        "ended": ended,
+    }
+
+
+def embedded_rate(folder: Path, pool_size: int, table: Table) -> dict[str, Any]:
+    """Docs/s of the embedded path with this pool size."""
+    stack = Embedded(folder, pool_size)
+    try:
+        run_job(stack.jobs, communes(4))  # warm up LibreOffice and the templates
+        result = run_job(stack.jobs, table)
+        files = sorted((folder / "jobs" / result["job"]).glob("*.docx"))
+    finally:
+        stack.close()
+    result["docx_files"] = [str(f) for f in files]
+    return result
+
+
+def soffice_rate(docx_files: list[str], count: int, folder: Path) -> dict[str, Any]:
+    """Seconds per document of a fresh `soffice --convert-to pdf` per file (a subset)."""
+    soffice = shutil.which("soffice")
+    assert soffice, "LibreOffice is not installed"
+    times = []
+    for i, path in enumerate(docx_files[:count]):
+        profile = folder / f"profile-{i}"
+        started = time.monotonic()
+        subprocess.run(
+            [soffice, f"-env:UserInstallation=file://{profile}", "--headless",
+             "--convert-to", "pdf", "--outdir", str(folder / "soffice"), path],
+            check=True, capture_output=True, timeout=180,
+        )
+        times.append(time.monotonic() - started)
+        shutil.rmtree(profile, ignore_errors=True)
+    per_doc = sum(times) / len(times)
+    return {"documents": len(times), "seconds_per_document": round(per_doc, 2),
+            "docs_per_second": round(1 / per_doc, 3)}
+
+
+def celery_rate(folder: Path, pool_size: int, table: Table) -> dict[str, Any]:
+    """Docs/s of the Celery path: a real Redis and worker, the job created in this process."""
+    with redis_server() as url:
+        settings = Settings.from_env({}, data_dir=folder, broker_url=f"{url}/0",
+                                     bulk_backend="celery")
+        database = Database(settings.resolved_database_url())
+        database.upgrade()
+        ctx = BulkContext(database, DocumentService(None), folder / "jobs")
+        jobs = BulkJobs(ctx, CeleryRunner(settings, ctx))
+        # The same thread count as the embedded runner: 2 per instance.
+        worker = start_worker(folder, "bench", concurrency=2 * pool_size, pool_size=pool_size,
+                              pool_base_port=POOL_PORT, broker_url=f"{url}/0")
+        try:
+            deadline = time.monotonic() + 180
+            while " ready." not in worker.log.read_text(errors="replace"):
+                assert time.monotonic() < deadline, worker.log_tail()
+                time.sleep(0.5)
+            run_job(jobs, communes(4))  # warm up
+            return run_job(jobs, table)
+        finally:
+            worker.stop()
+            database.dispose()
+
+
+def memory_run(folder: Path, pool_size: int, rows: int) -> dict[str, Any]:
+    """RSS over a `rows`-row embedded job: after 100 rows, after all, peaks rows vs assembly."""
+    stack = Embedded(folder, pool_size)
+    marks: dict[int, tuple[int, int]] = {}
+    try:
+        run_job(stack.jobs, communes(4))
+        with Sampler() as sampler:
+            def mark(progress: dict[str, Any]) -> None:
+                finished = progress["done"] + progress["failed"]
+                for point in (100, 300, rows):
+                    if finished >= point and point not in marks:
+                        marks[point] = sampler.now()
+
+            started = time.monotonic()
+            result = run_job(stack.jobs, communes(rows), mark)
+    finally:
+        stack.close()
+    rows_peak = sampler.peak(started, result["rows_done_at"])
+    assembly_peak = sampler.peak(result["rows_done_at"], result["ended"])
+    return {
+        "rows": rows,
+        "seconds": result["total_seconds"],
+        "rss_mib_at_rows": {
+            str(k): {"own": round(v[0] / MiB, 1), "tree": round(v[1] / MiB, 1)}
+            for k, v in sorted(marks.items())
+        },
+        "peak_mib_while_rows": {"own": rows_peak[0], "tree": rows_peak[1]},
+        "peak_mib_while_assembling": {"own": assembly_peak[0], "tree": assembly_peak[1]},
+    }
+
+
+def main() -> int:
+    """Run every measurement once and write the figures."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "bulk-results.json")
+    parser.add_argument("--rows", type=int, default=100)
+    parser.add_argument("--memory-rows", type=int, default=500)
+    parser.add_argument("--soffice-docs", type=int, default=8)
+    args = parser.parse_args()
+    table = communes(args.rows)
+    results: dict[str, Any] = {
+        "machine": {"cpus": CPUS, "python": platform.python_version(),
+                    "load_average_at_start": os.getloadavg()},
+        "rows": args.rows,
+    }
+    with tempfile.TemporaryDirectory(prefix="vb-bench-bulk-") as tmp:
+        root = Path(tmp)
+        one = embedded_rate(root / "pool1", 1, table)
+        many = embedded_rate(root / f"pool{CPUS}", CPUS, table)
+        results["embedded_pool_1"] = {k: v for k, v in one.items() if k in KEEP}
+        results[f"embedded_pool_{CPUS}"] = {k: v for k, v in many.items() if k in KEEP}
+        results["pool_scaling"] = round(many["docs_per_second"] / one["docs_per_second"], 2)
+        print(json.dumps(results, indent=1), flush=True)
+        soffice = soffice_rate(many["docx_files"], args.soffice_docs, root / "soffice")
+        results["soffice_loop"] = soffice
+        results["speedup_vs_soffice"] = round(
+            many["docs_per_second"] / soffice["docs_per_second"], 1
+        )
+        print(json.dumps(results, indent=1), flush=True)
+        celery = celery_rate(root / "celery", CPUS, table)
+        results[f"celery_pool_{CPUS}"] = {k: v for k, v in celery.items() if k in KEEP}
+        results["celery_overhead_percent"] = round(
+            (celery["rows_seconds"] / many["rows_seconds"] - 1) * 100, 1
+        )
+        print(json.dumps(results, indent=1), flush=True)
+        results["memory"] = memory_run(root / "memory", CPUS, args.memory_rows)
+    results["machine"]["load_average_at_end"] = os.getloadavg()
+    args.out.write_text(json.dumps(results, indent=1, ensure_ascii=False) + "\n")
+    print(json.dumps(results, indent=1, ensure_ascii=False))
+    return 0
+
+
+KEEP = ("rows", "rows_seconds", "total_seconds", "docs_per_second")
+
+if __name__ == "__main__":
+    sys.exit(main())

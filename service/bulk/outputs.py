@@ -1,0 +1,146 @@
+"""A job's files: per-row DOCX and PDF keyed by row, the ZIP, the merged PDF and the manifest."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import os
+import uuid
+import zipfile
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pypdf import PdfWriter
+
+from service.core import vn
+
+ZIP, MERGED, MANIFEST_CSV, MANIFEST_JSON = "all.zip", "merged.pdf", "manifest.csv", "manifest.json"
+ASSEMBLED = (ZIP, MERGED, MANIFEST_CSV, MANIFEST_JSON)
+MANIFEST_FIELDS = (
+    "row", "commune", "status", "error", "docx", "pdf", "docx_sha256", "pdf_sha256", "pages",
+    "attempts",
+)
+
+
+@dataclass(frozen=True)
+class ManifestRow:
+    """One row of the manifest."""
+
+    row: int
+    commune: str
+    status: str
+    error: str | None
+    docx: str | None
+    pdf: str | None
+    docx_sha256: str | None
+    pdf_sha256: str | None
+    pages: int | None
+    attempts: int
+
+    def as_dict(self) -> dict[str, Any]:
+        """The row as JSON."""
+        return {name: getattr(self, name) for name in MANIFEST_FIELDS}
+
+
+def row_stem(index: int, commune: str) -> str:
+    """The files' stem for a row, keyed by it: `0007-xa-that-khe`."""
+    return f"{index:04d}-{vn.ascii_slug(commune)[:80] or 'dong'}"
+
+
+def sha256(content: bytes) -> str:
+    """The SHA-256 of content in hex."""
+    return hashlib.sha256(content).hexdigest()
+
+
+def write_atomic(path: Path, content: bytes) -> None:
+    """Write to a unique temporary name beside the file, flush it to disk, then rename over."""
+    partial = path.with_name(f".{path.name}.{uuid.uuid4().hex}.part")
+    with open(partial, "wb") as handle:
+        handle.write(content)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(partial, path)
+
+
+class JobFiles:
+    """The folder of one job's outputs."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def write_row(self, index: int, commune: str, docx: bytes, pdf: bytes) -> tuple[str, str]:
+        """Write a row's DOCX and PDF (the same names on a redo); their names."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        stem = row_stem(index, commune)
+        write_atomic(self.folder / f"{stem}.docx", docx)
+        write_atomic(self.folder / f"{stem}.pdf", pdf)
+        return f"{stem}.docx", f"{stem}.pdf"
+
+    def path(self, name: str) -> Path:
+        """A file of the job (name as stored, never from the client unchecked)."""
+        return self.folder / Path(name).name
+
+    def assembled(self) -> bool:
+        """Whether the ZIP, merged PDF and manifests are all there."""
+        return all((self.folder / name).is_file() for name in ASSEMBLED)
+
+    def assemble(self, rows: Iterable[ManifestRow]) -> None:
+        """Write the manifests, the merged PDF of the done rows and the ZIP of everything."""
+        rows = list(rows)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        write_atomic(self.folder / MANIFEST_JSON, manifest_json(rows))
+        write_atomic(self.folder / MANIFEST_CSV, manifest_csv(rows))
+        self._merge([r.pdf for r in rows if r.status == "done" and r.pdf])
+        self._zip(rows)
+
+    def _merge(self, names: list[str]) -> None:
+        """One PDF of every done row in table order, for printing."""
+        writer = PdfWriter()
+        for name in names:
+            writer.append(str(self.path(name)))
+        if not names:
+            writer.add_blank_page(width=595.28, height=841.89)
+        partial = self.folder / f".{MERGED}.{uuid.uuid4().hex}.part"
+        with open(partial, "wb") as handle:
+            writer.write(handle)
+        writer.close()
+        os.replace(partial, self.folder / MERGED)
+
+    def _zip(self, rows: list[ManifestRow]) -> None:
+        """docx/ and pdf/ folders plus both manifests, streamed from disk."""
+        partial = self.folder / f".{ZIP}.{uuid.uuid4().hex}.part"
+        with zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED) as archive:
+            for row in rows:
+                if row.status != "done":
+                    continue
+                for name, folder in ((row.docx, "docx"), (row.pdf, "pdf")):
+                    if name:
+                        archive.write(self.path(name), f"{folder}/{name}")
+            archive.write(self.folder / MANIFEST_CSV, MANIFEST_CSV)
+            archive.write(self.folder / MANIFEST_JSON, MANIFEST_JSON)
+        os.replace(partial, self.folder / ZIP)
+
+
+def manifest_json(rows: list[ManifestRow]) -> bytes:
+    """The manifest as JSON: {"rows": [...], "done": n, "failed": n, "pages": n}."""
+    body = {
+        "rows": [r.as_dict() for r in rows],
+        "done": sum(r.status == "done" for r in rows),
+        "failed": sum(r.status == "failed" for r in rows),
+        "pages": sum(r.pages or 0 for r in rows if r.status == "done"),
+    }
+    return json.dumps(body, ensure_ascii=False, indent=1).encode("utf-8")
+
+
+def manifest_csv(rows: list[ManifestRow]) -> bytes:
+    """The manifest as UTF-8 CSV with a BOM, one line per row."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=MANIFEST_FIELDS, lineterminator="\r\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: "" if v is None else v for k, v in row.as_dict().items()})
+    return out.getvalue().encode("utf-8-sig")

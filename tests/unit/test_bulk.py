@@ -1,0 +1,233 @@
+"""Bulk core without LibreOffice: tables, overrides, the report, communes, outputs, state."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+
+from service.bulk.check import check_table
+from service.bulk.cli import progress_line
+from service.bulk.communes import commune_table, find_province, provinces
+from service.bulk.embedded import EmbeddedRunner
+from service.bulk.jobs import BulkJobs, TableRejected, eta
+from service.bulk.outputs import JobFiles, ManifestRow, row_stem, sha256
+from service.bulk.overrides import apply_overrides, resolve_column, split_list
+from service.bulk.table import Table, TableUnreadable, read_table, write_csv, write_xlsx
+from service.bulk.work import BulkContext
+from service.core.convert import FakeConverter, blank_pdf
+from service.core.documents import DocumentService
+from service.store import jobs as store
+from service.store.database import Database
+from tests.conftest import docx_text, load_sample, normalise
+
+BASE = load_sample("seed_000_ke_hoach_y_tich")
+
+
+def test_csv_with_bom_semicolons_and_blank_lines() -> None:
+    content = "\ufeffcommune;signer.name\r\nXã A;Lê Văn A\r\n;\r\nXã B;\r\n".encode()
+    table = read_table(content, "csv")
+    assert table.columns == ["commune", "signer.name"]
+    assert table.rows == [{"commune": "Xã A", "signer.name": "Lê Văn A"},
+                          {"commune": "Xã B", "signer.name": ""}]
+
+
+def test_xlsx_and_csv_round_trip_keep_diacritics_and_lists() -> None:
+    table = Table(["commune", "recipients"], [{"commune": "Xã Đoàn Kết", "recipients": ["A", "B"]}])
+    for fmt, content in (("xlsx", write_xlsx(table)), ("csv", write_csv(table))):
+        back = read_table(content, fmt)
+        assert back.rows == [{"commune": "Xã Đoàn Kết", "recipients": "A; B"}], fmt
+
+
+@pytest.mark.parametrize(
+    ("content", "fmt", "message"),
+    [
+        ("Đà;x\n".encode("cp1258"), "csv", "UTF-8"),
+        (b"a,,b\n1,2,3\n", "csv", "Cột thứ 2 không có tên"),
+        (b"a,a\n1,2\n", "csv", "xuất hiện hai lần"),
+        (b"a\n1,2\n", "csv", "Dòng 2 có nhiều ô hơn"),
+        (b"not a zip", "xlsx", "XLSX không đọc được"),
+        (b'{"a": 1}', "json", "danh sách các đối tượng"),
+        (b"", "csv", "Bảng trống"),
+    ],
+)
+def test_unreadable_tables_say_why(content: bytes, fmt: str, message: str) -> None:
+    with pytest.raises(TableUnreadable, match=message):
+        read_table(content, fmt)
+
+
+def test_columns_resolve_to_fields_by_path(documents: DocumentService) -> None:
+    catalog = documents.catalog
+    assert resolve_column(catalog, "ke_hoach", "signer.name").field.type == "line"
+    assert resolve_column(catalog, "ke_hoach", "kinh_gui.0").path == ("kinh_gui", 0)
+    assert resolve_column(catalog, "ke_hoach", "date.day").field.type == "integer"
+    for bad in ("signer.nam", "agency", "kinh_gui.first", "number.x", "doc_type"):
+        with pytest.raises(LookupError):
+            resolve_column(catalog, "ke_hoach", bad)
+
+
+def test_overrides_coerce_cells_and_keep_the_base_for_empty_ones(
+    documents: DocumentService,
+) -> None:
+    cells = {
+        "commune": "Xã A",
+        "issuer.agency": "Ủy ban nhân dân xã A & B <1>",
+        "date.day": 5.0,  # Excel's numbers arrive as floats
+        "number": "7",
+        "recipients": "UBND tỉnh (b/c);  TT Đảng ủy\nLưu VT",
+        "kinh_gui.0": "Các phòng",
+        "signer.name": "",
+        "end_mark": "không",
+    }
+    document, errors = apply_overrides(documents.catalog, "ke_hoach", BASE, cells)
+    assert errors == {}
+    assert document["issuer"]["agency"] == "Ủy ban nhân dân xã A & B <1>"
+    assert document["date"] == {"day": 5, "month": 2, "year": 2023}
+    assert document["number"] == 7 and document["end_mark"] is False
+    assert document["recipients"] == ["UBND tỉnh (b/c)", "TT Đảng ủy", "Lưu VT"]
+    assert document["kinh_gui"] == ["Các phòng"]
+    assert document["signer"]["name"] == BASE["signer"]["name"]  # empty cell: base kept
+    assert BASE["kinh_gui"] == []  # the base itself is untouched
+    _, errors = apply_overrides(documents.catalog, "ke_hoach", BASE, {"kinh_gui.2": "x"})
+    assert "chỉ có 0 mục" in errors["kinh_gui.2"][0]
+    assert split_list("a | b\nc", "|") == ["a", "b", "c"]
+
+
+def test_report_names_unknown_columns(documents: DocumentService) -> None:
+    table = Table(["commune", "signer.nam"], [{"commune": "Xã A", "signer.nam": "X"}])
+    report = check_table(documents, "ke_hoach", BASE, table)
+    assert report.blocking and report.unknown_columns[0]["column"] == "signer.nam"
+    assert "không có trường 'nam'" in report.unknown_columns[0]["message"]
+
+
+def test_report_gives_row_column_and_vietnamese_reason_and_duplicates(
+    documents: DocumentService,
+) -> None:
+    rows = [
+        {"commune": "Xã A", "date.day": "12", "number": "3", "issuer.agency": "UBND xã A"},
+        {"commune": "Xã B", "date.day": "45", "number": "3", "issuer.agency": "UBND xã B"},
+        {"commune": "Xã C", "date.day": "1", "number": "ba", "issuer.agency": "UBND xã C"},
+        {"commune": "xã  a", "date.day": "2", "number": "4", "issuer.agency": "UBND xã A2"},
+        {"commune": "Xa A", "date.day": "2", "number": "4", "issuer.agency": "UBND xã A3"},
+        {"commune": "Xã D", "date.day": "2", "number": "5", "issuer.agency": " "},
+    ]
+    report = check_table(documents, "ke_hoach", BASE, Table(list(rows[0]), rows))
+    assert not report.ok and not report.blocking
+    found = {(p.row, p.column): p.message for p in report.problems}
+    assert found[(2, "date.day")] == "Phải từ 1 đến 31."
+    assert found[(3, "number")] == "Phải là số nguyên, không phải 'ba'."
+    assert (6, "issuer.agency") not in found  # blank keeps the base's agency
+    assert report.duplicates == [  # case and spaces ignored; "Xa A" is another name
+        {"rows": [1, 4], "commune": "xã  a", "message": "Xã/phường 'xã  a' trùng với dòng 1."}
+    ]
+    assert report.as_dict()["valid_rows"] == 3
+    assert report.flat()["rows.2.date.day"] == ["Phải từ 1 đến 31."]
+
+
+def test_a_broken_base_blocks_with_its_paths(documents: DocumentService) -> None:
+    base = dict(BASE, issuer=dict(BASE["issuer"], agency=""))
+    report = check_table(documents, "ke_hoach", base, Table(["commune"], [{"commune": "A"}]))
+    assert report.blocking and report.flat() == {"base.issuer.agency": ["Không được để trống."]}
+
+
+def test_commune_table_for_a_province_after_the_2025_merger() -> None:
+    assert len(provinces()) == 34
+    assert find_province("lang son").name == find_province("20").name == "Lạng Sơn"
+    table = commune_table("Lạng Sơn")
+    assert len(table.rows) == 65
+    rows = {r["commune"]: r for r in table.rows}
+    assert rows["Xã Thất Khê"]["issuer.agency"] == "Ủy ban nhân dân xã Thất Khê"
+    assert rows["Xã Thất Khê"]["issuer.place"] == "Thất Khê"
+    assert rows["Xã Thất Khê"]["issuer.parent_agency"] == "UBND tỉnh Lạng Sơn"
+    hanoi = commune_table("Hà Nội").rows
+    assert hanoi[0]["issuer.parent_agency"] == "UBND thành phố Hà Nội"
+    assert any(r["issuer.agency"].startswith("Ủy ban nhân dân phường ") for r in hanoi)
+
+
+def test_outputs_are_keyed_by_row_and_assembled(tmp_path: Path) -> None:
+    files = JobFiles(tmp_path / "job")
+    first = files.write_row(7, "Xã Thất Khê", b"PK docx", blank_pdf())
+    again = files.write_row(7, "Xã Thất Khê", b"PK docx", blank_pdf())  # a redo: same names
+    assert first == again == ("0007-xa-that-khe.docx", "0007-xa-that-khe.pdf")
+    assert row_stem(12, "Phường Đông Kinh") == "0012-phuong-dong-kinh"
+    rows = [
+        ManifestRow(7, "Xã Thất Khê", "done", None, *first, sha256(b"PK docx"),
+                    sha256(blank_pdf()), 1, 2),
+        ManifestRow(8, "Xã Lỗi", "failed", "date.day: Phải từ 1 đến 31.", None, None, None,
+                    None, None, 1),
+    ]
+    files.assemble(rows)
+    assert files.assembled()
+    assert not list(files.folder.glob(".*.part"))  # no temporary file left behind
+    manifest = json.loads((files.folder / "manifest.json").read_text(encoding="utf-8"))
+    assert (manifest["done"], manifest["failed"], manifest["pages"]) == (1, 1, 1)
+    text = (files.folder / "manifest.csv").read_text(encoding="utf-8-sig")
+    assert "8,Xã Lỗi,failed,date.day: Phải từ 1 đến 31." in text
+    names = zipfile.ZipFile(files.folder / "all.zip").namelist()
+    assert sorted(names) == ["docx/0007-xa-that-khe.docx", "manifest.csv", "manifest.json",
+                             "pdf/0007-xa-that-khe.pdf"]
+    assert len(PdfReader(files.folder / "merged.pdf").pages) == 1
+
+
+def test_a_row_completes_once_however_often_it_is_claimed(tmp_path: Path) -> None:
+    database = Database(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    database.upgrade()
+    with database.session() as session:
+        job = store.create_job(session, doc_type="ke_hoach", base=BASE, columns=["commune"],
+                               rows=[("Xã A", {}), ("Xã B", {})], backend="embedded",
+                               actor="t", separator=";")
+        job_id = job.id
+    output = store.RowOutput("a.docx", "a.pdf", "0" * 64, "1" * 64, 2)
+    with database.session() as session:
+        assert store.claim_row(session, job_id, 1, "w1")
+        assert store.claim_row(session, job_id, 1, "w2")  # a redelivery of a row in flight
+        assert store.complete_row(session, job_id, 1, output)
+        assert not store.complete_row(session, job_id, 1, output)  # the slower one: no change
+        assert store.claim_row(session, job_id, 1, "w3") is None  # done rows are not redone
+        row = store.get_row(session, job_id, 1)
+        assert row is not None and (row.attempts, row.completions) == (2, 1)
+        assert store.open_row_indexes(session, job_id) == [2]
+        assert store.cancel_job(session, job_id)
+        assert store.status_counts(session, job_id) == {"done": 1, "skipped": 1}
+        assert not store.cancel_job(session, job_id)
+
+
+def test_embedded_runner_renders_each_row_and_fails_the_bad_one_alone(tmp_path: Path) -> None:
+    database = Database(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    database.upgrade()
+    ctx = BulkContext(database, DocumentService(FakeConverter()), tmp_path / "jobs")
+    runner = EmbeddedRunner(ctx, workers=3)
+    jobs = BulkJobs(ctx, runner)
+    rows = [{"commune": f"Xã Số {i}", "issuer.agency": f"Ủy ban nhân dân xã Số {i}",
+             "signer.name": f"Lò Văn {i}", "date.day": str(i)} for i in range(1, 9)]
+    rows[4]["date.day"] = "32"
+    table = Table(list(rows[0]), rows)
+    with pytest.raises(TableRejected) as refused:
+        jobs.create(BASE, table, actor="t")
+    assert refused.value.report.flat() == {"rows.5.date.day": ["Phải từ 1 đến 31."]}
+    job_id = jobs.create(BASE, table, actor="t", allow_invalid=True)
+    assert runner.wait(60)
+    runner.stop()
+    progress = jobs.progress(job_id)
+    assert progress is not None
+    assert (progress["state"], progress["done"], progress["failed"]) == ("done", 7, 1)
+    assert progress["outputs_ready"] and progress["eta_seconds"] == 0
+    assert jobs.failures(job_id) == [{"row": 5, "commune": "Xã Số 5",
+                                      "error": "Dữ liệu chưa hợp lệ: date.day: Phải từ 1 đến 31."}]
+    archive = zipfile.ZipFile(jobs.output(job_id, "zip"))
+    for i in (1, 2, 3, 4, 6, 7, 8):
+        text = normalise(docx_text(archive.read(f"docx/{i:04d}-xa-so-{i}.docx")))
+        assert f"XÃ SỐ {i}" in text and f"Lò Văn {i}" in text
+    merged = PdfReader(io.BytesIO(jobs.output(job_id, "merged.pdf").read_bytes()))
+    assert len(merged.pages) == 7  # the fake converter makes one page per row
+
+
+def test_progress_line_and_eta() -> None:
+    line = progress_line({"total": 10, "done": 4, "failed": 1, "eta_seconds": 12.4})
+    assert line.startswith("[" + "#" * 15 + "." * 15 + "]") and "5/10" in line
+    assert "1 lỗi" in line and "còn ~12 s" in line
+    assert eta(None, 0, 5) is None and eta(None, 5, 0) == 0.0
