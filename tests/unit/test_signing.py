@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import datetime
 import io
+from concurrent.futures import ThreadPoolExecutor
 
 import pikepdf
 import pytest
@@ -88,7 +89,9 @@ def test_sign_and_verify_inside_a_running_event_loop(key: tuple[bytes, bytes]) -
         # A browser driver or an async server may own the calling thread's event loop.
         return verify(signed_pdf(key[0]))
 
-    (report,) = asyncio.run(inside_a_loop())
+    # In a thread of its own: this test's thread may already run a loop (the browser tests').
+    with ThreadPoolExecutor(max_workers=1) as thread:
+        (report,) = thread.submit(asyncio.run, inside_a_loop()).result()
     assert report.intact and report.signer == NAME
 
 
