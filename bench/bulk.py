@@ -7,7 +7,8 @@ One run measures, on real LibreOffice:
 2. `soffice --headless --convert-to pdf`, one fresh process per document, on a subset of the
    same DOCX files (per-document time extrapolated), against the embedded pool(N) rate;
 3. the same 100 rows on the Celery path (a real Redis, a real worker process with its own pool
-   of N and 2N threads) against the embedded path at the same pool size;
+   of N and 2N threads) against the embedded path at the same pool size, both stacks live and
+   the jobs alternating (ABBA) for --celery-rounds rounds; the overhead compares medians;
 4. a 500-row embedded job: RSS of this process and of the whole tree (with unoserver and
    soffice.bin) sampled every 0.2 s, reported after 100 and after 500 rows, and the peak while
    rows ran against the peak while the ZIP and merged PDF were written.
@@ -22,6 +23,7 @@ import json
 import os
 import platform
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -191,28 +193,57 @@ def soffice_rate(docx_files: list[str], count: int, folder: Path) -> dict[str, A
             "docs_per_second": round(1 / per_doc, 3)}
 
 
-def celery_rate(folder: Path, pool_size: int, table: Table) -> dict[str, Any]:
-    """Docs/s of the Celery path: a real Redis and worker, the job created in this process."""
-    with redis_server() as url:
-        settings = Settings.from_env({}, data_dir=folder, broker_url=f"{url}/0",
-                                     bulk_backend="celery")
-        database = Database(settings.resolved_database_url())
-        database.upgrade()
-        ctx = BulkContext(database, DocumentService(None), folder / "jobs")
-        jobs = BulkJobs(ctx, CeleryRunner(settings, ctx))
-        # The same thread count as the embedded runner: 2 per instance.
-        worker = start_worker(folder, "bench", concurrency=2 * pool_size, pool_size=pool_size,
-                              pool_base_port=POOL_PORT, broker_url=f"{url}/0")
-        try:
-            deadline = time.monotonic() + 180
-            while " ready." not in worker.log.read_text(errors="replace"):
-                assert time.monotonic() < deadline, worker.log_tail()
-                time.sleep(0.5)
-            run_job(jobs, communes(4))  # warm up
-            return run_job(jobs, table)
-        finally:
-            worker.stop()
-            database.dispose()
+def celery_vs_embedded(
+    folder: Path, pool_size: int, table: Table, rounds: int
+) -> dict[str, Any]:
+    """Alternate the same job on a live embedded stack and a live Celery worker; medians.
+
+    Both stacks stay up for the whole comparison, with pools of the same size on their own
+    ports, and the order flips every round (ABBA), so drift on a shared machine falls on both.
+    """
+    embedded = Embedded(folder / "embedded", pool_size)
+    celery_dir = folder / "celery"
+    celery_dir.mkdir(parents=True)
+    try:
+        with redis_server() as url:
+            settings = Settings.from_env({}, data_dir=celery_dir, broker_url=f"{url}/0",
+                                         bulk_backend="celery")
+            database = Database(settings.resolved_database_url())
+            database.upgrade()
+            ctx = BulkContext(database, DocumentService(None), celery_dir / "jobs")
+            celery = BulkJobs(ctx, CeleryRunner(settings, ctx))
+            # The same thread count as the embedded runner: 2 per instance.
+            worker = start_worker(celery_dir, "bench", concurrency=2 * pool_size,
+                                  pool_size=pool_size, pool_base_port=POOL_PORT + 20,
+                                  broker_url=f"{url}/0")
+            try:
+                deadline = time.monotonic() + 180
+                while " ready." not in worker.log.read_text(errors="replace"):
+                    assert time.monotonic() < deadline, worker.log_tail()
+                    time.sleep(0.5)
+                paths = {"embedded": embedded.jobs, "celery": celery}
+                for jobs in paths.values():
+                    run_job(jobs, communes(4))  # warm up LibreOffice and the templates
+                seconds: dict[str, list[float]] = {"embedded": [], "celery": []}
+                for round_ in range(rounds):
+                    order = ["embedded", "celery"] if round_ % 2 == 0 else ["celery", "embedded"]
+                    for name in order:
+                        seconds[name].append(run_job(paths[name], table)["rows_seconds"])
+            finally:
+                worker.stop()
+                database.dispose()
+    finally:
+        embedded.close()
+    medians = {name: statistics.median(values) for name, values in seconds.items()}
+    return {
+        "rounds": rounds,
+        "rows": len(table.rows),
+        "rows_seconds": seconds,
+        "median_docs_per_second": {
+            name: round(len(table.rows) / median, 2) for name, median in medians.items()
+        },
+        "celery_overhead_percent": round((medians["celery"] / medians["embedded"] - 1) * 100, 1),
+    }
 
 
 def memory_run(folder: Path, pool_size: int, rows: int) -> dict[str, Any]:
@@ -253,6 +284,7 @@ def main() -> int:
     parser.add_argument("--rows", type=int, default=100)
     parser.add_argument("--memory-rows", type=int, default=500)
     parser.add_argument("--soffice-docs", type=int, default=8)
+    parser.add_argument("--celery-rounds", type=int, default=3)
     args = parser.parse_args()
     table = communes(args.rows)
     results: dict[str, Any] = {
@@ -274,11 +306,9 @@ def main() -> int:
             many["docs_per_second"] / soffice["docs_per_second"], 1
         )
         print(json.dumps(results, indent=1), flush=True)
-        celery = celery_rate(root / "celery", CPUS, table)
-        results[f"celery_pool_{CPUS}"] = {k: v for k, v in celery.items() if k in KEEP}
-        results["celery_overhead_percent"] = round(
-            (celery["rows_seconds"] / many["rows_seconds"] - 1) * 100, 1
-        )
+        comparison = celery_vs_embedded(root / "celery", CPUS, table, args.celery_rounds)
+        results[f"celery_vs_embedded_pool_{CPUS}"] = comparison
+        results["celery_overhead_percent"] = comparison["celery_overhead_percent"]
         print(json.dumps(results, indent=1), flush=True)
         results["memory"] = memory_run(root / "memory", CPUS, args.memory_rows)
     results["machine"]["load_average_at_end"] = os.getloadavg()
