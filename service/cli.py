@@ -70,6 +70,7 @@ def render_files(
     from service.core.convert import ConversionError, ConverterPool, PoolConfig
     from service.core.definitions import UnknownDocType
     from service.core.documents import DocumentInvalid, DocumentService
+    from service.core.files import write_atomic
 
     output.mkdir(parents=True, exist_ok=True)
     pool = None if docx_only else ConverterPool(PoolConfig.from_settings(settings))
@@ -82,10 +83,10 @@ def render_files(
             try:
                 payload = json.loads(path.read_text(encoding="utf-8"))
                 rendered = service.render(str(payload.get("doc_type") or ""), payload)
-                written = [_write(output / rendered.filename("docx"), rendered.docx)]
+                written = [write_atomic(output / rendered.filename("docx"), rendered.docx)]
                 if pool is not None:
                     pdf = service.to_pdf(rendered, pdf_version=pdf_version)
-                    written.append(_write(output / rendered.filename("pdf"), pdf))
+                    written.append(write_atomic(output / rendered.filename("pdf"), pdf))
                 print(f"{path}: " + ", ".join(str(w) for w in written))
             except (OSError, ValueError, UnknownDocType, ConversionError) as exc:
                 failures += 1
@@ -118,14 +119,6 @@ def install_signing_key(args: argparse.Namespace, settings: Settings) -> int:
         return 1
     print(json.dumps(installed, ensure_ascii=False))
     return 0
-
-
-def _write(path: Path, content: bytes) -> Path:
-    """Write a file atomically so a reader never sees half of it."""
-    partial = path.with_suffix(path.suffix + ".part")
-    partial.write_bytes(content)
-    partial.replace(path)
-    return path
 
 
 def serve(settings: Settings) -> int:

@@ -113,9 +113,10 @@ def check_table(
         report.problems += row_problems(service, type_id, base, cells, index, separator)
         commune = commune_of(cells, index)
         # Communes share names across provinces: a duplicate is the same name under one parent.
-        # Case and spacing are ignored, diacritics are not (Lộc Thạnh and Lộc Thành both exist).
+        # Case, spacing and tone-mark placement (Thủy/Thuỷ) are ignored, diacritics are not
+        # (Lộc Thạnh and Lộc Thành both exist).
         parent = str(cells.get("issuer.parent_agency") or "")
-        key = " ".join(vn.lower_vn(vn.clean_text(f"{parent} / {commune}")).split())
+        key = vn.match_key(f"{vn.clean_text(parent)} / {vn.clean_text(commune)}")
         if key in seen:
             first = seen[key]
             report.duplicates.append(

@@ -15,6 +15,7 @@ from service.bulk.overrides import DEFAULT_SEPARATOR, commune_of
 from service.bulk.table import Table
 from service.core import markup
 from service.store import jobs as store
+from service.store.base import iso
 
 OUTPUTS = {"zip": ZIP, "merged.pdf": MERGED, "manifest.csv": MANIFEST_CSV,
            "manifest.json": MANIFEST_JSON}
@@ -131,9 +132,9 @@ class BulkJobs:
                 "skipped": counts.get(store.SKIPPED, 0),
                 "pending": counts.get(store.PENDING, 0),
                 "running": counts.get(store.ROW_RUNNING, 0),
-                "created_at": _iso(job.created_at),
-                "started_at": _iso(job.started_at),
-                "finished_at": _iso(job.finished_at),
+                "created_at": iso(job.created_at),
+                "started_at": iso(job.started_at),
+                "finished_at": iso(job.finished_at),
             }
             started = job.started_at
         finished = summary["done"] + summary["failed"]
@@ -147,8 +148,7 @@ class BulkJobs:
         with self.ctx.database.session() as session:
             return [
                 {"row": r.index, "commune": r.commune, "error": r.error}
-                for r in store.list_rows(session, job_id)
-                if r.status == store.FAILED
+                for r in store.list_rows(session, job_id, store.FAILED)
             ]
 
     def cancel(self, job_id: str) -> bool:
@@ -182,8 +182,6 @@ def eta(started: datetime | None, finished: int, remaining: int) -> float | None
         return 0.0
     if started is None or finished == 0:
         return None
-    if started.tzinfo is None:  # SQLite hands back naive UTC
-        started = started.replace(tzinfo=UTC)
     elapsed = (datetime.now(UTC) - started).total_seconds()
     return round(elapsed / finished * remaining, 1)
 
@@ -215,12 +213,3 @@ def _jsonable(cells: dict[str, Any]) -> dict[str, Any]:
             value = {"day": value.day, "month": value.month, "year": value.year}
         out[key] = value
     return out
-
-
-def _iso(moment: datetime | None) -> str | None:
-    """An ISO time in UTC."""
-    if moment is None:
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).isoformat()

@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import json
-import os
-import uuid
 import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -17,6 +14,7 @@ from typing import Any
 from pypdf import PdfWriter
 
 from service.core import vn
+from service.core.files import atomic_target, write_atomic
 
 ZIP, MERGED, MANIFEST_CSV, MANIFEST_JSON = "all.zip", "merged.pdf", "manifest.csv", "manifest.json"
 ASSEMBLED = (ZIP, MERGED, MANIFEST_CSV, MANIFEST_JSON)
@@ -49,21 +47,6 @@ class ManifestRow:
 def row_stem(index: int, commune: str) -> str:
     """The files' stem for a row, keyed by it: `0007-xa-that-khe`."""
     return f"{index:04d}-{vn.ascii_slug(commune)[:80] or 'dong'}"
-
-
-def sha256(content: bytes) -> str:
-    """The SHA-256 of content in hex."""
-    return hashlib.sha256(content).hexdigest()
-
-
-def write_atomic(path: Path, content: bytes) -> None:
-    """Write to a unique temporary name beside the file, flush it to disk, then rename over."""
-    partial = path.with_name(f".{path.name}.{uuid.uuid4().hex}.part")
-    with open(partial, "wb") as handle:
-        handle.write(content)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(partial, path)
 
 
 class JobFiles:
@@ -104,16 +87,15 @@ class JobFiles:
             writer.append(str(self.path(name)))
         if not names:
             writer.add_blank_page(width=595.28, height=841.89)
-        partial = self.folder / f".{MERGED}.{uuid.uuid4().hex}.part"
-        with open(partial, "wb") as handle:
+        with atomic_target(self.folder / MERGED) as partial, open(partial, "wb") as handle:
             writer.write(handle)
         writer.close()
-        os.replace(partial, self.folder / MERGED)
 
     def _zip(self, rows: list[ManifestRow]) -> None:
         """docx/ and pdf/ folders plus both manifests, streamed from disk."""
-        partial = self.folder / f".{ZIP}.{uuid.uuid4().hex}.part"
-        with zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED) as archive:
+        with atomic_target(self.folder / ZIP) as partial, zipfile.ZipFile(
+            partial, "w", zipfile.ZIP_DEFLATED
+        ) as archive:
             for row in rows:
                 if row.status != "done":
                     continue
@@ -122,7 +104,6 @@ class JobFiles:
                         archive.write(self.path(name), f"{folder}/{name}")
             archive.write(self.folder / MANIFEST_CSV, MANIFEST_CSV)
             archive.write(self.folder / MANIFEST_JSON, MANIFEST_JSON)
-        os.replace(partial, self.folder / ZIP)
 
 
 def manifest_json(rows: list[ManifestRow]) -> bytes:

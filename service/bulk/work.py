@@ -10,10 +10,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from service.bulk.outputs import JobFiles, ManifestRow, sha256
+from service.bulk.outputs import JobFiles, ManifestRow
 from service.bulk.overrides import apply_overrides
 from service.core.convert import ConversionError, validate_pdf
 from service.core.documents import DocumentInvalid, DocumentService
+from service.core.files import sha256
 from service.store import jobs as store
 from service.store.database import Database
 
@@ -103,7 +104,7 @@ def _paths(errors: dict[str, list[str]]) -> str:
 def rows_left(ctx: BulkContext, job_id: str) -> int:
     """How many rows are still pending or running."""
     with ctx.database.session() as session:
-        return len(store.open_row_indexes(session, job_id))
+        return store.count_open_rows(session, job_id)
 
 
 def assemble(ctx: BulkContext, job_id: str, *, force: bool = False) -> bool:

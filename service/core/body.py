@@ -179,9 +179,7 @@ def _indicator_cells(
 
 
 def _number(value: float | None) -> str:
-    if value is None:
-        return ""
-    return vn.format_number(int(value) if float(value).is_integer() else value)
+    return "" if value is None else vn.format_number(value)
 
 
 def _scale(weights: Sequence[float], width: float) -> list[float]:

@@ -79,12 +79,22 @@ class DocumentService:
 
     def render(self, type_id: str, payload: Any, *, actor: str = "system") -> Rendered:
         """Validate and render the DOCX; the render goes on the audit trail."""
-        doc_type = self.catalog.get(type_id)
-        data = self.validate(type_id, payload)
+        return self.render_valid(self.catalog.get(type_id), self.validate(type_id, payload),
+                                 actor=actor)
+
+    def render_valid(
+        self,
+        doc_type: DocTypeDef,
+        data: dict[str, Any],
+        *,
+        actor: str = "system",
+        audit: AuditSink | None = None,
+    ) -> Rendered:
+        """Render data that `validate` returned; recorded on `audit` (default: the service's)."""
         docx = self.renderer.render(doc_type, data)
         ascii_name, display_name = file_names(doc_type, data)
         rendered = Rendered(doc_type, data, docx, ascii_name, display_name)
-        self.audit.record(
+        (audit or self.audit).record(
             "render",
             actor=actor,
             subject=rendered.filename("docx"),

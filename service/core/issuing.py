@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from collections.abc import Callable
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from service.core import markup
 from service.core.context import document_symbol
-from service.core.documents import DocumentInvalid, DocumentService, Rendered, seal_field_name
+from service.core.documents import (
+    DocumentInvalid,
+    DocumentService,
+    Rendered,
+    seal_field_name,
+)
+from service.core.files import sha256
 from service.core.signing import load_signer, sign_field, signer_name
 from service.store.audit import SessionAudit
 from service.store.database import Database
@@ -34,11 +39,6 @@ class SigningUnavailable(LookupError):
 def today_in_vietnam() -> dt.date:
     """Today's date in Vietnam."""
     return dt.datetime.now(VIETNAM).date()
-
-
-def sha256(content: bytes) -> str:
-    """The SHA-256 of the content in hex."""
-    return hashlib.sha256(content).hexdigest()
 
 
 class Issuer:
@@ -74,7 +74,7 @@ class Issuer:
         sign: bool = False,
     ) -> RegisterEntry:
         """Issue one document and return its register entry (files included)."""
-        self.documents.catalog.get(type_id)  # UnknownDocType before anything else
+        doc_type = self.documents.catalog.get(type_id)  # UnknownDocType before anything else
         if not isinstance(payload, dict):
             self.documents.validate(type_id, payload)  # raises DocumentInvalid with the reason
             raise DocumentInvalid({"_schema": ["Dữ liệu văn bản phải là một đối tượng JSON."]})
@@ -89,14 +89,14 @@ class Issuer:
         data = self.documents.validate(type_id, payload)
         series, year = agency_key(data["issuer"]), data["date"]["year"]
         with self.database.session(immediate=True) as session:
+            # Audit events go into this transaction: they commit or roll back with the number.
             audit = SessionAudit(session)
-            documents = DocumentService(
-                self.documents.converter, self.documents.catalog, self.documents.renderer, audit
-            )
             number = allocate_number(session, series, year)
             inputs = {**payload, "number": number}  # as posted (JSON), with number and date
-            rendered = documents.render(type_id, inputs, actor=actor)
-            pdf = documents.to_pdf(rendered, signing=True)
+            rendered = self.documents.render_valid(
+                doc_type, {**data, "number": number}, actor=actor, audit=audit
+            )
+            pdf = self.documents.to_pdf(rendered, signing=True)
             signed_by = None
             if key is not None:
                 pdf, signed_by = self._seal(pdf, rendered, key)

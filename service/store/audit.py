@@ -6,10 +6,10 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Integer, String, func, select
+from sqlalchemy import JSON, Integer, String, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from service.store.base import Base, utcnow
+from service.store.base import Base, UTCDateTime, iso, utcnow
 from service.store.database import Database
 
 ACTIONS = ("render", "issue", "sign")
@@ -21,7 +21,7 @@ class AuditEvent(Base):
     __tablename__ = "audit_events"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
     actor: Mapped[str] = mapped_column(String(120), index=True)
     action: Mapped[str] = mapped_column(String(20), index=True)
     subject: Mapped[str] = mapped_column(String(300))
@@ -31,19 +31,12 @@ class AuditEvent(Base):
         """The event as the API lists it."""
         return {
             "id": self.id,
-            "at": iso_utc(self.at),
+            "at": iso(self.at),
             "actor": self.actor,
             "action": self.action,
             "subject": self.subject,
             "details": self.details,
         }
-
-
-def iso_utc(moment: dt.datetime) -> str:
-    """ISO 8601 with the UTC offset (SQLite hands stored times back without one)."""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.UTC)
-    return moment.isoformat()
 
 
 def new_event(action: str, actor: str, subject: str, details: dict[str, Any]) -> AuditEvent:

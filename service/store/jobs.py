@@ -9,7 +9,6 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
-    DateTime,
     ForeignKey,
     Integer,
     String,
@@ -21,7 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from service.store.base import Base, utcnow
+from service.store.base import Base, UTCDateTime, utcnow
 
 # Job states. A job is "running" from creation until its last row is finished, then
 # "assembling" while the ZIP, merged PDF and manifest are written, then "done".
@@ -48,9 +47,9 @@ class BulkJob(Base):
     list_separator: Mapped[str] = mapped_column(String(10), default=";")
     total: Mapped[int] = mapped_column(Integer)
     input_key: Mapped[str] = mapped_column(String(64), index=True, default="")
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class BulkRow(Base):
@@ -76,7 +75,7 @@ class BulkRow(Base):
     pdf_sha256: Mapped[str | None] = mapped_column(String(64))
     pages: Mapped[int | None] = mapped_column(Integer)
     error: Mapped[str | None] = mapped_column(Text)
-    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 @dataclass(frozen=True)
@@ -143,10 +142,13 @@ def get_row(session: Session, job_id: str, index: int) -> BulkRow | None:
     return session.scalar(select(BulkRow).where(BulkRow.job_id == job_id, BulkRow.index == index))
 
 
-def list_rows(session: Session, job_id: str) -> list[BulkRow]:
-    """Every row of a job in table order."""
-    statement = select(BulkRow).where(BulkRow.job_id == job_id).order_by(BulkRow.index)
-    return list(session.scalars(statement))
+def list_rows(session: Session, job_id: str, status: str | None = None) -> list[BulkRow]:
+    """The rows of a job in table order: all, or only those in one status."""
+    statement = select(BulkRow).where(BulkRow.job_id == job_id)
+    if status is not None:
+        # The progress page polls the failures every second: the database filters them.
+        statement = statement.where(BulkRow.status == status)
+    return list(session.scalars(statement.order_by(BulkRow.index)))
 
 
 def open_row_indexes(session: Session, job_id: str) -> list[int]:
@@ -155,6 +157,14 @@ def open_row_indexes(session: Session, job_id: str) -> list[int]:
         BulkRow.job_id == job_id, BulkRow.status.in_(OPEN_ROWS)
     )
     return list(session.scalars(statement.order_by(BulkRow.index)))
+
+
+def count_open_rows(session: Session, job_id: str) -> int:
+    """How many rows are still pending or running (counted by the database)."""
+    statement = select(func.count()).where(
+        BulkRow.job_id == job_id, BulkRow.status.in_(OPEN_ROWS)
+    )
+    return int(session.scalar(statement) or 0)
 
 
 def unfinished_jobs(session: Session, backend: str) -> list[str]:

@@ -11,7 +11,6 @@ from sqlalchemy import (
     JSON,
     Boolean,
     Date,
-    DateTime,
     Integer,
     LargeBinary,
     String,
@@ -28,8 +27,7 @@ from service.core import vn
 
 # Ignores case, spacing and "Uỷ"/"Ủy" tone placement while keeping diacritics ("Tân" ≠ "Tấn").
 from service.core.vn import match_key
-from service.store.audit import iso_utc
-from service.store.base import Base, utcnow
+from service.store.base import Base, UTCDateTime, iso, utcnow
 
 
 class RegisterCounter(Base):
@@ -61,7 +59,7 @@ class RegisterEntry(Base):
     # The subject without case or diacritics: "ke hoach" finds "Kế hoạch".
     search_text: Mapped[str] = mapped_column(Text)
     document_date: Mapped[dt.date] = mapped_column(Date, index=True)
-    issued_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    issued_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     issued_by: Mapped[str] = mapped_column(String(120))
     inputs: Mapped[dict[str, Any]] = mapped_column(JSON)
     file_stem: Mapped[str] = mapped_column(String(200))
@@ -99,7 +97,7 @@ class RegisterEntry(Base):
             "unit": self.unit_slug,
             "year": self.year,
             "date": self.document_date.isoformat(),
-            "issued_at": iso_utc(self.issued_at),
+            "issued_at": iso(self.issued_at),
             "issued_by": self.issued_by,
             "docx_sha256": self.docx_sha256,
             "pdf_sha256": self.pdf_sha256,

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from service.core.files import write_atomic
 from service.core.signing import SealImage, load_signer, signer_name
 
 SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,79}")
@@ -90,8 +90,4 @@ class SigningKeys:
 
 def _write_private(path: Path, content: bytes) -> None:
     """Write a file only its owner can read, atomically."""
-    partial = path.with_name(path.name + ".part")
-    descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(descriptor, "wb") as handle:
-        handle.write(content)
-    partial.replace(path)
+    write_atomic(path, content, mode=0o600)

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Integer, String, select
+from sqlalchemy import JSON, Integer, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from service.store.base import Base, utcnow
+from service.store.base import Base, UTCDateTime, utcnow
 
 ISSUER_FIELDS = ("parent_agency", "agency", "agency_short", "agency_code", "unit_code", "place")
 SIGNER_FIELDS = ("collective", "mode", "head_title", "title", "name")
@@ -34,9 +34,9 @@ class Unit(Base):
     name: Mapped[str] = mapped_column(String(100), default="")
     recipients: Mapped[list[str]] = mapped_column(JSON, default=list)
     archive: Mapped[str] = mapped_column(String(60), default="VT")
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+        UTCDateTime(), default=utcnow, onupdate=utcnow
     )
 
     def issuer(self) -> dict[str, Any]:

@@ -175,9 +175,16 @@ class Health(MethodView):
         return response
 
 
+def flag(value: Any) -> bool:
+    """A query, form or JSON flag: true, 1, yes, on (an HTML checkbox)."""
+    return value is True or (
+        isinstance(value, str) and value.lower() in ("1", "true", "yes", "on")
+    )
+
+
 def wants_signing(payload: Any) -> bool:
     """Whether the PDF should carry empty signature fields: `?signing=1` or `"signing": true`."""
-    if request.args.get("signing") in ("1", "true", "yes"):
+    if flag(request.args.get("signing")):
         return True
     return isinstance(payload, dict) and payload.get("signing") is True
 

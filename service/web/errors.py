@@ -13,6 +13,7 @@ from service.core.convert import ConversionFailed, ConverterUnavailable
 from service.core.definitions import UnknownDocType
 from service.core.documents import DocumentInvalid
 from service.core.pdf import SignatureSpaceNotFound
+from service.core.schemas import flatten_errors
 
 log = logging.getLogger("service.web")
 # Machine clients live here: they always get JSON, whatever their Accept header says.
@@ -24,6 +25,8 @@ HTTP_MESSAGES = {
     405: "Địa chỉ này không nhận thao tác vừa gửi.",
     413: "Dữ liệu gửi lên vượt quá giới hạn cho phép; hãy bớt nội dung hoặc tệp đính kèm.",
     415: "Kiểu dữ liệu gửi lên không được hỗ trợ.",
+    # Raised by flask-smorest's @arguments, which every list endpoint uses for its query.
+    422: "Tham số tra cứu chưa hợp lệ.",
 }
 
 
@@ -91,7 +94,10 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
         code = exc.code or 500
-        errors = getattr(exc, "data", {}).get("messages") if hasattr(exc, "data") else None
+        messages = getattr(exc, "data", {}).get("messages") if hasattr(exc, "data") else None
+        # webargs nests them by location ({"query": {"page": [...]}}): flat paths, like 422s of
+        # documents ("query.page").
+        errors = flatten_errors(messages) if isinstance(messages, dict) else messages
         message = exc.description
         if not message or message == type(exc).description:
             message = HTTP_MESSAGES.get(code, HTTPStatus(code).phrase)

@@ -38,7 +38,7 @@ from service.bulk.work import BulkContext
 from service.store import jobs as store
 from service.web import csrf, pages
 from service.web.actor import current_actor
-from service.web.api import MEDIA
+from service.web.api import MEDIA, flag
 from service.web.errors import error_response
 
 api_blp = ApiBlueprint(
@@ -205,7 +205,7 @@ def job_request() -> tuple[dict[str, Any], Table, bool, str]:
     else:
         base = _uploaded_json("base")
         table = _uploaded_table("table")
-        allow = request.form.get("allow_invalid") in ("1", "true", "on", "yes")
+        allow = flag(request.form.get("allow_invalid"))
         separator = request.form.get("separator")
     if not isinstance(base, dict):
         raise RequestInvalid({"base": ["Cần văn bản gốc: một đối tượng JSON có doc_type."]})

@@ -17,7 +17,6 @@ from flask import (
 from flask_smorest import Api
 
 from service.core.convert import ConversionError, ConverterUnavailable
-from service.core.definitions import DocTypeDef
 from service.core.documents import DocumentInvalid, DocumentService
 from service.core.form_model import OUTLINE_HELP, Converted, Flat, FormModel, prefill
 from service.core.preview import PreviewNotFound, PreviewStore
@@ -86,14 +85,6 @@ def previews() -> PreviewStore:
     return current_app.extensions["vb_previews"]
 
 
-def doc_type_or_404(type_id: str) -> DocTypeDef:
-    """The document type or a 404 page."""
-    types = documents().catalog.types
-    if type_id not in types:
-        abort(404, description=f"Không có loại văn bản “{type_id}”.")
-    return types[type_id]
-
-
 def unit_profile(slug: str | None) -> tuple[str | None, dict[str, Any] | None]:
     """The selected unit's slug and prefill (the only unit when there is just one)."""
     with database().session() as session:
@@ -126,7 +117,7 @@ def index() -> Any:
 @bp.get("/van-ban/<type_id>")
 def form(type_id: str) -> Any:
     """A new document's form, prefilled from the unit profile and today's date."""
-    doc_type = doc_type_or_404(type_id)
+    doc_type = documents().catalog.get(type_id)  # UnknownDocType is a 404 page
     model = FormModel(documents().catalog, doc_type)
     slug, profile = unit_profile(request.args.get("unit"))
     flat = model.to_flat(prefill(model, profile, datetime.date.today()))
@@ -136,7 +127,7 @@ def form(type_id: str) -> Any:
 @bp.post("/van-ban/<type_id>")
 def submit(type_id: str) -> Any:
     """Preview a filled form (or redraw a restored draft): errors by their inputs."""
-    doc_type = doc_type_or_404(type_id)
+    doc_type = documents().catalog.get(type_id)  # UnknownDocType is a 404 page
     model = FormModel(documents().catalog, doc_type)
     flat = form_values(request.form)
     slug = request.form.get("_unit") or None

@@ -4,23 +4,22 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from typing import Any, NoReturn
+from collections.abc import Callable
+from typing import Any
 
 from flask import Flask, current_app, jsonify, request, url_for
 from flask.views import MethodView
 from flask_smorest import Api, Blueprint
-from marshmallow import Schema, ValidationError, fields, validate
-from webargs.flaskparser import FlaskParser
+from marshmallow import Schema, fields, validate
 
 from service.core.issuing import Issuer, SigningUnavailable, UnitNotFound
-from service.core.schemas import flatten_errors
 from service.core.signing import SealImageInvalid, SigningKeyInvalid, TimestampUnavailable
 from service.store.audit import ACTIONS, AuditQuery, search_audit
 from service.store.database import Database
 from service.store.register import RegisterEntry, RegisterQuery, get_entry, search_register
 from service.store.signing_keys import SigningKeys
 from service.web.actor import current_actor
-from service.web.api import MEDIA, documents, file_response
+from service.web.api import MEDIA, documents, file_response, flag
 from service.web.errors import error_response
 
 log = logging.getLogger("service.web.register")
@@ -32,34 +31,13 @@ DATETIME: ErrorMessages = {
 }
 
 
-class QueryInvalid(ValueError):
-    """Query parameters that fail their schema; `errors` maps "query.<name>" to messages."""
-
-    def __init__(self, errors: dict[str, list[str]]) -> None:
-        super().__init__(errors)
-        self.errors = errors
-
-
-class QueryParser(FlaskParser):
-    """Raise QueryInvalid (Vietnamese messages, field paths) instead of flask-smorest's abort."""
-
-    def handle_error(self, error: ValidationError, *args: Any, **kwargs: Any) -> NoReturn:
-        raise QueryInvalid(flatten_errors(error.messages))
-
-
-class RegisterBlueprint(Blueprint):
-    """A blueprint whose argument errors come in the service's shape."""
-
-    ARGUMENTS_PARSER = QueryParser()
-
-
-register_blp = RegisterBlueprint(
+register_blp = Blueprint(
     "register",
     __name__,
     url_prefix="/api/register",
     description="Sổ văn bản đi: cấp số, ban hành, ký số bằng khóa của đơn vị, tra cứu.",
 )
-audit_blp = RegisterBlueprint(
+audit_blp = Blueprint(
     "audit",
     __name__,
     url_prefix="/api/audit",
@@ -131,14 +109,21 @@ def entry_json(entry: RegisterEntry) -> dict[str, Any]:
     return {**entry.summary(), "links": links}
 
 
-def page_json(items: list[dict[str, Any]], total: int, args: dict[str, Any]) -> dict[str, Any]:
-    """One page of a list with its position."""
-    return {"items": items, "total": total, "page": args["page"], "per_page": args["per_page"]}
-
-
-def flag(value: Any) -> bool:
-    """A query or JSON flag: 1, true, yes."""
-    return value is True or (isinstance(value, str) and value.lower() in ("1", "true", "yes"))
+def listing(
+    search: Callable[..., tuple[list[Any], int]],
+    query: Any,
+    args: dict[str, Any],
+    as_json: Callable[[Any], dict[str, Any]],
+) -> Any:
+    """One page of a searched list (register or audit) with its position, as JSON."""
+    with database().session() as session:
+        found, total = search(
+            session, query, offset=(args["page"] - 1) * args["per_page"], limit=args["per_page"]
+        )
+        items = [as_json(item) for item in found]
+    return jsonify(
+        {"items": items, "total": total, "page": args["page"], "per_page": args["per_page"]}
+    )
 
 
 @register_blp.route("/issue/<type_id>")
@@ -216,11 +201,7 @@ class Entries(MethodView):
             date_from=args.get("date_from"),
             date_to=args.get("date_to"),
         )
-        offset = (args["page"] - 1) * args["per_page"]
-        with database().session() as session:
-            entries, total = search_register(session, query, offset=offset, limit=args["per_page"])
-            items = [entry_json(e) for e in entries]
-        return jsonify(page_json(items, total, args))
+        return listing(search_register, query, args, entry_json)
 
 
 @register_blp.route("/<int:entry_id>")
@@ -271,11 +252,7 @@ class Audit(MethodView):
             since=_utc(args.get("since")),
             until=_utc(args.get("until")),
         )
-        offset = (args["page"] - 1) * args["per_page"]
-        with database().session() as session:
-            events, total = search_audit(session, query, offset=offset, limit=args["per_page"])
-            items = [e.as_dict() for e in events]
-        return jsonify(page_json(items, total, args))
+        return listing(search_audit, query, args, lambda event: event.as_dict())
 
 
 def _utc(moment: dt.datetime | None) -> dt.datetime | None:
@@ -299,10 +276,6 @@ def init_app(app: Flask, api: Api) -> None:
     )
     api.register_blueprint(register_blp)
     api.register_blueprint(audit_blp)
-
-    @app.errorhandler(QueryInvalid)
-    def bad_query(exc: QueryInvalid) -> Any:
-        return error_response(422, "Tham số tra cứu chưa hợp lệ.", exc.errors)
 
     @app.errorhandler(UnitNotFound)
     def unknown_unit(exc: UnitNotFound) -> Any:

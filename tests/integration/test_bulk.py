@@ -23,9 +23,9 @@ import requests
 from pypdf import PdfReader
 
 from service.bulk.communes import commune_table
-from service.bulk.outputs import sha256
 from service.bulk.table import Table, write_xlsx
 from service.core import vn
+from service.core.files import sha256
 from service.store import jobs as store
 from service.store.database import Database
 from tests.conftest import docx_text, load_sample, normalise

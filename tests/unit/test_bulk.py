@@ -15,12 +15,13 @@ from service.bulk.cli import progress_line
 from service.bulk.communes import commune_table, find_province, provinces
 from service.bulk.embedded import EmbeddedRunner
 from service.bulk.jobs import BulkJobs, TableRejected, eta
-from service.bulk.outputs import JobFiles, ManifestRow, row_stem, sha256
+from service.bulk.outputs import JobFiles, ManifestRow, row_stem
 from service.bulk.overrides import apply_overrides, resolve_column, split_list
 from service.bulk.table import Table, TableUnreadable, read_table, write_csv, write_xlsx
 from service.bulk.work import BulkContext
 from service.core.convert import FakeConverter, blank_pdf
 from service.core.documents import DocumentService
+from service.core.files import sha256
 from service.store import jobs as store
 from service.store.database import Database
 from tests.conftest import docx_text, load_sample, normalise

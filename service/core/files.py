@@ -1,0 +1,37 @@
+"""Files the service writes: atomically (never half a file, even after a crash) and hashed."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+
+def sha256(content: bytes) -> str:
+    """The SHA-256 of a file's content in hex (register entries, bulk manifests)."""
+    return hashlib.sha256(content).hexdigest()
+
+
+@contextmanager
+def atomic_target(path: Path, mode: int = 0o644) -> Iterator[Path]:
+    """A unique temporary path beside `path`: synced and renamed over it on success, else gone."""
+    partial = path.with_name(f".{path.name}.{uuid.uuid4().hex}.part")
+    # Created with its final permissions: a private key is never readable, even for a moment.
+    os.close(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode))
+    try:
+        yield partial
+        with open(partial, "rb+") as handle:
+            os.fsync(handle.fileno())
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)
+
+
+def write_atomic(path: Path, content: bytes, mode: int = 0o644) -> Path:
+    """Write the content to `path` atomically; the path."""
+    with atomic_target(path, mode) as partial:
+        partial.write_bytes(content)
+    return path
