@@ -21,7 +21,7 @@ from service.core.documents import DocumentInvalid, DocumentService
 from service.core.form_model import OUTLINE_HELP, Converted, Flat, FormModel, prefill
 from service.core.preview import PreviewNotFound, PreviewStore
 from service.store.database import Database
-from service.store.units import get_unit, list_units
+from service.store.units import list_units
 from service.web import csrf, unit_pages
 from service.web.actor import current_actor
 from service.web.api import MEDIA, file_response
@@ -85,32 +85,28 @@ def previews() -> PreviewStore:
     return current_app.extensions["vb_previews"]
 
 
-def unit_profile(slug: str | None) -> tuple[str | None, dict[str, Any] | None]:
-    """The selected unit's slug and prefill (the only unit when there is just one)."""
+Units = list[tuple[str, str]]
+
+
+def unit_selection(slug: str | None) -> tuple[str | None, dict[str, Any] | None, Units]:
+    """The selected unit's slug and prefill (the only unit when there is just one), and the
+    (slug, agency) choices for the selector: one query, as offices have a handful of units."""
     with database().session() as session:
+        found = list_units(session)
         if slug:
-            unit = get_unit(session, slug)
+            unit = next((u for u in found if u.slug == slug), None)
         else:
-            found = list_units(session)
             unit = found[0] if len(found) == 1 else None
-        return (unit.slug, unit.prefill()) if unit else (None, None)
-
-
-def unit_choices() -> list[tuple[str, str]]:
-    """(slug, agency) of every unit for the unit selector."""
-    with database().session() as session:
-        return [(u.slug, u.agency) for u in list_units(session)]
+        choices = [(u.slug, u.agency) for u in found]
+        return (unit.slug, unit.prefill(), choices) if unit else (None, None, choices)
 
 
 @bp.get("/")
 def index() -> Any:
     """The start page: the document types and the unit in use."""
-    slug, _ = unit_profile(request.args.get("unit"))
+    slug, _, choices = unit_selection(request.args.get("unit"))
     return render_template(
-        "index.html",
-        types=list(documents().catalog.types.values()),
-        unit=slug,
-        units=unit_choices(),
+        "index.html", types=list(documents().catalog.types.values()), unit=slug, units=choices
     )
 
 
@@ -119,9 +115,9 @@ def form(type_id: str) -> Any:
     """A new document's form, prefilled from the unit profile and today's date."""
     doc_type = documents().catalog.get(type_id)  # UnknownDocType is a 404 page
     model = FormModel(documents().catalog, doc_type)
-    slug, profile = unit_profile(request.args.get("unit"))
+    slug, profile, choices = unit_selection(request.args.get("unit"))
     flat = model.to_flat(prefill(model, profile, datetime.date.today()))
-    return render_form(model, flat, unit=slug, fresh=True)
+    return render_form(model, flat, unit=slug, fresh=True, units=choices)
 
 
 @bp.post("/van-ban/<type_id>")
@@ -176,7 +172,7 @@ def converter_trouble(model: FormModel, flat: Flat, slug: str | None, exc: Conve
 
 def with_profile(model: FormModel, flat: Flat, slug: str) -> Flat:
     """The form values with a unit's issuer, signer, recipients and archive."""
-    _, profile = unit_profile(slug)
+    _, profile, _ = unit_selection(slug)
     if profile is None:
         return flat
     kept = {k: v for k, v in flat.items() if k.split(".")[0] not in profile}
@@ -199,6 +195,7 @@ def render_form(
     restored: bool = False,
     preview: Any = None,
     notice: str | None = None,
+    units: Units | None = None,
 ) -> str:
     """Draw a type's form with its values, errors by their inputs and the preview."""
     form_errors = converted.form_errors(errors) if converted and errors else {}
@@ -208,7 +205,7 @@ def render_form(
         doc_type=model.doc_type,
         view=view,
         unit=unit,
-        units=unit_choices(),
+        units=units if units is not None else unit_selection(None)[2],
         fresh=fresh,
         restored=restored,
         preview=preview,
