@@ -14,7 +14,7 @@ from service.core.documents import DocumentService
 from service.core.pdf import InvalidPdf
 from service.core.signing import verify
 from service.web.actor import current_actor
-from service.web.errors import error_response
+from service.web.errors import RequestBodyInvalid, error_response
 
 blp = Blueprint(
     "documents",
@@ -101,20 +101,14 @@ class Render(MethodView):
         """Render a document of this type to PDF (default) or DOCX."""
         service = documents()
         service.catalog.get(type_id)
-        if not request.is_json:
-            return error_response(415, "Nội dung gửi lên phải là application/json.")
-        payload = request.get_json(silent=True)
-        if payload is None:
-            return error_response(400, "JSON không đọc được (sai cú pháp hoặc không phải UTF-8).")
-        fmt = output_format(payload)
+        payload, controls = document_request(("format", "signing"))
+        fmt = controls["format"] if isinstance(controls["format"], str) else accepted_format()
         if fmt not in MEDIA and fmt not in PDF_VERSIONS:
             choices = ", ".join([*PDF_VERSIONS, "docx"])
             return error_response(
                 422, "Định dạng không hợp lệ.", {"format": [f"Phải là một trong: {choices}."]}
             )
-        signing = wants_signing(payload)
-        if isinstance(payload, dict):
-            payload = {k: v for k, v in payload.items() if k not in ("format", "signing")}
+        signing = flag(controls["signing"])
         rendered = service.render(type_id, payload, actor=current_actor())
         if fmt == "docx":
             content, extension = rendered.docx, "docx"
@@ -182,19 +176,24 @@ def flag(value: Any) -> bool:
     )
 
 
-def wants_signing(payload: Any) -> bool:
-    """Whether the PDF should carry empty signature fields: `?signing=1` or `"signing": true`."""
-    if flag(request.args.get("signing")):
-        return True
-    return isinstance(payload, dict) and payload.get("signing") is True
+def document_request(controls: tuple[str, ...]) -> tuple[Any, dict[str, Any]]:
+    """The posted JSON document, and its control keys: from the query, else from the body."""
+    if not request.is_json:
+        raise RequestBodyInvalid(415, "Nội dung gửi lên phải là application/json.")
+    payload = request.get_json(silent=True)
+    if payload is None:
+        raise RequestBodyInvalid(400, "JSON không đọc được (sai cú pháp hoặc không phải UTF-8).")
+    values: dict[str, Any] = {name: request.args.get(name) or None for name in controls}
+    if isinstance(payload, dict):
+        for name in controls:
+            if values[name] is None:
+                values[name] = payload.get(name)
+        payload = {k: v for k, v in payload.items() if k not in controls}
+    return payload, values
 
 
-def output_format(payload: Any) -> str:
-    """The wanted format: `format` query or field, else the Accept header, else PDF."""
-    if request.args.get("format"):
-        return request.args["format"]
-    if isinstance(payload, dict) and isinstance(payload.get("format"), str):
-        return payload["format"]
+def accepted_format() -> str:
+    """The format the Accept header prefers, else PDF."""
     best = request.accept_mimetypes.best_match([MEDIA["pdf"], MEDIA["docx"]], default=MEDIA["pdf"])
     return "docx" if best == MEDIA["docx"] else "pdf"
 

@@ -30,6 +30,14 @@ HTTP_MESSAGES = {
 }
 
 
+class RequestBodyInvalid(ValueError):
+    """The request body is not the JSON asked for: 415 (not JSON) or 400 (unreadable)."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
 def wants_html() -> bool:
     """Whether the error goes to a person in a browser (a page outside the JSON API)."""
     if not has_request_context() or request.path.startswith(JSON_PREFIXES):
@@ -86,6 +94,10 @@ def init_app(app: Flask) -> None:
         log.warning("signature space not found: %s", exc)
         message = "Không xác định được vị trí chữ ký trong PDF; hãy tải PDF không kèm ô chữ ký."
         return error_response(422, message, {"signing": [str(exc)]})
+
+    @app.errorhandler(RequestBodyInvalid)
+    def bad_body(exc: RequestBodyInvalid):
+        return error_response(exc.status, str(exc))
 
     @app.errorhandler(RecursionError)
     def too_deep(exc: RecursionError):

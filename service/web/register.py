@@ -7,7 +7,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from flask import Flask, current_app, jsonify, request, url_for
+from flask import Flask, current_app, jsonify, url_for
 from flask.views import MethodView
 from flask_smorest import Api, Blueprint
 from marshmallow import Schema, fields, validate
@@ -19,7 +19,7 @@ from service.store.database import Database
 from service.store.register import RegisterEntry, RegisterQuery, get_entry, search_register
 from service.store.signing_keys import SigningKeys
 from service.web.actor import current_actor
-from service.web.api import MEDIA, documents, file_response, flag
+from service.web.api import MEDIA, document_request, documents, file_response, flag
 from service.web.errors import error_response
 
 log = logging.getLogger("service.web.register")
@@ -162,17 +162,8 @@ class Issue(MethodView):
     def post(self, type_id: str) -> Any:
         """Take the next number, date, render DOCX and PDF, seal if asked, store; 201."""
         documents().catalog.get(type_id)
-        if not request.is_json:
-            return error_response(415, "Nội dung gửi lên phải là application/json.")
-        payload = request.get_json(silent=True)
-        if payload is None:
-            return error_response(400, "JSON không đọc được (sai cú pháp hoặc không phải UTF-8).")
-        unit = request.args.get("unit")
-        sign = flag(request.args.get("sign"))
-        if isinstance(payload, dict):
-            unit = unit or payload.get("unit")
-            sign = sign or flag(payload.get("sign"))
-            payload = {k: v for k, v in payload.items() if k not in ("unit", "sign")}
+        payload, controls = document_request(("unit", "sign"))
+        unit, sign = controls["unit"], flag(controls["sign"])
         if unit is not None and not isinstance(unit, str):
             return error_response(422, "Mã đơn vị chưa hợp lệ.", {"unit": ["Phải là chuỗi."]})
         entry = issuer().issue(type_id, payload, actor=current_actor(), unit=unit, sign=sign)
