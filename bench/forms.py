@@ -98,6 +98,7 @@ def main() -> int:
             for _ in range(args.rounds):
                 times["bare"].append(bare())
                 times["preview"].append(preview())
+            http.close()  # before the server: its kept-alive channel would outlive the trigger
             server.close()
         finally:
             pool.stop()
