@@ -41,9 +41,10 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from service.core.convert import ConverterPool, PoolConfig, validate_pdf  # noqa: E402
+from service.convert.pool import ConverterPool, PoolConfig  # noqa: E402
+from service.convert.unoserver_process import allocate_ports  # noqa: E402
 from service.core.documents import DocumentService  # noqa: E402
-from service.core.unoserver_process import allocate_ports  # noqa: E402
+from service.core.pdf_checks import validate_pdf  # noqa: E402
 
 MAIN_SAMPLE = "samples/seed_000_ke_hoach_y_tich.json"
 EXTRA_SAMPLE = "samples/seed_001_ke_hoach_thanh_linh.json"

@@ -13,7 +13,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from service.core.convert import ConverterPool, PoolConfig  # noqa: E402
+from service.convert.pool import ConverterPool, PoolConfig  # noqa: E402
 from service.core.documents import DocumentService, ready_for_signing  # noqa: E402
 
 
@@ -57,7 +57,7 @@ def main() -> int:
                     f"{m['pdfa'] / m['plain']:12.2f}"
                 )
         finally:
-            pool.stop()
+            pool.close()
     print(f"median ms over {args.rounds} interleaved rounds, one pool instance")
     return 0
 

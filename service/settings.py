@@ -22,6 +22,10 @@ class Settings:
     host: str = _setting("127.0.0.1", "Address the HTTP server listens on")
     port: int = _setting(8000, "Port the HTTP server listens on")
     data_dir: Path = _setting(Path("var"), "Where the pool profiles, logs and the database live")
+    converter: str = _setting(
+        "unoserver",
+        "Which converter turns DOCX into PDF: a module of service/convert (unoserver, gotenberg)",
+    )
     pool_size: int = _setting(
         os.cpu_count() or 1, "Local unoserver instances (0 with remotes only)"
     )
@@ -31,6 +35,9 @@ class Settings:
     acquire_timeout: float = _setting(15.0, "Seconds to wait for a free converter before a 503")
     remote_unoservers: tuple[str, ...] = _setting(
         (), "Comma-separated host:port of remote unoservers"
+    )
+    gotenberg_url: str = _setting(
+        "", "Base URL of a Gotenberg-compatible converter (VB_CONVERTER=gotenberg)"
     )
     max_request_bytes: int = _setting(2 * 1024 * 1024, "Largest accepted request body in bytes")
     retry_after: int = _setting(5, "Seconds suggested to clients in Retry-After on a 503")

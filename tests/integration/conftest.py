@@ -11,7 +11,7 @@ from typing import Any
 import psutil
 import pytest
 
-from service.core.convert import ConverterPool, PoolConfig
+from service.convert.pool import ConverterPool, PoolConfig
 
 POOL_BASE_PORT = 2300  # session pool; clear of the service default (2100) and other suites
 SMALL_POOL_BASE_PORT = 2340
@@ -40,10 +40,10 @@ def pool_processes(pool: ConverterPool) -> list[psutil.Process]:
 def stop_and_check(pool: ConverterPool) -> None:
     """Stop the pool and assert that none of its processes outlived it."""
     processes = pool_processes(pool)
-    pool.stop()
+    pool.close()
     _, alive = psutil.wait_procs(processes, timeout=10)
     alive = [p for p in alive if _running(p)]
-    assert not alive, f"pool.stop() left processes behind: {alive}"
+    assert not alive, f"pool.close() left processes behind: {alive}"
 
 
 def _running(process: psutil.Process) -> bool:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pikepdf
 import pytest
 
-from service.core.convert import ConverterPool, PoolConfig
+from service.convert.pool import ConverterPool, PoolConfig
 from service.core.documents import DocumentService
 from service.core.markup import parse
 from tests.conftest import SEEDS, load_sample, normalise
@@ -34,7 +34,7 @@ def pdf_service(tmp_path_factory) -> DocumentService:
     )
     pool.start(wait=True)
     yield DocumentService(pool)
-    pool.stop()
+    pool.close()
 
 
 @pytest.fixture(scope="module")

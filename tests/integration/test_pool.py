@@ -17,12 +17,9 @@ import pytest
 from docx.shared import Pt
 from pypdf import PdfReader
 
-from service.core.convert import (
-    ConversionFailed,
-    ConverterPool,
-    ConverterUnavailable,
-    validate_pdf,
-)
+from service.convert.pool import ConverterPool
+from service.core.converter import ConversionFailed, ConverterUnavailable
+from service.core.pdf_checks import validate_pdf
 
 pytestmark = pytest.mark.integration
 

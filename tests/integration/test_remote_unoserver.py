@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from service.core.convert import ConverterPool, PoolConfig
+from service.convert.pool import ConverterPool, PoolConfig
 from service.core.documents import DocumentService
 from tests.conftest import load_sample
 from tests.integration.conftest import require_soffice
@@ -57,7 +57,7 @@ def test_pool_of_remote_address_only(tmp_path: Path) -> None:
         pdf = service.to_pdf(service.render("to_trinh", payload))
         assert "TỜ TRÌNH" in pdf_text(pdf)
     finally:
-        pool.stop()
+        pool.close()
         os.killpg(server.pid, signal.SIGKILL)
         server.wait(timeout=10)
     assert server.poll() is not None

@@ -1,12 +1,14 @@
 """Unit tests of the conversion pool: ports, output checks, the fake, and supervision.
 
 Supervision runs against a stand-in unoserver (a small XML-RPC script), not LibreOffice: it
-converts instantly and crashes, hangs or answers garbage when told to by marker files.
+converts instantly and crashes, hangs or answers garbage when told to by marker files. The
+pools run on shrunk Timings, so a restart or a re-probe takes milliseconds, not seconds.
 """
 
 from __future__ import annotations
 
 import io
+import json
 import socket
 import subprocess
 import sys
@@ -14,6 +16,7 @@ import textwrap
 import threading
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -21,22 +24,32 @@ import psutil
 import pytest
 from pypdf import PdfReader
 
-from service.core.convert import (
+from service.convert.instances import Timings, backoff
+from service.convert.pool import ConverterPool, PoolConfig
+from service.convert.unoserver_process import allocate_ports, claim_slot, port_is_free
+from service.core.converter import (
     ConversionError,
     ConversionFailed,
     Converter,
-    ConverterPool,
     ConverterUnavailable,
-    FakeConverter,
-    PoolConfig,
-    blank_pdf,
     filter_options,
-    validate_pdf,
 )
-from service.core.unoserver_process import allocate_ports, claim_slot, port_is_free
+from service.core.pdf_checks import validate_pdf
+from service.settings import Settings
+from tests.fakes import FakeConverter, blank_pdf
 
 MakePool = Callable[..., ConverterPool]
 DOCX = b"PK\x03\x04" + b"\0" * 64  # enough of a DOCX for the stand-in server
+# Everything the supervisor waits for, shrunk; what a test measures is set in that test.
+FAST = Timings(
+    monitor_interval=0.02,
+    startup_poll=0.02,
+    socket_grace=0.2,
+    backoff_step=0.05,
+    max_backoff=0.2,
+    remote_retry=0.05,
+)
+STALL = 10  # seconds the stand-in hangs: a pool that failed to give up fails the test, not hangs
 
 # -- ports ------------------------------------------------------------------------------------
 
@@ -120,6 +133,10 @@ def test_fake_converter_returns_a_one_page_pdf_and_records_calls() -> None:
     health = fake.health()
     assert health["ok"] and health["ready"] == health["size"] == 1
     assert health["instances"][0]["conversions"] == 2
+    assert health["instances"][0]["state"] == "ready"
+    fake.close()
+    fake.close()
+    assert fake.closed
 
 
 def test_fake_converter_raises_the_error_it_is_given() -> None:
@@ -153,8 +170,28 @@ def test_pool_rejects_bad_configs(config: PoolConfig) -> None:
         ConverterPool(config)
 
 
+def test_pool_config_from_settings(tmp_path: Path) -> None:
+    settings = Settings.from_env(
+        {"VB_REMOTE_UNOSERVERS": "a:1, b:2", "VB_CONVERSION_TIMEOUT": "7.5"},
+        data_dir=tmp_path,
+        pool_size=3,
+        pool_base_port=2900,
+        max_conversions=9,
+        acquire_timeout=4.0,
+    )
+    assert PoolConfig.from_settings(settings) == PoolConfig(
+        size=3,
+        base_port=2900,
+        conversion_timeout=7.5,
+        max_conversions=9,
+        acquire_timeout=4.0,
+        remotes=("a:1", "b:2"),
+        work_dir=tmp_path / "pool",
+    )
+
+
 def test_convert_before_start_is_unavailable() -> None:
-    with pytest.raises(ConverterUnavailable):
+    with pytest.raises(ConverterUnavailable, match="not been started"):
         ConverterPool(PoolConfig(size=1)).convert(DOCX)
 
 
@@ -168,21 +205,28 @@ def test_convert_rejects_an_unknown_pdf_version() -> None:
         ConverterPool(PoolConfig(size=1)).convert(DOCX, pdf_version=7)
 
 
+def test_backoff_starts_at_once_then_doubles_up_to_the_cap() -> None:
+    timings = Timings()
+    assert [backoff(timings, n) for n in range(0, 8)] == [0, 0, 0.5, 1, 2, 4, 8, 16]
+    assert backoff(timings, 50) == timings.max_backoff == 30
+    # A failed remote waits at least remote_retry, however few its failures.
+    assert [backoff(timings, n, floor=2.0) for n in (1, 2, 3, 4)] == [2.0, 2.0, 2.0, 2.0]
+    assert backoff(timings, 5, floor=2.0) == 4
+
+
 # -- supervision, against a stand-in unoserver ------------------------------------------------
 
 FAKE_SERVER = textwrap.dedent(
-    '''
+    f'''
     """Stand-in for unoserver.server: marker files in CONTROL make the next call misbehave."""
-    import argparse, io, os, sys, time, xmlrpc.client
+    # Plain socketserver, not xmlrpc.server (which imports pydoc): a restart costs less.
+    import os, socketserver, sys, time
     from pathlib import Path
-    from xmlrpc.server import SimpleXMLRPCServer
-
-    from pypdf import PdfWriter
+    from xmlrpc.client import Binary, dumps, loads
 
     control = Path(sys.argv[1])
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--port", type=int)
-    args, _ = parser.parse_known_args(sys.argv[2:])
+    port = int(sys.argv[sys.argv.index("--port") + 1])
+    pdf = (control / "pdf").read_bytes()
 
     def take(name):
         try:
@@ -193,29 +237,39 @@ FAKE_SERVER = textwrap.dedent(
 
     def info():
         if take("hang-info"):
-            time.sleep(3600)
-        return {"unoserver": "fake", "api": "3", "import_filters": {}, "export_filters": {}}
+            time.sleep({STALL})
+        return {{"unoserver": "fake", "api": "3", "import_filters": {{}}, "export_filters": {{}}}}
 
     def convert(inpath, indata, outpath, convert_to, filtername, options, update, inf, pw):
         with open(control / "calls", "a") as fh:
-            fh.write(f"{os.getpid()} {' '.join(options)}\\n")
+            fh.write(f"{{os.getpid()}} {{' '.join(options)}}\\n")
         if take("crash"):
             os._exit(3)
         if take("hang"):
-            time.sleep(3600)
+            time.sleep({STALL})
         if (control / "garbage").exists():
             return "Error: could not load document"
-        writer = PdfWriter()
-        writer.add_blank_page(width=200, height=200)
-        out = io.BytesIO()
-        writer.write(out)
-        time.sleep(float((control / "delay").read_text()) if (control / "delay").exists() else 0)
-        return xmlrpc.client.Binary(out.getvalue())
+        deadline = time.monotonic() + {STALL}
+        while (control / "hold").exists() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        return Binary(pdf)
 
-    server = SimpleXMLRPCServer(("127.0.0.1", args.port), allow_none=True, logRequests=False)
-    server.register_function(info)
-    server.register_function(convert)
-    server.serve_forever()
+    class XmlRpc(socketserver.StreamRequestHandler):
+        def handle(self):
+            self.rfile.readline()  # POST / HTTP/1.1
+            length = 0
+            while line := self.rfile.readline().strip():
+                name, _, value = line.partition(b":")
+                if name.lower() == b"content-length":
+                    length = int(value)
+            params, method = loads(self.rfile.read(length))
+            result = {{"info": info, "convert": convert}}[method](*params)
+            body = dumps((result,), methodresponse=True, allow_none=True).encode()
+            head = f"HTTP/1.0 200 OK\\r\\nContent-Type: text/xml\\r\\nContent-Length: {{len(body)}}"
+            self.wfile.write(head.encode() + b"\\r\\n\\r\\n" + body)
+
+    socketserver.TCPServer.allow_reuse_address = True
+    socketserver.TCPServer(("127.0.0.1", port), XmlRpc).serve_forever()
     '''
 )
 
@@ -224,6 +278,7 @@ FAKE_SERVER = textwrap.dedent(
 def control(tmp_path: Path) -> Path:
     path = tmp_path / "control"
     path.mkdir()
+    (path / "pdf").write_bytes(blank_pdf(200, 200))
     return path
 
 
@@ -231,7 +286,7 @@ def control(tmp_path: Path) -> Path:
 def fake_server(tmp_path: Path, control: Path) -> tuple[str, ...]:
     script = tmp_path / "fake_unoserver.py"
     script.write_text(FAKE_SERVER)
-    return (sys.executable, str(script), str(control))
+    return (sys.executable, "-I", "-S", str(script), str(control))  # stdlib only: starts faster
 
 
 @pytest.fixture
@@ -247,10 +302,10 @@ def make_pool(tmp_path: Path, fake_server: tuple[str, ...]) -> Iterator[MakePool
             "startup_timeout": 10.0,
             "work_dir": tmp_path / f"pool{len(pools)}",
             "server_command": fake_server,
+            "timings": FAST,
         }
         settings.update(overrides)
         pool = ConverterPool(PoolConfig(**settings))
-        pool.monitor_interval = 0.1
         pools.append(pool)
         pool.start(wait=True)
         assert pool.health()["ready"] == pool.health()["size"]
@@ -259,8 +314,8 @@ def make_pool(tmp_path: Path, fake_server: tuple[str, ...]) -> Iterator[MakePool
     yield make
     for pool in pools:
         pids = [i["pid"] for i in pool.health()["instances"] if i["pid"]]
-        pool.stop()
-        assert not [p for p in pids if psutil.pid_exists(p)], "stop() left processes behind"
+        pool.close()
+        assert not [p for p in pids if psutil.pid_exists(p)], "close() left processes behind"
 
 
 def _free_base() -> int:
@@ -279,7 +334,7 @@ def _wait_for(predicate: Callable[[], object], timeout: float = 10.0) -> None:
     while time.monotonic() < deadline:
         if predicate():
             return
-        time.sleep(0.05)
+        time.sleep(0.01)
     raise AssertionError("condition not reached in time")
 
 
@@ -297,6 +352,7 @@ def test_pool_converts_and_reports(make_pool: MakePool, control: Path) -> None:
     assert sum(i["conversions"] for i in health["instances"]) == 2
     assert {i["state"] for i in health["instances"]} == {"ready"}
     assert all(i["restarts"] == 0 and i["pid"] for i in health["instances"])
+    assert json.loads(json.dumps(health))["instances"][0]["state"] == "ready"
     calls = (control / "calls").read_text().splitlines()
     assert calls[1].split(" ", 1)[1] == "SelectPdfVersion=2 UseTaggedPDF=true"
     # Instances take turns, so one leaking LibreOffice does not take all the work.
@@ -317,17 +373,17 @@ def test_crash_is_retried_on_the_other_instance_and_restarted(
 
 
 def test_hang_times_out_kills_and_retries(make_pool: MakePool, control: Path) -> None:
-    pool = make_pool(size=1)
+    pool = make_pool(size=1, conversion_timeout=0.1)
     pid = pool.health()["instances"][0]["pid"]
     (control / "hang").touch()
     started = time.monotonic()
     assert validate_pdf(pool.convert(DOCX)) == 1
-    # 1 s timeout + 3 s grace, a restart, and the retry on the same (only) instance.
-    assert time.monotonic() - started < 8
+    # 0.1 s timeout + 0.2 s grace, a restart, and the retry on the same (only) instance.
+    assert time.monotonic() - started < 3
     instance = pool.health()["instances"][0]
     assert instance["restarts"] == 1 and instance["pid"] != pid
     assert not psutil.pid_exists(pid)
-    assert "no answer" in instance["last_error"]
+    assert instance["last_error"] == "no answer within 0.3 s"
 
 
 def test_bad_output_fails_after_two_attempts_without_restarts(
@@ -344,16 +400,21 @@ def test_bad_output_fails_after_two_attempts_without_restarts(
 
 
 def test_every_instance_busy_is_unavailable_quickly(make_pool: MakePool, control: Path) -> None:
-    pool = make_pool(size=1, acquire_timeout=0.3, conversion_timeout=5.0)
-    (control / "delay").write_text("2")
-    worker = threading.Thread(target=pool.convert, args=(DOCX,))
+    pool = make_pool(size=1, acquire_timeout=0.1)
+    (control / "hold").touch()  # the first conversion waits until the file is gone
+    results: list[bytes] = []
+    worker = threading.Thread(target=lambda: results.append(pool.convert(DOCX)))
     worker.start()
-    _wait_for(lambda: pool.health()["busy"] == 1)
-    started = time.monotonic()
-    with pytest.raises(ConverterUnavailable):
-        pool.convert(DOCX)
-    assert time.monotonic() - started < 1.0
-    worker.join()
+    try:
+        _wait_for(lambda: pool.health()["busy"] == 1)
+        started = time.monotonic()
+        with pytest.raises(ConverterUnavailable, match=r"no converter free within 0\.1 s"):
+            pool.convert(DOCX)
+        assert time.monotonic() - started < 1.0
+    finally:
+        (control / "hold").unlink()
+        worker.join()
+    assert validate_pdf(results[0]) == 1
 
 
 def test_instance_is_recycled_after_max_conversions(make_pool: MakePool) -> None:
@@ -371,18 +432,22 @@ def test_killed_idle_instance_is_noticed_and_restarted(make_pool: MakePool) -> N
     pid = pool.health()["instances"][0]["pid"]
     psutil.Process(pid).kill()
     _wait_for(lambda: pool.health()["instances"][0]["restarts"] == 1 and _all_ready(pool))
+    assert "process exited" in pool.health()["instances"][0]["last_error"]
     assert validate_pdf(pool.convert(DOCX)) == 1
 
 
-def test_stop_is_idempotent_and_refuses_work(make_pool: MakePool) -> None:
+def test_close_is_idempotent_and_refuses_work(make_pool: MakePool) -> None:
     pool = make_pool(size=1)
     pid = pool.health()["instances"][0]["pid"]
-    pool.stop()
-    pool.stop()
+    pool.close()
+    pool.close()
     assert not psutil.pid_exists(pid)
     assert not pool.health()["ok"]
-    with pytest.raises(ConverterUnavailable):
+    assert pool.health()["instances"][0]["state"] == "stopped"
+    with pytest.raises(ConverterUnavailable, match="stopped"):
         pool.convert(DOCX)
+    with pytest.raises(RuntimeError):
+        pool.start()
 
 
 def test_pools_sharing_a_work_dir_get_their_own_ports_and_profiles(
@@ -416,13 +481,13 @@ def test_slot_held_by_another_pool_is_skipped(tmp_path: Path) -> None:
 
 
 def test_remote_is_used_then_marked_unhealthy_then_probed_back(
-    make_pool: MakePool, fake_server: tuple[str, ...], tmp_path: Path
+    make_pool: MakePool, fake_server: tuple[str, ...]
 ) -> None:
     port = _free_base()
     remote = subprocess.Popen([*fake_server, "--port", str(port)])
     try:
         _wait_for(lambda: not port_is_free(port))
-        pool = make_pool(size=0, remotes=(f"127.0.0.1:{port}",), acquire_timeout=0.5)
+        pool = make_pool(size=0, remotes=(f"127.0.0.1:{port}",), acquire_timeout=0.1)
         assert validate_pdf(pool.convert(DOCX)) == 1
         remote.kill()
         remote.wait()
@@ -432,7 +497,7 @@ def test_remote_is_used_then_marked_unhealthy_then_probed_back(
         assert instance["kind"] == "remote" and instance["state"] == "unhealthy"
         assert not pool.health()["ok"]
         remote = subprocess.Popen([*fake_server, "--port", str(port)])
-        _wait_for(lambda: _all_ready(pool), timeout=15)
+        _wait_for(lambda: _all_ready(pool))
         assert validate_pdf(pool.convert(DOCX)) == 1
         assert pool.health()["instances"][0]["restarts"] == 0
     finally:
@@ -441,13 +506,20 @@ def test_remote_is_used_then_marked_unhealthy_then_probed_back(
 
 
 def test_a_server_that_cannot_start_is_retried_with_backoff(tmp_path: Path) -> None:
-    failing = (sys.executable, "-c", "import sys; print('no LibreOffice here'); sys.exit(2)")
+    failing = (
+        sys.executable,
+        "-I",
+        "-S",
+        "-c",
+        "import sys; print('no LibreOffice here'); sys.exit(2)",
+    )
     config = PoolConfig(
         size=1,
         base_port=_free_base(),
-        acquire_timeout=0.3,
+        acquire_timeout=0.05,
         work_dir=tmp_path / "pool",
         server_command=failing,
+        timings=replace(FAST, max_backoff=30.0),
     )
     with ConverterPool(config) as pool:
         _wait_for(lambda: pool.health()["instances"][0]["restarts"] >= 2)
@@ -457,16 +529,17 @@ def test_a_server_that_cannot_start_is_retried_with_backoff(tmp_path: Path) -> N
         assert "no LibreOffice here" in health["instances"][0]["last_error"]
         with pytest.raises(ConverterUnavailable):
             pool.convert(DOCX)
-    # Backoff: 0, 0.5, 1, 2 ... seconds, so a broken setup does not spin.
-    assert pool.health()["instances"][0]["restarts"] < 6
+        # Pauses of 0.05, 0.1, 0.2, 0.4 ... s: one or two more starts in this window, where
+        # restarting at once (or at a fixed pace) would start many.
+        time.sleep(0.3)
+        restarts = pool.health()["instances"][0]["restarts"]
+    assert 2 <= restarts <= 4
 
 
 def test_a_wedged_idle_instance_is_found_by_the_probe_and_restarted(
     make_pool: MakePool, control: Path
 ) -> None:
-    pool = make_pool(size=1)
-    pool.probe_timeout = 0.5
-    pool.idle_probe_interval = 0.3
+    pool = make_pool(size=1, timings=replace(FAST, idle_probe_interval=0.05, probe_timeout=0.2))
     (control / "hang-info").touch()
     _wait_for(lambda: pool.health()["instances"][0]["restarts"] == 1 and _all_ready(pool))
     assert "probe failed" in pool.health()["instances"][0]["last_error"]

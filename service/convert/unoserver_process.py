@@ -249,8 +249,10 @@ class UnoserverProcess:
         self._soffice = None
         log.debug("started unoserver pid %s on %s", self.popen.pid, self.address)
 
-    def wait_ready(self, deadline: float, should_abort: Callable[[], bool]) -> str | None:
-        """Poll info() until it answers; return None when ready, else the reason it is not."""
+    def wait_ready(
+        self, deadline: float, should_abort: Callable[[], bool], poll: float = 0.25
+    ) -> str | None:
+        """Poll info() every `poll` seconds until it answers; None when ready, else why not."""
         client = UnoserverClient(self.address)
         last = "no answer yet"
         while True:
@@ -265,7 +267,7 @@ class UnoserverProcess:
                 client.info(timeout=min(2.0, max(0.5, remaining)))
             except Exception as exc:  # not up yet: refused, reset, timed out
                 last = f"{type(exc).__name__}: {exc}"
-                time.sleep(min(0.25, max(0.0, deadline - time.monotonic())))
+                time.sleep(min(poll, max(0.0, deadline - time.monotonic())))
                 continue
             self._soffice = self._find_soffice()
             return None
