@@ -1,35 +1,33 @@
-"""Columns as field paths of the document model, cells coerced to the field's type, set on the base.
+"""Columns as field paths of the document model, cells read as the field's type, set on the base.
 
-A column is a dotted path (`issuer.agency`, `signer.name`, `date.day`, `kinh_gui.0`); a list
-column (`recipients`, `kinh_gui`, `legal_bases`) splits its cell on the list separator (`;` by
-default) and on new lines. An empty cell keeps the base document's value. Fields holding
+A column is a dotted path (`issuer.agency`, `signer.name`, `date.day`, `kinh_gui.0`). A cell is
+read as the web form reads an input (service.core.fields), except that a list column
+(`recipients`, `kinh_gui`, `legal_bases`) also splits on the list separator (`;` by default),
+as a cell has no comfortable new lines. An empty cell keeps the base document's value. A
+`date` cell takes a spreadsheet date or `05/02/2023`, `…/02/2023`; fields holding other
 structures (`body`, `appendices`, a whole part) take a JSON cell.
 """
 
 from __future__ import annotations
 
 import copy
-import json
-import re
 from dataclasses import dataclass
-from datetime import date, datetime
 from typing import Any
 
 from service.core import vn
 from service.core.definitions import Catalog, FieldDef
+from service.core.fields import FieldInvalid, as_text, field_type
 
 COMMUNE = "commune"  # the key column: the row's commune, in file names and the duplicate check
 DEFAULT_SEPARATOR = ";"
-TRUE = {"1", "true", "x", "có", "co", "yes", "đúng", "dung"}
-FALSE = {"0", "false", "không", "khong", "no", "sai"}
 
 
 class UnknownColumn(LookupError):
     """A column names no field of the document type."""
 
 
-class CellInvalid(ValueError):
-    """A cell cannot be turned into its field's type; the message is in Vietnamese."""
+class CellInvalid(FieldInvalid):
+    """A cell cannot be set at its column's path; the message is in Vietnamese."""
 
 
 @dataclass(frozen=True)
@@ -72,48 +70,6 @@ def resolve_column(catalog: Catalog, type_id: str, name: str) -> Column:
     return Column(name, tuple(path), current)
 
 
-def coerce(field: FieldDef, value: Any, separator: str = DEFAULT_SEPARATOR) -> Any:
-    """Turn a cell into the field's type; CellInvalid with a Vietnamese reason."""
-    kind = field.type
-    if kind in ("line", "text", "rich", "choice"):
-        return vn.clean_text(_text(value)).strip()
-    if kind == "integer":
-        return _integer(value)
-    if kind == "number":
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            return value
-        try:
-            return float(_text(value).strip().replace(",", "."))
-        except ValueError:
-            raise CellInvalid(f"Phải là số, không phải {_text(value)!r}.") from None
-    if kind == "boolean":
-        if isinstance(value, bool):
-            return value
-        word = _text(value).strip().lower()
-        if word in TRUE | FALSE:
-            return word in TRUE
-        raise CellInvalid(f"Phải là có/không (true/false), không phải {_text(value)!r}.")
-    if kind == "list" and field.item is not None and field.item.type in ("line", "text", "rich"):
-        if isinstance(value, list):
-            return [coerce(field.item, v, separator) for v in value]
-        return split_list(_text(value), separator)
-    if kind == "part" and field.part == "doc_date" and isinstance(value, datetime | date):
-        return {"day": value.day, "month": value.month, "year": value.year}
-    # Structures (body, appendices, a whole part) come as JSON.
-    if isinstance(value, str):
-        try:
-            return json.loads(value)
-        except json.JSONDecodeError:
-            raise CellInvalid("Phải là JSON (cấu trúc của trường này).") from None
-    return value
-
-
-def split_list(text: str, separator: str = DEFAULT_SEPARATOR) -> list[str]:
-    """Split a list cell on the separator and on new lines; blank items are dropped."""
-    parts = re.split("|".join([re.escape(separator), r"\r?\n"]), vn.clean_text(text))
-    return [p.strip() for p in parts if p.strip()]
-
-
 def apply_overrides(
     catalog: Catalog,
     type_id: str,
@@ -135,8 +91,9 @@ def apply_overrides(
     # Whole lists before their items: `kinh_gui` then `kinh_gui.0`.
     for column, value in sorted(resolved, key=lambda item: len(item[0].path)):
         try:
-            set_path(document, column.path, coerce(column.field, value, separator))
-        except CellInvalid as exc:
+            field = column.field
+            set_path(document, column.path, field_type(field).read(field, value, separator))
+        except FieldInvalid as exc:
             errors[column.name] = [str(exc)]
     return document, errors
 
@@ -183,28 +140,5 @@ def commune_of(cells: dict[str, Any], index: int) -> str:
     """The row's commune: the `commune` column, else issuer.place or issuer.agency."""
     for key in (COMMUNE, "issuer.place", "issuer.agency"):
         if not is_empty(cells.get(key)):
-            return vn.clean_text(_text(cells[key])).strip()
+            return vn.clean_text(as_text(cells[key])).strip()
     return f"Dòng {index}"
-
-
-def _text(value: Any) -> str:
-    """A cell as text; an integral float from Excel loses its ".0"."""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, datetime | date):
-        return value.strftime("%d/%m/%Y")
-    return "" if value is None else str(value)
-
-
-def _integer(value: Any) -> int:
-    """An integer cell: 5, 5.0 or "5"."""
-    if isinstance(value, bool):
-        raise CellInvalid("Phải là số nguyên.")
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    text = _text(value).strip()
-    if re.fullmatch(r"[+-]?\d+", text):
-        return int(text)
-    raise CellInvalid(f"Phải là số nguyên, không phải {text!r}.")

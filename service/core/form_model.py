@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from service.core.definitions import Catalog, DocTypeDef, FieldDef
+from service.core.fields import FieldInvalid, field_type
 
 Flat = dict[str, str]
 TEXT_KIND = "text"  # the form's pseudo block: an outline of paragraphs, bullets and sub-sections
@@ -86,23 +87,22 @@ class FormModel:
     def _value(
         self, f: FieldDef, flat: Mapping[str, str], key: str, path: str, result: Converted
     ) -> Any:
+        if not field_type(f).structured(f):
+            return read_input(f, flat.get(key))
         if f.type == "part":
             assert f.part is not None
             part: dict[str, Any] = {}
             fields = self.catalog.parts[f.part].fields
             self._fields(fields, flat, key + ".", path + ".", part, result)
             return part
-        if f.type == "list" and f.item is not None and f.item.type == "part":
-            items = []
-            for n, index in enumerate(indices(flat, key)):
-                result.origins[f"{path}.{n}"] = f"{key}.{index}"
-                items.append(self._value(f.item, flat, f"{key}.{index}", f"{path}.{n}", result))
-            return items
-        if f.type == "list":
-            return lines(flat.get(key, ""))
         if f.type == "blocks":
             return self._blocks(flat, key, path, result, [])
-        return scalar(f, flat.get(key))
+        assert f.item is not None  # a list of parts: one numbered group of inputs per item
+        items = []
+        for n, index in enumerate(indices(flat, key)):
+            result.origins[f"{path}.{n}"] = f"{key}.{index}"
+            items.append(self._value(f.item, flat, f"{key}.{index}", f"{path}.{n}", result))
+        return items
 
     def _blocks(
         self,
@@ -190,21 +190,20 @@ class FormModel:
                 self._flat_value(f, f.default, form + f.name, flat)
 
     def _flat_value(self, f: FieldDef, value: Any, key: str, flat: Flat) -> None:
-        if f.type == "part":
+        kind = field_type(f)
+        if not kind.structured(f):
+            shown = kind.show(f, value)
+            if shown is not None:
+                flat[key] = shown
+        elif f.type == "part":
             assert f.part is not None
             self._flat_fields(self.catalog.parts[f.part].fields, value or {}, key + ".", flat)
-        elif f.type == "list" and f.item is not None and f.item.type == "part":
-            for index, item in enumerate(value or []):
-                self._flat_value(f.item, item, f"{key}.{index}", flat)
-        elif f.type == "list":
-            flat[key] = "\n".join(str(v) for v in value or [])
         elif f.type == "blocks":
             self._flat_blocks(list(value or []), key, flat)
-        elif f.type == "boolean":
-            if value:
-                flat[key] = "1"
-        elif value is not None:
-            flat[key] = format_scalar(value)
+        else:
+            assert f.item is not None
+            for index, item in enumerate(value or []):
+                self._flat_value(f.item, item, f"{key}.{index}", flat)
 
     def _flat_blocks(self, blocks: list[dict[str, Any]], key: str, flat: Flat) -> None:
         """Runs of outline-expressible blocks become text items; the rest become items."""
@@ -294,48 +293,13 @@ def indices(flat: Mapping[str, str], key: str) -> list[int]:
     return sorted(found)
 
 
-def lines(text: str) -> list[str]:
-    """The non-blank lines of a textarea."""
-    return [line.strip() for line in text.splitlines() if line.strip()]
-
-
-def scalar(f: FieldDef, raw: str | None) -> Any:
+def read_input(f: FieldDef, raw: str | None) -> Any:
     """One input's value as the schema expects it; what cannot be read goes on as typed."""
-    if f.type == "boolean":
-        return raw not in (None, "", "0")
-    text = (raw or "").strip()
-    if f.type in {"integer", "number"}:
-        if not text:
-            return None
-        return parse_number(text, integer=f.type == "integer")
-    if not text and f.nullable:
-        return None
-    if not text and f.has_default:
-        return f.default
-    return text
-
-
-def parse_number(text: str, *, integer: bool) -> Any:
-    """Read `12`, `1.052` or `95,5` (Vietnamese separators); unreadable text is kept."""
-    compact = text.replace(" ", "")
-    if "," in compact:
-        compact = compact.replace(".", "").replace(",", ".")
-    elif integer or re.fullmatch(r"\d{1,3}(\.\d{3})+", compact):
-        compact = compact.replace(".", "")
     try:
-        number = float(compact)
-    except ValueError:
-        return text
-    if integer:
-        return int(number) if number.is_integer() else text
-    return int(number) if number.is_integer() else number
-
-
-def format_scalar(value: Any) -> str:
-    """A value as typed into an input (numbers the Vietnamese way: 95,5)."""
-    if isinstance(value, float):
-        return format(value, "g").replace(".", ",")
-    return str(value)
+        return field_type(f).read(f, raw)
+    except FieldInvalid:
+        # The schema refuses it with the reader's message, and the form shows it by the input.
+        return (raw or "").strip()
 
 
 def prefill(

@@ -3,86 +3,21 @@
 from __future__ import annotations
 
 import datetime
-import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import RAISE, Schema, ValidationError, fields, validates_schema
 
-from service.core import vn
 from service.core.definitions import Catalog, FieldDef, GroupDef
+from service.core.fields import MESSAGES as FIELD_MESSAGES
+from service.core.fields import field_type
 
 MESSAGES = {
-    "required": "Cần nhập trường này.",
-    "null": "Trường này không được để trống.",
+    **FIELD_MESSAGES,
     "unknown": "Trường này không có trong mẫu văn bản.",
-    "string": "Phải là chuỗi ký tự.",
-    "integer": "Phải là số nguyên.",
-    "number": "Phải là một số.",
-    "boolean": "Phải là true hoặc false.",
-    "list": "Phải là một danh sách.",
-    "object": "Phải là một đối tượng JSON.",
-    "blank": "Không được để trống.",
-    "range": "Phải từ {min} đến {max}.",
-    "min": "Phải lớn hơn hoặc bằng {min}.",
-    "max": "Phải nhỏ hơn hoặc bằng {max}.",
-    "length": "Tối đa {max} ký tự.",
-    "choice": "Phải là một trong: {choices}.",
-    "pattern": "Chỉ gồm chữ cái và chữ số, không dấu cách.",
-    "min_items": "Cần ít nhất {min} mục.",
-    "kind": "Loại khối phải là một trong: {choices}.",
     "bad_date": "Ngày {day} tháng {month} năm {year} không có thật.",
     "head_title": "Cần nhập chức vụ người đứng đầu khi ký {mode}.",
 }
-LINE_LIMIT = 1000
-TEXT_LIMIT = 20000
-
-
-class CleanString(fields.String):
-    """A string with control characters removed and Unicode normalised; `line` folds whitespace."""
-
-    def __init__(self, *, single_line: bool, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.single_line = single_line
-
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
-        text = vn.clean_text(super()._deserialize(value, attr, data, **kwargs))
-        if self.single_line:
-            text = " ".join(text.split())
-        return text.strip()
-
-
-class Blocks(fields.Field):
-    """A list of body blocks, each loaded with the schema of its `kind`."""
-
-    default_error_messages = {"invalid": MESSAGES["list"]}
-
-    def __init__(self, resolve: Callable[[str], Schema], kinds: tuple[str, ...], **kwargs: Any):
-        super().__init__(**kwargs)
-        self.resolve = resolve
-        self.kinds = kinds
-
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> list[Any]:
-        if not isinstance(value, list):
-            raise self.make_error("invalid")
-        loaded: list[Any] = []
-        errors: dict[int, Any] = {}
-        for index, item in enumerate(value):
-            if not isinstance(item, Mapping):
-                errors[index] = [MESSAGES["object"]]
-                continue
-            kind = item.get("kind")
-            if kind not in self.kinds:
-                errors[index] = {"kind": [MESSAGES["kind"].format(choices=", ".join(self.kinds))]}
-                continue
-            rest = {k: v for k, v in item.items() if k != "kind"}
-            try:
-                loaded.append({"kind": kind, **self.resolve(kind).load(rest)})
-            except ValidationError as exc:
-                errors[index] = exc.messages
-        if errors:
-            raise ValidationError(errors)
-        return loaded
 
 
 class DocumentSchema(Schema):
@@ -170,7 +105,19 @@ class SchemaFactory:
                 return True
         return False
 
-    def _block(self, kind: str, kinds: tuple[str, ...]) -> Schema:
+    def group(self, group: GroupDef) -> Schema:
+        """Return a schema of some shared fields (a unit profile: issuer, signer, recipients)."""
+        key = ("group", group.name)
+        if key not in self._instances:
+            self._instances[key] = self._schema_class("group", group, ())()
+        return self._instances[key]
+
+    def part_schema(self, name: str, kinds: tuple[str, ...]) -> type[Schema]:
+        """Return the schema class of a part, for the block kinds of the document."""
+        return self._schema_class("part", self.catalog.parts[name], kinds)
+
+    def block_schema(self, kind: str, kinds: tuple[str, ...]) -> Schema:
+        """Return the schema of a block kind, for the block kinds of the document."""
         key = (kind, kinds)
         if key not in self._instances:
             self._instances[key] = self._schema_class("block", self.catalog.blocks[kind], kinds)()
@@ -185,68 +132,7 @@ class SchemaFactory:
         }
         if not f.required:
             common["load_default"] = _default(f)
-        return self._typed(f, kinds, common)
-
-    def _typed(self, f: FieldDef, kinds: tuple[str, ...], common: dict[str, Any]) -> fields.Field:
-        checks: list[Any] = []
-        errors = common["error_messages"]
-        if f.type in {"line", "text", "rich"}:
-            limit = f.max_length or (LINE_LIMIT if f.type == "line" else TEXT_LIMIT)
-            checks.append(validate.Length(max=limit, error=MESSAGES["length"]))
-            if f.required:
-                checks.append(validate.Length(min=1, error=MESSAGES["blank"]))
-            if f.pattern:
-                checks.append(validate.Regexp(re.compile(f.pattern), error=MESSAGES["pattern"]))
-            errors["invalid"] = MESSAGES["string"]
-            return CleanString(single_line=f.type == "line", validate=checks, **common)
-        if f.type in {"integer", "number"}:
-            if f.min is not None or f.max is not None:
-                checks.append(_range(f.min, f.max))
-            errors["invalid"] = MESSAGES[f.type]
-            if f.type == "integer":
-                return fields.Integer(strict=True, validate=checks, **common)
-            return fields.Float(allow_nan=False, validate=checks, **common)
-        if f.type == "boolean":
-            errors["invalid"] = MESSAGES["boolean"]
-            return fields.Boolean(**common)
-        if f.type == "choice":
-            choices = ", ".join(str(o) for o in f.options)
-            checks.append(
-                validate.OneOf(f.options, error=MESSAGES["choice"].format(choices=choices))
-            )
-            errors["invalid"] = MESSAGES["string"]
-            return CleanString(single_line=True, validate=checks, **common)
-        if f.type == "part":
-            assert f.part is not None
-            errors["type"] = MESSAGES["object"]
-            part = self._schema_class("part", self.catalog.parts[f.part], kinds)
-            return fields.Nested(part, **common)
-        if f.type == "blocks":
-            if f.min_items:
-                checks.append(validate.Length(min=f.min_items, error=MESSAGES["min_items"]))
-            return Blocks(lambda kind: self._block(kind, kinds), kinds, validate=checks, **common)
-        assert f.item is not None
-        if f.min_items:
-            checks.append(validate.Length(min=f.min_items, error=MESSAGES["min_items"]))
-        errors["invalid"] = MESSAGES["list"]
-        inner = self._typed(f.item, kinds, {"metadata": {}, "error_messages": {}})
-        return fields.List(inner, validate=checks, **common)
-
-
-def _range(low: float | None, high: float | None) -> validate.Range:
-    """A range check with a Vietnamese message that names the bounds."""
-    if low is not None and high is not None:
-        message = MESSAGES["range"].format(min=_num(low), max=_num(high))
-    elif low is not None:
-        message = MESSAGES["min"].format(min=_num(low))
-    else:
-        message = MESSAGES["max"].format(max=_num(high))
-    return validate.Range(min=low, max=high, error=message)
-
-
-def _num(value: float | None) -> str:
-    """Print a bound without a needless decimal part."""
-    return vn.format_number(value) if value is not None else ""
+        return field_type(f).schema_field(f, self, kinds, common)
 
 
 def _default(f: FieldDef) -> Any:
@@ -256,9 +142,7 @@ def _default(f: FieldDef) -> Any:
         if isinstance(default, list | dict):
             return lambda: type(default)(default)
         return default
-    if f.type in {"list", "blocks"}:
-        return list
-    return None
+    return field_type(f).load_default()
 
 
 def _camel(name: str) -> str:

@@ -6,9 +6,9 @@ import datetime
 
 import pytest
 
-from service.core.definitions import load_catalog
+from service.core.definitions import FieldDef, load_catalog
 from service.core.documents import DocumentInvalid, DocumentService
-from service.core.form_model import FormModel, parse_number, prefill, typed_fields
+from service.core.form_model import FormModel, prefill, read_input, typed_fields
 from tests.conftest import load_sample, sample_names
 
 CATALOG = load_catalog()
@@ -91,12 +91,14 @@ def test_errors_land_on_the_inputs_that_made_them() -> None:
 
 
 def test_numbers_typed_the_vietnamese_way() -> None:
-    assert parse_number("1.052", integer=False) == 1052
-    assert parse_number("95,5", integer=False) == 95.5
-    assert parse_number("1.234,5", integer=False) == 1234.5
-    assert parse_number("12", integer=True) == 12
-    assert parse_number("nhiều", integer=False) == "nhiều"
-    assert parse_number("1,5", integer=True) == "1,5"
+    number, integer = FieldDef("plan", "number"), FieldDef("day", "integer")
+    assert read_input(number, "1.052") == 1052
+    assert read_input(number, "95,5") == 95.5
+    assert read_input(number, "1.234,5") == 1234.5
+    assert read_input(integer, "12") == 12
+    # What cannot be read goes on as typed: the schema names the fault by the input.
+    assert read_input(number, " nhiều ") == "nhiều"
+    assert read_input(integer, "1,5") == "1,5"
 
 
 def test_seed_000_needs_fewer_than_15_fields_with_a_unit_profile() -> None:
