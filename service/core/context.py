@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Any
 
 from markupsafe import Markup
 
-from service.core import markup, vn, wordml
+from service.core import vn, wordml
 from service.core.body import BodyWriter
 from service.core.definitions import DocTypeDef
+from service.core.document import Document
 
 SECTION_MARK = "_vb_section_"
 AGENCY_BODIES = ("ỦY BAN NHÂN DÂN", "HỘI ĐỒNG NHÂN DÂN")
@@ -18,10 +18,10 @@ HEADER_AGENCY_CHARS = 20  # upper-case bold 13 pt characters that fit the header
 END_MARK = "./."
 
 
-def build_context(doc_type: DocTypeDef, data: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+def build_context(document: Document) -> tuple[dict[str, Any], list[str]]:
     """Return the template context and the footnotes' XML for one document."""
-    issuer, signer, date = data["issuer"], data["signer"], data["date"]
-    symbol = data.get("symbol") or document_symbol(doc_type, data)
+    doc_type, data, symbol = document.doc_type, document.data, document.symbol
+    issuer, signer, date = document.issuer, document.signer, document.date
     writer = BodyWriter()
     body_data = with_end_mark(data) if data.get("end_mark", True) else data
     context: dict[str, Any] = {
@@ -35,15 +35,15 @@ def build_context(doc_type: DocTypeDef, data: dict[str, Any]) -> tuple[dict[str,
         ),
         "urgency": data.get("urgency") or "",
         "type_name": vn.upper_vn(doc_type.name),
-        "subject": markup.plain(data["subject"]),
-        "vv_line": "V/v " + markup.plain(data["subject"]),
+        "subject": document.subject,
+        "vv_line": "V/v " + document.subject,
         "authority": vn.upper_vn(data.get("authority") or default_authority(data)),
         "legal_bases": Markup(writer.paragraphs(body_data["legal_bases"], "VBBasis")),
         "intro": Markup(writer.paragraphs(body_data["intro"])),
         "body": Markup(writer.blocks(body_data["body"])),
         "closing": Markup(writer.paragraphs(body_data["closing"])),
         "recipients": recipient_lines(data.get("recipients") or [], data.get("archive") or ""),
-        "signer_lines": signer_lines(signer),
+        "signer_lines": list(document.signer_lines),
         "signer_name": signer.get("name") or "",
         "appendices": Markup(appendices_xml(doc_type, data, symbol, writer.notes)),
     }
@@ -62,52 +62,11 @@ def header_agency(name: str) -> str:
     return upper
 
 
-@dataclass(frozen=True)
-class Metadata:
-    """What the DOCX properties and the PDF's metadata say of a document."""
-
-    title: str
-    author: str
-    subject: str
-    keywords: list[str]
-
-
-def document_metadata(doc_type: DocTypeDef, data: dict[str, Any]) -> Metadata:
-    """Title = type + subject, author = the issuing agency, keywords = type name and code."""
-    subject = markup.plain(data["subject"])
-    return Metadata(
-        title=f"{doc_type.name} {subject}",
-        author=data["issuer"]["agency"],
-        subject=subject,
-        keywords=[k for k in (doc_type.name, doc_type.code) if k],
-    )
-
-
-def document_symbol(doc_type: DocTypeDef, data: dict[str, Any]) -> str:
-    """The symbol after the number: KH-UBND, or UBND-VX for an official letter."""
-    issuer = data["issuer"]
-    unit = issuer.get("unit_code") if doc_type.code is None else None
-    return vn.symbol(doc_type.code, issuer["agency_code"], unit)
-
-
 def default_authority(data: dict[str, Any]) -> str:
     """`Chủ tịch Ủy ban nhân dân xã …`: the head's title and the agency, for decisions."""
     signer = data["signer"]
     head = signer.get("head_title") if signer.get("mode") in {"KT", "TL", "TUQ"} else None
     return f"{head or signer['title']} {data['issuer']['agency']}"
-
-
-def signer_lines(signer: dict[str, Any]) -> list[str]:
-    """The stacked upper-case lines: TM. …, KT./TL./TUQ. …, then the title (Q. for acting)."""
-    lines = []
-    if signer.get("collective"):
-        lines.append("TM. " + vn.upper_vn(signer["collective"]))
-    mode = signer.get("mode")
-    if mode in {"KT", "TL", "TUQ"}:
-        lines.append(f"{mode}. " + vn.upper_vn(signer["head_title"]))
-    title = vn.upper_vn(signer["title"])
-    lines.append(f"Q. {title}" if mode == "Q" else title)
-    return lines
 
 
 def recipient_lines(recipients: list[str], archive: str) -> list[str]:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 import yaml
+
+from service.core.vn import type_code
 
 FIELD_TYPES = {
     "line",
@@ -121,6 +122,7 @@ class Catalog:
     parts: dict[str, GroupDef]
     blocks: dict[str, GroupDef]
     types: dict[str, DocTypeDef] = field(default_factory=dict)
+    fields: tuple[FieldDef, ...] = ()  # every type's fields, as _shared.yaml declares them
 
     def get(self, type_id: str) -> DocTypeDef:
         """Return a type by id or raise UnknownDocType."""
@@ -128,13 +130,6 @@ class Catalog:
             return self.types[type_id]
         except KeyError:
             raise UnknownDocType(type_id) from None
-
-    @cached_property
-    def schemas(self) -> Any:
-        """Marshmallow schemas built from this catalog."""
-        from service.core.schemas import SchemaFactory
-
-        return SchemaFactory(self)
 
 
 class UnknownDocType(KeyError):
@@ -149,14 +144,13 @@ def _group(name: str, raw: dict[str, Any], where: str) -> GroupDef:
 
 def load_catalog(forms_dir: Path = FORMS_DIR) -> Catalog:
     """Read forms/_shared.yaml and every type definition beside it."""
-    from service.core.vn import type_code
-
     shared = yaml.safe_load((forms_dir / "_shared.yaml").read_text(encoding="utf-8"))
+    common = [FieldDef.parse(f, f"fields.{f['name']}") for f in shared["fields"]]
     catalog = Catalog(
         parts={n: _group(n, raw, f"parts.{n}") for n, raw in shared["parts"].items()},
         blocks={n: _group(n, raw, f"blocks.{n}") for n, raw in shared["blocks"].items()},
+        fields=tuple(common),
     )
-    common = [FieldDef.parse(f, f"fields.{f['name']}") for f in shared["fields"]]
     for path in sorted(forms_dir.glob("[!_]*.yaml")):
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
         where = path.name

@@ -7,12 +7,12 @@ from typing import Any, Protocol
 
 from marshmallow import ValidationError
 
-from service.core import markup, pdf, vn
-from service.core.context import document_metadata, document_symbol, signer_lines
-from service.core.convert import Converter
-from service.core.definitions import Catalog, DocTypeDef, load_catalog
+from service.core import pdf
+from service.core.converter import Converter
+from service.core.definitions import Catalog, load_catalog
+from service.core.document import Document
 from service.core.render import Renderer
-from service.core.schemas import flatten_errors
+from service.core.schemas import SchemaFactory, flatten_errors
 
 
 class DocumentInvalid(ValueError):
@@ -25,17 +25,14 @@ class DocumentInvalid(ValueError):
 
 @dataclass(frozen=True)
 class Rendered:
-    """A rendered document with the names to give its files."""
+    """A document and its rendered DOCX."""
 
-    doc_type: DocTypeDef
-    data: dict[str, Any]
+    document: Document
     docx: bytes
-    ascii_name: str
-    display_name: str
 
     def filename(self, extension: str, *, ascii_only: bool = True) -> str:
         """`KH-UBND-2023-xa-y-tich.pdf`, or the Vietnamese display name."""
-        return f"{self.ascii_name if ascii_only else self.display_name}.{extension}"
+        return self.document.filename(extension, ascii_only=ascii_only)
 
 
 class AuditSink(Protocol):
@@ -63,6 +60,7 @@ class DocumentService:
         audit: AuditSink | None = None,
     ) -> None:
         self.catalog = catalog or load_catalog()
+        self.schemas = SchemaFactory(self.catalog)
         self.renderer = renderer or Renderer()
         self.converter = converter
         self.audit: AuditSink = audit or NoAudit()
@@ -73,78 +71,54 @@ class DocumentService:
         if isinstance(payload, dict) and payload.get("doc_type") not in (None, doc_type.id):
             raise DocumentInvalid({"doc_type": [f"Phải là {doc_type.id} hoặc để trống."]})
         try:
-            return self.catalog.schemas.document(type_id).load(payload)
+            return self.schemas.document(type_id).load(payload)
         except ValidationError as exc:
             raise DocumentInvalid(flatten_errors(exc.messages)) from None
 
+    def load(self, type_id: str, payload: Any) -> Document:
+        """Validate the payload and derive the document's facts once."""
+        return Document.of(self.catalog.get(type_id), self.validate(type_id, payload))
+
     def render(self, type_id: str, payload: Any, *, actor: str = "system") -> Rendered:
         """Validate and render the DOCX; the render goes on the audit trail."""
-        return self.render_valid(self.catalog.get(type_id), self.validate(type_id, payload),
-                                 actor=actor)
+        return self.render_document(self.load(type_id, payload), actor=actor)
 
-    def render_valid(
-        self,
-        doc_type: DocTypeDef,
-        data: dict[str, Any],
-        *,
-        actor: str = "system",
-        audit: AuditSink | None = None,
+    def render_document(
+        self, document: Document, *, actor: str = "system", audit: AuditSink | None = None
     ) -> Rendered:
-        """Render data that `validate` returned; recorded on `audit` (default: the service's)."""
-        docx = self.renderer.render(doc_type, data)
-        ascii_name, display_name = file_names(doc_type, data)
-        rendered = Rendered(doc_type, data, docx, ascii_name, display_name)
+        """Render a loaded document; recorded on `audit` (default: the service's)."""
+        rendered = Rendered(document, self.renderer.render(document))
         (audit or self.audit).record(
             "render",
             actor=actor,
             subject=rendered.filename("docx"),
-            details={"type": doc_type.id, "subject": markup.plain(data["subject"])},
+            details={"type": document.doc_type.id, "subject": document.subject},
         )
         return rendered
 
     def to_pdf(
         self, rendered: Rendered, *, pdf_version: int | None = None, signing: bool = False
     ) -> bytes:
-        """Convert through the pool; with `signing`, add metadata and empty signature fields."""
+        """Convert through the converter; with `signing`, add metadata and signature fields."""
         if self.converter is None:
             raise RuntimeError("this DocumentService has no converter")
         converted = self.converter.convert(rendered.docx, pdf_version=pdf_version)
-        return ready_for_signing(rendered, converted) if signing else converted
+        return ready_for_signing(rendered.document, converted) if signing else converted
 
 
-def ready_for_signing(rendered: Rendered, converted: bytes) -> bytes:
+def ready_for_signing(document: Document, converted: bytes) -> bytes:
     """Metadata, vi-VN, and empty fields for the signer and the seal over the signature space."""
-    data = rendered.data
-    signer = data["signer"]
-    space = pdf.locate_signature_space(converted, signer_lines(signer), signer.get("name") or "")
-    meta = document_metadata(rendered.doc_type, data)
+    space = pdf.locate_signature_space(
+        converted, list(document.signer_lines), document.signer.get("name") or ""
+    )
+    meta = document.metadata
     return pdf.prepare_for_signing(
         converted,
         title=meta.title,
         author=meta.author,
         subject=meta.subject,
         keywords=meta.keywords,
-        signer_field=pdf.field_name("Chu ky", signer.get("name") or signer["title"]),
-        seal_field=seal_field_name(data),
+        signer_field=document.signer_field,
+        seal_field=document.seal_field,
         space=space,
     )
-
-
-def seal_field_name(data: dict[str, Any]) -> str:
-    """The name of the seal's signature field in a document's signing-ready PDF."""
-    return pdf.field_name("Dau", data["issuer"]["agency"])
-
-
-def file_names(doc_type: DocTypeDef, data: dict[str, Any]) -> tuple[str, str]:
-    """An ASCII file stem (`05-KH-UBND-2023-xa-y-tich`) and a Vietnamese one."""
-    issuer = data["issuer"]
-    symbol = data.get("symbol") or document_symbol(doc_type, data)
-    short = issuer.get("agency_short") or vn.short_agency(issuer["agency"])
-    place = vn.ascii_slug(short).removeprefix(vn.ascii_slug(issuer["agency_code"]) + "-")
-    number = f"{data['number']:02d}-" if data.get("number") else ""
-    year = data["date"]["year"]
-    code = vn.ascii_slug(symbol).upper()
-    ascii_name = "-".join(filter(None, [number + code, str(year), place]))[:120]
-    subject = markup.plain(data["subject"])[:80].strip()
-    display = f"{doc_type.name} {symbol} {year} - {subject}".replace("/", "-")
-    return ascii_name or "van-ban", display

@@ -16,8 +16,8 @@ from jinja2.sandbox import SandboxedEnvironment
 from lxml import etree
 
 from service.core import page, vn, wordml
-from service.core.context import SECTION_MARK, build_context, document_metadata
-from service.core.definitions import DocTypeDef
+from service.core.context import SECTION_MARK, build_context
+from service.core.document import Document, Metadata
 from service.core.template_builder import TEMPLATES_DIR
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
@@ -79,17 +79,18 @@ class Renderer:
         self._sources: dict[str, bytes] = {}
         self._env = TemplateEnvironment()
 
-    def render(self, doc_type: DocTypeDef, data: dict[str, Any]) -> bytes:
+    def render(self, document: Document) -> bytes:
         """Return the DOCX of one validated document."""
-        context, footnotes = build_context(doc_type, data)
-        template = _Template(io.BytesIO(self._source(doc_type.template)))
+        context, footnotes = build_context(document)
+        template = _Template(io.BytesIO(self._source(document.doc_type.template)))
         template.render(context, jinja_env=self._env, autoescape=True)
-        document = template.docx
-        _add_footnotes(document, footnotes)
-        _split_sections(document, [a.get("landscape", False) for a in data.get("appendices") or []])
-        _set_properties(document, doc_type, data)
+        docx = template.docx
+        _add_footnotes(docx, footnotes)
+        appendices = document.data.get("appendices") or []
+        _split_sections(docx, [a.get("landscape", False) for a in appendices])
+        _set_properties(docx, document.metadata)
         out = io.BytesIO()
-        document.save(out)
+        docx.save(out)
         return out.getvalue()
 
     def _source(self, name: str) -> bytes:
@@ -150,10 +151,9 @@ def _appendix_section(main: Any, landscape: bool) -> Any:
     return props
 
 
-def _set_properties(document: Any, doc_type: DocTypeDef, data: dict[str, Any]) -> None:
+def _set_properties(docx: Any, meta: Metadata) -> None:
     """Title, author, subject and language of the file, read by viewers and by the PDF export."""
-    props = document.core_properties
-    meta = document_metadata(doc_type, data)
+    props = docx.core_properties
     props.title = meta.title[:255]
     props.author = props.last_modified_by = meta.author
     props.subject = meta.subject[:255]

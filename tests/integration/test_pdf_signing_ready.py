@@ -12,9 +12,9 @@ import pytest
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.fields import enumerate_sig_fields
 
+from service.convert.pool import ConverterPool
 from service.core import markup
-from service.core.context import signer_lines
-from service.core.convert import ConverterPool
+from service.core.document import signer_lines
 from service.core.documents import DocumentService
 from service.core.pdf import field_name, locate_signature_space, prepare_for_signing, seal_rect
 from tests.conftest import load_sample

@@ -121,4 +121,4 @@ def test_new_type_needs_only_a_definition(tmp_path) -> None:
     assert errors_of(service, "giay_moi", payload) == {"venue": ["Cần nhập trường này."]}
     payload["venue"] = "Hội trường UBND xã"
     rendered = service.render("giay_moi", payload)
-    assert rendered.ascii_name == "GM-UBND-2023-xa-y-tich"
+    assert rendered.document.ascii_name == "GM-UBND-2023-xa-y-tich"
