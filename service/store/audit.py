@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import JSON, Integer, String, func, select
@@ -11,8 +10,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from service.store.base import Base, UTCDateTime, iso, utcnow
 from service.store.database import Database
-
-ACTIONS = ("render", "issue", "sign")
+from service.usecases.ports import AuditQuery
 
 
 class AuditEvent(Base):
@@ -69,32 +67,30 @@ class DatabaseAudit:
             session.add(new_event(action, actor, subject, details))
 
 
-@dataclass(frozen=True)
-class AuditQuery:
-    """Filters for reading the trail; None means any."""
+class SqlAudit:
+    """The AuditStore on the service's database."""
 
-    action: str | None = None
-    actor: str | None = None
-    subject: str | None = None
-    since: dt.datetime | None = None
-    until: dt.datetime | None = None
+    def __init__(self, database: Database) -> None:
+        self.database = database
 
-
-def search_audit(
-    session: Session, query: AuditQuery, *, offset: int = 0, limit: int = 50
-) -> tuple[list[AuditEvent], int]:
-    """One page of matching events, newest first, and how many match in all."""
-    statement = select(AuditEvent)
-    if query.action:
-        statement = statement.where(AuditEvent.action == query.action)
-    if query.actor:
-        statement = statement.where(AuditEvent.actor == query.actor)
-    if query.subject:
-        statement = statement.where(AuditEvent.subject.contains(query.subject, autoescape=True))
-    if query.since is not None:
-        statement = statement.where(AuditEvent.at >= query.since)
-    if query.until is not None:
-        statement = statement.where(AuditEvent.at <= query.until)
-    total = session.scalar(select(func.count()).select_from(statement.subquery())) or 0
-    page = statement.order_by(AuditEvent.id.desc()).offset(offset).limit(limit)
-    return list(session.scalars(page)), int(total)
+    def search(
+        self, query: AuditQuery, *, offset: int, limit: int
+    ) -> tuple[list[dict[str, Any]], int]:
+        """One page of matching events, newest first, and how many match in all."""
+        statement = select(AuditEvent)
+        if query.action:
+            statement = statement.where(AuditEvent.action == query.action)
+        if query.actor:
+            statement = statement.where(AuditEvent.actor == query.actor)
+        if query.subject:
+            statement = statement.where(
+                AuditEvent.subject.contains(query.subject, autoescape=True)
+            )
+        if query.since is not None:
+            statement = statement.where(AuditEvent.at >= query.since)
+        if query.until is not None:
+            statement = statement.where(AuditEvent.at <= query.until)
+        with self.database.session() as session:
+            total = session.scalar(select(func.count()).select_from(statement.subquery())) or 0
+            page = statement.order_by(AuditEvent.id.desc()).offset(offset).limit(limit)
+            return [event.as_dict() for event in session.scalars(page)], int(total)

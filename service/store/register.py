@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
-from dataclasses import dataclass
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import (
@@ -27,7 +28,18 @@ from service.core import vn
 
 # Ignores case, spacing and "Uỷ"/"Ủy" tone placement while keeping diacritics ("Tân" ≠ "Tấn").
 from service.core.vn import match_key
-from service.store.base import Base, UTCDateTime, iso, utcnow
+from service.store.audit import SessionAudit
+from service.store.base import Base, UTCDateTime, utcnow
+from service.store.database import Database
+from service.usecases.ports import IssueTransaction, RegisterQuery, RegisterRecord, StoredFile
+
+# Columns a RegisterRecord carries under the same name; the store sets id and issued_at.
+RECORD_COLUMNS = (
+    "id", "agency_key", "year", "number", "symbol", "doc_type", "agency", "subject",
+    "document_date", "issued_at", "issued_by", "file_stem", "display_name", "docx_sha256",
+    "pdf_sha256", "signed", "signed_by",
+)
+STORE_SET = ("id", "issued_at")
 
 
 class RegisterCounter(Base):
@@ -73,48 +85,13 @@ class RegisterEntry(Base):
     signed: Mapped[bool] = mapped_column(Boolean, default=False)
     signed_by: Mapped[str | None] = mapped_column(String(200))
 
-    @property
-    def number_text(self) -> str:
-        """The number as printed: "05"."""
-        return vn.number_str(self.number)
-
-    @property
-    def number_line(self) -> str:
-        """The header line: "Số: 05/KH-UBND"."""
-        return vn.number_line(self.number, self.symbol)
-
-    def summary(self) -> dict[str, Any]:
-        """The entry as the API lists it (no file contents)."""
-        return {
-            "id": self.id,
-            "number": self.number,
-            "number_text": self.number_text,
-            "symbol": self.symbol,
-            "number_line": self.number_line,
-            "doc_type": self.doc_type,
-            "subject": self.subject,
-            "agency": self.agency,
-            "unit": self.unit_slug,
-            "year": self.year,
-            "date": self.document_date.isoformat(),
-            "issued_at": iso(self.issued_at),
-            "issued_by": self.issued_by,
-            "docx_sha256": self.docx_sha256,
-            "pdf_sha256": self.pdf_sha256,
-            "signed": self.signed,
-            "signed_by": self.signed_by,
-        }
-
-
-def agency_key(issuer: dict[str, Any]) -> str:
-    """The series an issuer numbers in: its agency under its parent (communes share names)."""
-    parent = match_key(issuer.get("parent_agency") or "")
-    return f"{parent} / {match_key(issuer['agency'])}"[:400]
-
-
-def search_key(text: str) -> str:
-    """Lower-case ASCII with single spaces, for accent-insensitive search."""
-    return re.sub(r"\s+", " ", vn.strip_diacritics(text).lower()).strip()
+    def record(self, *, with_inputs: bool = False) -> RegisterRecord:
+        """The entry as the use cases see it (no files)."""
+        return RegisterRecord(
+            **{name: getattr(self, name) for name in RECORD_COLUMNS},
+            unit=self.unit_slug,
+            inputs=self.inputs if with_inputs else None,
+        )
 
 
 class UnsupportedDatabase(RuntimeError):
@@ -148,20 +125,6 @@ def allocate_number(session: Session, key: str, year: int) -> int:
     return int(session.execute(statement).scalar_one())
 
 
-@dataclass(frozen=True)
-class RegisterQuery:
-    """Filters for listing the register; None means any."""
-
-    number: int | None = None
-    doc_type: str | None = None
-    text: str | None = None
-    agency: str | None = None
-    year: int | None = None
-    unit: str | None = None
-    date_from: dt.date | None = None
-    date_to: dt.date | None = None
-
-
 def _like(text: str) -> str:
     """A LIKE pattern matching the text anywhere, its wildcards taken literally."""
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
@@ -183,8 +146,8 @@ def _filtered(query: RegisterQuery) -> Select[Any]:
         statement = statement.where(RegisterEntry.document_date >= query.date_from)
     if query.date_to is not None:
         statement = statement.where(RegisterEntry.document_date <= query.date_to)
-    if query.text and search_key(query.text):
-        pattern = _like(search_key(query.text))
+    if query.text and vn.search_key(query.text):
+        pattern = _like(vn.search_key(query.text))
         statement = statement.where(RegisterEntry.search_text.like(pattern, escape="\\"))
     if query.agency and match_key(query.agency):
         pattern = _like(match_key(query.agency))
@@ -192,18 +155,76 @@ def _filtered(query: RegisterQuery) -> Select[Any]:
     return statement
 
 
-def search_register(
-    session: Session, query: RegisterQuery, *, offset: int = 0, limit: int = 50
-) -> tuple[list[RegisterEntry], int]:
-    """One page of matching entries, newest first, and how many match in all."""
-    statement = _filtered(query)
-    total = session.scalar(select(func.count()).select_from(statement.subquery())) or 0
-    page = statement.order_by(
-        RegisterEntry.year.desc(), RegisterEntry.document_date.desc(), RegisterEntry.id.desc()
-    )
-    return list(session.scalars(page.offset(offset).limit(limit))), int(total)
+class SqlRegister:
+    """The RegisterStore on the service's database."""
+
+    def __init__(self, database: Database) -> None:
+        self.database = database
+
+    @contextmanager
+    def issuing(self) -> Iterator[IssueTransaction]:
+        """A write transaction from the start (SQLite BEGIN IMMEDIATE; a row lock in PostgreSQL)."""
+        with self.database.session(immediate=True) as session:
+            yield _Issue(session)
+
+    def search(
+        self, query: RegisterQuery, *, offset: int, limit: int
+    ) -> tuple[list[RegisterRecord], int]:
+        """One page of matching entries, newest first, and how many match in all."""
+        statement = _filtered(query)
+        with self.database.session() as session:
+            total = session.scalar(select(func.count()).select_from(statement.subquery())) or 0
+            page = statement.order_by(
+                RegisterEntry.year.desc(),
+                RegisterEntry.document_date.desc(),
+                RegisterEntry.id.desc(),
+            )
+            found = session.scalars(page.offset(offset).limit(limit))
+            return [entry.record() for entry in found], int(total)
+
+    def get(self, entry_id: int) -> RegisterRecord | None:
+        """The entry with its inputs, or None."""
+        with self.database.session() as session:
+            entry = session.get(RegisterEntry, entry_id)
+            return entry.record(with_inputs=True) if entry is not None else None
+
+    def file(self, entry_id: int, kind: str) -> StoredFile | None:
+        """The entry's stored PDF or DOCX, or None."""
+        with self.database.session() as session:
+            entry = session.get(RegisterEntry, entry_id)
+            if entry is None:
+                return None
+            content, digest = (
+                (entry.pdf, entry.pdf_sha256) if kind == "pdf" else (entry.docx, entry.docx_sha256)
+            )
+            return StoredFile(
+                content, digest, f"{entry.file_stem}.{kind}", f"{entry.display_name}.{kind}"
+            )
 
 
-def get_entry(session: Session, entry_id: int) -> RegisterEntry | None:
-    """The entry with this id, or None."""
-    return session.get(RegisterEntry, entry_id)
+class _Issue:
+    """An IssueTransaction on one session."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.audit = SessionAudit(session)
+
+    def allocate_number(self, series: str, year: int) -> int:
+        """Take the next number of the series in this transaction."""
+        return allocate_number(self.session, series, year)
+
+    def add_entry(
+        self, record: RegisterRecord, inputs: dict[str, Any], docx: bytes, pdf: bytes
+    ) -> RegisterRecord:
+        """Store the entry and its files; the record with its id and time."""
+        entry = RegisterEntry(
+            **{name: getattr(record, name) for name in RECORD_COLUMNS if name not in STORE_SET},
+            unit_slug=record.unit,
+            search_text=vn.search_key(record.subject),
+            inputs=inputs,
+            docx=docx,
+            pdf=pdf,
+        )
+        self.session.add(entry)
+        self.session.flush()  # the id and time, for the trail
+        return replace(entry.record(with_inputs=True), docx=docx, pdf=pdf)

@@ -1,16 +1,16 @@
-"""Each unit's signing key, passphrase and seal picture: files under data_dir/signing/<slug>/."""
+"""The KeyStore: each unit's key, passphrase and seal picture under data_dir/signing/<slug>/."""
 
 from __future__ import annotations
 
 import io
 import json
 import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from service.core.files import write_atomic
 from service.core.signing import SealImage, load_signer, signer_name
+from service.usecases.ports import UnitKey
 
 SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,79}")
 KEY, PASSPHRASE, SEAL, SEAL_INFO = "key.p12", "passphrase", "seal.png", "seal.json"
@@ -18,16 +18,6 @@ KEY, PASSPHRASE, SEAL, SEAL_INFO = "key.p12", "passphrase", "seal.png", "seal.js
 
 class UnitKeyMissing(LookupError):
     """The unit has no signing key installed."""
-
-
-@dataclass(frozen=True)
-class UnitKey:
-    """What signing as a unit needs; never sent out through the API."""
-
-    slug: str
-    pkcs12: bytes
-    passphrase: bytes | None
-    seal: SealImage | None
 
 
 class SigningKeys:

@@ -11,7 +11,6 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from service.core.documents import DocumentService
-from service.core.issuing import Issuer
 from service.store.audit import AuditEvent
 from service.store.base import Base
 from service.store.database import Database
@@ -19,7 +18,7 @@ from service.store.register import RegisterCounter, RegisterEntry
 from tests.conftest import docx_text
 from tests.integration.servers import new_postgres_database, postgres_url  # noqa: F401
 from tests.unit.test_audit import database_refuses
-from tests.unit.test_register import SignableConverter, plan
+from tests.unit.test_register import SignableConverter, make_issuer, plan
 
 pytestmark = pytest.mark.integration
 PROCESSES, EACH = 8, 25
@@ -30,7 +29,7 @@ def issue_many(url: str, count: int, start: Any, results: Any) -> None:
     database = Database(url)
     # The same Issuer as the service; the converter is a fake (no LibreOffice) that returns a
     # PDF with the signature block, so signing-ready preparation runs inside the lock too.
-    issuer = Issuer(database, DocumentService(SignableConverter()))
+    issuer = make_issuer(database, DocumentService(SignableConverter()))
     start.wait(timeout=120)
     numbers = [issuer.issue("ke_hoach", plan(), actor=f"p{id(start)}").number for _ in range(count)]
     database.dispose()

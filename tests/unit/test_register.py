@@ -12,16 +12,19 @@ import pikepdf
 import pytest
 from PIL import Image, ImageDraw
 
-from service.core.convert import ConversionFailed, FakeConverter
+from service.core.converter import ConversionFailed
 from service.core.documents import DocumentInvalid, DocumentService
-from service.core.issuing import Issuer, SigningUnavailable
 from service.core.signing import TimestampUnavailable, verify
 from service.store.audit import AuditEvent
 from service.store.database import Database
-from service.store.register import RegisterCounter, RegisterEntry, RegisterQuery, search_register
+from service.store.register import RegisterCounter, RegisterEntry, SqlRegister
 from service.store.signing_keys import SigningKeys
-from service.store.units import Unit
+from service.store.units import SqlUnits
+from service.usecases.issuing import Issuer, SigningUnavailable, today_in_vietnam
+from service.usecases.ports import RegisterQuery, UnitProfile
+from service.usecases.units import UnitProfiles
 from tests.conftest import docx_text, load_sample
+from tests.fakes import FakeConverter
 from tests.unit.test_pdf_unit import BODY, LINES, NAME, block, make_pdf
 from tests.unit.test_signing import PASSPHRASE, make_key
 
@@ -86,8 +89,17 @@ def today() -> Today:
 
 @pytest.fixture()
 def issuer(database: Database, today: Today, tmp_path: Path) -> Issuer:
-    documents = DocumentService(SignableConverter())
-    return Issuer(database, documents, keys=SigningKeys(tmp_path / "signing"), today=today)
+    return make_issuer(database, DocumentService(SignableConverter()), tmp_path, today)
+
+
+def make_issuer(
+    database: Database, documents: DocumentService, folder: Path | None = None,
+    today: Any = today_in_vietnam,
+) -> Issuer:
+    """An Issuer on the database, with the units' keys in the folder (none without one)."""
+    units = UnitProfiles(SqlUnits(database), documents.catalog, documents.schemas)
+    keys = SigningKeys(folder / "signing") if folder is not None else None
+    return Issuer(SqlRegister(database), documents, units, keys, today=today)
 
 
 def seal_png() -> bytes:
@@ -101,9 +113,13 @@ def seal_png() -> bytes:
 
 def add_unit(database: Database, slug: str = "y-tich") -> None:
     """A unit profile for commune Y Tịch with the test signer."""
-    issuer = plan()["issuer"]
-    with database.session() as session:
-        session.add(Unit(slug=slug, **issuer, **SIGNER, recipients=["UBND huyện"], archive="VT"))
+    SqlUnits(database).save(UnitProfile(**unit_profile(slug)))
+
+
+def unit_profile(slug: str = "y-tich") -> dict[str, Any]:
+    """Commune Y Tịch's profile with the test signer."""
+    return {"slug": slug, "issuer": plan()["issuer"], "signer": SIGNER,
+            "recipients": ["UBND huyện"], "archive": "VT"}
 
 
 def test_numbers_run_from_01_with_a_leading_zero(issuer: Issuer) -> None:
@@ -202,8 +218,7 @@ def test_search_by_number_type_subject_agency_and_date(
     issuer.issue("ke_hoach", plan(issuer=other_agency(), subject="Đuối nước"), actor="a")
 
     def find(**query: Any) -> list[tuple[int, str]]:
-        with database.session() as session:
-            entries, total = search_register(session, RegisterQuery(**query))
+        entries, total = SqlRegister(database).search(RegisterQuery(**query), offset=0, limit=50)
         assert total == len(entries)
         return [(e.number, e.subject) for e in entries]
 
@@ -225,7 +240,7 @@ def test_unit_prefills_and_seals_at_actual_size(issuer: Issuer, database: Databa
     payload = {k: v for k, v in plan().items() if k not in ("issuer", "signer", "recipients")}
     entry = issuer.issue("ke_hoach", payload, actor="a", unit="y-tich", sign=True)
     assert entry.signed and entry.signed_by == "Ủy ban nhân dân xã Y Tịch"
-    assert entry.unit_slug == "y-tich" and "UBND huyện" in docx_text(entry.docx)
+    assert entry.unit == "y-tich" and "UBND huyện" in docx_text(entry.docx)
     (report,) = verify(entry.pdf)
     assert report.field == "Dau - Uy ban nhan dan xa Y Tich" and report.intact
     assert report.covers_whole_document and report.reason == "Ban hành văn bản"

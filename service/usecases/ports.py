@@ -1,0 +1,226 @@
+"""What the use cases need from storage, as protocols the store implements, and the records."""
+
+from __future__ import annotations
+
+import datetime as dt
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from service.core import vn
+from service.core.documents import AuditSink
+from service.core.signing import SealImage
+
+AUDIT_ACTIONS = ("render", "issue", "sign")
+
+
+@dataclass(frozen=True)
+class RegisterRecord:
+    """One entry of the outgoing register as issuing writes it and the pages read it."""
+
+    agency_key: str
+    year: int
+    number: int
+    symbol: str
+    doc_type: str
+    agency: str
+    unit: str | None
+    subject: str
+    document_date: dt.date
+    issued_by: str
+    file_stem: str
+    display_name: str
+    docx_sha256: str
+    pdf_sha256: str
+    signed: bool
+    signed_by: str | None
+    id: int | None = None  # given by the store
+    issued_at: dt.datetime | None = None  # given by the store
+    # Only when one entry is read whole, or has just been issued:
+    inputs: dict[str, Any] | None = None  # the JSON as posted, with number and date
+    docx: bytes | None = field(default=None, repr=False)
+    pdf: bytes | None = field(default=None, repr=False)
+
+    @property
+    def number_text(self) -> str:
+        """The number as printed: "05"."""
+        return vn.number_str(self.number)
+
+    @property
+    def number_line(self) -> str:
+        """The header line: "Số: 05/KH-UBND"."""
+        return vn.number_line(self.number, self.symbol)
+
+    def summary(self) -> dict[str, Any]:
+        """The entry as the API lists it (no inputs, no files)."""
+        return {
+            "id": self.id,
+            "number": self.number,
+            "number_text": self.number_text,
+            "symbol": self.symbol,
+            "number_line": self.number_line,
+            "doc_type": self.doc_type,
+            "subject": self.subject,
+            "agency": self.agency,
+            "unit": self.unit,
+            "year": self.year,
+            "date": self.document_date.isoformat(),
+            "issued_at": self.issued_at.astimezone(dt.UTC).isoformat()
+            if self.issued_at is not None
+            else None,
+            "issued_by": self.issued_by,
+            "docx_sha256": self.docx_sha256,
+            "pdf_sha256": self.pdf_sha256,
+            "signed": self.signed,
+            "signed_by": self.signed_by,
+        }
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    """An issued file exactly as stored, with the names to download it under."""
+
+    content: bytes
+    sha256: str
+    ascii_name: str
+    display_name: str
+
+
+@dataclass(frozen=True)
+class RegisterQuery:
+    """Filters for listing the register; None means any."""
+
+    number: int | None = None
+    doc_type: str | None = None
+    text: str | None = None
+    agency: str | None = None
+    year: int | None = None
+    unit: str | None = None
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+
+
+@dataclass(frozen=True)
+class AuditQuery:
+    """Filters for reading the trail; None means any."""
+
+    action: str | None = None
+    actor: str | None = None
+    subject: str | None = None
+    since: dt.datetime | None = None
+    until: dt.datetime | None = None
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a searched list and how many items match in all."""
+
+    items: list[Any]
+    total: int
+    page: int
+    per_page: int
+
+
+@dataclass(frozen=True)
+class UnitProfile:
+    """One office's fixed details (issuer and signer parts of a document) that prefill forms."""
+
+    slug: str
+    issuer: dict[str, Any]
+    signer: dict[str, Any]
+    recipients: list[str] = field(default_factory=list)
+    archive: str = "VT"
+
+    def prefill(self) -> dict[str, Any]:
+        """The document fields this profile fills: issuer, signer, recipients, archive."""
+        return {
+            "issuer": dict(self.issuer),
+            "signer": dict(self.signer),
+            "recipients": list(self.recipients),
+            "archive": self.archive,
+        }
+
+
+class IssueTransaction(Protocol):
+    """One issue's transaction: the number, the entry and the audit events commit together."""
+
+    @property
+    def audit(self) -> AuditSink:
+        """Where the issue's events go: into this transaction."""
+
+    def allocate_number(self, series: str, year: int) -> int:
+        """Take the next number of the series (given back if the transaction rolls back)."""
+
+    def add_entry(self, record: RegisterRecord, inputs: dict[str, Any], docx: bytes,
+                  pdf: bytes) -> RegisterRecord:
+        """Store the entry with its files; the record with its id and time."""
+
+
+class RegisterStore(Protocol):
+    """The outgoing register's storage."""
+
+    def issuing(self) -> AbstractContextManager[IssueTransaction]:
+        """A transaction that holds the number series until it ends."""
+
+    def search(
+        self, query: RegisterQuery, *, offset: int, limit: int
+    ) -> tuple[list[RegisterRecord], int]:
+        """One page of matching entries, newest first, and how many match in all."""
+
+    def get(self, entry_id: int) -> RegisterRecord | None:
+        """The entry with its inputs, or None."""
+
+    def file(self, entry_id: int, kind: str) -> StoredFile | None:
+        """The entry's stored PDF or DOCX, or None."""
+
+
+class UnitStore(Protocol):
+    """The unit profiles' storage."""
+
+    def list(self) -> list[UnitProfile]:
+        """Every unit, by agency name."""
+
+    def get(self, slug: str) -> UnitProfile | None:
+        """The unit with this slug, or None."""
+
+    def save(self, profile: UnitProfile, old_slug: str | None = None) -> None:
+        """Create the unit (old_slug None) or replace the one named old_slug."""
+
+    def delete(self, slug: str) -> bool:
+        """Delete the unit; False when there is none."""
+
+
+class AuditStore(Protocol):
+    """The audit trail's storage (append-only)."""
+
+    def search(
+        self, query: AuditQuery, *, offset: int, limit: int
+    ) -> tuple[list[dict[str, Any]], int]:
+        """One page of matching events, newest first, and how many match in all."""
+
+
+@dataclass(frozen=True)
+class UnitKey:
+    """What signing as a unit needs; never sent out through the API."""
+
+    slug: str
+    pkcs12: bytes
+    passphrase: bytes | None
+    seal: SealImage | None
+
+
+class KeyStore(Protocol):
+    """The units' installed signing keys."""
+
+    def has_key(self, slug: str) -> bool:
+        """Whether a key is installed for the unit."""
+
+    def load(self, slug: str) -> UnitKey:
+        """The unit's key and seal."""
+
+    def install(
+        self, slug: str, pkcs12: bytes, passphrase: bytes | None, seal_png: bytes | None = None,
+        seal_mm: float = 36.0,
+    ) -> dict[str, Any]:
+        """Check the key (and seal picture) and keep them for the unit."""
+

@@ -1,0 +1,53 @@
+"""Reading the outgoing register and the audit trail: searches, entries, issued files."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from service.usecases.ports import (
+    AuditQuery,
+    AuditStore,
+    Page,
+    RegisterQuery,
+    RegisterRecord,
+    RegisterStore,
+    StoredFile,
+)
+
+
+def _page(search: Callable[..., tuple[list[Any], int]], query: Any, page: int,
+          per_page: int) -> Page:
+    """One 1-based page of a search."""
+    items, total = search(query, offset=(page - 1) * per_page, limit=per_page)
+    return Page(items, total, page, per_page)
+
+
+class RegisterBook:
+    """The outgoing register as clerks and other systems read it."""
+
+    def __init__(self, store: RegisterStore) -> None:
+        self.store = store
+
+    def search(self, query: RegisterQuery, page: int = 1, per_page: int = 50) -> Page:
+        """One page of matching entries, newest first."""
+        return _page(self.store.search, query, page, per_page)
+
+    def get(self, entry_id: int) -> RegisterRecord | None:
+        """The entry with its inputs, or None."""
+        return self.store.get(entry_id)
+
+    def file(self, entry_id: int, kind: str) -> StoredFile | None:
+        """The issued PDF or DOCX, byte for byte, or None."""
+        return self.store.file(entry_id, kind)
+
+
+class AuditTrail:
+    """The audit trail as it is read (writing goes through the AuditSink of each action)."""
+
+    def __init__(self, store: AuditStore) -> None:
+        self.store = store
+
+    def search(self, query: AuditQuery, page: int = 1, per_page: int = 50) -> Page:
+        """One page of matching events, newest first."""
+        return _page(self.store.search, query, page, per_page)
