@@ -38,16 +38,17 @@ import psutil
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from service.bulk.celery_app import CeleryRunner  # noqa: E402
 from service.bulk.communes import commune_table, provinces  # noqa: E402
 from service.bulk.embedded import EmbeddedRunner  # noqa: E402
 from service.bulk.jobs import BulkJobs  # noqa: E402
 from service.bulk.table import Table  # noqa: E402
 from service.bulk.work import BulkContext  # noqa: E402
-from service.core.convert import ConverterPool, PoolConfig  # noqa: E402
+from service.convert.pool import ConverterPool, PoolConfig  # noqa: E402
 from service.core.documents import DocumentService  # noqa: E402
 from service.settings import Settings  # noqa: E402
 from service.store.database import Database  # noqa: E402
+from service.store.jobs import SqlJobStore  # noqa: E402
+from service.worker.dispatch import CeleryRunner  # noqa: E402
 from tests.integration.servers import redis_server, start_worker  # noqa: E402
 
 BASE = json.loads((ROOT / "samples/seed_000_ke_hoach_y_tich.json").read_text(encoding="utf-8"))
@@ -119,13 +120,15 @@ class Embedded:
         self.pool = ConverterPool(PoolConfig(size=pool_size, base_port=POOL_PORT,
                                              work_dir=folder / "pool", startup_timeout=120))
         self.pool.start(wait=True)
-        self.ctx = BulkContext(self.database, DocumentService(self.pool), folder / "jobs")
+        self.ctx = BulkContext(
+            SqlJobStore(self.database), DocumentService(self.pool), folder / "jobs"
+        )
         self.runner = EmbeddedRunner(self.ctx, workers=2 * pool_size)
         self.jobs = BulkJobs(self.ctx, self.runner)
 
     def close(self) -> None:
         self.runner.stop()
-        self.pool.stop()
+        self.pool.close()
         self.database.dispose()
 
 
@@ -210,7 +213,7 @@ def celery_vs_embedded(
                                          bulk_backend="celery")
             database = Database(settings.resolved_database_url())
             database.upgrade()
-            ctx = BulkContext(database, DocumentService(None), celery_dir / "jobs")
+            ctx = BulkContext(SqlJobStore(database), DocumentService(None), celery_dir / "jobs")
             celery = BulkJobs(ctx, CeleryRunner(settings, ctx))
             # The same thread count as the embedded runner: 2 per instance.
             worker = start_worker(celery_dir, "bench", concurrency=2 * pool_size,

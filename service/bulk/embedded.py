@@ -6,8 +6,7 @@ import logging
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 
-from service.bulk.work import BulkContext, assemble, rows_left, run_row_with_retries
-from service.store import jobs as store
+from service.bulk.work import BulkContext, assemble, run_row_with_retries
 
 log = logging.getLogger("service.bulk")
 BACKEND = "embedded"
@@ -28,8 +27,7 @@ class EmbeddedRunner:
 
     def submit(self, job_id: str) -> None:
         """Queue the job's open rows (pending, or running when a previous run died)."""
-        with self.ctx.database.session() as session:
-            indexes = store.open_row_indexes(session, job_id)
+        indexes = self.ctx.jobs.open_row_indexes(job_id)
         for index in indexes:
             self._track(self._executor.submit(self._row, job_id, index))
         if not indexes:
@@ -37,8 +35,7 @@ class EmbeddedRunner:
 
     def resume(self) -> list[str]:
         """Queue every unfinished job of this backend (after a restart); their ids."""
-        with self.ctx.database.session() as session:
-            job_ids = store.unfinished_jobs(session, self.backend)
+        job_ids = self.ctx.jobs.unfinished_jobs(self.backend)
         for job_id in job_ids:
             log.info("bulk %s: resuming", job_id)
             self.submit(job_id)
@@ -79,7 +76,7 @@ class EmbeddedRunner:
         for _ in range(5):
             try:
                 run_row_with_retries(self.ctx, job_id, index, self.attempts, self._stopping.wait)
-                if rows_left(self.ctx, job_id) == 0:
+                if self.ctx.jobs.count_open_rows(job_id) == 0:
                     self._finish(job_id)
                 return
             except Exception:  # the database failed us (locked, gone): try again shortly

@@ -12,10 +12,9 @@ from service.bulk import work
 from service.bulk.check import Report, check_table
 from service.bulk.outputs import MANIFEST_CSV, MANIFEST_JSON, MERGED, ZIP
 from service.bulk.overrides import DEFAULT_SEPARATOR, commune_of
+from service.bulk.ports import JobState, JobView, RowState
 from service.bulk.table import Table
 from service.core import markup
-from service.store import jobs as store
-from service.store.base import iso
 
 OUTPUTS = {"zip": ZIP, "merged.pdf": MERGED, "manifest.csv": MANIFEST_CSV,
            "manifest.json": MANIFEST_JSON}
@@ -31,6 +30,12 @@ class Runner(Protocol):
 
     def cancel(self, job_id: str) -> None:
         """Stop what can be stopped of a cancelled job."""
+
+    def resume(self) -> list[str]:
+        """Start again the unfinished jobs whose rows died with the service; their ids."""
+
+    def stop(self) -> None:
+        """Stop taking rows; open rows are left for the next start."""
 
 
 class TableRejected(ValueError):
@@ -50,7 +55,7 @@ class OutputNotReady(LookupError):
 
 
 class BulkJobs:
-    """The bulk feature's entry point over a context (database, documents, folders) and a runner."""
+    """The bulk feature's entry point: a context (job store, documents, folders) and a runner."""
 
     def __init__(self, ctx: work.BulkContext, runner: Runner, max_rows: int = 5000) -> None:
         self.ctx = ctx
@@ -90,71 +95,60 @@ class BulkJobs:
         if report.blocking or (not report.ok and not allow_invalid):
             raise TableRejected(report)
         key = input_key(base, table, separator)
-        with self.ctx.database.session() as session:
-            existing = _same_job(session, key) if resume_same else None
-            if existing is None:
-                rows = [(commune_of(cells, i), _jsonable(cells))
-                        for i, cells in enumerate(table.rows, start=1)]
-                job = store.create_job(
-                    session,
-                    doc_type=type_id,
-                    base=base,
-                    columns=list(table.columns),
-                    rows=rows,
-                    backend=self.runner.backend,
-                    actor=actor,
-                    separator=separator,
-                    title=markup.plain(str(base.get("subject") or "")),
-                    input_key=key,
-                )
-                job_id = job.id
-            else:
-                job_id = existing
+        job_id = self.ctx.jobs.find_same_job(key) if resume_same else None
+        if job_id is None:
+            job_id = self.ctx.jobs.create_job(
+                doc_type=type_id,
+                base=base,
+                columns=list(table.columns),
+                rows=[(commune_of(cells, i), _jsonable(cells))
+                      for i, cells in enumerate(table.rows, start=1)],
+                backend=self.runner.backend,
+                actor=actor,
+                separator=separator,
+                title=markup.plain(str(base.get("subject") or "")),
+                input_key=key,
+            )
         self.runner.submit(job_id)
         return job_id
 
+    def resume(self) -> list[str]:
+        """Start again the unfinished jobs whose rows died with the service (at its start)."""
+        return self.runner.resume()
+
     def progress(self, job_id: str) -> dict[str, Any] | None:
         """State, counts by status, ETA and the combined outputs' readiness; None if unknown."""
-        with self.ctx.database.session() as session:
-            job = store.get_job(session, job_id)
-            if job is None:
-                return None
-            counts = store.status_counts(session, job_id)
-            summary: dict[str, Any] = {
-                "id": job.id,
-                "state": job.state,
-                "backend": job.backend,
-                "doc_type": job.doc_type,
-                "title": job.title,
-                "total": job.total,
-                "done": counts.get(store.ROW_DONE, 0),
-                "failed": counts.get(store.FAILED, 0),
-                "skipped": counts.get(store.SKIPPED, 0),
-                "pending": counts.get(store.PENDING, 0),
-                "running": counts.get(store.ROW_RUNNING, 0),
-                "created_at": iso(job.created_at),
-                "started_at": iso(job.started_at),
-                "finished_at": iso(job.finished_at),
-            }
-            started = job.started_at
+        job = self.ctx.jobs.get_job(job_id)
+        if job is None:
+            return None
+        counts = self.ctx.jobs.status_counts(job_id)
+        summary: dict[str, Any] = {
+            "id": job.id,
+            "state": job.state,
+            "backend": job.backend,
+            "doc_type": job.doc_type,
+            "title": job.title,
+            "total": job.total,
+            # pending, running, done, failed, skipped: a count for every row state
+            **{state.value: counts.get(state, 0) for state in RowState},
+            "created_at": _iso(job.created_at),
+            "started_at": _iso(job.started_at),
+            "finished_at": _iso(job.finished_at),
+        }
         finished = summary["done"] + summary["failed"]
         remaining = summary["pending"] + summary["running"]
-        summary["eta_seconds"] = eta(started, finished, remaining)
+        summary["eta_seconds"] = eta(job.started_at, finished, remaining)
         summary["outputs_ready"] = self.ctx.files(job_id).assembled()
         return summary
 
     def failures(self, job_id: str) -> list[dict[str, Any]]:
         """The failed rows with their errors."""
-        with self.ctx.database.session() as session:
-            return [
-                {"row": r.index, "commune": r.commune, "error": r.error}
-                for r in store.list_rows(session, job_id, store.FAILED)
-            ]
+        return [{"row": r.index, "commune": r.commune, "error": r.error}
+                for r in self.ctx.jobs.failed_rows(job_id)]
 
     def cancel(self, job_id: str) -> bool:
         """Cancel the job: pending rows are skipped; False when it had already finished."""
-        with self.ctx.database.session(immediate=True) as session:
-            cancelled = store.cancel_job(session, job_id)
+        cancelled = self.ctx.jobs.cancel_job(job_id)
         if cancelled:
             self.runner.cancel(job_id)
         return cancelled
@@ -167,13 +161,20 @@ class BulkJobs:
         files = self.ctx.files(job_id)
         path = files.path(OUTPUTS[kind])
         if not path.is_file():
-            with self.ctx.database.session() as session:
-                job = store.get_job(session, job_id)
-                state = job.state if job else None
-            if state != store.CANCELLED:
+            job = self.ctx.jobs.get_job(job_id)
+            if job is None or job.state != JobState.CANCELLED:
                 raise OutputNotReady(job_id)
             work.assemble(self.ctx, job_id, force=True)
         return path
+
+    def row_file(self, job_id: str, index: int, kind: str) -> Path | None:
+        """The path of a done row's "docx" or "pdf"; None before the row is done."""
+        name = self.ctx.jobs.row_file(job_id, index, kind)
+        return self.ctx.files(job_id).path(name) if name else None
+
+    def recent(self, limit: int = 20) -> list[JobView]:
+        """The newest jobs first."""
+        return self.ctx.jobs.recent_jobs(limit)
 
 
 def eta(started: datetime | None, finished: int, remaining: int) -> float | None:
@@ -193,16 +194,9 @@ def input_key(base: dict[str, Any], table: Table, separator: str) -> str:
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
 
-def _same_job(session: Any, key: str) -> str | None:
-    """The newest job made from these inputs, if any."""
-    from sqlalchemy import select
-
-    statement = (
-        select(store.BulkJob.id)
-        .where(store.BulkJob.input_key == key)
-        .order_by(store.BulkJob.created_at.desc())
-    )
-    return session.scalars(statement).first()
+def _iso(moment: datetime | None) -> str | None:
+    """ISO 8601 in UTC, or None."""
+    return moment.astimezone(UTC).isoformat() if moment is not None else None
 
 
 def _jsonable(cells: dict[str, Any]) -> dict[str, Any]:

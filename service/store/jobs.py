@@ -3,32 +3,41 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
+    ColumnElement,
     ForeignKey,
     Integer,
     String,
     Text,
     UniqueConstraint,
+    and_,
     func,
     select,
     update,
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from service.bulk.outputs import ManifestRow
+from service.bulk.ports import (
+    OPEN_ROWS,
+    UNFINISHED_JOBS,
+    ClaimedRow,
+    FailedRow,
+    JobState,
+    JobView,
+    RowOutput,
+    RowState,
+)
 from service.store.base import Base, UTCDateTime, utcnow
+from service.store.database import Database
 
-# Job states. A job is "running" from creation until its last row is finished, then
-# "assembling" while the ZIP, merged PDF and manifest are written, then "done".
-RUNNING, ASSEMBLING, DONE, CANCELLED = "running", "assembling", "done", "cancelled"
-UNFINISHED_JOBS = (RUNNING, ASSEMBLING)
-# Row states; "running" rows found after a crash are redone (outputs are keyed by row).
-PENDING, ROW_RUNNING, ROW_DONE, FAILED, SKIPPED = "pending", "running", "done", "failed", "skipped"
-OPEN_ROWS = (PENDING, ROW_RUNNING)
+# The columns hold plain strings: bind the values, not enum members the driver must adapt.
+_UNFINISHED = [state.value for state in UNFINISHED_JOBS]
+_OPEN = [state.value for state in OPEN_ROWS]
 
 
 class BulkJob(Base):
@@ -38,7 +47,7 @@ class BulkJob(Base):
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     doc_type: Mapped[str] = mapped_column(String(40))
-    state: Mapped[str] = mapped_column(String(20), index=True, default=RUNNING)
+    state: Mapped[str] = mapped_column(String(20), index=True, default=JobState.RUNNING.value)
     backend: Mapped[str] = mapped_column(String(20))
     actor: Mapped[str] = mapped_column(String(120))
     title: Mapped[str] = mapped_column(String(300), default="")
@@ -63,7 +72,7 @@ class BulkRow(Base):
     index: Mapped[int] = mapped_column(Integer)  # 1-based, the table's data row
     commune: Mapped[str] = mapped_column(String(200))
     cells: Mapped[dict[str, Any]] = mapped_column(JSON)
-    status: Mapped[str] = mapped_column(String(20), index=True, default=PENDING)
+    status: Mapped[str] = mapped_column(String(20), index=True, default=RowState.PENDING.value)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     # How many times the row was marked done: the proof of "every row exactly once".
     completions: Mapped[int] = mapped_column(Integer, default=0)
@@ -78,132 +87,150 @@ class BulkRow(Base):
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
-@dataclass(frozen=True)
-class RowOutput:
-    """What a finished row produced."""
-
-    docx_name: str
-    pdf_name: str
-    docx_sha256: str
-    pdf_sha256: str
-    pages: int
 
 
-def new_job_id() -> str:
-    """A random job id (32 hex digits)."""
-    return uuid.uuid4().hex
+class SqlJobStore:
+    """The JobStore on the service's database (SQLite or PostgreSQL)."""
 
+    def __init__(self, database: Database) -> None:
+        self.database = database
 
-def create_job(
-    session: Session,
-    *,
-    doc_type: str,
-    base: dict[str, Any],
-    columns: list[str],
-    rows: list[tuple[str, dict[str, Any]]],
-    backend: str,
-    actor: str,
-    separator: str,
-    title: str = "",
-    input_key: str = "",
-    job_id: str | None = None,
-) -> BulkJob:
-    """Store a job and its rows (commune, cell values), all pending."""
-    job = BulkJob(
-        id=job_id or new_job_id(),
-        doc_type=doc_type,
-        state=RUNNING,
-        backend=backend,
-        actor=actor,
-        title=title[:300],
-        base=base,
-        columns=columns,
-        list_separator=separator,
-        total=len(rows),
-        input_key=input_key,
-        created_at=utcnow(),
-    )
-    session.add(job)
-    session.flush()
-    session.add_all(
-        BulkRow(job_id=job.id, index=i, commune=commune[:200], cells=cells, status=PENDING)
-        for i, (commune, cells) in enumerate(rows, start=1)
-    )
-    return job
+    def create_job(
+        self,
+        *,
+        doc_type: str,
+        base: dict[str, Any],
+        columns: list[str],
+        rows: list[tuple[str, dict[str, Any]]],
+        backend: str,
+        actor: str,
+        separator: str,
+        title: str = "",
+        input_key: str = "",
+    ) -> str:
+        """Store a running job and its rows (commune, cells), all pending; its id."""
+        job_id = uuid.uuid4().hex
+        with self.database.session() as session:
+            session.add(BulkJob(
+                id=job_id,
+                doc_type=doc_type,
+                state=JobState.RUNNING.value,
+                backend=backend,
+                actor=actor,
+                title=title[:300],
+                base=base,
+                columns=columns,
+                list_separator=separator,
+                total=len(rows),
+                input_key=input_key,
+                created_at=utcnow(),
+            ))
+            session.flush()  # the rows' foreign key needs the job first
+            session.add_all(
+                BulkRow(job_id=job_id, index=i, commune=commune[:200], cells=cells,
+                        status=RowState.PENDING.value)
+                for i, (commune, cells) in enumerate(rows, start=1)
+            )
+        return job_id
 
+    def find_same_job(self, input_key: str) -> str | None:
+        """The newest job made from the same inputs, if any."""
+        statement = (
+            select(BulkJob.id)
+            .where(BulkJob.input_key == input_key)
+            .order_by(BulkJob.created_at.desc())
+        )
+        with self.database.session() as session:
+            return session.scalars(statement).first()
 
-def get_job(session: Session, job_id: str) -> BulkJob | None:
-    """The job with this id, or None."""
-    return session.get(BulkJob, job_id)
+    def get_job(self, job_id: str) -> JobView | None:
+        """The job, or None."""
+        with self.database.session() as session:
+            job = session.get(BulkJob, job_id)
+            return _job_view(job) if job is not None else None
 
+    def recent_jobs(self, limit: int = 20) -> list[JobView]:
+        """The newest jobs first."""
+        statement = select(BulkJob).order_by(BulkJob.created_at.desc()).limit(limit)
+        with self.database.session() as session:
+            return [_job_view(job) for job in session.scalars(statement)]
 
-def get_row(session: Session, job_id: str, index: int) -> BulkRow | None:
-    """One row of a job, or None."""
-    return session.scalar(select(BulkRow).where(BulkRow.job_id == job_id, BulkRow.index == index))
+    def status_counts(self, job_id: str) -> dict[RowState, int]:
+        """How many rows are in each state (states without rows are left out)."""
+        statement = (
+            select(BulkRow.status, func.count())
+            .where(BulkRow.job_id == job_id)
+            .group_by(BulkRow.status)
+        )
+        with self.database.session() as session:
+            return {RowState(status): int(count) for status, count in session.execute(statement)}
 
+    def failed_rows(self, job_id: str) -> list[FailedRow]:
+        """The failed rows in table order."""
+        with self.database.session() as session:
+            return [FailedRow(r.index, r.commune, r.error)
+                    for r in _rows(session, job_id, RowState.FAILED)]
 
-def list_rows(session: Session, job_id: str, status: str | None = None) -> list[BulkRow]:
-    """The rows of a job in table order: all, or only those in one status."""
-    statement = select(BulkRow).where(BulkRow.job_id == job_id)
-    if status is not None:
-        # The progress page polls the failures every second: the database filters them.
-        statement = statement.where(BulkRow.status == status)
-    return list(session.scalars(statement.order_by(BulkRow.index)))
+    def rows(self, job_id: str) -> list[BulkRow]:
+        """The job's rows as stored, attempts and completions included (checks, audits)."""
+        with self.database.session() as session:
+            return _rows(session, job_id)
 
+    def open_row_indexes(self, job_id: str) -> list[int]:
+        """Rows still to do in table order: pending, or running when their runner died."""
+        statement = select(BulkRow.index).where(_open_rows(job_id)).order_by(BulkRow.index)
+        with self.database.session() as session:
+            return list(session.scalars(statement))
 
-def open_row_indexes(session: Session, job_id: str) -> list[int]:
-    """Rows still to do: pending, or running when their runner died (they are redone)."""
-    statement = select(BulkRow.index).where(
-        BulkRow.job_id == job_id, BulkRow.status.in_(OPEN_ROWS)
-    )
-    return list(session.scalars(statement.order_by(BulkRow.index)))
+    def count_open_rows(self, job_id: str) -> int:
+        """How many rows are still pending or running (counted by the database)."""
+        with self.database.session() as session:
+            return _count_open_rows(session, job_id)
 
+    def unfinished_jobs(self, backend: str) -> list[str]:
+        """Ids of the backend's jobs that are neither done nor cancelled, oldest first."""
+        statement = (
+            select(BulkJob.id)
+            .where(BulkJob.state.in_(_UNFINISHED), BulkJob.backend == backend)
+            .order_by(BulkJob.created_at)
+        )
+        with self.database.session() as session:
+            return list(session.scalars(statement))
 
-def count_open_rows(session: Session, job_id: str) -> int:
-    """How many rows are still pending or running (counted by the database)."""
-    statement = select(func.count()).where(
-        BulkRow.job_id == job_id, BulkRow.status.in_(OPEN_ROWS)
-    )
-    return int(session.scalar(statement) or 0)
+    def claim_row(self, job_id: str, index: int, worker: str) -> ClaimedRow | None:
+        """Mark an open row of an unfinished job running; None when it must not run."""
+        # Read-then-write: take SQLite's write lock first, or a concurrent commit would make
+        # the upgrade from reader to writer fail at once ("database is locked").
+        with self.database.session(immediate=True) as session:
+            job = session.get(BulkJob, job_id)
+            if job is None or job.state not in _UNFINISHED:
+                return None  # cancelled, or a task for a job that is gone
+            claimed = session.execute(
+                update(BulkRow)
+                .where(_open_rows(job_id), BulkRow.index == index)
+                .values(status=RowState.RUNNING.value, claim=uuid.uuid4().hex,
+                        worker=worker[:120], attempts=BulkRow.attempts + 1)
+            )
+            if not claimed.rowcount:  # type: ignore[attr-defined]
+                return None  # finished already: a redelivered task
+            # The first row's start is the job's, for the ETA.
+            session.execute(
+                update(BulkJob)
+                .where(BulkJob.id == job_id, BulkJob.started_at.is_(None))
+                .values(started_at=utcnow())
+            )
+            row = session.scalars(
+                select(BulkRow).where(BulkRow.job_id == job_id, BulkRow.index == index)
+            ).one()
+            return ClaimedRow(job.doc_type, job.base, job.list_separator, job.actor,
+                              dict(row.cells), row.commune)
 
-
-def unfinished_jobs(session: Session, backend: str) -> list[str]:
-    """Ids of the backend's jobs that are not done or cancelled, oldest first."""
-    statement = select(BulkJob.id).where(
-        BulkJob.state.in_(UNFINISHED_JOBS), BulkJob.backend == backend
-    )
-    return list(session.scalars(statement.order_by(BulkJob.created_at)))
-
-
-def status_counts(session: Session, job_id: str) -> dict[str, int]:
-    """How many rows are in each status."""
-    statement = (
-        select(BulkRow.status, func.count())
-        .where(BulkRow.job_id == job_id)
-        .group_by(BulkRow.status)
-    )
-    return {status: int(count) for status, count in session.execute(statement)}
-
-
-def claim_row(session: Session, job_id: str, index: int, worker: str) -> str | None:
-    """Mark an open row running under a new claim; None when it is finished or cancelled."""
-    token = uuid.uuid4().hex
-    result = session.execute(
-        update(BulkRow)
-        .where(BulkRow.job_id == job_id, BulkRow.index == index, BulkRow.status.in_(OPEN_ROWS))
-        .values(status=ROW_RUNNING, claim=token, worker=worker[:120],
-                attempts=BulkRow.attempts + 1)
-    )
-    return token if result.rowcount else None  # type: ignore[attr-defined]
-
-
-def complete_row(session: Session, job_id: str, index: int, output: RowOutput) -> bool:
-    """Mark a row done with its files, unless it is done already; say whether it changed."""
-    result = session.execute(
-        update(BulkRow)
-        .where(BulkRow.job_id == job_id, BulkRow.index == index, BulkRow.status.in_(OPEN_ROWS))
-        .values(
-            status=ROW_DONE,
+    def complete_row(self, job_id: str, index: int, output: RowOutput) -> bool:
+        """Mark an open row done with its files; whether it changed (done only once)."""
+        return self._finish_row(
+            job_id,
+            index,
+            status=RowState.DONE.value,
             completions=BulkRow.completions + 1,
             docx_name=output.docx_name,
             pdf_name=output.pdf_name,
@@ -211,66 +238,117 @@ def complete_row(session: Session, job_id: str, index: int, output: RowOutput) -
             pdf_sha256=output.pdf_sha256,
             pages=output.pages,
             error=None,
-            finished_at=utcnow(),
         )
+
+    def fail_row(self, job_id: str, index: int, error: str) -> bool:
+        """Mark an open row failed with its error; whether it changed."""
+        return self._finish_row(job_id, index, status=RowState.FAILED.value, error=error[:4000])
+
+    def _finish_row(self, job_id: str, index: int, **values: Any) -> bool:
+        """Set a still open row's final values; whether it was open."""
+        statement = (
+            update(BulkRow)
+            .where(_open_rows(job_id), BulkRow.index == index)
+            .values(finished_at=utcnow(), **values)
+        )
+        with self.database.session() as session:
+            return bool(session.execute(statement).rowcount)  # type: ignore[attr-defined]
+
+    def row_file(self, job_id: str, index: int, kind: str) -> str | None:
+        """The stored name of a done row's "docx" or "pdf"; None before the row is done."""
+        column = {"docx": BulkRow.docx_name, "pdf": BulkRow.pdf_name}[kind]
+        statement = select(column).where(
+            BulkRow.job_id == job_id, BulkRow.index == index,
+            BulkRow.status == RowState.DONE.value,
+        )
+        with self.database.session() as session:
+            return session.scalar(statement)
+
+    def cancel_job(self, job_id: str) -> bool:
+        """Cancel an unfinished job and skip its pending rows; False when it had finished."""
+        with self.database.session(immediate=True) as session:
+            job = session.get(BulkJob, job_id)
+            if job is None or job.state not in _UNFINISHED:
+                return False
+            job.state = JobState.CANCELLED.value
+            job.finished_at = utcnow()
+            session.execute(
+                update(BulkRow)
+                .where(BulkRow.job_id == job_id, BulkRow.status == RowState.PENDING.value)
+                .values(status=RowState.SKIPPED.value, error="Đã hủy trước khi xử lý.")
+            )
+            return True
+
+    def begin_assembly(self, job_id: str, force: bool = False) -> list[ManifestRow] | None:
+        """Move a job whose rows are all finished to assembling; its manifest, or None if not.
+
+        `force` takes the manifest as it is and leaves the state alone (a cancelled job).
+        """
+        with self.database.session(immediate=True) as session:
+            if not force:
+                job = session.get(BulkJob, job_id)
+                if job is None or job.state not in _UNFINISHED:
+                    return None
+                if _count_open_rows(session, job_id):
+                    return None
+                job.state = JobState.ASSEMBLING.value
+            return [_manifest_row(row) for row in _rows(session, job_id)]
+
+    def finish_job(self, job_id: str) -> None:
+        """Mark an assembling job done."""
+        with self.database.session() as session:
+            session.execute(
+                update(BulkJob)
+                .where(BulkJob.id == job_id, BulkJob.state == JobState.ASSEMBLING.value)
+                .values(state=JobState.DONE.value, finished_at=utcnow())
+            )
+
+
+def _open_rows(job_id: str) -> ColumnElement[bool]:
+    """The job's rows still to do: pending, or running when their runner died."""
+    return and_(BulkRow.job_id == job_id, BulkRow.status.in_(_OPEN))
+
+
+def _count_open_rows(session: Session, job_id: str) -> int:
+    """How many of the job's rows are still to do."""
+    return int(session.scalar(select(func.count()).where(_open_rows(job_id))) or 0)
+
+
+def _rows(session: Session, job_id: str, status: RowState | None = None) -> list[BulkRow]:
+    """The rows of a job in table order: all, or only those in one state."""
+    statement = select(BulkRow).where(BulkRow.job_id == job_id)
+    if status is not None:
+        # The progress page polls the failures every second: the database filters them.
+        statement = statement.where(BulkRow.status == status.value)
+    return list(session.scalars(statement.order_by(BulkRow.index)))
+
+
+def _job_view(job: BulkJob) -> JobView:
+    """A stored job as the use case reads it."""
+    return JobView(
+        id=job.id,
+        state=JobState(job.state),
+        backend=job.backend,
+        doc_type=job.doc_type,
+        title=job.title,
+        total=job.total,
+        created_at=job.created_at,
+        started_at=job.started_at,
+        finished_at=job.finished_at,
     )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
-def fail_row(session: Session, job_id: str, index: int, error: str) -> bool:
-    """Mark an open row failed with its error; say whether it changed."""
-    result = session.execute(
-        update(BulkRow)
-        .where(BulkRow.job_id == job_id, BulkRow.index == index, BulkRow.status.in_(OPEN_ROWS))
-        .values(status=FAILED, error=error[:4000], finished_at=utcnow())
+def _manifest_row(row: BulkRow) -> ManifestRow:
+    """A stored row as a manifest line."""
+    return ManifestRow(
+        row=row.index,
+        commune=row.commune,
+        status=row.status,
+        error=row.error,
+        docx=row.docx_name,
+        pdf=row.pdf_name,
+        docx_sha256=row.docx_sha256,
+        pdf_sha256=row.pdf_sha256,
+        pages=row.pages,
+        attempts=row.attempts,
     )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
-
-
-def cancel_job(session: Session, job_id: str) -> bool:
-    """Cancel a running job: its open rows are skipped; False when it had already finished."""
-    job = session.get(BulkJob, job_id)
-    if job is None or job.state not in UNFINISHED_JOBS:
-        return False
-    job.state = CANCELLED
-    job.finished_at = utcnow()
-    session.execute(
-        update(BulkRow)
-        .where(BulkRow.job_id == job_id, BulkRow.status == PENDING)
-        .values(status=SKIPPED, error="Đã hủy trước khi xử lý.")
-    )
-    return True
-
-
-def mark_started(session: Session, job_id: str) -> None:
-    """Record when the first row started (for the ETA)."""
-    session.execute(
-        update(BulkJob)
-        .where(BulkJob.id == job_id, BulkJob.started_at.is_(None))
-        .values(started_at=utcnow())
-    )
-
-
-def begin_assembly(session: Session, job_id: str) -> bool:
-    """Move a job whose rows are all finished to "assembling"; False if it is not ready."""
-    job = session.get(BulkJob, job_id)
-    if job is None or job.state not in UNFINISHED_JOBS:
-        return False
-    if open_row_indexes(session, job_id):
-        return False
-    job.state = ASSEMBLING
-    return True
-
-
-def finish_job(session: Session, job_id: str) -> None:
-    """Mark an assembled job done."""
-    session.execute(
-        update(BulkJob)
-        .where(BulkJob.id == job_id, BulkJob.state == ASSEMBLING)
-        .values(state=DONE, finished_at=utcnow())
-    )
-
-
-def recent_jobs(session: Session, limit: int = 20) -> list[BulkJob]:
-    """The newest jobs first."""
-    return list(session.scalars(select(BulkJob).order_by(BulkJob.created_at.desc()).limit(limit)))

@@ -23,11 +23,12 @@ import requests
 from pypdf import PdfReader
 
 from service.bulk.communes import commune_table
+from service.bulk.ports import OPEN_ROWS, RowState
 from service.bulk.table import Table, write_xlsx
 from service.core import vn
 from service.core.files import sha256
-from service.store import jobs as store
 from service.store.database import Database
+from service.store.jobs import BulkRow, SqlJobStore
 from tests.conftest import docx_text, load_sample, normalise
 from tests.integration.conftest import require_soffice
 from tests.integration.servers import (
@@ -113,12 +114,11 @@ def finished(progress: dict[str, Any]) -> bool:
     return progress["state"] == "done" and progress["outputs_ready"]
 
 
-def rows_in(database_url: str, job_id: str) -> list[store.BulkRow]:
+def rows_in(database_url: str, job_id: str) -> list[BulkRow]:
     """The job's rows as stored."""
     database = Database(database_url)
     try:
-        with database.session() as session:
-            return store.list_rows(session, job_id)
+        return SqlJobStore(database).rows(job_id)
     finally:
         database.dispose()
 
@@ -133,7 +133,7 @@ def redone(database_url: str, job_id: str, running: list[int]) -> None:
 
 def running_rows(database_url: str, job_id: str) -> list[int]:
     """Rows marked running right now."""
-    return [r.index for r in rows_in(database_url, job_id) if r.status == store.ROW_RUNNING]
+    return [r.index for r in rows_in(database_url, job_id) if r.status == RowState.RUNNING]
 
 
 def check_outputs(server: str, location: str, table: Table, database_url: str) -> None:
@@ -235,7 +235,7 @@ def test_embedded_service_killed_mid_job_resumes(embedded: Stack) -> None:
     first.kill_hard()  # the service and its LibreOffices, with rows in flight
     job_id = location.rsplit("/", 1)[1]
     running = running_rows(embedded.database_url, job_id)
-    left = [r for r in rows_in(embedded.database_url, job_id) if r.status in store.OPEN_ROWS]
+    left = [r for r in rows_in(embedded.database_url, job_id) if r.status in OPEN_ROWS]
     assert len(left) > len(running), "the job (nearly) finished before the kill"
     embedded.add(start_service(embedded.data_dir, embedded.port, **EMBEDDED))
     progress = wait_for(embedded.server, location, finished, what="done after restart")

@@ -11,20 +11,22 @@ import pytest
 from pypdf import PdfReader
 
 from service.bulk.check import check_table
-from service.bulk.cli import progress_line
 from service.bulk.communes import commune_table, find_province, provinces
 from service.bulk.embedded import EmbeddedRunner
 from service.bulk.jobs import BulkJobs, TableRejected, eta
 from service.bulk.outputs import JobFiles, ManifestRow, row_stem
-from service.bulk.overrides import apply_overrides, resolve_column, split_list
+from service.bulk.overrides import apply_overrides, resolve_column
+from service.bulk.ports import RowOutput
 from service.bulk.table import Table, TableUnreadable, read_table, write_csv, write_xlsx
 from service.bulk.work import BulkContext
-from service.core.convert import FakeConverter, blank_pdf
+from service.bulk_cli import progress_line
 from service.core.documents import DocumentService
+from service.core.fields import split_items
 from service.core.files import sha256
-from service.store import jobs as store
 from service.store.database import Database
+from service.store.jobs import SqlJobStore
 from tests.conftest import docx_text, load_sample, normalise
+from tests.fakes import FakeConverter, blank_pdf
 
 BASE = load_sample("seed_000_ke_hoach_y_tich")
 
@@ -95,7 +97,7 @@ def test_overrides_coerce_cells_and_keep_the_base_for_empty_ones(
     assert BASE["kinh_gui"] == []  # the base itself is untouched
     _, errors = apply_overrides(documents.catalog, "ke_hoach", BASE, {"kinh_gui.2": "x"})
     assert "chỉ có 0 mục" in errors["kinh_gui.2"][0]
-    assert split_list("a | b\nc", "|") == ["a", "b", "c"]
+    assert split_items("a | b\nc", "|") == ["a", "b", "c"]
 
 
 def test_report_names_unknown_columns(documents: DocumentService) -> None:
@@ -120,7 +122,7 @@ def test_report_gives_row_column_and_vietnamese_reason_and_duplicates(
     assert not report.ok and not report.blocking
     found = {(p.row, p.column): p.message for p in report.problems}
     assert found[(2, "date.day")] == "Phải từ 1 đến 31."
-    assert found[(3, "number")] == "Phải là số nguyên, không phải 'ba'."
+    assert found[(3, "number")] == "Phải là số nguyên."  # the form's words; the cell is shown
     assert (6, "issuer.agency") not in found  # blank keeps the base's agency
     assert report.duplicates == [  # case and spaces ignored; "Xa A" is another name
         {"rows": [1, 4], "commune": "xã  a", "message": "Xã/phường 'xã  a' trùng với dòng 1."}
@@ -177,30 +179,30 @@ def test_outputs_are_keyed_by_row_and_assembled(tmp_path: Path) -> None:
 def test_a_row_completes_once_however_often_it_is_claimed(tmp_path: Path) -> None:
     database = Database(f"sqlite:///{tmp_path / 'db.sqlite'}")
     database.upgrade()
-    with database.session() as session:
-        job = store.create_job(session, doc_type="ke_hoach", base=BASE, columns=["commune"],
-                               rows=[("Xã A", {}), ("Xã B", {})], backend="embedded",
-                               actor="t", separator=";")
-        job_id = job.id
-    output = store.RowOutput("a.docx", "a.pdf", "0" * 64, "1" * 64, 2)
-    with database.session() as session:
-        assert store.claim_row(session, job_id, 1, "w1")
-        assert store.claim_row(session, job_id, 1, "w2")  # a redelivery of a row in flight
-        assert store.complete_row(session, job_id, 1, output)
-        assert not store.complete_row(session, job_id, 1, output)  # the slower one: no change
-        assert store.claim_row(session, job_id, 1, "w3") is None  # done rows are not redone
-        row = store.get_row(session, job_id, 1)
-        assert row is not None and (row.attempts, row.completions) == (2, 1)
-        assert store.open_row_indexes(session, job_id) == [2]
-        assert store.cancel_job(session, job_id)
-        assert store.status_counts(session, job_id) == {"done": 1, "skipped": 1}
-        assert not store.cancel_job(session, job_id)
+    store = SqlJobStore(database)
+    job_id = store.create_job(doc_type="ke_hoach", base=BASE, columns=["commune"],
+                              rows=[("Xã A", {}), ("Xã B", {})], backend="embedded",
+                              actor="t", separator=";")
+    output = RowOutput("a.docx", "a.pdf", "0" * 64, "1" * 64, 2)
+    assert store.claim_row(job_id, 1, "w1")
+    assert store.claim_row(job_id, 1, "w2")  # a redelivery of a row in flight
+    assert store.complete_row(job_id, 1, output)
+    assert not store.complete_row(job_id, 1, output)  # the slower one: no change
+    assert store.claim_row(job_id, 1, "w3") is None  # done rows are not redone
+    row = store.rows(job_id)[0]
+    assert (row.index, row.attempts, row.completions) == (1, 2, 1)
+    assert store.row_file(job_id, 1, "pdf") == "a.pdf" and store.row_file(job_id, 2, "pdf") is None
+    assert store.open_row_indexes(job_id) == [2]
+    assert store.cancel_job(job_id)
+    assert store.status_counts(job_id) == {"done": 1, "skipped": 1}  # the stored values
+    assert not store.cancel_job(job_id)
+    assert store.claim_row(job_id, 2, "w4") is None  # a cancelled job runs nothing more
 
 
 def test_embedded_runner_renders_each_row_and_fails_the_bad_one_alone(tmp_path: Path) -> None:
     database = Database(f"sqlite:///{tmp_path / 'db.sqlite'}")
     database.upgrade()
-    ctx = BulkContext(database, DocumentService(FakeConverter()), tmp_path / "jobs")
+    ctx = BulkContext(SqlJobStore(database), DocumentService(FakeConverter()), tmp_path / "jobs")
     runner = EmbeddedRunner(ctx, workers=3)
     jobs = BulkJobs(ctx, runner)
     rows = [{"commune": f"Xã Số {i}", "issuer.agency": f"Ủy ban nhân dân xã Số {i}",

@@ -12,8 +12,8 @@ from typing import Any
 
 from openpyxl import load_workbook
 
-from service.core.convert import FakeConverter
 from tests.conftest import load_sample
+from tests.fakes import FakeConverter
 
 BASE = load_sample("seed_000_ke_hoach_y_tich")
 
