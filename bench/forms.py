@@ -26,12 +26,13 @@ import requests
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from service.composition import build_services  # noqa: E402
 from service.core.form_model import FormModel, prefill, typed_fields  # noqa: E402
 from service.settings import Settings  # noqa: E402
+from service.usecases.units import PROFILE_FIELDS  # noqa: E402
 from service.web.app import create_app  # noqa: E402
 
 SAMPLE = "seed_000_ke_hoach_y_tich"
-PROFILE_FIELDS = ("issuer", "signer", "recipients", "archive")
 
 
 def serve(app: Any) -> tuple[str, Any]:
@@ -53,15 +54,12 @@ def main() -> int:
         settings = Settings.from_env(
             {}, data_dir=Path(work), pool_size=1, pool_base_port=2700, acquire_timeout=60.0
         )
-        app = create_app(settings)
-        pool = app.extensions["vb_documents"].converter
+        services = build_services(settings, wait=True)
+        documents, pool = services.documents, services.converter
+        assert pool is not None
         try:
-            pool.start(wait=True)  # already started; waits until the instance is ready
-            base, server = serve(app)
-            model = FormModel(
-                app.extensions["vb_documents"].catalog,
-                app.extensions["vb_documents"].catalog.get("ke_hoach"),
-            )
+            base, server = serve(create_app(services))
+            model = FormModel(documents.catalog, documents.catalog.get("ke_hoach"))
             profile = {name: seed[name] for name in PROFILE_FIELDS}
             start = model.to_flat(prefill(model, profile, datetime.date(2023, 2, 27)))
             wanted = model.to_flat(seed)
@@ -69,7 +67,7 @@ def main() -> int:
                 f"fields to fill for {SAMPLE} with a unit profile: "
                 f"{len(typed_fields(start, wanted))}"
             )
-            docx = app.extensions["vb_documents"].render("ke_hoach", seed).docx
+            docx = documents.render("ke_hoach", seed).docx
             http = requests.Session()
             page = http.get(base + "/don-vi/moi", headers={"Accept": "text/html"}, timeout=30)
             match = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
@@ -101,7 +99,7 @@ def main() -> int:
             http.close()  # before the server: its kept-alive channel would outlive the trigger
             server.close()
         finally:
-            pool.stop()
+            services.close()
     bare_ms = statistics.median(times["bare"]) * 1000
     preview_ms = statistics.median(times["preview"]) * 1000
     print(f"rounds: {args.rounds} (medians)")

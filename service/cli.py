@@ -46,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "serve":
         return serve(settings)
     if args.command == "bulk":
-        from service.bulk.cli import run_bulk
+        from service.bulk_cli import run_bulk
 
         return run_bulk(args.base, args.table, args.output, settings,
                         allow_invalid=args.allow_invalid, separator=args.separator)
@@ -67,25 +67,25 @@ def render_files(
     inputs: list[Path], output: Path, settings: Settings, docx_only: bool, pdf_version: int | None
 ) -> int:
     """Render each JSON file to DOCX (and PDF) in the output folder; report bad input plainly."""
-    from service.core.convert import ConversionError, ConverterPool, PoolConfig
+    from service.composition import build_services
+    from service.core.converter import ConversionError
     from service.core.definitions import UnknownDocType
-    from service.core.documents import DocumentInvalid, DocumentService
+    from service.core.documents import DocumentInvalid
     from service.core.files import write_atomic
 
     output.mkdir(parents=True, exist_ok=True)
-    pool = None if docx_only else ConverterPool(PoolConfig.from_settings(settings))
-    if pool is not None:
-        pool.start(wait=True)
-    service = DocumentService(pool)
+    services = build_services(settings, convert=not docx_only, wait=True)
+    documents = services.documents
     failures = 0
     try:
         for path in inputs:
             try:
                 payload = json.loads(path.read_text(encoding="utf-8"))
-                rendered = service.render(str(payload.get("doc_type") or ""), payload)
+                rendered = documents.render(str(payload.get("doc_type") or ""), payload,
+                                            actor="cli")
                 written = [write_atomic(output / rendered.filename("docx"), rendered.docx)]
-                if pool is not None:
-                    pdf = service.to_pdf(rendered, pdf_version=pdf_version)
+                if not docx_only:
+                    pdf = documents.to_pdf(rendered, pdf_version=pdf_version)
                     written.append(write_atomic(output / rendered.filename("pdf"), pdf))
                 print(f"{path}: " + ", ".join(str(w) for w in written))
             except (OSError, ValueError, UnknownDocType, ConversionError) as exc:
@@ -93,8 +93,7 @@ def render_files(
                 detail = exc.errors if isinstance(exc, DocumentInvalid) else exc
                 print(f"{path}: {type(exc).__name__}: {detail}", file=sys.stderr)
     finally:
-        if pool is not None:
-            pool.stop()
+        services.close()
     return 1 if failures else 0
 
 
@@ -102,21 +101,24 @@ def install_signing_key(args: argparse.Namespace, settings: Settings) -> int:
     """Check and install a unit's key; the passphrase comes from a file or a prompt, never argv."""
     import getpass
 
+    from service.composition import build_services
     from service.core.signing import SealImageInvalid, SigningKeyInvalid
-    from service.store.signing_keys import SigningKeys
 
     if args.passphrase_file is not None:
         passphrase = args.passphrase_file.read_bytes().rstrip(b"\r\n")
     else:
         passphrase = getpass.getpass("Passphrase of the PKCS#12 key: ").encode()
     seal = args.seal.read_bytes() if args.seal is not None else None
+    services = build_services(settings, convert=False)
     try:
-        installed = SigningKeys(settings.data_dir / "signing").install(
+        installed = services.keys.install(
             args.unit, args.pkcs12.read_bytes(), passphrase or None, seal, args.seal_mm
         )
     except (OSError, ValueError, SigningKeyInvalid, SealImageInvalid) as exc:
         print(f"{type(exc).__name__}: {exc}", file=sys.stderr)
         return 1
+    finally:
+        services.close()
     print(json.dumps(installed, ensure_ascii=False))
     return 0
 
@@ -125,10 +127,10 @@ def serve(settings: Settings) -> int:
     """Serve the app with waitress on the configured address."""
     from waitress import serve as waitress_serve
 
+    from service.composition import build_services
     from service.web import create_app
 
-    app = create_app(settings)
-    pool = app.extensions["vb_documents"].converter
+    services = build_services(settings)
 
     def stop(signum: int, frame: object) -> None:
         raise SystemExit(0)
@@ -136,12 +138,14 @@ def serve(settings: Settings) -> int:
     # A service manager stops us with SIGTERM: leave through SystemExit so the pool's
     # LibreOffice processes (in their own sessions) are stopped too.
     signal.signal(signal.SIGTERM, stop)
-    print(f"Serving on http://{settings.host}:{settings.port}/ (API docs at /docs)", flush=True)
     try:
+        app = create_app(services)
+        services.bulk.resume()
+        print(f"Serving on http://{settings.host}:{settings.port}/ (API docs at /docs)",
+              flush=True)
         waitress_serve(
             app, host=settings.host, port=settings.port, threads=max(4, settings.pool_size * 2)
         )
     finally:
-        if hasattr(pool, "stop"):
-            pool.stop()
+        services.close()
     return 0

@@ -6,15 +6,17 @@ import io
 import json
 import os
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import docx
 import pytest
 
-from service.core.convert import Converter, FakeConverter
+from service.core.converter import Converter
 from service.core.documents import DocumentService
 from service.settings import Settings
+from tests.fakes import FakeConverter
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "samples"
@@ -64,12 +66,19 @@ def rendered_samples(documents: DocumentService) -> dict[str, Any]:
 
 
 @pytest.fixture()
-def make_app(tmp_path: Path) -> Any:
+def make_app(tmp_path: Path) -> Iterator[Any]:
     """Build the Flask app on a fresh SQLite database in tmp_path (a fake converter by default)."""
+    from service.composition import build_services
     from service.web.app import create_app
+
+    built: list[Any] = []
 
     def build(converter: Converter | None = None, **overrides: Any) -> Any:
         settings = Settings.from_env({}, data_dir=tmp_path / "var", **overrides)
-        return create_app(settings, converter=converter or FakeConverter())
+        services = build_services(settings, converter=converter or FakeConverter())
+        built.append(services)
+        return create_app(services)
 
-    return build
+    yield build
+    for services in built:
+        services.close()

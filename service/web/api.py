@@ -5,15 +5,18 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
-from flask import Response, current_app, jsonify, request
+from flask import Response, jsonify, request
 from flask.views import MethodView
 from flask_smorest import Api, Blueprint
 
-from service.core.definitions import Catalog, DocTypeDef, FieldDef
+from service.core.definitions import DocTypeDef
 from service.core.documents import DocumentService
+from service.core.fields import field_type
 from service.core.pdf import InvalidPdf
+from service.core.schemas import SchemaFactory
 from service.core.signing import verify
 from service.web.actor import current_actor
+from service.web.context import services
 from service.web.errors import RequestBodyInvalid, error_response
 
 blp = Blueprint(
@@ -31,13 +34,13 @@ PDF_VERSIONS = {"pdf": None, "pdfa-1b": 1, "pdfa-2b": 2}
 
 def documents() -> DocumentService:
     """The app's DocumentService."""
-    return current_app.extensions["vb_documents"]
+    return services().documents
 
 
-def document_schemas(api: Api, catalog: Catalog) -> None:
+def document_schemas(api: Api, schemas: SchemaFactory) -> None:
     """Publish each type's generated schema in the OpenAPI components."""
-    for type_id in catalog.types:
-        cls = catalog.schemas.document_class(type_id)
+    for type_id in schemas.catalog.types:
+        cls = schemas.document_class(type_id)
         api.spec.components.schema(cls.__name__, schema=cls)
 
 
@@ -210,25 +213,4 @@ def file_response(content: bytes, mimetype: str, ascii_name: str, display_name: 
 
 def describe(doc_type: DocTypeDef) -> dict[str, Any]:
     """A type with its fields, as the API lists it."""
-    return {**doc_type.describe(), "fields": [field_info(f) for f in doc_type.fields]}
-
-
-def field_info(f: FieldDef) -> dict[str, Any]:
-    """One field's name, type, label, help, default and limits."""
-    info: dict[str, Any] = {
-        "name": f.name,
-        "type": f.type,
-        "label": f.label,
-        "help": f.help,
-        "required": f.required,
-        "nullable": f.nullable,
-    }
-    if f.has_default:
-        info["default"] = f.default
-    for key in ("options", "min", "max", "max_length", "min_items", "part"):
-        value = getattr(f, key)
-        if value not in (None, ()):
-            info[key] = list(value) if isinstance(value, tuple) else value
-    if f.item is not None:
-        info["item"] = field_info(f.item)
-    return info
+    return {**doc_type.describe(), "fields": [field_type(f).describe(f) for f in doc_type.fields]}

@@ -1,8 +1,7 @@
-"""Application factory: settings, the converter pool, the API blueprint."""
+"""Application factory: the API, pages, register and bulk features on the given services."""
 
 from __future__ import annotations
 
-import atexit
 import secrets
 from typing import Any
 
@@ -10,13 +9,11 @@ import swagger_ui_bundle
 from flask import Flask, send_from_directory
 from flask_smorest import Api
 
-from service.core.convert import Converter, ConverterPool, PoolConfig
-from service.core.documents import DocumentService
 from service.settings import Settings
-from service.store.audit import DatabaseAudit
-from service.store.database import Database
+from service.usecases.services import Services
 from service.web import errors, jobs, pages, register
 from service.web.api import blp, document_schemas
+from service.web.context import EXTENSION
 
 
 def secret_key(settings: Settings) -> str:
@@ -31,22 +28,10 @@ def secret_key(settings: Settings) -> str:
     return path.read_text(encoding="ascii").strip()
 
 
-def create_app(
-    settings: Settings | None = None,
-    converter: Converter | None = None,
-    database: Database | None = None,
-) -> Flask:
-    """Build the app; without a converter given, start a supervised unoserver pool."""
-    settings = settings or Settings.from_env()
+def create_app(services: Services) -> Flask:
+    """Build the app on services from service.composition.build_services."""
+    settings = services.settings
     app = Flask(__name__)
-    if database is None:
-        database = Database(settings.resolved_database_url())
-        database.upgrade()
-    if converter is None:
-        pool = ConverterPool(PoolConfig.from_settings(settings))
-        pool.start()
-        atexit.register(pool.stop)
-        converter = pool
     app.config.update(
         VB_SETTINGS=settings,
         MAX_CONTENT_LENGTH=settings.max_request_bytes,
@@ -62,11 +47,9 @@ def create_app(
         SECRET_KEY=secret_key(settings),
     )
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
-    # Every render through the app (API, forms, bulk) goes on the audit trail.
-    app.extensions["vb_documents"] = DocumentService(converter, audit=DatabaseAudit(database))
-    app.extensions["vb_database"] = database
+    app.extensions[EXTENSION] = services
     api = Api(app)
-    document_schemas(api, app.extensions["vb_documents"].catalog)
+    document_schemas(api, services.documents.schemas)
     api.register_blueprint(blp)
     errors.init_app(app)
     for feature in (pages, register, jobs):

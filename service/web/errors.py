@@ -9,7 +9,7 @@ from typing import Any
 from flask import Flask, has_request_context, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from service.core.convert import ConversionFailed, ConverterUnavailable
+from service.core.converter import ConversionFailed, ConverterUnavailable
 from service.core.definitions import UnknownDocType
 from service.core.documents import DocumentInvalid
 from service.core.pdf import SignatureSpaceNotFound

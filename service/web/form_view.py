@@ -6,9 +6,11 @@ from typing import Any
 
 from service.core.definitions import FieldDef
 from service.core.form_model import OUTLINE_SUFFIX, TEXT_KIND, Flat, FormModel, indices
+from service.usecases.units import PROFILE_FIELDS
 
-# Set once per office in the unit profile: folded away when a unit is selected.
-PROFILE_FIELDS = ("issuer", "signer", "archive")
+# The unit profile's fields that are folded away when a unit is selected; its recipients stay
+# open, as each document adds its own.
+FOLDED_WITH_UNIT = tuple(name for name in PROFILE_FIELDS if name != "recipients")
 # Rarely changed from their defaults: shown under "Tùy chọn khác" unless a type requires them.
 MORE_FIELDS = ("number", "symbol", "urgency", "kinh_gui", "end_mark")
 HIDDEN_FIELDS = ("doc_type",)
@@ -39,18 +41,19 @@ class FormView:
         """The top-level fields of a group: profile, main or more."""
         fields = [f for f in self.model.doc_type.fields if f.name not in HIDDEN_FIELDS]
         if name == "profile":
-            return [f for f in fields if f.name in PROFILE_FIELDS]
+            return [f for f in fields if f.name in FOLDED_WITH_UNIT]
         if name == "more":
             return [f for f in fields if f.name in MORE_FIELDS and not f.required]
         return [
             f
             for f in fields
-            if f.name not in PROFILE_FIELDS and (f.name not in MORE_FIELDS or f.required)
+            if f.name not in FOLDED_WITH_UNIT and (f.name not in MORE_FIELDS or f.required)
         ]
 
     def profile_open(self) -> bool:
         """Unfold the issuer and signer when no unit fills them or they have an error."""
-        return not self.has_unit or any(key.split(".")[0] in PROFILE_FIELDS for key in self.errors)
+        folded = (key.split(".")[0] in FOLDED_WITH_UNIT for key in self.errors)
+        return not self.has_unit or any(folded)
 
     def more_open(self) -> bool:
         """Unfold the other options when one of them has an error."""

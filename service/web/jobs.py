@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import atexit
 import json
 from typing import Any
 
@@ -20,8 +19,6 @@ from flask_smorest import Api
 from flask_smorest import Blueprint as ApiBlueprint
 
 from service.bulk import communes
-from service.bulk.celery_app import CeleryRunner
-from service.bulk.embedded import EmbeddedRunner
 from service.bulk.jobs import OUTPUTS, BulkJobs, OutputNotReady, TableRejected, TooManyRows
 from service.bulk.overrides import DEFAULT_SEPARATOR
 from service.bulk.table import (
@@ -34,11 +31,10 @@ from service.bulk.table import (
     write_csv,
     write_xlsx,
 )
-from service.bulk.work import BulkContext
-from service.store import jobs as store
 from service.web import csrf, pages
 from service.web.actor import current_actor
 from service.web.api import MEDIA, flag
+from service.web.context import services
 from service.web.errors import error_response
 
 api_blp = ApiBlueprint(
@@ -68,7 +64,7 @@ class RequestInvalid(ValueError):
 
 def bulk() -> BulkJobs:
     """The app's bulk jobs."""
-    return current_app.extensions["vb_bulk"]
+    return services().bulk
 
 
 # -- API ------------------------------------------------------------------------------------
@@ -146,13 +142,10 @@ def job_output(job_id: str, kind: str) -> Any:
 @api_blp.route("/jobs/<job_id>/rows/<int:index>.<any('docx', 'pdf'):ext>", methods=["GET"])
 def row_file(job_id: str, index: int, ext: str) -> Any:
     """One row's DOCX or PDF, once the row is done."""
-    with bulk().ctx.database.session() as session:
-        row = store.get_row(session, job_id, index)
-        name = (row.docx_name if ext == "docx" else row.pdf_name) if row else None
-    if row is None or row.status != store.ROW_DONE or not name:
+    path = bulk().row_file(job_id, index, ext)
+    if path is None:
         return error_response(404, f"Dòng {index} chưa có tệp {ext.upper()}.")
-    path = bulk().ctx.files(job_id).path(name)
-    return send_file(path, mimetype=MEDIA[ext], as_attachment=True, download_name=name)
+    return send_file(path, mimetype=MEDIA[ext], as_attachment=True, download_name=path.name)
 
 
 @api_blp.route("/provinces", methods=["GET"])
@@ -312,16 +305,10 @@ def render_form(
     report: dict[str, Any] | None = None, errors: dict[str, list[str]] | None = None
 ) -> str:
     """The form page, with a report or errors when a submission was refused."""
-    with bulk().ctx.database.session() as session:
-        recent = [
-            {"id": j.id, "title": j.title, "state": j.state, "total": j.total,
-             "created_at": j.created_at}
-            for j in store.recent_jobs(session)
-        ]
     return render_template(
         "jobs_index.html",
         provinces=communes.provinces(),
-        recent=recent,
+        recent=bulk().recent(),
         report=report,
         errors=errors,
         types=bulk().ctx.documents.catalog.types.values(),
@@ -332,19 +319,7 @@ def render_form(
 
 
 def init_app(app: Flask, api: Api) -> None:
-    """Build the runner (embedded or Celery), resume unfinished jobs, register the routes."""
-    settings = app.config["VB_SETTINGS"]
-    ctx = BulkContext(
-        app.extensions["vb_database"], app.extensions["vb_documents"], settings.data_dir / "jobs"
-    )
-    runner: Any
-    if settings.bulk_backend == "celery":
-        runner = CeleryRunner(settings, ctx)
-    else:
-        runner = EmbeddedRunner(ctx, settings.bulk_workers, settings.bulk_retries)
-        atexit.register(runner.stop)
-        runner.resume()
-    app.extensions["vb_bulk"] = BulkJobs(ctx, runner, settings.bulk_max_rows)
+    """Register the routes (the runner is built, resumed and stopped with the services)."""
     app.register_blueprint(bp)
     api.register_blueprint(api_blp)
     pages.add_nav_link(app, "jobs.index", "Tạo hàng loạt")

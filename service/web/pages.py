@@ -16,15 +16,14 @@ from flask import (
 )
 from flask_smorest import Api
 
-from service.core.convert import ConversionError, ConverterUnavailable
-from service.core.documents import DocumentInvalid, DocumentService
+from service.core.converter import ConversionError, ConverterUnavailable
+from service.core.documents import DocumentInvalid
 from service.core.form_model import OUTLINE_HELP, Converted, Flat, FormModel, prefill
-from service.core.preview import PreviewNotFound, PreviewStore
-from service.store.database import Database
-from service.store.units import list_units
+from service.core.preview import PreviewNotFound
 from service.web import csrf, unit_pages
 from service.web.actor import current_actor
-from service.web.api import MEDIA, file_response
+from service.web.api import MEDIA, documents, file_response
+from service.web.context import services
 from service.web.form_view import FormView
 
 bp = Blueprint(
@@ -48,8 +47,6 @@ DEFAULT_NAV = [
 def init_app(app: Flask, api: Api) -> None:
     """Register the pages, the nav, CSRF checks and the preview store on the app."""
     app.extensions.setdefault(NAV_KEY, list(DEFAULT_NAV))
-    settings = app.config["VB_SETTINGS"]
-    app.extensions["vb_previews"] = PreviewStore(settings.data_dir / "previews")
     app.register_blueprint(bp)
     app.context_processor(_page_context)
 
@@ -70,35 +67,19 @@ def _page_context() -> dict[str, Any]:
     }
 
 
-def documents() -> DocumentService:
-    """The app's DocumentService."""
-    return current_app.extensions["vb_documents"]
-
-
-def database() -> Database:
-    """The app's database."""
-    return current_app.extensions["vb_database"]
-
-
-def previews() -> PreviewStore:
-    """The app's preview store."""
-    return current_app.extensions["vb_previews"]
-
-
 Units = list[tuple[str, str]]
 
 
 def unit_selection(slug: str | None) -> tuple[str | None, dict[str, Any] | None, Units]:
     """The selected unit's slug and prefill (the only unit when there is just one), and the
     (slug, agency) choices for the selector: one query, as offices have a handful of units."""
-    with database().session() as session:
-        found = list_units(session)
-        if slug:
-            unit = next((u for u in found if u.slug == slug), None)
-        else:
-            unit = found[0] if len(found) == 1 else None
-        choices = [(u.slug, u.agency) for u in found]
-        return (unit.slug, unit.prefill(), choices) if unit else (None, None, choices)
+    found = services().units.list()
+    if slug:
+        unit = next((u for u in found if u.slug == slug), None)
+    else:
+        unit = found[0] if len(found) == 1 else None
+    choices = [(u.slug, u.issuer["agency"]) for u in found]
+    return (unit.slug, unit.prefill(), choices) if unit else (None, None, choices)
 
 
 @bp.get("/")
@@ -141,7 +122,7 @@ def submit(type_id: str) -> Any:
         return render_form(model, flat, unit=slug, converted=converted, errors=exc.errors), 422
     except ConversionError as exc:
         return converter_trouble(model, flat, slug, exc)
-    stored = previews().save(
+    stored = services().previews.save(
         pdf,
         rendered.docx,
         {ext: rendered.filename(ext) for ext in MEDIA},
@@ -218,7 +199,7 @@ def render_form(
 def preview_page(token: str, page: int) -> Any:
     """One page of a preview as PNG."""
     try:
-        png = previews().page_png(token, page)
+        png = services().previews.page_png(token, page)
     except PreviewNotFound:
         abort(404, description="Bản xem trước đã hết hạn; hãy bấm “Xem trước” lại.")
     response = current_app.response_class(png, mimetype="image/png")
@@ -232,8 +213,8 @@ def download(token: str, extension: str) -> Any:
     if extension not in MEDIA:
         abort(404)
     try:
-        stored = previews().get(token)
-        content = previews().file(token, extension)
+        stored = services().previews.get(token)
+        content = services().previews.file(token, extension)
     except PreviewNotFound:
         abort(404, description="Bản xem trước đã hết hạn; hãy bấm “Xem trước” lại.")
     # The short ASCII name in both forms: the issue's `KH-UBND-2023-xa-y-tich.pdf`, which

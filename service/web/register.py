@@ -7,19 +7,19 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from flask import Flask, current_app, jsonify, url_for
+from flask import Flask, jsonify, url_for
 from flask.views import MethodView
 from flask_smorest import Api, Blueprint
 from marshmallow import Schema, fields, validate
 
-from service.core.issuing import Issuer, SigningUnavailable, UnitNotFound
 from service.core.signing import SealImageInvalid, SigningKeyInvalid, TimestampUnavailable
-from service.store.audit import ACTIONS, AuditQuery, search_audit
-from service.store.database import Database
-from service.store.register import RegisterEntry, RegisterQuery, get_entry, search_register
-from service.store.signing_keys import SigningKeys
+from service.usecases.issuing import SigningUnavailable
+from service.usecases.ports import AUDIT_ACTIONS as ACTIONS
+from service.usecases.ports import AuditQuery, Page, RegisterQuery, RegisterRecord
+from service.usecases.units import UnitNotFound
 from service.web.actor import current_actor
 from service.web.api import MEDIA, document_request, documents, file_response, flag
+from service.web.context import services
 from service.web.errors import error_response
 
 log = logging.getLogger("service.web.register")
@@ -89,17 +89,7 @@ class AuditArgs(PageArgs):
     until = fields.AwareDateTime(default_timezone=dt.UTC, error_messages=DATETIME)
 
 
-def database() -> Database:
-    """The app's database."""
-    return current_app.extensions["vb_database"]
-
-
-def issuer() -> Issuer:
-    """The app's Issuer."""
-    return current_app.extensions["vb_issuer"]
-
-
-def entry_json(entry: RegisterEntry) -> dict[str, Any]:
+def entry_json(entry: RegisterRecord) -> dict[str, Any]:
     """An entry with links to itself and its files."""
     links = {
         "self": url_for("register.Entry", entry_id=entry.id),
@@ -109,20 +99,15 @@ def entry_json(entry: RegisterEntry) -> dict[str, Any]:
     return {**entry.summary(), "links": links}
 
 
-def listing(
-    search: Callable[..., tuple[list[Any], int]],
-    query: Any,
-    args: dict[str, Any],
-    as_json: Callable[[Any], dict[str, Any]],
-) -> Any:
+def listing(page: Page, as_json: Callable[[Any], dict[str, Any]]) -> Any:
     """One page of a searched list (register or audit) with its position, as JSON."""
-    with database().session() as session:
-        found, total = search(
-            session, query, offset=(args["page"] - 1) * args["per_page"], limit=args["per_page"]
-        )
-        items = [as_json(item) for item in found]
     return jsonify(
-        {"items": items, "total": total, "page": args["page"], "per_page": args["per_page"]}
+        {
+            "items": [as_json(item) for item in page.items],
+            "total": page.total,
+            "page": page.page,
+            "per_page": page.per_page,
+        }
     )
 
 
@@ -166,7 +151,8 @@ class Issue(MethodView):
         unit, sign = controls["unit"], flag(controls["sign"])
         if unit is not None and not isinstance(unit, str):
             return error_response(422, "Mã đơn vị chưa hợp lệ.", {"unit": ["Phải là chuỗi."]})
-        entry = issuer().issue(type_id, payload, actor=current_actor(), unit=unit, sign=sign)
+        issuer = services().issuer
+        entry = issuer.issue(type_id, payload, actor=current_actor(), unit=unit, sign=sign)
         body = entry_json(entry)
         response = jsonify(body)
         response.status_code = 201
@@ -192,7 +178,8 @@ class Entries(MethodView):
             date_from=args.get("date_from"),
             date_to=args.get("date_to"),
         )
-        return listing(search_register, query, args, entry_json)
+        found = services().register.search(query, args["page"], args["per_page"])
+        return listing(found, entry_json)
 
 
 @register_blp.route("/<int:entry_id>")
@@ -202,11 +189,10 @@ class Entry(MethodView):
     @register_blp.response(200)
     def get(self, entry_id: int) -> Any:
         """The entry with its inputs, hashes and links."""
-        with database().session() as session:
-            entry = get_entry(session, entry_id)
-            if entry is None:
-                return not_found(entry_id)
-            return jsonify({**entry_json(entry), "inputs": entry.inputs})
+        entry = services().register.get(entry_id)
+        if entry is None:
+            return not_found(entry_id)
+        return jsonify({**entry_json(entry), "inputs": entry.inputs})
 
 
 @register_blp.route("/<int:entry_id>/<any(pdf, docx):kind>")
@@ -216,15 +202,13 @@ class EntryFile(MethodView):
     @register_blp.doc(responses={"200": {"content": {MEDIA["pdf"]: {}, MEDIA["docx"]: {}}}})
     def get(self, entry_id: int, kind: str) -> Any:
         """The PDF or DOCX exactly as issued (its SHA-256 is in the entry)."""
-        with database().session() as session:
-            entry = get_entry(session, entry_id)
-            if entry is None:
-                return not_found(entry_id)
-            content = entry.pdf if kind == "pdf" else entry.docx
-            response = file_response(
-                content, MEDIA[kind], f"{entry.file_stem}.{kind}", f"{entry.display_name}.{kind}"
-            )
-        response.headers["ETag"] = f'"{entry.pdf_sha256 if kind == "pdf" else entry.docx_sha256}"'
+        stored = services().register.file(entry_id, kind)
+        if stored is None:
+            return not_found(entry_id)
+        response = file_response(
+            stored.content, MEDIA[kind], stored.ascii_name, stored.display_name
+        )
+        response.headers["ETag"] = f'"{stored.sha256}"'
         return response
 
 
@@ -243,7 +227,8 @@ class Audit(MethodView):
             since=_utc(args.get("since")),
             until=_utc(args.get("until")),
         )
-        return listing(search_audit, query, args, lambda event: event.as_dict())
+        found = services().audit.search(query, args["page"], args["per_page"])
+        return listing(found, lambda event: event)
 
 
 def _utc(moment: dt.datetime | None) -> dt.datetime | None:
@@ -257,14 +242,8 @@ def not_found(entry_id: int) -> Any:
 
 
 def init_app(app: Flask, api: Api) -> None:
-    """Make the Issuer, register the routes and the answers to this feature's failures."""
+    """Register the routes and the answers to this feature's failures."""
     settings = app.config["VB_SETTINGS"]
-    app.extensions["vb_issuer"] = Issuer(
-        app.extensions["vb_database"],
-        app.extensions["vb_documents"],
-        keys=SigningKeys(settings.data_dir / "signing"),
-        tsa_url=settings.tsa_url,
-    )
     api.register_blueprint(register_blp)
     api.register_blueprint(audit_blp)
 

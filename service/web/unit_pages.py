@@ -2,28 +2,14 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 
-from service.core import vn
-from service.core.definitions import Catalog, DocTypeDef, FieldDef
-from service.core.documents import DocumentInvalid, DocumentService
 from service.core.form_model import Flat, FormModel
-from service.store.database import Database
-from service.store.units import delete_unit, get_unit, list_units, save_unit
+from service.usecases.units import ProfileInvalid, UnitNotFound, UnitProfiles
+from service.web.context import services
 from service.web.form_view import FormView
-
-PROFILE_FIELDS = ("issuer", "signer", "recipients", "archive")
-SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
-SLUG_FIELD = FieldDef(
-    "slug",
-    "line",
-    "Mã đơn vị",
-    help="Chữ thường không dấu và dấu gạch ngang, vd. ubnd-xa-y-tich. Để trống để tự tạo.",
-    max_length=80,
-)
 
 
 def register(bp: Blueprint) -> None:
@@ -34,74 +20,50 @@ def register(bp: Blueprint) -> None:
     bp.add_url_rule("/don-vi/<slug>/xoa", "unit_delete", unit_delete, methods=["POST"])
 
 
-def _documents() -> DocumentService:
-    return current_app.extensions["vb_documents"]
+def _units() -> UnitProfiles:
+    return services().units
 
 
-def _database() -> Database:
-    return current_app.extensions["vb_database"]
-
-
-def profile_model(catalog: Catalog) -> FormModel:
-    """A form of the profile's fields, taken from the shared document fields."""
-    first = next(iter(catalog.types.values()))
-    shared = tuple(f for f in first.fields if f.name in PROFILE_FIELDS)
-    profile = DocTypeDef(first.id, "Đơn vị", None, first.template, "", (), (SLUG_FIELD, *shared))
-    return FormModel(catalog, profile)
+def _model() -> FormModel:
+    """The profile form: the slug and the shared issuer, signer and recipient fields."""
+    return FormModel(services().documents.catalog, _units().form_type)
 
 
 def unit_list() -> Any:
     """Every unit profile, with links to edit and to start a document."""
-    with _database().session() as session:
-        units = [(u.slug, u.agency, u.place, u.title, u.name) for u in list_units(session)]
+    units = [
+        (u.slug, u.issuer["agency"], u.issuer["place"], u.signer["title"], u.signer.get("name"))
+        for u in _units().list()
+    ]
     return render_template("units.html", units=units)
 
 
 def unit_edit(slug: str | None = None) -> Any:
     """Create (no slug) or edit a unit: validated with the documents' own messages."""
-    model = profile_model(_documents().catalog)
+    model = _model()
     if request.method == "GET":
-        flat: Flat = {}
         if slug:
-            with _database().session() as session:
-                unit = get_unit(session, slug)
-                if unit is None:
-                    abort(404, description=f"Không có đơn vị “{slug}”.")
-                flat = model.to_flat({"slug": unit.slug, **unit.prefill()})
+            flat = model.to_flat({"slug": slug, **_unit(slug).prefill()})
         else:
             flat = model.to_flat({"archive": "VT"})
         return render_unit_form(model, flat, {}, slug)
     flat = {k: v for k, v in request.form.items() if k != "csrf_token"}
-    payload = model.to_payload(flat).payload
-    profile = {name: payload[name] for name in PROFILE_FIELDS}
-    errors = validate_profile(_documents(), profile)
-    new_slug = payload.get("slug") or vn.ascii_slug(
-        profile["issuer"].get("agency_short") or profile["issuer"].get("agency") or ""
-    )
-    with _database().session() as session:
-        if not SLUG.match(new_slug or ""):
-            errors["slug"] = ["Chỉ gồm chữ thường không dấu, chữ số và dấu gạch ngang."]
-        else:
-            other = get_unit(session, new_slug)
-            if other is not None and new_slug != slug:
-                errors["slug"] = [f"Mã “{new_slug}” đã dùng cho {other.agency}; hãy chọn mã khác."]
-        if errors:
-            return render_unit_form(model, flat, errors, slug), 422
-        if slug and get_unit(session, slug) is None:
-            abort(404, description=f"Không có đơn vị “{slug}”.")
-        save_unit(session, new_slug, profile, old_slug=slug)
-    flash(f"Đã lưu hồ sơ đơn vị {profile['issuer']['agency']}.", "info")
+    try:
+        profile = _units().save(model.to_payload(flat).payload, old_slug=slug)
+    except ProfileInvalid as exc:
+        return render_unit_form(model, flat, exc.errors, slug), 422
+    except UnitNotFound:
+        abort(404, description=f"Không có đơn vị “{slug}”.")
+    flash(f"Đã lưu hồ sơ đơn vị {profile.issuer['agency']}.", "info")
     return redirect(url_for("pages.unit_list"))
 
 
-def validate_profile(service: DocumentService, profile: dict[str, Any]) -> dict[str, list[str]]:
-    """The profile's errors, from the schema of a document it would prefill."""
-    probe = {**profile, "subject": "Kiểm tra", "date": {"year": 2000}}
+def _unit(slug: str) -> Any:
+    """The unit, or a 404 page."""
     try:
-        service.validate(next(iter(service.catalog.types)), probe)
-    except DocumentInvalid as exc:
-        return {k: v for k, v in exc.errors.items() if k.split(".")[0] in PROFILE_FIELDS}
-    return {}
+        return _units().get(slug)
+    except UnitNotFound:
+        abort(404, description=f"Không có đơn vị “{slug}”.")
 
 
 def render_unit_form(model: FormModel, flat: Flat, errors: dict[str, list[str]], slug: str | None):
@@ -112,8 +74,9 @@ def render_unit_form(model: FormModel, flat: Flat, errors: dict[str, list[str]],
 
 def unit_delete(slug: str) -> Any:
     """Delete a unit profile."""
-    with _database().session() as session:
-        if not delete_unit(session, slug):
-            abort(404, description=f"Không có đơn vị “{slug}”.")
+    try:
+        _units().delete(slug)
+    except UnitNotFound:
+        abort(404, description=f"Không có đơn vị “{slug}”.")
     flash(f"Đã xóa đơn vị {slug}.", "info")
     return redirect(url_for("pages.unit_list"))

@@ -11,10 +11,10 @@ import pdfplumber
 import pikepdf
 import pytest
 
-from service.core.convert import ConverterPool
-from service.store.signing_keys import SigningKeys
-from service.store.units import Unit
+from service.convert.pool import ConverterPool
+from service.usecases.units import PROFILE_FIELDS
 from service.web.actor import USER_HEADER
+from service.web.context import EXTENSION
 from tests.conftest import load_sample, normalise
 from tests.integration.conftest import started_pool
 from tests.integration.test_documents_pdf import pdf_text
@@ -58,13 +58,11 @@ def test_issue_prints_the_number_and_stores_what_it_sent(app) -> None:
 
 
 def test_sealed_issue_shows_the_seal_at_actual_size(app) -> None:
-    database = app.extensions["vb_database"]
+    services = app.extensions[EXTENSION]
     payload = load_sample("seed_000_ke_hoach_y_tich")
-    with database.session() as session:
-        session.add(Unit(slug="y-tich", **payload["issuer"], **payload["signer"],
-                         recipients=payload["recipients"], archive=payload["archive"]))
-    keys = SigningKeys(app.config["VB_SETTINGS"].data_dir / "signing")
-    keys.install("y-tich", make_key("UBND xã Y Tịch")[0], PASSPHRASE, seal_png(), seal_mm=35)
+    services.units.save({"slug": "y-tich", **{k: payload[k] for k in PROFILE_FIELDS}})
+    key = make_key("UBND xã Y Tịch")[0]
+    services.keys.install("y-tich", key, PASSPHRASE, seal_png(), seal_mm=35)
     body = {k: v for k, v in payload.items() if k not in ("issuer", "signer")}
     client = app.test_client()
     response = client.post("/api/register/issue/ke_hoach?unit=y-tich&sign=1", json=body)

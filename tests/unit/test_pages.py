@@ -7,8 +7,9 @@ from typing import Any
 
 import pytest
 
-from service.core.convert import ConversionFailed, ConverterUnavailable, FakeConverter
+from service.core.converter import ConversionFailed, ConverterUnavailable
 from tests.conftest import load_sample
+from tests.fakes import FakeConverter
 
 HTML = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
 UNIT = {
@@ -65,7 +66,7 @@ def plan_form(client: Any, **values: str) -> dict[str, str]:
 def test_start_page_lists_every_type_in_vietnamese(client: Any, make_app: Any) -> None:
     page = client.get("/", headers=HTML).get_data(as_text=True)
     assert '<html lang="vi">' in page
-    for doc_type in make_app().extensions["vb_documents"].catalog.types.values():
+    for doc_type in make_app().extensions["vb_services"].documents.catalog.types.values():
         assert f'href="/van-ban/{doc_type.id}' in page and doc_type.name in page
 
 

@@ -7,11 +7,10 @@ from typing import Any
 
 import pytest
 
-from service.store.database import Database
-from service.store.signing_keys import SigningKeys
 from service.web.actor import USER_HEADER
+from service.web.context import EXTENSION
 from tests.conftest import docx_text
-from tests.unit.test_register import PASSPHRASE, SignableConverter, add_unit, make_key, plan
+from tests.unit.test_register import PASSPHRASE, SignableConverter, make_key, plan, unit_profile
 
 
 @pytest.fixture()
@@ -105,10 +104,9 @@ def test_characters_survive_issue(client) -> None:
 
 
 def test_sign_with_the_units_key_and_no_key_material_out(client, app) -> None:
-    database: Database = app.extensions["vb_database"]
-    add_unit(database)
-    settings = app.config["VB_SETTINGS"]
-    SigningKeys(settings.data_dir / "signing").install("y-tich", make_key()[0], PASSPHRASE)
+    services = app.extensions[EXTENSION]
+    services.units.save(unit_profile())
+    services.keys.install("y-tich", make_key()[0], PASSPHRASE)
     response = client.post(
         "/api/register/issue/ke_hoach",
         json={**plan(), "unit": "y-tich", "sign": True},

@@ -5,16 +5,15 @@ from __future__ import annotations
 import json
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, TextIO
 
-from service.bulk.embedded import EmbeddedRunner
 from service.bulk.jobs import BulkJobs, TableRejected
 from service.bulk.outputs import ASSEMBLED
 from service.bulk.table import TableUnreadable, read_table, table_format
-from service.bulk.work import BulkContext
+from service.composition import build_services
 from service.settings import Settings
-from service.store.database import Database
 
 STATE_FILE = ".bulk.sqlite"  # in the output folder: a re-run of the same inputs resumes
 
@@ -30,9 +29,6 @@ def run_bulk(
     out: TextIO = sys.stdout,
 ) -> int:
     """Run (or resume) the job in the output folder; 0 all done, 1 some rows failed, 2 refused."""
-    from service.core.convert import ConverterPool, PoolConfig
-    from service.core.documents import DocumentService
-
     try:
         base = json.loads(base_path.read_text(encoding="utf-8-sig"))
         table = read_table(table_path.read_bytes(), table_format(table_path.name))
@@ -40,13 +36,14 @@ def run_bulk(
         print(f"Không đọc được đầu vào: {exc}", file=sys.stderr)
         return 2
     output.mkdir(parents=True, exist_ok=True)
-    database = Database(f"sqlite:///{(output / STATE_FILE).resolve()}")
-    database.upgrade()
-    pool = ConverterPool(PoolConfig.from_settings(settings))
-    pool.start(wait=True)
-    ctx = BulkContext(database, DocumentService(pool), output, flat=True)
-    runner = EmbeddedRunner(ctx, max(settings.bulk_workers, 1), settings.bulk_retries)
-    jobs = BulkJobs(ctx, runner, settings.bulk_max_rows)
+    # The job's state lives beside its outputs, so running the same command again resumes it.
+    local = replace(
+        settings,
+        database_url=f"sqlite:///{(output / STATE_FILE).resolve()}",
+        bulk_backend="embedded",
+    )
+    services = build_services(local, wait=True, jobs_root=output)
+    jobs = services.bulk
     try:
         job_id = jobs.create(base, table, actor="cli", allow_invalid=allow_invalid,
                              separator=separator, resume_same=True)
@@ -55,9 +52,7 @@ def run_bulk(
         print_report(exc.report.as_dict(), sys.stderr)
         return 2
     finally:
-        runner.stop()
-        pool.stop()
-        database.dispose()
+        services.close()
     for failure in jobs.failures(job_id):
         print(f"Dòng {failure['row']} ({failure['commune']}): {failure['error']}", file=sys.stderr)
     print(", ".join(str(output / name) for name in ASSEMBLED), file=out)

@@ -1,0 +1,49 @@
+"""The service's parts as the adapters (web, command lines, worker) receive them."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from service.bulk.jobs import BulkJobs
+from service.core.converter import Converter
+from service.core.documents import DocumentService
+from service.core.preview import PreviewStore
+from service.settings import Settings
+from service.usecases.issuing import Issuer
+from service.usecases.ports import KeyStore
+from service.usecases.register import AuditTrail, RegisterBook
+from service.usecases.units import UnitProfiles
+
+log = logging.getLogger("service")
+
+
+@dataclass
+class Services:
+    """Everything the adapters use, built once; `close()` stops what was started."""
+
+    settings: Settings
+    documents: DocumentService
+    issuer: Issuer
+    register: RegisterBook
+    audit: AuditTrail
+    units: UnitProfiles
+    bulk: BulkJobs
+    previews: PreviewStore
+    keys: KeyStore
+    closers: list[Callable[[], None]] = field(default_factory=list)
+
+    @property
+    def converter(self) -> Converter | None:
+        """The converter the documents go through (None when only DOCX is made)."""
+        return self.documents.converter
+
+    def close(self) -> None:
+        """Stop the bulk runner, the converter and the database, last started first; once."""
+        while self.closers:
+            closer = self.closers.pop()
+            try:
+                closer()
+            except Exception:  # one part failing to stop must not keep the others running
+                log.exception("stopping %r failed", closer)

@@ -1,0 +1,1 @@
+"""Bulk rows on Celery: the dispatcher the service uses and the worker app."""

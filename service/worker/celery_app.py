@@ -1,0 +1,73 @@
+"""The Celery worker: one task per bulk row on Redis, acks-late, Celery's retries.
+
+Start a worker (each worker runs its own converter, e.g. VB_POOL_SIZE unoserver instances):
+
+    VB_BROKER_URL=redis://host:6379/0 VB_DATABASE_URL=... VB_DATA_DIR=/shared/var \\
+    .venv/bin/celery -A service.worker.celery_app worker --pool threads --concurrency 2
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from celery import Task, signals
+
+from service.bulk.ports import RowOutcome
+from service.bulk.work import BulkContext, assemble, process_row
+from service.composition import build_services
+from service.settings import Settings
+from service.usecases.services import Services
+from service.worker.dispatch import FINISH_TASK, ROW_TASK, make_celery
+
+app = make_celery(Settings.from_env())
+_services: Services | None = None
+_services_lock = threading.Lock()
+
+
+def worker_services() -> Services:
+    """This worker's database, converter and DocumentService, built once."""
+    global _services
+    with _services_lock:
+        if _services is None:
+            _services = build_services(Settings.from_env(), wait=True)
+        return _services
+
+
+def worker_context() -> BulkContext:
+    """What running a row needs, from this worker's services."""
+    return worker_services().bulk.ctx
+
+
+@signals.worker_ready.connect
+def _warm_up(**_: Any) -> None:
+    """Start the converter when the worker starts, not on its first row."""
+    worker_services()
+
+
+@signals.worker_shutdown.connect
+def _shut_down(**_: Any) -> None:
+    """Stop this worker's converter (its LibreOffice instances) and close the database."""
+    if _services is not None:
+        _services.close()
+
+
+@app.task(bind=True, name=ROW_TASK, max_retries=None)
+def run_row(self: Task, job_id: str, index: int) -> dict[str, Any]:
+    """Do one row; a failed conversion is retried by Celery with a growing countdown."""
+    ctx = worker_context()
+    attempts = max(1, Settings.from_env().bulk_retries)
+    retries = int(self.request.retries or 0)
+    outcome = process_row(ctx, job_id, index, last_attempt=retries + 1 >= attempts)
+    if outcome == RowOutcome.RETRY:
+        raise self.retry(countdown=min(30, 2 * (retries + 1)), max_retries=attempts - 1)
+    if ctx.jobs.count_open_rows(job_id) == 0:
+        self.app.send_task(FINISH_TASK, args=[job_id])
+    return {"job": job_id, "row": index, "outcome": outcome}
+
+
+@app.task(bind=True, name=FINISH_TASK)
+def finish_job(self: Task, job_id: str) -> dict[str, Any]:
+    """Write the job's ZIP, merged PDF and manifest once all its rows are finished."""
+    assembled = assemble(worker_context(), job_id)
+    return {"job": job_id, "assembled": assembled}
