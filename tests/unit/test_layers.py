@@ -1,0 +1,119 @@
+"""The layering in service/layers.py holds: no upward import, no adapter importing another."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+import pytest
+
+from service.layers import FRAMEWORK_FREE, FRAMEWORKS, LAYERS, SEALED_ADAPTERS
+
+PACKAGE = Path(__file__).resolve().parents[2] / "service"
+RANK = {name: rank for rank, (name, _) in enumerate(LAYERS)}
+
+
+def module_name(path: Path) -> str:
+    """`service/web/app.py` → `service.web.app`."""
+    return ".".join(path.relative_to(PACKAGE.parent).with_suffix("").parts)
+
+
+def owner(name: str, prefixes: Iterable[str]) -> str | None:
+    """The longest prefix (a dotted package or module) that `name` lies under."""
+    found = [p for p in prefixes if name == p or name.startswith(p + ".")]
+    return max(found, key=len) if found else None
+
+
+def layer_of(name: str) -> str:
+    """The layer a service module belongs to."""
+    prefixes = {p: layer for layer, members in LAYERS for p in members}
+    prefix = owner(name, prefixes)
+    if prefix is None:
+        raise AssertionError(f"{name} is in no layer of service/layers.py")
+    return prefixes[prefix]
+
+
+def imports(source: str) -> Iterator[str]:
+    """Every module a source imports, at any depth (function-level imports included)."""
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            yield from (alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            yield node.module
+            # `from service.store import jobs` imports the module service.store.jobs.
+            yield from (f"{node.module}.{alias.name}" for alias in node.names)
+
+
+def violations(modules: Iterable[tuple[str, str]]) -> list[str]:
+    """The broken rules of (module name, source) pairs, one line each."""
+    found = []
+    for name, source in modules:
+        layer = layer_of(name)
+        for target in set(imports(source)):
+            root = target.split(".")[0]
+            if root in FRAMEWORKS and layer in FRAMEWORK_FREE:
+                found.append(f"{name} ({layer}) imports {target}")
+            if root != "service" or target == "service":
+                continue
+            if owner(target, [p for _, members in LAYERS for p in members]) is None:
+                continue  # `from service.x import name` also yields service.x.name
+            target_layer = layer_of(target)
+            if RANK[target_layer] > RANK[layer]:
+                found.append(f"{name} ({layer}) imports {target} ({target_layer})")
+            mine, theirs = owner(name, SEALED_ADAPTERS), owner(target, SEALED_ADAPTERS)
+            if mine and theirs and mine != theirs:
+                found.append(f"{name} imports another adapter: {target}")
+    return sorted(set(found))
+
+
+def service_modules() -> list[tuple[str, str]]:
+    """Every module of the service package with its source."""
+    return [
+        (module_name(path), path.read_text(encoding="utf-8"))
+        for path in sorted(PACKAGE.rglob("*.py"))
+        if "migrations" not in path.parts
+    ]
+
+
+def test_the_service_keeps_its_layers() -> None:
+    assert violations(service_modules()) == []
+
+
+@pytest.mark.parametrize(
+    ("module", "source", "expected"),
+    [
+        (
+            "service.core.render",
+            "from service.store.database import Database",
+            "service.core.render (core) imports service.store.database (adapters)",
+        ),
+        (
+            "service.usecases.issuing",
+            "def f():\n    from service.web.context import services",
+            "service.usecases.issuing (usecases) imports service.web.context (adapters)",
+        ),
+        (
+            "service.bulk.work",
+            "import sqlalchemy",
+            "service.bulk.work (usecases) imports sqlalchemy",
+        ),
+        (
+            "service.web.pages",
+            "from service.store import units",
+            "service.web.pages imports another adapter: service.store.units",
+        ),
+        (
+            "service.web.app",
+            "from service.composition import build_services",
+            "service.web.app (adapters) imports service.composition (root)",
+        ),
+    ],
+)
+def test_a_planted_upward_import_is_caught(module: str, source: str, expected: str) -> None:
+    assert expected in violations([(module, source)])
+
+
+def test_an_import_downward_is_allowed() -> None:
+    source = "from service.core.documents import DocumentService"
+    assert violations([("service.web.api", source)]) == []
