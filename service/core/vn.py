@@ -12,7 +12,6 @@ __all__ = [
     "TYPE_CODES",
     "UnknownTypeName",
     "alpha_label",
-    "amount_in_words",
     "ascii_slug",
     "clean_text",
     "date_line",
@@ -26,6 +25,7 @@ __all__ = [
     "number_str",
     "percent",
     "roman",
+    "search_key",
     "sentence_case",
     "short_agency",
     "symbol",
@@ -255,74 +255,6 @@ def percent(
     return _round(_to_decimal(achieved) * 100 / plan_d, 1)
 
 
-_DIGITS = ("không", "một", "hai", "ba", "bốn", "năm", "sáu", "bảy", "tám", "chín")
-_GROUP_NAMES = ("", "nghìn", "triệu")
-_BILLION = 10**9
-
-
-def _read_group(n: int, full: bool) -> list[str]:
-    """Read a group 0-999; full reads "không trăm"/"linh" as for a non-leading group."""
-    hundreds, tens, units = n // 100, n // 10 % 10, n % 10
-    words: list[str] = []
-    if hundreds or full:
-        words += [_DIGITS[hundreds], "trăm"]
-    if tens == 0:
-        if units:
-            if words:
-                words.append("linh")
-            words.append(_DIGITS[units])
-        return words
-    if tens == 1:
-        words.append("mười")
-    else:
-        words += [_DIGITS[tens], "mươi"]
-    if units == 1:
-        words.append("mốt" if tens > 1 else "một")
-    elif units == 4:
-        words.append("tư" if tens > 1 else "bốn")
-    elif units == 5:
-        words.append("lăm")
-    elif units:
-        words.append(_DIGITS[units])
-    return words
-
-
-def _read_below_billion(n: int, leading: bool) -> list[str]:
-    """Read 0 < n < 10**9 as groups of triệu, nghìn and units; zero groups are skipped."""
-    words: list[str] = []
-    groups = (n // 1_000_000, n // 1_000 % 1_000, n % 1_000)
-    for group, name in zip(groups, reversed(_GROUP_NAMES), strict=True):
-        if group == 0:
-            continue
-        words += _read_group(group, full=bool(words) or not leading)
-        if name:
-            words.append(name)
-    return words
-
-
-def _read_number(n: int) -> list[str]:
-    """Read n > 0; the part of a billion and above is read recursively before "tỷ"."""
-    if n < _BILLION:
-        return _read_below_billion(n, leading=True)
-    billions, rest = divmod(n, _BILLION)
-    words = [*_read_number(billions), "tỷ"]
-    if rest:
-        words += _read_below_billion(rest, leading=False)
-    return words
-
-
-def amount_in_words(amount: int, currency: str = "đồng") -> str:
-    """Read an amount in Vietnamese words: 1200000 -> "Một triệu hai trăm nghìn đồng"."""
-    if isinstance(amount, bool) or not isinstance(amount, int):
-        raise TypeError(f"amount must be an int, got {type(amount).__name__}")
-    words = ["không"] if amount == 0 else _read_number(abs(amount))
-    if amount < 0:
-        words.insert(0, "âm")
-    if currency.strip():
-        words.append(currency.strip())
-    return sentence_case(" ".join(words))
-
-
 _ROMAN = (
     (1000, "M"),
     (900, "CM"),
@@ -368,6 +300,11 @@ def strip_diacritics(text: str) -> str:
     text = text.replace("đ", "d").replace("Đ", "D")
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def search_key(text: str) -> str:
+    """Lower-case ASCII with single spaces, for accent-insensitive search."""
+    return re.sub(r"\s+", " ", strip_diacritics(text).lower()).strip()
 
 
 def ascii_slug(text: str) -> str:

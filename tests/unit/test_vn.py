@@ -13,7 +13,6 @@ from service.core.vn import (
     TYPE_CODES,
     UnknownTypeName,
     alpha_label,
-    amount_in_words,
     ascii_slug,
     clean_text,
     date_line,
@@ -612,123 +611,6 @@ def test_percent_feeds_format_percent() -> None:
     value = percent(1, 8)
     assert value is not None
     assert format_percent(value) == "12,5%"
-
-
-# -------------------------------------------------------------- amount_in_words
-
-
-@pytest.mark.parametrize(
-    ("amount", "expected"),
-    [
-        (0, "Không đồng"),
-        (1, "Một đồng"),
-        (4, "Bốn đồng"),
-        (5, "Năm đồng"),
-        (9, "Chín đồng"),
-        (10, "Mười đồng"),
-        (11, "Mười một đồng"),
-        (14, "Mười bốn đồng"),
-        (15, "Mười lăm đồng"),
-        (19, "Mười chín đồng"),
-        (20, "Hai mươi đồng"),
-        (21, "Hai mươi mốt đồng"),
-        (24, "Hai mươi tư đồng"),
-        (25, "Hai mươi lăm đồng"),
-        (35, "Ba mươi lăm đồng"),
-        (41, "Bốn mươi mốt đồng"),
-        (44, "Bốn mươi tư đồng"),
-        (54, "Năm mươi tư đồng"),
-        (55, "Năm mươi lăm đồng"),
-        (99, "Chín mươi chín đồng"),
-        (100, "Một trăm đồng"),
-        (101, "Một trăm linh một đồng"),
-        (104, "Một trăm linh bốn đồng"),
-        (105, "Một trăm linh năm đồng"),
-        (110, "Một trăm mười đồng"),
-        (111, "Một trăm mười một đồng"),
-        (115, "Một trăm mười lăm đồng"),
-        (121, "Một trăm hai mươi mốt đồng"),
-        (205, "Hai trăm linh năm đồng"),
-        (999, "Chín trăm chín mươi chín đồng"),
-        (1_000, "Một nghìn đồng"),
-        (1_001, "Một nghìn không trăm linh một đồng"),
-        (1_005, "Một nghìn không trăm linh năm đồng"),
-        (1_010, "Một nghìn không trăm mười đồng"),
-        (1_015, "Một nghìn không trăm mười lăm đồng"),
-        (1_021, "Một nghìn không trăm hai mươi mốt đồng"),
-        (1_100, "Một nghìn một trăm đồng"),
-        (1_500, "Một nghìn năm trăm đồng"),
-        (10_000, "Mười nghìn đồng"),
-        (15_000, "Mười lăm nghìn đồng"),
-        (21_000, "Hai mươi mốt nghìn đồng"),
-        (25_500, "Hai mươi lăm nghìn năm trăm đồng"),
-        (100_010, "Một trăm nghìn không trăm mười đồng"),
-        (105_000, "Một trăm linh năm nghìn đồng"),
-        (1_000_000, "Một triệu đồng"),
-        (1_000_001, "Một triệu không trăm linh một đồng"),
-        (1_000_100, "Một triệu một trăm đồng"),
-        (1_001_000, "Một triệu không trăm linh một nghìn đồng"),
-        (1_200_000, "Một triệu hai trăm nghìn đồng"),
-        (1_234_567, "Một triệu hai trăm ba mươi tư nghìn năm trăm sáu mươi bảy đồng"),
-        (10_000_015, "Mười triệu không trăm mười lăm đồng"),
-        (1_000_000_000, "Một tỷ đồng"),
-        (1_000_000_005, "Một tỷ không trăm linh năm đồng"),
-        (1_005_000_000, "Một tỷ không trăm linh năm triệu đồng"),
-        (1_500_000_000, "Một tỷ năm trăm triệu đồng"),
-        (2_500_000_000_000, "Hai nghìn năm trăm tỷ đồng"),
-        (1_000_000_000_000, "Một nghìn tỷ đồng"),
-        (1_000_500_000_000, "Một nghìn tỷ năm trăm triệu đồng"),
-        (
-            999_999_999_999,
-            "Chín trăm chín mươi chín tỷ chín trăm chín mươi chín triệu "
-            "chín trăm chín mươi chín nghìn chín trăm chín mươi chín đồng",
-        ),
-        (10**18, "Một tỷ tỷ đồng"),
-    ],
-)
-def test_amount_in_words(amount: int, expected: str) -> None:
-    assert amount_in_words(amount) == expected
-
-
-@pytest.mark.parametrize(
-    ("amount", "expected"),
-    [
-        (-1, "Âm một đồng"),
-        (-15, "Âm mười lăm đồng"),
-        (-1_200_000, "Âm một triệu hai trăm nghìn đồng"),
-    ],
-)
-def test_amount_in_words_negative(amount: int, expected: str) -> None:
-    assert amount_in_words(amount) == expected
-
-
-@pytest.mark.parametrize(
-    ("amount", "currency", "expected"),
-    [
-        (21, "USD", "Hai mươi mốt USD"),
-        (1_000, "người", "Một nghìn người"),
-        (25, "", "Hai mươi lăm"),
-        (0, "", "Không"),
-    ],
-)
-def test_amount_in_words_currency(amount: int, currency: str, expected: str) -> None:
-    assert amount_in_words(amount, currency) == expected
-
-
-def test_amount_in_words_uses_nghin_and_ty() -> None:
-    text = amount_in_words(3_003_003_003_000)
-    assert (
-        text
-        == "Ba nghìn không trăm linh ba tỷ không trăm linh ba triệu không trăm linh ba nghìn đồng"
-    )
-    assert "ngàn" not in text
-    assert "tỉ" not in text
-
-
-@pytest.mark.parametrize("amount", [1.5, Decimal("10"), "10", True])
-def test_amount_in_words_rejects_non_int(amount: object) -> None:
-    with pytest.raises(TypeError):
-        amount_in_words(amount)  # type: ignore[arg-type]
 
 
 # ---------------------------------------------------------------------- labels
