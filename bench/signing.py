@@ -30,7 +30,7 @@ def measure(service: DocumentService, sample: str, rounds: int) -> dict[str, flo
             converted = service.converter.convert(rendered.docx, pdf_version=version)
             times[key].append(time.perf_counter() - start)
             start = time.perf_counter()
-            ready_for_signing(rendered, converted)
+            ready_for_signing(rendered.document, converted)
             times["sign_" + key].append(time.perf_counter() - start)
     return {k: statistics.median(v) * 1000 for k, v in times.items()}
 

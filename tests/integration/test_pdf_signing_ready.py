@@ -39,9 +39,10 @@ def rendered(pool: ConverterPool) -> dict[tuple[str, int | None], tuple[dict, by
     out = {}
     for name in SAMPLES:
         payload = load_sample(name)
-        document = service.render(payload["doc_type"], payload)
+        rendered = service.render(payload["doc_type"], payload)
         for version in (None, 2):
-            out[name, version] = (document.data, pool.convert(document.docx, pdf_version=version))
+            pdf = pool.convert(rendered.docx, pdf_version=version)
+            out[name, version] = (rendered.document.data, pdf)
     return out
 
 
