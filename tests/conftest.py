@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import os
 import re
+import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -65,6 +68,25 @@ def rendered_samples(documents: DocumentService) -> dict[str, Any]:
     return out
 
 
+@functools.cache
+def migrated_sqlite() -> Path:
+    """A SQLite file migrated to the latest schema once per test run, for tests to copy."""
+    from service.store.database import Database
+
+    path = Path(tempfile.mkdtemp(prefix="vb-schema-")) / "vanban.db"
+    database = Database(f"sqlite:///{path}")
+    database.upgrade()
+    database.dispose()
+    return path
+
+
+def copy_of_migrated(target: Path) -> Path:
+    """Put a migrated SQLite file at target (a start-up migration then finds nothing to do)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(migrated_sqlite(), target)
+    return target
+
+
 @pytest.fixture()
 def make_app(tmp_path: Path) -> Iterator[Any]:
     """Build the Flask app on a fresh SQLite database in tmp_path (a fake converter by default)."""
@@ -75,6 +97,8 @@ def make_app(tmp_path: Path) -> Iterator[Any]:
 
     def build(converter: Converter | None = None, **overrides: Any) -> Any:
         settings = Settings.from_env({}, data_dir=tmp_path / "var", **overrides)
+        if not (settings.data_dir / "vanban.db").exists():
+            copy_of_migrated(settings.data_dir / "vanban.db")
         services = build_services(settings, converter=converter or FakeConverter())
         built.append(services)
         return create_app(services)

@@ -144,7 +144,7 @@ def _group(name: str, raw: dict[str, Any], where: str) -> GroupDef:
 
 def load_catalog(forms_dir: Path = FORMS_DIR) -> Catalog:
     """Read forms/_shared.yaml and every type definition beside it."""
-    shared = yaml.safe_load((forms_dir / "_shared.yaml").read_text(encoding="utf-8"))
+    shared = _read_yaml(forms_dir / "_shared.yaml")
     common = [FieldDef.parse(f, f"fields.{f['name']}") for f in shared["fields"]]
     catalog = Catalog(
         parts={n: _group(n, raw, f"parts.{n}") for n, raw in shared["parts"].items()},
@@ -152,7 +152,7 @@ def load_catalog(forms_dir: Path = FORMS_DIR) -> Catalog:
         fields=tuple(common),
     )
     for path in sorted(forms_dir.glob("[!_]*.yaml")):
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = _read_yaml(path)
         where = path.name
         if raw.get("id") != path.stem:
             raise DefinitionError(f"{where}: id must be the file name ({path.stem})")
@@ -177,3 +177,9 @@ def load_catalog(forms_dir: Path = FORMS_DIR) -> Catalog:
             fields=tuple(merged),
         )
     return catalog
+
+
+def _read_yaml(path: Path) -> Any:
+    """Parse a definition file, with LibYAML's C parser when PyYAML has it (ten times faster)."""
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    return yaml.load(path.read_text(encoding="utf-8"), Loader=loader)

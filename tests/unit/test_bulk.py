@@ -25,7 +25,7 @@ from service.core.fields import split_items
 from service.core.files import sha256
 from service.store.database import Database
 from service.store.jobs import SqlJobStore
-from tests.conftest import docx_text, load_sample, normalise
+from tests.conftest import copy_of_migrated, docx_text, load_sample, normalise
 from tests.fakes import FakeConverter, blank_pdf
 
 BASE = load_sample("seed_000_ke_hoach_y_tich")
@@ -177,8 +177,7 @@ def test_outputs_are_keyed_by_row_and_assembled(tmp_path: Path) -> None:
 
 
 def test_a_row_completes_once_however_often_it_is_claimed(tmp_path: Path) -> None:
-    database = Database(f"sqlite:///{tmp_path / 'db.sqlite'}")
-    database.upgrade()
+    database = Database(f"sqlite:///{copy_of_migrated(tmp_path / 'db.sqlite')}")
     store = SqlJobStore(database)
     job_id = store.create_job(doc_type="ke_hoach", base=BASE, columns=["commune"],
                               rows=[("Xã A", {}), ("Xã B", {})], backend="embedded",
@@ -200,8 +199,7 @@ def test_a_row_completes_once_however_often_it_is_claimed(tmp_path: Path) -> Non
 
 
 def test_embedded_runner_renders_each_row_and_fails_the_bad_one_alone(tmp_path: Path) -> None:
-    database = Database(f"sqlite:///{tmp_path / 'db.sqlite'}")
-    database.upgrade()
+    database = Database(f"sqlite:///{copy_of_migrated(tmp_path / 'db.sqlite')}")
     ctx = BulkContext(SqlJobStore(database), DocumentService(FakeConverter()), tmp_path / "jobs")
     runner = EmbeddedRunner(ctx, workers=3)
     jobs = BulkJobs(ctx, runner)

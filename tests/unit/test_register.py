@@ -23,7 +23,7 @@ from service.store.units import SqlUnits
 from service.usecases.issuing import Issuer, SigningUnavailable, today_in_vietnam
 from service.usecases.ports import RegisterQuery, UnitProfile
 from service.usecases.units import UnitProfiles
-from tests.conftest import docx_text, load_sample
+from tests.conftest import copy_of_migrated, docx_text, load_sample
 from tests.fakes import FakeConverter
 from tests.unit.test_pdf_unit import BODY, LINES, NAME, block, make_pdf
 from tests.unit.test_signing import PASSPHRASE, make_key
@@ -62,9 +62,7 @@ def other_agency() -> dict[str, Any]:
 
 def make_database(path: Path) -> Database:
     """A migrated SQLite database in the folder."""
-    database = Database(f"sqlite:///{path / 'register.db'}")
-    database.upgrade()
-    return database
+    return Database(f"sqlite:///{copy_of_migrated(path / 'register.db')}")
 
 
 class Today:

@@ -13,6 +13,7 @@ from service.store.base import Base
 from service.store.database import Database
 from service.store.units import SqlUnits
 from service.usecases.units import ProfileInvalid, UnitProfiles
+from tests.conftest import copy_of_migrated
 
 
 def profiles(database: Database) -> UnitProfiles:
@@ -31,8 +32,7 @@ def test_migrations_produce_exactly_the_models_schema(tmp_path: Path) -> None:
 
 
 def test_unit_profile_prefills_issuer_signer_and_recipients(tmp_path: Path) -> None:
-    database = Database(f"sqlite:///{tmp_path / 'db.sqlite'}")
-    database.upgrade()
+    database = Database(f"sqlite:///{copy_of_migrated(tmp_path / 'db.sqlite')}")
     units = profiles(database)
     units.save(
         {
@@ -67,8 +67,7 @@ def test_unit_profile_prefills_issuer_signer_and_recipients(tmp_path: Path) -> N
 
 
 def test_a_profile_is_checked_with_the_shared_fields(tmp_path: Path) -> None:
-    database = Database(f"sqlite:///{tmp_path / 'db.sqlite'}")
-    database.upgrade()
+    database = Database(f"sqlite:///{copy_of_migrated(tmp_path / 'db.sqlite')}")
     units = profiles(database)
     bad = {
         "slug": "Xã Y Tịch",
