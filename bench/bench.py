@@ -705,7 +705,7 @@ def main(argv: list[str] | None = None) -> int:
                         size=size, base_port=base, work_dir=tmp / f"pool{size}", acquire_timeout=300
                     )
                     pools[f"pool_{size}"] = ConverterPool(config)
-                    stack.callback(pools[f"pool_{size}"].stop)
+                    stack.callback(pools[f"pool_{size}"].close)
             log(f"starting pools: {', '.join(pools)}")
             for pool in pools.values():
                 pool.start()
