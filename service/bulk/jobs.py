@@ -15,6 +15,7 @@ from service.bulk.overrides import DEFAULT_SEPARATOR, commune_of
 from service.bulk.ports import JobState, JobView, RowState
 from service.bulk.table import Table
 from service.core import markup
+from service.core.clock import iso
 
 OUTPUTS = {"zip": ZIP, "merged.pdf": MERGED, "manifest.csv": MANIFEST_CSV,
            "manifest.json": MANIFEST_JSON}
@@ -131,9 +132,9 @@ class BulkJobs:
             "total": job.total,
             # pending, running, done, failed, skipped: a count for every row state
             **{state.value: counts.get(state, 0) for state in RowState},
-            "created_at": _iso(job.created_at),
-            "started_at": _iso(job.started_at),
-            "finished_at": _iso(job.finished_at),
+            "created_at": iso(job.created_at),
+            "started_at": iso(job.started_at),
+            "finished_at": iso(job.finished_at),
         }
         finished = summary["done"] + summary["failed"]
         remaining = summary["pending"] + summary["running"]
@@ -192,11 +193,6 @@ def input_key(base: dict[str, Any], table: Table, separator: str) -> str:
     blob = json.dumps([base, table.columns, [_jsonable(r) for r in table.rows], separator],
                       sort_keys=True, ensure_ascii=False, default=str)
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
-
-
-def _iso(moment: datetime | None) -> str | None:
-    """ISO 8601 in UTC, or None."""
-    return moment.astimezone(UTC).isoformat() if moment is not None else None
 
 
 def _jsonable(cells: dict[str, Any]) -> dict[str, Any]:

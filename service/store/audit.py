@@ -8,7 +8,8 @@ from typing import Any
 from sqlalchemy import JSON, Integer, String, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from service.store.base import Base, UTCDateTime, iso, utcnow
+from service.core.clock import iso, utcnow
+from service.store.base import Base, UTCDateTime
 from service.store.database import Database
 from service.usecases.ports import AuditQuery
 

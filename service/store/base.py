@@ -25,11 +25,6 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
 
-def utcnow() -> datetime:
-    """The current time, timezone-aware in UTC."""
-    return datetime.now(UTC)
-
-
 class UTCDateTime(TypeDecorator[datetime]):
     """A moment stored in UTC and always read back timezone-aware, SQLite included."""
 
@@ -45,8 +40,3 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is not None and value.tzinfo is None:
             value = value.replace(tzinfo=UTC)
         return value
-
-
-def iso(moment: datetime | None) -> str | None:
-    """ISO 8601 with the UTC offset, or None."""
-    return moment.astimezone(UTC).isoformat() if moment is not None else None

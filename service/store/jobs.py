@@ -32,7 +32,8 @@ from service.bulk.ports import (
     RowOutput,
     RowState,
 )
-from service.store.base import Base, UTCDateTime, utcnow
+from service.core.clock import utcnow
+from service.store.base import Base, UTCDateTime
 from service.store.database import Database
 
 # The columns hold plain strings: bind the values, not enum members the driver must adapt.

@@ -25,11 +25,12 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from sqlalchemy.sql import Select
 
 from service.core import vn
+from service.core.clock import utcnow
 
 # Ignores case, spacing and "Uỷ"/"Ủy" tone placement while keeping diacritics ("Tân" ≠ "Tấn").
 from service.core.vn import match_key
 from service.store.audit import SessionAudit
-from service.store.base import Base, UTCDateTime, utcnow
+from service.store.base import Base, UTCDateTime
 from service.store.database import Database
 from service.usecases.ports import IssueTransaction, RegisterQuery, RegisterRecord, StoredFile
 

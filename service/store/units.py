@@ -8,7 +8,8 @@ from typing import Any
 from sqlalchemy import JSON, Integer, String, select
 from sqlalchemy.orm import Mapped, mapped_column
 
-from service.store.base import Base, UTCDateTime, utcnow
+from service.core.clock import utcnow
+from service.store.base import Base, UTCDateTime
 from service.store.database import Database
 from service.usecases.ports import UnitProfile
 

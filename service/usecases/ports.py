@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from service.core import vn
+from service.core.clock import iso
 from service.core.documents import AuditSink
 from service.core.signing import SealImage
 
@@ -65,9 +66,7 @@ class RegisterRecord:
             "unit": self.unit,
             "year": self.year,
             "date": self.document_date.isoformat(),
-            "issued_at": self.issued_at.astimezone(dt.UTC).isoformat()
-            if self.issued_at is not None
-            else None,
+            "issued_at": iso(self.issued_at),
             "issued_by": self.issued_by,
             "docx_sha256": self.docx_sha256,
             "pdf_sha256": self.pdf_sha256,
