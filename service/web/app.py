@@ -11,7 +11,7 @@ from flask_smorest import Api
 
 from service.settings import Settings
 from service.usecases.services import Services
-from service.web import errors, jobs, pages, register
+from service.web import errors, jobs, pages, register, security
 from service.web.api import blp, document_schemas
 from service.web.context import EXTENSION
 
@@ -52,6 +52,7 @@ def create_app(services: Services) -> Flask:
     document_schemas(api, services.documents.schemas)
     api.register_blueprint(blp)
     errors.init_app(app)
+    security.init_app(app)
     for feature in (pages, register, jobs):
         feature.init_app(app, api)
 

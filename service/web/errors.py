@@ -113,7 +113,9 @@ def init_app(app: Flask) -> None:
         message = exc.description
         if not message or message == type(exc).description:
             message = HTTP_MESSAGES.get(code, HTTPStatus(code).phrase)
-        return error_response(code, message, errors)
+        # Keep what the exception says about itself, such as Allow on a 405.
+        headers = {k: v for k, v in exc.get_headers() if k.lower() != "content-type"}
+        return error_response(code, message, errors, headers)
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception):
