@@ -26,6 +26,9 @@ API_VERSION = "3"
 # server needs a moment to kill LibreOffice and answer; a stopped or wedged server never answers.
 SOCKET_GRACE = 3.0
 SOFFICE_NAMES = frozenset({"soffice.bin", "soffice"})
+# The running server's process group id, kept in its directory: a pool killed by kill -9 stops
+# nothing, and the next pool to take the directory ends that group (reap_leftover).
+GROUP_FILE = "group"
 
 
 def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
@@ -38,29 +41,6 @@ def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
         except OSError:
             return False
     return True
-
-
-def allocate_ports(
-    base_port: int,
-    count: int,
-    *,
-    is_free: Callable[[int], bool] = port_is_free,
-    reserved: Iterable[int] = (),
-    max_port: int = 65535,
-) -> list[tuple[int, int]]:
-    """Pick `count` (xml-rpc, uno) port pairs base+2i, base+2i+1, skipping pairs in use."""
-    taken = set(reserved)
-    pairs: list[tuple[int, int]] = []
-    port = base_port
-    while len(pairs) < count:
-        if port + 1 > max_port:
-            raise RuntimeError(f"no free port pair at or above {base_port} for {count} instance(s)")
-        pair = (port, port + 1)
-        if not (taken & set(pair)) and is_free(pair[0]) and is_free(pair[1]):
-            pairs.append(pair)
-            taken.update(pair)
-        port += 2
-    return pairs
 
 
 class Slot:
@@ -87,25 +67,71 @@ class Slot:
             self._lock = None
 
 
-def claim_slot(work_dir: Path, base_port: int, reserved: Iterable[int] = ()) -> Slot:
-    """Find a free port pair from base_port up whose directory no other pool holds; lock it."""
+def claim_slot(
+    work_dir: Path,
+    base_port: int,
+    reserved: Iterable[int] = (),
+    *,
+    is_free: Callable[[int], bool] = port_is_free,
+    max_port: int = 65535,
+) -> Slot:
+    """Find a free port pair from base_port up whose directory no other pool holds; lock it.
+
+    A directory that nobody holds but whose servers still run belonged to a pool that was
+    killed (kill -9 of the service): those servers are ended first, so the ports are reused.
+    """
     skip = set(reserved)
-    while True:
-        port, uno_port = allocate_ports(base_port, 1, reserved=skip)[0]
+    for port in range(base_port, max_port, 2):
+        uno_port = port + 1
         home = work_dir / f"unoserver-{port}"
+        pair_free = is_free(port) and is_free(uno_port)
+        if skip & {port, uno_port} or not (home.is_dir() or pair_free):
+            continue
         home.mkdir(parents=True, exist_ok=True)
         lock = open(home / "lock", "a+")  # held as long as the slot; "w" would clobber a holder's
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:  # another pool's instance, between two of its starts
             lock.close()
-            skip.update((port, uno_port))
+            continue
+        if reap_leftover(home):
+            pair_free = is_free(port) and is_free(uno_port)
+        if not pair_free:
+            lock.close()
             continue
         lock.seek(0)
         lock.truncate()
         lock.write(f"{os.getpid()}\n")
         lock.flush()
         return Slot(port, uno_port, home, lock)
+    raise RuntimeError(f"no free port pair at or above {base_port}")
+
+
+def reap_leftover(home: Path, wait: float = 10.0) -> list[int]:
+    """End the servers a killed pool left in this directory's process group; their pids.
+
+    Only processes of the recorded group whose command line names this directory are ended,
+    so a group id the system has since given to someone else is left alone.
+    """
+    record = home / GROUP_FILE
+    try:
+        pgid = int(record.read_text(encoding="ascii").strip())
+    except (OSError, ValueError):
+        return []
+    marker = str(home.resolve())
+    leftovers = []
+    for proc in psutil.process_iter(["pid", "cmdline"]):
+        try:
+            if os.getpgid(proc.pid) == pgid and marker in " ".join(proc.info["cmdline"] or ()):
+                leftovers.append(proc)
+        except (ProcessLookupError, psutil.Error):
+            continue
+    if leftovers:
+        log.warning("ending %d process(es) a killed pool left in %s", len(leftovers), home)
+        _signal_group(pgid, signal.SIGKILL)
+        psutil.wait_procs(leftovers, timeout=wait)
+    record.unlink(missing_ok=True)
+    return [proc.pid for proc in leftovers]
 
 
 class _TimeoutTransport(xmlrpc.client.Transport):
@@ -246,6 +272,7 @@ class UnoserverProcess:
                 env=env,
                 close_fds=True,
             )
+        (self.home / GROUP_FILE).write_text(f"{self.popen.pid}\n", encoding="ascii")
         self._soffice = None
         log.debug("started unoserver pid %s on %s", self.popen.pid, self.address)
 
@@ -329,6 +356,8 @@ class UnoserverProcess:
             self.popen.wait(10)
         except subprocess.TimeoutExpired:
             log.error("unoserver pid %s did not die after SIGKILL", pgid)
+            return
+        (self.home / GROUP_FILE).unlink(missing_ok=True)
 
     def log_tail(self, limit: int = 400) -> str:
         """Return the end of the instance log, for error messages."""

@@ -26,7 +26,12 @@ from pypdf import PdfReader
 
 from service.convert.instances import Timings, backoff
 from service.convert.pool import ConverterPool, PoolConfig
-from service.convert.unoserver_process import allocate_ports, claim_slot, port_is_free
+from service.convert.unoserver_process import (
+    GROUP_FILE,
+    claim_slot,
+    port_is_free,
+    reap_leftover,
+)
 from service.core.converter import (
     ConversionError,
     ConversionFailed,
@@ -54,38 +59,80 @@ STALL = 10  # seconds the stand-in hangs: a pool that failed to give up fails th
 # -- ports ------------------------------------------------------------------------------------
 
 
-def test_allocate_ports_gives_consecutive_pairs() -> None:
-    assert allocate_ports(2100, 3, is_free=lambda p: True) == [
+def claim(tmp_path: Path, base: int, count: int, **options: Any) -> list[tuple[int, int]]:
+    """Claim `count` slots one after the other (each held), as a pool does; their ports."""
+    slots = []
+    for _ in range(count):
+        held = {p for slot in slots for p in (slot.port, slot.uno_port)}
+        slots.append(claim_slot(tmp_path, base, reserved=held, **options))
+    for slot in slots:
+        slot.release()
+    return [(slot.port, slot.uno_port) for slot in slots]
+
+
+def test_slots_take_consecutive_pairs(tmp_path: Path) -> None:
+    assert claim(tmp_path, 2100, 3, is_free=lambda p: True) == [
         (2100, 2101),
         (2102, 2103),
         (2104, 2105),
     ]
 
 
-def test_allocate_ports_skips_pairs_with_a_port_in_use() -> None:
+def test_slots_skip_pairs_with_a_port_in_use(tmp_path: Path) -> None:
     busy = {2102, 2105}
-    pairs = allocate_ports(2100, 3, is_free=lambda p: p not in busy)
+    pairs = claim(tmp_path, 2100, 3, is_free=lambda p: p not in busy)
     assert pairs == [(2100, 2101), (2106, 2107), (2108, 2109)]
 
 
-def test_allocate_ports_skips_reserved_ports() -> None:
-    pairs = allocate_ports(2100, 2, is_free=lambda p: True, reserved={2100})
-    assert pairs == [(2102, 2103), (2104, 2105)]
+def test_slots_skip_reserved_ports(tmp_path: Path) -> None:
+    slot = claim_slot(tmp_path, 2100, reserved={2100}, is_free=lambda p: True)
+    slot.release()
+    assert (slot.port, slot.uno_port) == (2102, 2103)
 
 
-def test_allocate_ports_skips_a_listening_socket() -> None:
+def test_slots_skip_a_listening_socket(tmp_path: Path) -> None:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         sock.listen()
         taken = sock.getsockname()[1]
         assert not port_is_free(taken)
-        pairs = allocate_ports(taken - 1, 1) if taken % 2 else allocate_ports(taken, 1)
-    assert taken not in pairs[0]
+        slot = claim_slot(tmp_path, taken - 1 if taken % 2 else taken)
+        slot.release()
+    assert taken not in (slot.port, slot.uno_port)
 
 
-def test_allocate_ports_fails_when_none_left() -> None:
+def test_slots_fail_when_none_left(tmp_path: Path) -> None:
     with pytest.raises(RuntimeError, match="no free port pair"):
-        allocate_ports(65530, 4, is_free=lambda p: True)
+        claim(tmp_path, 65530, 4, is_free=lambda p: True, max_port=65535)
+
+
+def sleeper(*argv: str) -> subprocess.Popen[bytes]:
+    """A process in a session of its own whose command line carries argv."""
+    code = "import time; time.sleep(60)"
+    return subprocess.Popen([sys.executable, "-c", code, *argv], start_new_session=True)
+
+
+def test_a_killed_pools_servers_are_ended_and_their_ports_reused(tmp_path: Path) -> None:
+    home = tmp_path / "unoserver-2100"
+    home.mkdir()
+    leftover = sleeper("--user-installation", str(home / "profile"))
+    stranger = sleeper("unrelated")
+    try:
+        (home / GROUP_FILE).write_text(f"{leftover.pid}\n", encoding="ascii")
+        assert reap_leftover(tmp_path / "unoserver-2102") == []  # nothing recorded there
+        slot = claim_slot(tmp_path, 2100, is_free=lambda p: True)
+        slot.release()
+        assert (slot.port, slot.uno_port) == (2100, 2101)
+        leftover.wait(5)  # TimeoutExpired if it were left asleep for its 60 s
+        assert not (home / GROUP_FILE).exists()
+        # A recorded group whose processes do not name the directory is someone else's.
+        (home / GROUP_FILE).write_text(f"{stranger.pid}\n", encoding="ascii")
+        assert reap_leftover(home) == []
+        assert stranger.poll() is None
+    finally:
+        for proc in (leftover, stranger):
+            proc.kill()
+            proc.wait(5)
 
 
 # -- output checks ----------------------------------------------------------------------------
