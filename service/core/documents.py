@@ -7,12 +7,17 @@ from typing import Any, Protocol
 
 from marshmallow import ValidationError
 
-from service.core import pdf
+from service.core import pdf, vn
 from service.core.converter import Converter
 from service.core.definitions import Catalog, load_catalog
 from service.core.document import Document
 from service.core.render import Renderer
 from service.core.schemas import SchemaFactory, flatten_errors
+
+NUMBERING_EXHAUSTED = (
+    "Hết ký hiệu đánh số: mục La Mã tới 3.999, mục chữ a) tới y) (23 mục); "
+    "hãy chia bớt mục hoặc chuyển sang cấp khác."
+)
 
 
 class DocumentInvalid(ValueError):
@@ -87,7 +92,11 @@ class DocumentService:
         self, document: Document, *, actor: str = "system", audit: AuditSink | None = None
     ) -> Rendered:
         """Render a loaded document; recorded on `audit` (default: the service's)."""
-        rendered = Rendered(document, self.renderer.render(document))
+        try:
+            rendered = Rendered(document, self.renderer.render(document))
+        except vn.LabelOutOfRange as exc:
+            # Only the whole outline shows this: a level has more items than its labels.
+            raise DocumentInvalid({"body": [NUMBERING_EXHAUSTED]}) from exc
         (audit or self.audit).record(
             "render",
             actor=actor,

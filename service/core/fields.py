@@ -37,16 +37,21 @@ MESSAGES = {
     "date": "Phải là ngày/tháng/năm, vd. 05/02/2023; để trống ngày hoặc tháng: …/02/2023.",
     "blank": "Không được để trống.",
     "range": "Phải từ {min} đến {max}.",
-    "min": "Phải lớn hơn hoặc bằng {min}.",
-    "max": "Phải nhỏ hơn hoặc bằng {max}.",
     "length": "Tối đa {max} ký tự.",
     "choice": "Phải là một trong: {choices}.",
     "pattern": "Chỉ gồm chữ cái và chữ số, không dấu cách.",
     "min_items": "Cần ít nhất {min} mục.",
+    "max_items": "Tối đa {max} mục; hãy gộp bớt hoặc tách sang văn bản khác.",
     "kind": "Loại khối phải là một trong: {choices}.",
 }
 LINE_LIMIT = 1000
 TEXT_LIMIT = 20000
+# Beyond a commune's budget in đồng (10^12) with room to spare, and small enough that a table's
+# totals and percentages stay finite: two values near the float maximum sum to infinity.
+NUMBER_LIMIT = 10**15
+# Items of one list or one level of blocks. Numbering runs out at 3.999 (Roman numerals); no
+# real document comes near a thousand, and a request of thousands is an attack or a mistake.
+ITEM_LIMIT = 1000
 DATE_PART = "doc_date"  # the part a date cell fills; its day and month may be left blank
 # Compared without case or diacritics. The words tables have always taken, and the ones
 # marshmallow takes from JSON (t, y, on…): a form input this reader refuses is kept as
@@ -220,10 +225,12 @@ class NumberType(FieldType):
     def schema_field(
         self, f: FieldDef, nesting: Nesting, kinds: tuple[str, ...], options: dict[str, Any]
     ) -> ma.Field:
-        """A finite number within the definition's bounds."""
+        """A finite number within the definition's bounds and ±NUMBER_LIMIT."""
+        bounds = _bounds(f)
         errors = options["error_messages"]
         errors["invalid"] = errors["special"] = MESSAGES["number"]
-        return ma.Float(allow_nan=False, validate=_bounds(f), **options)
+        errors["too_large"] = bounds.error  # a JSON integer too long to be a float
+        return ma.Float(allow_nan=False, validate=[bounds], **options)
 
 
 class IntegerType(NumberType):
@@ -234,9 +241,9 @@ class IntegerType(NumberType):
     def schema_field(
         self, f: FieldDef, nesting: Nesting, kinds: tuple[str, ...], options: dict[str, Any]
     ) -> ma.Field:
-        """A JSON integer (not 5.0, not "5") within the definition's bounds."""
+        """A JSON integer (not 5.0, not "5") within the definition's bounds and ±NUMBER_LIMIT."""
         options["error_messages"]["invalid"] = MESSAGES["integer"]
-        return ma.Integer(strict=True, validate=_bounds(f), **options)
+        return ma.Integer(strict=True, validate=[_bounds(f)], **options)
 
 
 class BooleanType(FieldType):
@@ -307,7 +314,7 @@ class ListType(ListValued):
     def schema_field(
         self, f: FieldDef, nesting: Nesting, kinds: tuple[str, ...], options: dict[str, Any]
     ) -> ma.Field:
-        """A JSON list of items, at least `min_items` of them."""
+        """A JSON list of items, at least `min_items` of them and at most ITEM_LIMIT."""
         item = _item(f)
         options["error_messages"]["invalid"] = MESSAGES["list"]
         inner = field_type(item).schema_field(
@@ -365,7 +372,7 @@ class BlocksType(ListValued, StructureType):
     def schema_field(
         self, f: FieldDef, nesting: Nesting, kinds: tuple[str, ...], options: dict[str, Any]
     ) -> ma.Field:
-        """Blocks of the allowed kinds, at least `min_items` of them."""
+        """Blocks of the allowed kinds, at least `min_items` of them and at most ITEM_LIMIT."""
         resolve = functools.partial(nesting.block_schema, kinds=kinds)
         return Blocks(resolve, kinds, validate=_item_count(f), **options)
 
@@ -502,20 +509,18 @@ class Blocks(ma.Field):
         return loaded
 
 
-def _bounds(f: FieldDef) -> list[validate.Validator]:
-    """The definition's range, if any, with a Vietnamese message that names the bounds."""
-    low, high = f.min, f.max
-    if low is not None and high is not None:
-        message = MESSAGES["range"].format(min=vn.format_number(low), max=vn.format_number(high))
-    elif low is not None:
-        message = MESSAGES["min"].format(min=vn.format_number(low))
-    elif high is not None:
-        message = MESSAGES["max"].format(max=vn.format_number(high))
-    else:
-        return []
-    return [validate.Range(min=low, max=high, error=message)]
+def _bounds(f: FieldDef) -> validate.Range:
+    """The definition's range within ±NUMBER_LIMIT, with a Vietnamese message naming it."""
+    low = -NUMBER_LIMIT if f.min is None else max(f.min, -NUMBER_LIMIT)
+    high = NUMBER_LIMIT if f.max is None else min(f.max, NUMBER_LIMIT)
+    message = MESSAGES["range"].format(min=vn.format_number(low), max=vn.format_number(high))
+    return validate.Range(min=low, max=high, error=message)
 
 
 def _item_count(f: FieldDef) -> list[validate.Validator]:
-    """At least the definition's `min_items` items, if it sets any."""
-    return [validate.Length(min=f.min_items, error=MESSAGES["min_items"])] if f.min_items else []
+    """At least the definition's `min_items` items, if it sets any, and at most ITEM_LIMIT."""
+    most = MESSAGES["max_items"].format(max=vn.format_number(ITEM_LIMIT))
+    checks: list[validate.Validator] = [validate.Length(max=ITEM_LIMIT, error=most)]
+    if f.min_items:
+        checks.append(validate.Length(min=f.min_items, error=MESSAGES["min_items"]))
+    return checks

@@ -124,8 +124,10 @@ class SchemaFactory:
         return self._instances[key]
 
     def _field(self, f: FieldDef, kinds: tuple[str, ...]) -> fields.Field:
+        # A type's override may require a field the shared definition defaults (a decision's
+        # body, a letter's addressees): required wins, or a missing one loads nothing at all.
         common: dict[str, Any] = {
-            "required": f.required and not f.has_default,
+            "required": f.required,
             "allow_none": f.nullable,
             "metadata": {"title": f.label, "description": f.help},
             "error_messages": {"required": MESSAGES["required"], "null": MESSAGES["null"]},

@@ -261,10 +261,26 @@ def verify(pdf: bytes, *, trust_roots: Iterable[bytes] = ()) -> list[SignatureRe
     roots = [asn1_x509.Certificate.load(der) for der in trust_roots]
     try:
         reader = PdfFileReader(io.BytesIO(pdf), strict=False)
+        _check_signature_fields(reader)
         embedded = reader.embedded_signatures
     except (HankoPdfError, ValueError) as exc:
         raise InvalidPdf(f"cannot read the PDF: {exc}") from exc
     return [_report(sig, roots) for sig in embedded]
+
+
+def _check_signature_fields(reader: PdfFileReader) -> None:
+    """InvalidPdf unless the form and each signature value are dictionaries.
+
+    pyHanko takes both shapes for granted and fails with a TypeError or AttributeError on a
+    posted PDF that breaks them (`/AcroForm 5`, `/V 5`).
+    """
+    if "/AcroForm" in reader.root and not isinstance(
+        reader.root["/AcroForm"], generic.DictionaryObject
+    ):
+        raise InvalidPdf("the /AcroForm entry is not a dictionary")
+    for name, value, _ in enumerate_sig_fields(reader, filled_status=True):
+        if not isinstance(value.get_object(), generic.DictionaryObject):
+            raise InvalidPdf(f"the value (/V) of signature field {name!r} is not a dictionary")
 
 
 def _report(sig: EmbeddedPdfSignature, roots: list[asn1_x509.Certificate]) -> SignatureReport:

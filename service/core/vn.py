@@ -9,6 +9,7 @@ from decimal import ROUND_HALF_UP, Decimal, localcontext
 
 __all__ = [
     "BLANK",
+    "LabelOutOfRange",
     "TYPE_CODES",
     "UnknownTypeName",
     "alpha_label",
@@ -274,10 +275,14 @@ _ROMAN = (
 _ALPHABET = tuple("a b c d đ e g h i k l m n o p q r s t u v x y".split())
 
 
+class LabelOutOfRange(ValueError):
+    """A numbering scheme has no label for this position (Roman past 3999, letters past y)."""
+
+
 def roman(n: int) -> str:
     """Return the Roman numeral for 1-3999: "I", "IV", "XII"."""
     if not 1 <= n <= 3999:
-        raise ValueError(f"Roman numerals cover 1-3999, got {n}")
+        raise LabelOutOfRange(f"Roman numerals cover 1-3999, got {n}")
     parts = []
     for value, letters in _ROMAN:
         count, n = divmod(n, value)
@@ -288,7 +293,7 @@ def roman(n: int) -> str:
 def alpha_label(n: int) -> str:
     """Return the n-th (1-based) letter of the Vietnamese legal alphabet: a, b, … đ, … y."""
     if not 1 <= n <= len(_ALPHABET):
-        raise ValueError(f"list labels cover 1-{len(_ALPHABET)}, got {n}")
+        raise LabelOutOfRange(f"list labels cover 1-{len(_ALPHABET)}, got {n}")
     return _ALPHABET[n - 1]
 
 
@@ -332,11 +337,16 @@ def short_agency(name: str) -> str:
     return name
 
 
-# Control characters (Cc) other than tab and newline, lone surrogates and the two non-characters.
-_FORBIDDEN = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+# Control characters (Cc) other than tab and newline, lone surrogates and the two non-characters;
+# then the bidirectional controls (marks, embeddings, overrides, isolates), which reorder what a
+# reader sees ("gnp" RLO ".exe" prints as "exe.png") and which Vietnamese text never needs.
+_FORBIDDEN = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff"
+    "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]"
+)
 
 
 def clean_text(text: str) -> str:
-    """Normalise to NFC, unify newlines and drop characters XML 1.0 or Word reject."""
+    """Normalise to NFC, unify newlines, drop characters Word rejects and direction controls."""
     text = _FORBIDDEN.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
     return unicodedata.normalize("NFC", text)

@@ -13,6 +13,7 @@ from flask_smorest import Api, Blueprint
 from marshmallow import Schema, fields, validate
 
 from service.core.signing import SealImageInvalid, SigningKeyInvalid, TimestampUnavailable
+from service.core.vn import format_number
 from service.usecases.issuing import SigningUnavailable
 from service.usecases.ports import AUDIT_ACTIONS as ACTIONS
 from service.usecases.ports import AuditQuery, Page, RegisterQuery, RegisterRecord
@@ -27,8 +28,13 @@ ErrorMessages = dict[str, str | list[Any] | dict[Any, Any]]
 INTEGER: ErrorMessages = {"invalid": "Phải là số nguyên."}
 DATE: ErrorMessages = {"invalid": "Ngày phải viết dạng YYYY-MM-DD, ví dụ 2026-01-05."}
 DATETIME: ErrorMessages = {
-    "invalid": "Thời điểm phải viết dạng ISO 8601, ví dụ 2026-01-05T08:00:00+07:00."
+    "invalid": "Thời điểm phải viết dạng ISO 8601, ví dụ 2026-01-05T08:00:00+07:00.",
+    "utc": "Thời điểm phải nằm trong khoảng năm 1 đến năm 9999 khi đổi sang giờ UTC.",
 }
+# Ids, numbers and pages are SQL INTEGER (32 bits in PostgreSQL): a larger value matches
+# nothing, and the database driver fails on it instead of answering.
+SQL_INT_MAX = 2**31 - 1
+ENTRY_ID = f"<int(min=1, max={SQL_INT_MAX}):entry_id>"  # beyond it the route is a plain 404
 
 
 register_blp = Blueprint(
@@ -50,7 +56,9 @@ class PageArgs(Schema):
 
     page = fields.Integer(
         load_default=1,
-        validate=validate.Range(min=1, error="Trang đánh số từ 1."),
+        validate=validate.Range(
+            min=1, max=SQL_INT_MAX, error=f"Trang đánh số từ 1 đến {format_number(SQL_INT_MAX)}."
+        ),
         error_messages=INTEGER,
     )
     per_page = fields.Integer(
@@ -64,7 +72,9 @@ class RegisterArgs(PageArgs):
     """Filters of the register list."""
 
     number = fields.Integer(
-        validate=validate.Range(min=1, error="Số văn bản từ 1 trở lên."),
+        validate=validate.Range(
+            min=1, max=SQL_INT_MAX, error=f"Số văn bản từ 1 đến {format_number(SQL_INT_MAX)}."
+        ),
         error_messages=INTEGER,
         metadata={"description": "Số thứ tự trong sổ (5 tìm Số: 05/…)"},
     )
@@ -72,9 +82,26 @@ class RegisterArgs(PageArgs):
     q = fields.String(metadata={"description": "Chữ trong trích yếu, không phân biệt dấu"})
     agency = fields.String(metadata={"description": "Chữ trong tên cơ quan ban hành"})
     unit = fields.String(metadata={"description": "Mã đơn vị (slug)"})
-    year = fields.Integer(error_messages=INTEGER)
+    year = fields.Integer(
+        validate=validate.Range(min=1, max=9999, error="Năm từ 1 đến 9999."),
+        error_messages=INTEGER,
+    )
     date_from = fields.Date(error_messages=DATE, metadata={"description": "Từ ngày (YYYY-MM-DD)"})
     date_to = fields.Date(error_messages=DATE, metadata={"description": "Đến ngày (YYYY-MM-DD)"})
+
+
+class UtcMoment(fields.AwareDateTime):
+    """An ISO 8601 moment (UTC when it gives no offset), in UTC as times are stored."""
+
+    def __init__(self) -> None:
+        super().__init__(default_timezone=dt.UTC, error_messages=DATETIME)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> dt.datetime:
+        moment = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            return moment.astimezone(dt.UTC)
+        except OverflowError:  # 9999-12-31T23:59-14:00 is in year 10000 in UTC
+            raise self.make_error("utc") from None
 
 
 class AuditArgs(PageArgs):
@@ -85,8 +112,8 @@ class AuditArgs(PageArgs):
     )
     actor = fields.String()
     subject = fields.String(metadata={"description": "Chữ trong đối tượng"})
-    since = fields.AwareDateTime(default_timezone=dt.UTC, error_messages=DATETIME)
-    until = fields.AwareDateTime(default_timezone=dt.UTC, error_messages=DATETIME)
+    since = UtcMoment()
+    until = UtcMoment()
 
 
 def entry_json(entry: RegisterRecord) -> dict[str, Any]:
@@ -182,7 +209,7 @@ class Entries(MethodView):
         return listing(found, entry_json)
 
 
-@register_blp.route("/<int:entry_id>")
+@register_blp.route(f"/{ENTRY_ID}")
 class Entry(MethodView):
     """One register entry."""
 
@@ -195,7 +222,7 @@ class Entry(MethodView):
         return jsonify({**entry_json(entry), "inputs": entry.inputs})
 
 
-@register_blp.route("/<int:entry_id>/<any(pdf, docx):kind>")
+@register_blp.route(f"/{ENTRY_ID}/<any(pdf, docx):kind>")
 class EntryFile(MethodView):
     """An issued document's stored file."""
 

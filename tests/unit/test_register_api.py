@@ -68,7 +68,7 @@ def test_bad_query_gives_vietnamese_messages_with_paths(client) -> None:
     response = client.get("/api/register?page=0&date_from=05/01/2026&number=x")
     assert response.status_code == 422
     errors = response.json["errors"]
-    assert errors["query.page"] == ["Trang đánh số từ 1."]
+    assert errors["query.page"] == ["Trang đánh số từ 1 đến 2.147.483.647."]
     assert errors["query.date_from"][0].startswith("Ngày phải viết dạng YYYY-MM-DD")
     assert errors["query.number"] == ["Phải là số nguyên."]
     assert response.json["message"] == "Tham số tra cứu chưa hợp lệ."

@@ -182,10 +182,11 @@ def test_special_characters_are_printed_literally(documents: DocumentService) ->
     with zipfile.ZipFile(io.BytesIO(rendered.docx)) as archive:
         etree.fromstring(archive.read("word/document.xml"))  # still well-formed XML
     text = docx_text(rendered.docx)
-    literal = "A & B <tag> \"q\" 'q' {{ 7*7 }} {% if true %}x{% endif %} 🎉 👶🏽 \u200f"
+    literal = "A & B <tag> \"q\" 'q' {{ 7*7 }} {% if true %}x{% endif %} 🎉 👶🏽"
     assert text.count(literal) >= 3
     assert "49" not in text.replace("2024", "")
-    assert "\u0007" not in text and "\u001b" not in text
+    # The right-to-left mark goes with the control characters: it could reorder what prints.
+    assert "\u0007" not in text and "\u001b" not in text and "\u200f" not in text
 
 
 def test_end_mark_added_once(documents: DocumentService) -> None:
