@@ -31,7 +31,9 @@ def run_bulk(
     """Run (or resume) the job in the output folder; 0 all done, 1 some rows failed, 2 refused."""
     try:
         base = json.loads(base_path.read_text(encoding="utf-8-sig"))
-        table = read_table(table_path.read_bytes(), table_format(table_path.name))
+        table = read_table(
+            table_path.read_bytes(), table_format(table_path.name), settings.bulk_max_rows
+        )
     except (OSError, ValueError, TableUnreadable) as exc:
         print(f"Không đọc được đầu vào: {exc}", file=sys.stderr)
         return 2

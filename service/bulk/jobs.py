@@ -13,7 +13,7 @@ from service.bulk.check import Report, check_table
 from service.bulk.outputs import MANIFEST_CSV, MANIFEST_JSON, MERGED, ZIP
 from service.bulk.overrides import DEFAULT_SEPARATOR, commune_of
 from service.bulk.ports import JobState, JobView, RowState
-from service.bulk.table import Table
+from service.bulk.table import Table, TooManyRows
 from service.core import markup
 from service.core.clock import iso
 
@@ -47,10 +47,6 @@ class TableRejected(ValueError):
         self.report = report
 
 
-class TooManyRows(ValueError):
-    """The table has more rows than bulk_max_rows."""
-
-
 class OutputNotReady(LookupError):
     """The job's combined outputs are not written yet."""
 
@@ -61,7 +57,7 @@ class BulkJobs:
     def __init__(self, ctx: work.BulkContext, runner: Runner, max_rows: int = 5000) -> None:
         self.ctx = ctx
         self.runner = runner
-        self.max_rows = max_rows
+        self.max_rows = max_rows  # also passed to read_table, which stops at the next row
 
     def check(
         self, base: dict[str, Any], table: Table, separator: str = DEFAULT_SEPARATOR

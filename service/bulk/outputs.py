@@ -13,8 +13,9 @@ from typing import Any
 
 from pypdf import PdfWriter
 
+from service.bulk.table import formula_safe
 from service.core import vn
-from service.core.files import atomic_target, write_atomic
+from service.core.files import atomic_target, private_folder, write_atomic
 
 ZIP, MERGED, MANIFEST_CSV, MANIFEST_JSON = "all.zip", "merged.pdf", "manifest.csv", "manifest.json"
 ASSEMBLED = (ZIP, MERGED, MANIFEST_CSV, MANIFEST_JSON)
@@ -57,7 +58,7 @@ class JobFiles:
 
     def write_row(self, index: int, commune: str, docx: bytes, pdf: bytes) -> tuple[str, str]:
         """Write a row's DOCX and PDF (the same names on a redo); their names."""
-        self.folder.mkdir(parents=True, exist_ok=True)
+        private_folder(self.folder)
         stem = row_stem(index, commune)
         write_atomic(self.folder / f"{stem}.docx", docx)
         write_atomic(self.folder / f"{stem}.pdf", pdf)
@@ -74,7 +75,7 @@ class JobFiles:
     def assemble(self, rows: Iterable[ManifestRow]) -> None:
         """Write the manifests, the merged PDF of the done rows and the ZIP of everything."""
         rows = list(rows)
-        self.folder.mkdir(parents=True, exist_ok=True)
+        private_folder(self.folder)
         write_atomic(self.folder / MANIFEST_JSON, manifest_json(rows))
         write_atomic(self.folder / MANIFEST_CSV, manifest_csv(rows))
         self._merge([r.pdf for r in rows if r.status == "done" and r.pdf])
@@ -118,10 +119,10 @@ def manifest_json(rows: list[ManifestRow]) -> bytes:
 
 
 def manifest_csv(rows: list[ManifestRow]) -> bytes:
-    """The manifest as UTF-8 CSV with a BOM, one line per row."""
+    """The manifest as UTF-8 CSV with a BOM, one line per row, formulas quoted as text."""
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=MANIFEST_FIELDS, lineterminator="\r\n")
     writer.writeheader()
     for row in rows:
-        writer.writerow({k: "" if v is None else v for k, v in row.as_dict().items()})
+        writer.writerow({k: "" if v is None else formula_safe(v) for k, v in row.as_dict().items()})
     return out.getvalue().encode("utf-8-sig")

@@ -1,4 +1,8 @@
-"""Files the service writes: atomically (never half a file, even after a crash) and hashed."""
+"""Files the service writes: atomically (never half a file, even after a crash), hashed, private.
+
+Documents, previews, job outputs and the database hold personal data: the service's files
+are readable by its own user only (0600, folders 0700), whatever the process umask.
+"""
 
 from __future__ import annotations
 
@@ -16,7 +20,7 @@ def sha256(content: bytes) -> str:
 
 
 @contextmanager
-def atomic_target(path: Path, mode: int = 0o644) -> Iterator[Path]:
+def atomic_target(path: Path, mode: int = 0o600) -> Iterator[Path]:
     """A unique temporary path beside `path`: synced and renamed over it on success, else gone."""
     partial = path.with_name(f".{path.name}.{uuid.uuid4().hex}.part")
     # Created with its final permissions: a private key is never readable, even for a moment.
@@ -30,8 +34,16 @@ def atomic_target(path: Path, mode: int = 0o644) -> Iterator[Path]:
         partial.unlink(missing_ok=True)
 
 
-def write_atomic(path: Path, content: bytes, mode: int = 0o644) -> Path:
+def write_atomic(path: Path, content: bytes, mode: int = 0o600) -> Path:
     """Write the content to `path` atomically; the path."""
     with atomic_target(path, mode) as partial:
         partial.write_bytes(content)
+    return path
+
+
+def private_folder(path: Path) -> Path:
+    """Create the folder and its missing parents as 0700 (existing ones are left); the path."""
+    missing = [folder for folder in (path, *path.parents) if not folder.exists()]
+    for folder in reversed(missing):
+        folder.mkdir(mode=0o700, exist_ok=True)  # exist_ok: another process may be first
     return path

@@ -13,7 +13,7 @@ from typing import Any
 
 import pypdfium2 as pdfium
 
-from service.core.files import atomic_target
+from service.core.files import atomic_target, private_folder, write_atomic
 from service.core.pdf import PDFIUM_LOCK
 
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
@@ -45,9 +45,10 @@ class PreviewStore:
         self.expire()
         token = secrets.token_urlsafe(18)
         folder = self.root / token
-        folder.mkdir(parents=True)
-        (folder / "document.pdf").write_bytes(pdf)
-        (folder / "document.docx").write_bytes(docx)
+        private_folder(self.root)
+        folder.mkdir(mode=0o700)  # a fresh token: never there already
+        write_atomic(folder / "document.pdf", pdf)
+        write_atomic(folder / "document.docx", docx)
         with PDFIUM_LOCK:
             document = pdfium.PdfDocument(pdf)
             try:
@@ -58,7 +59,7 @@ class PreviewStore:
                 document.close()
         _save_png(first, folder / "page-1.png")
         meta = {"pages": pages, "names": names}
-        (folder / "meta.json").write_text(json.dumps(meta, ensure_ascii=False), "utf-8")
+        write_atomic(folder / "meta.json", json.dumps(meta, ensure_ascii=False).encode("utf-8"))
         return Stored(token, pages, names)
 
     def get(self, token: str) -> Stored:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.orm import Session, sessionmaker
+
+from service.core.files import private_folder
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -78,9 +81,11 @@ def make_engine(url: str, **options: Any) -> Engine:
     """An engine; for SQLite, WAL, a busy timeout, foreign keys and real transactions."""
     if not url.startswith("sqlite"):
         return create_engine(url, pool_pre_ping=True, **options)
-    database = url.split("///", 1)[-1]
-    if database and database != ":memory:":
-        Path(database).parent.mkdir(parents=True, exist_ok=True)
+    database = make_url(url).database
+    if database and database != ":memory:" and not database.startswith("file:"):
+        private_folder(Path(database).parent)
+        # Created 0600 before SQLite opens it: SQLite gives its -wal and -shm the same mode.
+        os.close(os.open(database, os.O_WRONLY | os.O_CREAT, 0o600))
     engine = create_engine(url, connect_args={"timeout": 30}, **options)
 
     @event.listens_for(engine, "connect")

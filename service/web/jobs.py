@@ -19,11 +19,12 @@ from flask_smorest import Api
 from flask_smorest import Blueprint as ApiBlueprint
 
 from service.bulk import communes
-from service.bulk.jobs import OUTPUTS, BulkJobs, OutputNotReady, TableRejected, TooManyRows
+from service.bulk.jobs import OUTPUTS, BulkJobs, OutputNotReady, TableRejected
 from service.bulk.overrides import DEFAULT_SEPARATOR
 from service.bulk.table import (
     XLSX_MEDIA,
     Table,
+    TableTooLarge,
     TableUnreadable,
     read_table,
     table_format,
@@ -226,7 +227,8 @@ def _uploaded_table(name: str) -> Table:
     if upload is None or not upload.filename:
         raise RequestInvalid({name: ["Chưa chọn tệp bảng (CSV, XLSX hoặc JSON)."]})
     try:
-        return read_table(upload.read(), table_format(upload.filename, upload.mimetype))
+        fmt = table_format(upload.filename, upload.mimetype)
+        return read_table(upload.read(), fmt, max_rows=bulk().max_rows)
     except TableUnreadable as exc:
         raise RequestInvalid({name: [str(exc)]}) from None
 
@@ -280,7 +282,7 @@ def submit() -> Any:
         return render_form(errors=exc.errors), 422
     except TableRejected as exc:
         return render_form(report=exc.report.as_dict()), 422
-    except TooManyRows as exc:
+    except TableTooLarge as exc:  # TooManyRows among them
         return render_form(errors={"table": [str(exc)]}), 422
     return redirect(url_for("jobs.detail", job_id=job_id), code=303)
 
@@ -324,6 +326,6 @@ def init_app(app: Flask, api: Api) -> None:
     api.register_blueprint(api_blp)
     pages.add_nav_link(app, "jobs.index", "Tạo hàng loạt")
 
-    @app.errorhandler(TooManyRows)
-    def too_many(exc: TooManyRows) -> Any:
+    @app.errorhandler(TableTooLarge)  # TooManyRows among them
+    def too_large(exc: TableTooLarge) -> Any:
         return error_response(413, str(exc))
