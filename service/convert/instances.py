@@ -24,6 +24,7 @@ from service.convert.unoserver_process import (
     UnoserverProcess,
     claim_slot,
 )
+from service.core.files import private_folder
 
 if TYPE_CHECKING:
     from service.convert.pool import PoolConfig
@@ -152,7 +153,7 @@ class Supervisor:
         """Make one instance per local slot, its ports and directory held for this pool."""
         cfg = self.config
         if cfg.size:
-            cfg.work_dir.mkdir(parents=True, exist_ok=True)
+            private_folder(cfg.work_dir)
         local: list[Instance] = []
         held: set[int] = set()
         for i in range(cfg.size):

@@ -19,6 +19,8 @@ from typing import IO, Any
 
 import psutil
 
+from service.core.files import private_folder
+
 log = logging.getLogger("service.convert")
 
 API_VERSION = "3"
@@ -87,7 +89,7 @@ def claim_slot(
         pair_free = is_free(port) and is_free(uno_port)
         if skip & {port, uno_port} or not (home.is_dir() or pair_free):
             continue
-        home.mkdir(parents=True, exist_ok=True)
+        private_folder(home)
         lock = open(home / "lock", "a+")  # held as long as the slot; "w" would clobber a holder's
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -252,15 +254,17 @@ class UnoserverProcess:
 
     def start(self) -> None:
         """Spawn the server; LibreOffice temp files stay under this instance's directory."""
-        self.profile_dir.mkdir(parents=True, exist_ok=True)
+        private_folder(self.profile_dir)
         # Leftover input/output files of killed conversions.
         shutil.rmtree(self.tmp_dir, ignore_errors=True)
-        self.tmp_dir.mkdir(parents=True, exist_ok=True)
+        private_folder(self.tmp_dir)
         # A SIGKILLed LibreOffice leaves its lock; it is harmless, but nothing else owns it.
         (self.profile_dir / ".lock").unlink(missing_ok=True)
         env = dict(os.environ, TMPDIR=str(self.tmp_dir.resolve()))
         argv = self.argv()
-        with open(self.log_path, "ab") as logfile:
+        # The log shows documents' paths and LibreOffice's errors: the service's eyes only.
+        descriptor = os.open(self.log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        with open(descriptor, "ab") as logfile:
             logfile.write(f"\n=== {time.strftime('%Y-%m-%d %H:%M:%S')} {argv}\n".encode())
             logfile.flush()
             self.popen = subprocess.Popen(

@@ -36,6 +36,10 @@ def test_the_next_start_ends_a_killed_services_libreoffice_and_reuses_its_ports(
             timeout=120,
         )
         assert answer.status_code == 200 and answer.content.startswith(b"%PDF-")
+        # The converter's folder, profile and log are the service's alone.
+        home = data_dir / "pool" / f"unoserver-{BASE_PORT}"
+        for path in (data_dir / "pool", home, home / "profile", home / "unoserver.log"):
+            assert path.stat().st_mode & 0o077 == 0, path
     finally:
         for orphan in orphans:  # when the test fails, leave no LibreOffice behind
             try:
