@@ -251,16 +251,11 @@ class Audit(MethodView):
             action=args.get("action"),
             actor=args.get("actor"),
             subject=args.get("subject"),
-            since=_utc(args.get("since")),
-            until=_utc(args.get("until")),
+            since=args.get("since"),  # in UTC already: UtcMoment
+            until=args.get("until"),
         )
         found = services().audit.search(query, args["page"], args["per_page"])
         return listing(found, lambda event: event)
-
-
-def _utc(moment: dt.datetime | None) -> dt.datetime | None:
-    """The moment in UTC, as times are stored."""
-    return moment.astimezone(dt.UTC) if moment is not None else None
 
 
 def not_found(entry_id: int) -> Any:
