@@ -143,9 +143,10 @@ def serve(settings: Settings) -> int:
         services.bulk.resume()
         print(f"Serving on http://{settings.host}:{settings.port}/ (API docs at /docs)",
               flush=True)
-        waitress_serve(
-            app, host=settings.host, port=settings.port, threads=max(4, settings.pool_size * 2)
-        )
+        # Threads for every admitted conversion plus a few, so the health check and the
+        # pages that convert nothing never wait behind conversions.
+        threads = services.admission.capacity + 4
+        waitress_serve(app, host=settings.host, port=settings.port, threads=threads)
     finally:
         services.close()
     return 0

@@ -23,6 +23,7 @@ from service.store.jobs import SqlJobStore
 from service.store.register import SqlRegister
 from service.store.signing_keys import SigningKeys
 from service.store.units import SqlUnits
+from service.usecases.admission import Admission
 from service.usecases.issuing import Issuer
 from service.usecases.register import AuditTrail, RegisterBook
 from service.usecases.services import Services
@@ -42,6 +43,13 @@ def open_converter(settings: Settings, *, wait: bool = False) -> Converter:
         )
     converter: Converter = opener(settings, wait=wait)
     return converter
+
+
+def converter_size(converter: Converter | None) -> int:
+    """How many documents the converter converts at once (its instances), as it reports."""
+    if converter is None:
+        return 1
+    return max(1, int(converter.health().get("size") or 1))
 
 
 def bulk_runner(settings: Settings, ctx: BulkContext) -> Runner:
@@ -103,5 +111,6 @@ def build_services(
         bulk=BulkJobs(ctx, runner, settings.bulk_max_rows),
         previews=PreviewStore(settings.data_dir / "previews"),
         keys=keys,
+        admission=Admission(converter_size(converter) + settings.queue_length),
         closers=closers,
     )

@@ -33,6 +33,9 @@ class Settings:
     conversion_timeout: float = _setting(60.0, "Seconds one conversion may take before a restart")
     max_conversions: int = _setting(200, "Conversions after which an instance is restarted")
     acquire_timeout: float = _setting(15.0, "Seconds to wait for a free converter before a 503")
+    queue_length: int = _setting(
+        8, "Requests that may wait for a busy converter; the next ones get a 503 at once"
+    )
     remote_unoservers: tuple[str, ...] = _setting(
         (), "Comma-separated host:port of remote unoservers"
     )

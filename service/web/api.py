@@ -112,11 +112,17 @@ class Render(MethodView):
                 422, "Định dạng không hợp lệ.", {"format": [f"Phải là một trong: {choices}."]}
             )
         signing = flag(controls["signing"])
-        rendered = service.render(type_id, payload, actor=current_actor())
+        document = service.load(type_id, payload)  # bad input is told before any queueing
         if fmt == "docx":
+            rendered = service.render_document(document, actor=current_actor())
             content, extension = rendered.docx, "docx"
         else:
-            content = service.to_pdf(rendered, pdf_version=PDF_VERSIONS[fmt], signing=signing)
+            # Admitted before rendering: a request refused under load costs no render either.
+            with services().admission.admit():
+                rendered = service.render_document(document, actor=current_actor())
+                content = service.to_pdf(
+                    rendered, pdf_version=PDF_VERSIONS[fmt], signing=signing
+                )
             extension = "pdf"
         return file_response(
             content,

@@ -116,8 +116,10 @@ def submit(type_id: str) -> Any:
     converted = model.to_payload(flat)
     service = documents()
     try:
-        rendered = service.render(type_id, converted.payload, actor=current_actor())
-        pdf = service.to_pdf(rendered)
+        document = service.load(type_id, converted.payload)
+        with services().admission.admit():
+            rendered = service.render_document(document, actor=current_actor())
+            pdf = service.to_pdf(rendered)
     except DocumentInvalid as exc:
         return render_form(model, flat, unit=slug, converted=converted, errors=exc.errors), 422
     except ConversionError as exc:

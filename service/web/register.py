@@ -179,7 +179,8 @@ class Issue(MethodView):
         if unit is not None and not isinstance(unit, str):
             return error_response(422, "Mã đơn vị chưa hợp lệ.", {"unit": ["Phải là chuỗi."]})
         issuer = services().issuer
-        entry = issuer.issue(type_id, payload, actor=current_actor(), unit=unit, sign=sign)
+        with services().admission.admit():
+            entry = issuer.issue(type_id, payload, actor=current_actor(), unit=unit, sign=sign)
         body = entry_json(entry)
         response = jsonify(body)
         response.status_code = 201
