@@ -9,7 +9,8 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -87,22 +88,38 @@ def copy_of_migrated(target: Path) -> Path:
     return target
 
 
-@pytest.fixture()
-def make_app(tmp_path: Path) -> Iterator[Any]:
-    """Build the Flask app on a fresh SQLite database in tmp_path (a fake converter by default)."""
+@contextmanager
+def app_builder(folder: Path) -> Iterator[Callable[..., Any]]:
+    """Build Flask apps on a SQLite database in folder (a fake converter by default); close them."""
     from service.composition import build_services
     from service.web.app import create_app
 
     built: list[Any] = []
 
     def build(converter: Converter | None = None, **overrides: Any) -> Any:
-        settings = Settings.from_env({}, data_dir=tmp_path / "var", **overrides)
+        settings = Settings.from_env({}, data_dir=folder / "var", **overrides)
         if not (settings.data_dir / "vanban.db").exists():
             copy_of_migrated(settings.data_dir / "vanban.db")
         services = build_services(settings, converter=converter or FakeConverter())
         built.append(services)
         return create_app(services)
 
-    yield build
-    for services in built:
-        services.close()
+    try:
+        yield build
+    finally:
+        for services in built:
+            services.close()
+
+
+@pytest.fixture()
+def make_app(tmp_path: Path) -> Iterator[Callable[..., Any]]:
+    """Build the Flask app on a fresh SQLite database in tmp_path (a fake converter by default)."""
+    with app_builder(tmp_path) as build:
+        yield build
+
+
+@pytest.fixture(scope="module")
+def make_module_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[..., Any]]:
+    """make_app for a module whose tests may share one app and database."""
+    with app_builder(tmp_path_factory.mktemp("app")) as build:
+        yield build

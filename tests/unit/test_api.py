@@ -18,9 +18,9 @@ class BusyConverter(FakeConverter):
         raise ConverterUnavailable("all busy")
 
 
-@pytest.fixture()
-def client(make_app):
-    return make_app(max_request_bytes=200_000).test_client()
+@pytest.fixture(scope="module")
+def client(make_module_app):
+    return make_module_app(max_request_bytes=200_000).test_client()
 
 
 def test_types_list_fields_with_vietnamese_labels(client) -> None:

@@ -20,9 +20,9 @@ MAX_ITEMS = "Tối đa 1.000 mục; hãy gộp bớt hoặc tách sang văn bả
 BIDI = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c"
 
 
-@pytest.fixture()
-def client(make_app) -> Any:
-    return make_app(SignableConverter()).test_client()
+@pytest.fixture(scope="module")
+def client(make_module_app) -> Any:
+    return make_module_app(SignableConverter()).test_client()
 
 
 def render(client: Any, type_id: str, payload: dict[str, Any]) -> Any:
