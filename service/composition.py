@@ -26,7 +26,7 @@ from service.store.units import SqlUnits
 from service.usecases.admission import Admission
 from service.usecases.issuing import Issuer
 from service.usecases.register import AuditTrail, RegisterBook
-from service.usecases.services import Services
+from service.usecases.services import Services, close_all
 from service.usecases.units import UnitProfiles
 
 
@@ -88,7 +88,8 @@ def build_services(
         documents = DocumentService(converter, audit=DatabaseAudit(database))
         units = UnitProfiles(SqlUnits(database), documents.catalog, documents.schemas)
         keys = SigningKeys(settings.data_dir / "signing")
-        issuer = Issuer(SqlRegister(database), documents, units, keys, settings.tsa_url)
+        register = SqlRegister(database)
+        issuer = Issuer(register, documents, units, keys, settings.tsa_url)
         ctx = BulkContext(
             SqlJobStore(database),
             documents,
@@ -98,14 +99,13 @@ def build_services(
         runner = bulk_runner(settings, ctx)
         closers.append(runner.stop)
     except BaseException:
-        for closer in reversed(closers):
-            closer()
+        close_all(closers)
         raise
     return Services(
         settings=settings,
         documents=documents,
         issuer=issuer,
-        register=RegisterBook(SqlRegister(database)),
+        register=RegisterBook(register),
         audit=AuditTrail(SqlAudit(database)),
         units=units,
         bulk=BulkJobs(ctx, runner, settings.bulk_max_rows),

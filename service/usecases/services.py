@@ -43,9 +43,14 @@ class Services:
 
     def close(self) -> None:
         """Stop the bulk runner, the converter and the database, last started first; once."""
-        while self.closers:
-            closer = self.closers.pop()
-            try:
-                closer()
-            except Exception:  # one part failing to stop must not keep the others running
-                log.exception("stopping %r failed", closer)
+        close_all(self.closers)
+
+
+def close_all(closers: list[Callable[[], None]]) -> None:
+    """Call and remove each closer, last added first; one failing does not stop the rest."""
+    while closers:
+        closer = closers.pop()
+        try:
+            closer()
+        except Exception:  # one part failing to stop must not keep the others running
+            log.exception("stopping %r failed", closer)

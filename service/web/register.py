@@ -126,11 +126,11 @@ def entry_json(entry: RegisterRecord) -> dict[str, Any]:
     return {**entry.summary(), "links": links}
 
 
-def listing(page: Page, as_json: Callable[[Any], dict[str, Any]]) -> Any:
+def listing(page: Page, as_json: Callable[[Any], dict[str, Any]] | None = None) -> Any:
     """One page of a searched list (register or audit) with its position, as JSON."""
     return jsonify(
         {
-            "items": [as_json(item) for item in page.items],
+            "items": [as_json(item) for item in page.items] if as_json else page.items,
             "total": page.total,
             "page": page.page,
             "per_page": page.per_page,
@@ -256,7 +256,7 @@ class Audit(MethodView):
             until=args.get("until"),
         )
         found = services().audit.search(query, args["page"], args["per_page"])
-        return listing(found, lambda event: event)
+        return listing(found)  # the trail's events are JSON already
 
 
 def not_found(entry_id: int) -> Any:
