@@ -30,12 +30,13 @@ class RowState(StrEnum):
 
 
 class RowOutcome(StrEnum):
-    """What processing a row came to; RETRY leaves it open for another attempt."""
+    """What processing a row came to; RETRY and WAIT leave it open for another attempt."""
 
     DONE = "done"
     FAILED = "failed"
     SKIPPED = "skipped"
-    RETRY = "retry"
+    RETRY = "retry"  # the conversion failed: counts against the row's attempts
+    WAIT = "wait"  # no converter was free (busy, restarting): does not count
 
 
 # A resumed service picks these jobs up again, and runs these rows.

@@ -13,7 +13,7 @@ from pathlib import Path
 from service.bulk.outputs import JobFiles
 from service.bulk.overrides import apply_overrides
 from service.bulk.ports import JobStore, RowOutcome, RowOutput
-from service.core.converter import ConversionError
+from service.core.converter import ConversionError, ConverterUnavailable
 from service.core.documents import DocumentInvalid, DocumentService
 from service.core.files import sha256
 from service.core.pdf_checks import validate_pdf
@@ -43,10 +43,12 @@ def worker_name() -> str:
 def process_row(
     ctx: BulkContext, job_id: str, index: int, *, last_attempt: bool = True
 ) -> RowOutcome:
-    """Claim, render, convert and record one row; DONE, FAILED, SKIPPED or RETRY.
+    """Claim, render, convert and record one row; DONE, FAILED, SKIPPED, RETRY or WAIT.
 
     RETRY (only when not `last_attempt`) leaves the row open after a conversion failure so
     the caller can try again later; a bad value or the last failed attempt fails the row.
+    WAIT leaves it open when no converter was free: bulk rows wait for the pool, they are
+    never failed because interactive requests or a restart held it.
     """
     row = ctx.jobs.claim_row(job_id, index, worker_name())
     if row is None:
@@ -65,6 +67,9 @@ def process_row(
         output = RowOutput(docx_name, pdf_name, sha256(rendered.docx), sha256(pdf), pages)
     except DocumentInvalid as exc:
         return _fail(ctx, job_id, index, "Dữ liệu chưa hợp lệ: " + _paths(exc.errors))
+    except ConverterUnavailable as exc:
+        log.info("bulk %s row %d: no converter free, will wait: %s", job_id, index, exc)
+        return RowOutcome.WAIT
     except ConversionError as exc:
         if not last_attempt:
             log.warning("bulk %s row %d: conversion failed, will retry: %s", job_id, index, exc)
@@ -111,11 +116,20 @@ def run_row_with_retries(
     attempts: int,
     wait: Callable[[float], bool],
 ) -> RowOutcome:
-    """Process a row in this process, retrying a failed conversion with a growing pause."""
-    for attempt in range(1, max(1, attempts) + 1):
-        outcome = process_row(ctx, job_id, index, last_attempt=attempt >= attempts)
-        if outcome != RowOutcome.RETRY:
+    """Process a row in this process, retrying a failed conversion with a growing pause.
+
+    Waiting for a free converter does not use up an attempt; only shutting down ends it.
+    """
+    failures = waits = 0
+    while True:
+        outcome = process_row(ctx, job_id, index, last_attempt=failures + 1 >= attempts)
+        if outcome == RowOutcome.RETRY:
+            failures += 1
+            pause = 2.0 * failures
+        elif outcome == RowOutcome.WAIT:
+            waits += 1
+            pause = 1.0 * waits
+        else:
             return outcome
-        if wait(min(30.0, 2.0 * attempt)):
-            break  # shutting down: the row stays open and is redone on resume
-    return RowOutcome.RETRY
+        if wait(min(30.0, pause)):
+            return outcome  # shutting down: the row stays open and is redone on resume

@@ -53,14 +53,21 @@ def _shut_down(**_: Any) -> None:
 
 
 @app.task(bind=True, name=ROW_TASK, max_retries=None)
-def run_row(self: Task, job_id: str, index: int) -> dict[str, Any]:
-    """Do one row; a failed conversion is retried by Celery with a growing countdown."""
+def run_row(self: Task, job_id: str, index: int, failures: int = 0) -> dict[str, Any]:
+    """Do one row; a failed conversion is retried by Celery with a growing countdown.
+
+    `failures` counts failed conversions only: a row that waited for a free converter
+    (WAIT) is sent again without using up an attempt.
+    """
     ctx = worker_context()
     attempts = max(1, Settings.from_env().bulk_retries)
-    retries = int(self.request.retries or 0)
-    outcome = process_row(ctx, job_id, index, last_attempt=retries + 1 >= attempts)
+    outcome = process_row(ctx, job_id, index, last_attempt=failures + 1 >= attempts)
     if outcome == RowOutcome.RETRY:
-        raise self.retry(countdown=min(30, 2 * (retries + 1)), max_retries=attempts - 1)
+        failures += 1
+        raise self.retry(kwargs={"failures": failures}, countdown=min(30, 2 * failures))
+    if outcome == RowOutcome.WAIT:
+        waits = int(self.request.retries or 0) + 1
+        raise self.retry(kwargs={"failures": failures}, countdown=min(30, waits))
     if ctx.jobs.count_open_rows(job_id) == 0:
         self.app.send_task(FINISH_TASK, args=[job_id])
     return {"job": job_id, "row": index, "outcome": outcome}

@@ -16,10 +16,11 @@ from service.bulk.embedded import EmbeddedRunner
 from service.bulk.jobs import BulkJobs, TableRejected, eta
 from service.bulk.outputs import JobFiles, ManifestRow, row_stem
 from service.bulk.overrides import apply_overrides, resolve_column
-from service.bulk.ports import RowOutput
+from service.bulk.ports import RowOutcome, RowOutput
 from service.bulk.table import Table, TableUnreadable, read_table, write_csv, write_xlsx
-from service.bulk.work import BulkContext
+from service.bulk.work import BulkContext, run_row_with_retries
 from service.bulk_cli import progress_line
+from service.core.converter import ConversionFailed, ConverterUnavailable
 from service.core.documents import DocumentService
 from service.core.fields import split_items
 from service.core.files import sha256
@@ -225,6 +226,47 @@ def test_embedded_runner_renders_each_row_and_fails_the_bad_one_alone(tmp_path: 
         assert f"XÃ SỐ {i}" in text and f"Lò Văn {i}" in text
     merged = PdfReader(io.BytesIO(jobs.output(job_id, "merged.pdf").read_bytes()))
     assert len(merged.pages) == 7  # the fake converter makes one page per row
+
+
+class FlakyConverter(FakeConverter):
+    """Raises each of `errors` once, in order, then converts."""
+
+    def __init__(self, *errors: Exception) -> None:
+        super().__init__()
+        self.errors = list(errors)
+
+    def convert(self, docx: bytes, *, pdf_version: int | None = None) -> bytes:
+        """The next planned error, else a blank PDF."""
+        if self.errors:
+            self.calls.append((docx, pdf_version))
+            raise self.errors.pop(0)
+        return super().convert(docx, pdf_version=pdf_version)
+
+
+@pytest.mark.parametrize(
+    ("errors", "outcome", "pauses"),
+    [
+        # A busy or restarting pool never uses up an attempt: the row waits its turn.
+        ([ConverterUnavailable("busy")] * 5, RowOutcome.DONE, [1.0, 2.0, 3.0, 4.0, 5.0]),
+        # Failed conversions do: the third one fails the row.
+        ([ConversionFailed("crash")] * 3, RowOutcome.FAILED, [2.0, 4.0]),
+        ([ConverterUnavailable("busy"), ConversionFailed("crash")] * 2, RowOutcome.DONE,
+         [1.0, 2.0, 2.0, 4.0]),
+    ],
+)
+def test_bulk_rows_wait_for_a_free_converter_but_fail_after_three_failed_conversions(
+    tmp_path: Path, errors: list[Exception], outcome: RowOutcome, pauses: list[float]
+) -> None:
+    database = Database(f"sqlite:///{copy_of_migrated(tmp_path / 'db.sqlite')}")
+    converter = FlakyConverter(*errors)
+    ctx = BulkContext(SqlJobStore(database), DocumentService(converter), tmp_path / "jobs")
+    job_id = ctx.jobs.create_job(doc_type="ke_hoach", base=BASE, columns=["commune"],
+                                 rows=[("Xã A", {})], backend="embedded", actor="t",
+                                 separator=";")
+    waited: list[float] = []
+    assert run_row_with_retries(ctx, job_id, 1, 3, lambda s: waited.append(s) is True) == outcome
+    assert waited == pauses
+    assert ctx.jobs.rows(job_id)[0].attempts == len(errors) + (outcome == RowOutcome.DONE)
 
 
 def test_progress_line_and_eta() -> None:
