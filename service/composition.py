@@ -6,6 +6,7 @@ constructs a database, a converter, a DocumentService or a bulk runner.
 
 from __future__ import annotations
 
+import datetime as dt
 import importlib
 from collections.abc import Callable
 from pathlib import Path
@@ -17,12 +18,14 @@ from service.core.converter import Converter
 from service.core.documents import DocumentService
 from service.core.preview import PreviewStore
 from service.settings import Settings
+from service.store.accounts import SqlAccounts, SqlApiKeys
 from service.store.audit import DatabaseAudit, SqlAudit
 from service.store.database import Database
 from service.store.jobs import SqlJobStore
 from service.store.register import SqlRegister
 from service.store.signing_keys import SigningKeys
 from service.store.units import SqlUnits
+from service.usecases.accounts import Accounts, ApiKeys
 from service.usecases.admission import Admission
 from service.usecases.issuing import Issuer
 from service.usecases.register import AuditTrail, RegisterBook
@@ -112,5 +115,12 @@ def build_services(
         previews=PreviewStore(settings.data_dir / "previews"),
         keys=keys,
         admission=Admission(converter_size(converter) + settings.queue_length),
+        accounts=Accounts(
+            SqlAccounts(database),
+            units,
+            max_failures=settings.login_attempts,
+            lockout=dt.timedelta(minutes=settings.lockout_minutes),
+        ),
+        api_keys=ApiKeys(SqlApiKeys(database), units),
         closers=closers,
     )

@@ -50,6 +50,14 @@ class Settings:
     secret_key: str = _setting(
         "", "Key signing the web sessions and CSRF tokens; empty means one kept in data_dir"
     )
+    session_idle_minutes: int = _setting(
+        30, "Minutes without a request after which a logged-in page session ends"
+    )
+    login_attempts: int = _setting(5, "Failed log-ins in a row after which an account is locked")
+    lockout_minutes: int = _setting(15, "Minutes a locked account refuses every password")
+    trusted_proxies: tuple[str, ...] = _setting(
+        (), "Comma-separated addresses of an intranet login proxy whose X-Remote-User is believed"
+    )
     bulk_backend: str = _setting(
         "embedded", "Where bulk jobs run: embedded (in the service) or celery (Redis workers)"
     )

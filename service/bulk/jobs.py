@@ -78,6 +78,7 @@ class BulkJobs:
         table: Table,
         *,
         actor: str,
+        unit: str | None = None,
         allow_invalid: bool = False,
         separator: str = DEFAULT_SEPARATOR,
         resume_same: bool = False,
@@ -105,6 +106,7 @@ class BulkJobs:
                 separator=separator,
                 title=markup.plain(str(base.get("subject") or "")),
                 input_key=key,
+                unit=unit,
             )
         self.runner.submit(job_id)
         return job_id
@@ -169,9 +171,14 @@ class BulkJobs:
         name = self.ctx.jobs.row_file(job_id, index, kind)
         return self.ctx.files(job_id).path(name) if name else None
 
-    def recent(self, limit: int = 20) -> list[JobView]:
-        """The newest jobs first."""
-        return self.ctx.jobs.recent_jobs(limit)
+    def recent(self, limit: int = 20, units: frozenset[str] | None = None) -> list[JobView]:
+        """The newest jobs first (only those of `units`, the reader's scope, when given)."""
+        return self.ctx.jobs.recent_jobs(limit, units)
+
+    def visible(self, job_id: str, units: frozenset[str] | None) -> bool:
+        """Whether the job exists and belongs to one of `units` (None: every unit)."""
+        job = self.ctx.jobs.get_job(job_id)
+        return job is not None and (units is None or job.unit in units)
 
 
 def eta(started: datetime | None, finished: int, remaining: int) -> float | None:

@@ -65,6 +65,7 @@ class ClaimedRow:
     actor: str
     cells: dict[str, Any]
     commune: str
+    unit: str | None = None
 
 
 @dataclass(frozen=True)
@@ -80,6 +81,7 @@ class JobView:
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None
+    unit: str | None = None
 
 
 @dataclass(frozen=True)
@@ -106,6 +108,7 @@ class JobStore(Protocol):
         separator: str,
         title: str = "",
         input_key: str = "",
+        unit: str | None = None,
     ) -> str:
         """Store a running job and its rows (commune, cells), all pending; its id."""
 
@@ -115,8 +118,8 @@ class JobStore(Protocol):
     def get_job(self, job_id: str) -> JobView | None:
         """The job, or None."""
 
-    def recent_jobs(self, limit: int = 20) -> list[JobView]:
-        """The newest jobs first."""
+    def recent_jobs(self, limit: int = 20, units: frozenset[str] | None = None) -> list[JobView]:
+        """The newest jobs first (only those of `units` when given)."""
 
     def status_counts(self, job_id: str) -> dict[RowState, int]:
         """How many rows are in each state (states without rows are left out)."""

@@ -60,7 +60,7 @@ def process_row(
         )
         if errors:
             raise DocumentInvalid(errors)
-        rendered = service.render(row.doc_type, payload, actor=row.actor)
+        rendered = service.render(row.doc_type, payload, actor=row.actor, unit=row.unit)
         pdf = service.to_pdf(rendered)
         pages = validate_pdf(pdf)
         docx_name, pdf_name = ctx.files(job_id).write_row(index, row.commune, rendered.docx, pdf)

@@ -43,14 +43,20 @@ class Rendered:
 class AuditSink(Protocol):
     """Where the service records what it did (the audit trail); the core never reads it back."""
 
-    def record(self, action: str, *, actor: str, subject: str, details: dict[str, Any]) -> None:
-        """Record one action (render, issue, sign, …) by an actor on a subject."""
+    def record(
+        self, action: str, *, actor: str, subject: str, details: dict[str, Any],
+        unit: str | None = None,
+    ) -> None:
+        """Record one action (render, issue, sign, …) by an actor of a unit on a subject."""
 
 
 class NoAudit:
     """An audit sink that keeps nothing (the CLI and unit tests)."""
 
-    def record(self, action: str, *, actor: str, subject: str, details: dict[str, Any]) -> None:
+    def record(
+        self, action: str, *, actor: str, subject: str, details: dict[str, Any],
+        unit: str | None = None,
+    ) -> None:
         """Keep nothing."""
 
 
@@ -84,12 +90,19 @@ class DocumentService:
         """Validate the payload and derive the document's facts once."""
         return Document.of(self.catalog.get(type_id), self.validate(type_id, payload))
 
-    def render(self, type_id: str, payload: Any, *, actor: str = "system") -> Rendered:
-        """Validate and render the DOCX; the render goes on the audit trail."""
-        return self.render_document(self.load(type_id, payload), actor=actor)
+    def render(
+        self, type_id: str, payload: Any, *, actor: str = "system", unit: str | None = None
+    ) -> Rendered:
+        """Validate and render the DOCX; the render goes on the audit trail (under `unit`)."""
+        return self.render_document(self.load(type_id, payload), actor=actor, unit=unit)
 
     def render_document(
-        self, document: Document, *, actor: str = "system", audit: AuditSink | None = None
+        self,
+        document: Document,
+        *,
+        actor: str = "system",
+        unit: str | None = None,
+        audit: AuditSink | None = None,
     ) -> Rendered:
         """Render a loaded document; recorded on `audit` (default: the service's)."""
         try:
@@ -102,6 +115,7 @@ class DocumentService:
             actor=actor,
             subject=rendered.filename("docx"),
             details={"type": document.doc_type.id, "subject": document.subject},
+            unit=unit,
         )
         return rendered
 

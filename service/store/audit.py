@@ -25,6 +25,7 @@ class AuditEvent(Base):
     action: Mapped[str] = mapped_column(String(20), index=True)
     subject: Mapped[str] = mapped_column(String(300))
     details: Mapped[dict[str, Any]] = mapped_column(JSON)
+    unit_slug: Mapped[str | None] = mapped_column(String(80), index=True)
 
     def as_dict(self) -> dict[str, Any]:
         """The event as the API lists it."""
@@ -35,13 +36,17 @@ class AuditEvent(Base):
             "action": self.action,
             "subject": self.subject,
             "details": self.details,
+            "unit": self.unit_slug,
         }
 
 
-def new_event(action: str, actor: str, subject: str, details: dict[str, Any]) -> AuditEvent:
+def new_event(
+    action: str, actor: str, subject: str, details: dict[str, Any], unit: str | None
+) -> AuditEvent:
     """An event with its texts cut to the columns' sizes."""
     return AuditEvent(
-        at=utcnow(), actor=actor[:120], action=action[:20], subject=subject[:300], details=details
+        at=utcnow(), actor=actor[:120], action=action[:20], subject=subject[:300], details=details,
+        unit_slug=unit,
     )
 
 
@@ -51,9 +56,12 @@ class SessionAudit:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def record(self, action: str, *, actor: str, subject: str, details: dict[str, Any]) -> None:
+    def record(
+        self, action: str, *, actor: str, subject: str, details: dict[str, Any],
+        unit: str | None = None,
+    ) -> None:
         """Add the event to the session."""
-        self.session.add(new_event(action, actor, subject, details))
+        self.session.add(new_event(action, actor, subject, details, unit))
 
 
 class DatabaseAudit:
@@ -62,10 +70,13 @@ class DatabaseAudit:
     def __init__(self, database: Database) -> None:
         self.database = database
 
-    def record(self, action: str, *, actor: str, subject: str, details: dict[str, Any]) -> None:
+    def record(
+        self, action: str, *, actor: str, subject: str, details: dict[str, Any],
+        unit: str | None = None,
+    ) -> None:
         """Insert the event and commit."""
         with self.database.session() as session:
-            session.add(new_event(action, actor, subject, details))
+            session.add(new_event(action, actor, subject, details, unit))
 
 
 class SqlAudit:
@@ -87,6 +98,8 @@ class SqlAudit:
             statement = statement.where(
                 AuditEvent.subject.contains(query.subject, autoescape=True)
             )
+        if query.units is not None:
+            statement = statement.where(AuditEvent.unit_slug.in_(sorted(query.units)))
         if query.since is not None:
             statement = statement.where(AuditEvent.at >= query.since)
         if query.until is not None:

@@ -60,6 +60,7 @@ class BulkJob(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    unit_slug: Mapped[str | None] = mapped_column(String(80), index=True)
 
 
 class BulkRow(Base):
@@ -108,6 +109,7 @@ class SqlJobStore:
         separator: str,
         title: str = "",
         input_key: str = "",
+        unit: str | None = None,
     ) -> str:
         """Store a running job and its rows (commune, cells), all pending; its id."""
         job_id = uuid.uuid4().hex
@@ -125,6 +127,7 @@ class SqlJobStore:
                 total=len(rows),
                 input_key=input_key,
                 created_at=utcnow(),
+                unit_slug=unit,
             ))
             session.flush()  # the rows' foreign key needs the job first
             session.add_all(
@@ -150,9 +153,11 @@ class SqlJobStore:
             job = session.get(BulkJob, job_id)
             return _job_view(job) if job is not None else None
 
-    def recent_jobs(self, limit: int = 20) -> list[JobView]:
-        """The newest jobs first."""
+    def recent_jobs(self, limit: int = 20, units: frozenset[str] | None = None) -> list[JobView]:
+        """The newest jobs first (only those of `units` when given)."""
         statement = select(BulkJob).order_by(BulkJob.created_at.desc()).limit(limit)
+        if units is not None:
+            statement = statement.where(BulkJob.unit_slug.in_(sorted(units)))
         with self.database.session() as session:
             return [_job_view(job) for job in session.scalars(statement)]
 
@@ -224,7 +229,7 @@ class SqlJobStore:
                 select(BulkRow).where(BulkRow.job_id == job_id, BulkRow.index == index)
             ).one()
             return ClaimedRow(job.doc_type, job.base, job.list_separator, job.actor,
-                              dict(row.cells), row.commune)
+                              dict(row.cells), row.commune, job.unit_slug)
 
     def complete_row(self, job_id: str, index: int, output: RowOutput) -> bool:
         """Mark an open row done with its files; whether it changed (done only once)."""
@@ -336,6 +341,7 @@ def _job_view(job: BulkJob) -> JobView:
         created_at=job.created_at,
         started_at=job.started_at,
         finished_at=job.finished_at,
+        unit=job.unit_slug,
     )
 
 

@@ -1,8 +1,12 @@
 """Every model, imported in one place so migrations and create_all see all tables."""
 
+from service.store.accounts import Account, ApiKey
 from service.store.audit import AuditEvent
 from service.store.jobs import BulkJob, BulkRow
 from service.store.register import RegisterCounter, RegisterEntry
 from service.store.units import Unit
 
-__all__ = ["AuditEvent", "BulkJob", "BulkRow", "RegisterCounter", "RegisterEntry", "Unit"]
+__all__ = [
+    "Account", "ApiKey", "AuditEvent", "BulkJob", "BulkRow", "RegisterCounter", "RegisterEntry",
+    "Unit",
+]

@@ -143,6 +143,8 @@ def _filtered(query: RegisterQuery) -> Select[Any]:
         statement = statement.where(RegisterEntry.year == query.year)
     if query.unit:
         statement = statement.where(RegisterEntry.unit_slug == query.unit)
+    if query.units is not None:
+        statement = statement.where(RegisterEntry.unit_slug.in_(sorted(query.units)))
     if query.date_from is not None:
         statement = statement.where(RegisterEntry.document_date >= query.date_from)
     if query.date_to is not None:
@@ -183,16 +185,18 @@ class SqlRegister:
             found = session.scalars(page.offset(offset).limit(limit))
             return [entry.record() for entry in found], int(total)
 
-    def get(self, entry_id: int) -> RegisterRecord | None:
-        """The entry with its inputs, or None."""
+    def get(self, entry_id: int, units: frozenset[str] | None = None) -> RegisterRecord | None:
+        """The entry with its inputs, or None (also when it is outside `units`)."""
         with self.database.session() as session:
-            entry = session.get(RegisterEntry, entry_id)
+            entry = _visible(session.get(RegisterEntry, entry_id), units)
             return entry.record(with_inputs=True) if entry is not None else None
 
-    def file(self, entry_id: int, kind: str) -> StoredFile | None:
-        """The entry's stored PDF or DOCX, or None."""
+    def file(
+        self, entry_id: int, kind: str, units: frozenset[str] | None = None
+    ) -> StoredFile | None:
+        """The entry's stored PDF or DOCX, or None (also when it is outside `units`)."""
         with self.database.session() as session:
-            entry = session.get(RegisterEntry, entry_id)
+            entry = _visible(session.get(RegisterEntry, entry_id), units)
             if entry is None:
                 return None
             content, digest = (
@@ -201,6 +205,13 @@ class SqlRegister:
             return StoredFile(
                 content, digest, f"{entry.file_stem}.{kind}", f"{entry.display_name}.{kind}"
             )
+
+
+def _visible(entry: RegisterEntry | None, units: frozenset[str] | None) -> RegisterEntry | None:
+    """The entry when the reader's scope (None: every unit) includes its unit."""
+    if entry is None or units is None or entry.unit_slug in units:
+        return entry
+    return None
 
 
 class _Issue:

@@ -83,7 +83,7 @@ class Issuer:
             number = tx.allocate_number(series, year)
             inputs = {**payload, "number": number}  # as posted (JSON), with number and date
             rendered = self.documents.render_document(
-                document.numbered(number), actor=actor, audit=tx.audit
+                document.numbered(number), actor=actor, unit=unit, audit=tx.audit
             )
             pdf = self.documents.to_pdf(rendered, signing=True)
             signed_by = None
@@ -100,12 +100,14 @@ class Issuer:
                     subject=entry.number_line,
                     details={**details, "unit": key.slug, "certificate": signed_by,
                              "timestamp": bool(self.tsa_url)},
+                    unit=unit,
                 )
             tx.audit.record(
                 "issue",
                 actor=actor,
                 subject=f"{entry.number_line} - {entry.agency}",
                 details={**details, "subject": entry.subject, "date": str(entry.document_date)},
+                unit=unit,
             )
         return entry
 

@@ -97,6 +97,7 @@ class RegisterQuery:
     unit: str | None = None
     date_from: dt.date | None = None
     date_to: dt.date | None = None
+    units: frozenset[str] | None = None  # the reader's scope; None: every unit
 
 
 @dataclass(frozen=True)
@@ -108,6 +109,7 @@ class AuditQuery:
     subject: str | None = None
     since: dt.datetime | None = None
     until: dt.datetime | None = None
+    units: frozenset[str] | None = None  # the reader's scope; None: every unit
 
 
 @dataclass(frozen=True)
@@ -166,11 +168,13 @@ class RegisterStore(Protocol):
     ) -> tuple[list[RegisterRecord], int]:
         """One page of matching entries, newest first, and how many match in all."""
 
-    def get(self, entry_id: int) -> RegisterRecord | None:
-        """The entry with its inputs, or None."""
+    def get(self, entry_id: int, units: frozenset[str] | None = None) -> RegisterRecord | None:
+        """The entry with its inputs, or None (also when it is outside `units`)."""
 
-    def file(self, entry_id: int, kind: str) -> StoredFile | None:
-        """The entry's stored PDF or DOCX, or None."""
+    def file(
+        self, entry_id: int, kind: str, units: frozenset[str] | None = None
+    ) -> StoredFile | None:
+        """The entry's stored PDF or DOCX, or None (also when it is outside `units`)."""
 
 
 class UnitStore(Protocol):
@@ -223,3 +227,76 @@ class KeyStore(Protocol):
     ) -> dict[str, Any]:
         """Check the key (and seal picture) and keep them for the unit."""
 
+
+
+@dataclass(frozen=True)
+class AccountRecord:
+    """A staff account as stored (its password only as a hash)."""
+
+    username: str
+    display_name: str
+    role: str
+    unit: str | None
+    extra_units: tuple[str, ...]
+    password_hash: str
+    active: bool = True
+    must_change_password: bool = False
+    failed_logins: int = 0
+    locked_until: dt.datetime | None = None
+    last_login: dt.datetime | None = None
+    id: int | None = None
+
+
+@dataclass(frozen=True)
+class ApiKeyRecord:
+    """A system's API key as stored: its digest, never the token."""
+
+    key_id: str
+    name: str
+    digest: str
+    scopes: tuple[str, ...]
+    units: tuple[str, ...] | None  # None: every unit
+    doc_types: tuple[str, ...] | None  # None: every type
+    expires_at: dt.datetime | None
+    created_by: str
+    created_at: dt.datetime | None = None
+    revoked_at: dt.datetime | None = None
+    last_used: dt.datetime | None = None
+
+
+class AccountStore(Protocol):
+    """The staff accounts' storage."""
+
+    def list(self) -> list[AccountRecord]:
+        """Every account, by user name."""
+
+    def get(self, username: str) -> AccountRecord | None:
+        """The account with this user name (case as stored), or None."""
+
+    def by_id(self, account_id: int) -> AccountRecord | None:
+        """The account with this id, or None."""
+
+    def add(self, account: AccountRecord) -> AccountRecord:
+        """Store a new account; the record with its id."""
+
+    def update(self, username: str, **values: Any) -> bool:
+        """Change stored values of an account; False when there is none."""
+
+    def count(self) -> int:
+        """How many accounts exist."""
+
+
+class ApiKeyStore(Protocol):
+    """The API keys' storage."""
+
+    def list(self) -> list[ApiKeyRecord]:
+        """Every key, newest first."""
+
+    def get(self, key_id: str) -> ApiKeyRecord | None:
+        """The key with this public id, or None."""
+
+    def add(self, key: ApiKeyRecord) -> None:
+        """Store a new key."""
+
+    def update(self, key_id: str, **values: Any) -> bool:
+        """Change stored values of a key; False when there is none."""

@@ -33,13 +33,15 @@ class RegisterBook:
         """One page of matching entries, newest first."""
         return _page(self.store.search, query, page, per_page)
 
-    def get(self, entry_id: int) -> RegisterRecord | None:
-        """The entry with its inputs, or None."""
-        return self.store.get(entry_id)
+    def get(self, entry_id: int, units: frozenset[str] | None = None) -> RegisterRecord | None:
+        """The entry with its inputs, or None (also outside the reader's `units`)."""
+        return self.store.get(entry_id, units)
 
-    def file(self, entry_id: int, kind: str) -> StoredFile | None:
-        """The issued PDF or DOCX, byte for byte, or None."""
-        return self.store.file(entry_id, kind)
+    def file(
+        self, entry_id: int, kind: str, units: frozenset[str] | None = None
+    ) -> StoredFile | None:
+        """The issued PDF or DOCX, byte for byte, or None (also outside the reader's `units`)."""
+        return self.store.file(entry_id, kind, units)
 
 
 class AuditTrail:

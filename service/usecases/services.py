@@ -11,6 +11,7 @@ from service.core.converter import Converter
 from service.core.documents import DocumentService
 from service.core.preview import PreviewStore
 from service.settings import Settings
+from service.usecases.accounts import Accounts, ApiKeys
 from service.usecases.admission import Admission
 from service.usecases.issuing import Issuer
 from service.usecases.ports import KeyStore
@@ -34,6 +35,8 @@ class Services:
     previews: PreviewStore
     keys: KeyStore
     admission: Admission  # web requests that convert; bulk rows wait for the converter instead
+    accounts: Accounts
+    api_keys: ApiKeys
     closers: list[Callable[[], None]] = field(default_factory=list)
 
     @property

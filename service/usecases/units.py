@@ -71,6 +71,10 @@ class UnitProfiles:
             raise UnitNotFound(slug)
         return unit
 
+    def exists(self, slug: str) -> bool:
+        """Whether a unit has this slug."""
+        return self.store.get(slug) is not None
+
     def prefill(self, slug: str | None) -> dict[str, Any]:
         """The named unit's issuer, signer, recipients and archive; {} without a unit."""
         return self.get(slug).prefill() if slug else {}
