@@ -8,8 +8,14 @@ import logging
 import signal
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from service.access_cli import FIRST_ADMIN, add_commands, first_admin
+from service.access_cli import run as run_access
 from service.settings import Settings
+
+if TYPE_CHECKING:
+    from service.usecases.accounts import Accounts
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -36,6 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     key.add_argument("--seal", type=Path, help="the seal picture (PNG, transparent outside)")
     key.add_argument("--seal-mm", type=float, default=36.0, help="the seal's diameter in mm")
     key.add_argument("--passphrase-file", type=Path, help="read the passphrase from this file")
+    add_commands(commands)
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -50,6 +57,8 @@ def main(argv: list[str] | None = None) -> int:
 
         return run_bulk(args.base, args.table, args.output, settings,
                         allow_invalid=args.allow_invalid, separator=args.separator)
+    if args.command in ("user", "api-key"):
+        return run_access(args, settings)
     if args.command == "signing-key":
         return install_signing_key(args, settings)
     if args.command == "build-templates":
@@ -123,6 +132,22 @@ def install_signing_key(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def announce_first_admin(accounts: Accounts, settings: Settings) -> None:
+    """Make the first quản trị on a fresh install and say how to log in (once, on the console)."""
+    password = first_admin(accounts)
+    if password is None:
+        return
+    url = f"http://{settings.host}:{settings.port}/dang-nhap"
+    print(
+        f"Chưa có tài khoản nào: đã tạo tài khoản quản trị “{FIRST_ADMIN}”.\n"
+        f"  Đăng nhập tại {url} với mật khẩu dùng một lần: {password}\n"
+        "  (phải đổi ngay khi đăng nhập; mật khẩu này không được in lại).\n"
+        "  Thêm tài khoản khác ở trang Tài khoản, hoặc: "
+        "python -m service user add <tên> --role van_thu --unit <mã đơn vị>",
+        flush=True,
+    )
+
+
 def serve(settings: Settings) -> int:
     """Serve the app with waitress on the configured address."""
     from waitress import serve as waitress_serve
@@ -141,6 +166,7 @@ def serve(settings: Settings) -> int:
     try:
         app = create_app(services)
         services.bulk.resume()
+        announce_first_admin(services.accounts, settings)
         print(f"Serving on http://{settings.host}:{settings.port}/ (API docs at /docs)",
               flush=True)
         # Threads for every admitted conversion plus a few, so the health check and the

@@ -16,6 +16,7 @@ from typing import Any
 
 import docx
 import pytest
+from flask.testing import FlaskClient
 
 from service.core.converter import Converter
 from service.core.documents import DocumentService
@@ -88,6 +89,59 @@ def copy_of_migrated(target: Path) -> Path:
     return target
 
 
+CALLER = "TEST_BEARER"
+
+
+class CallerClient(FlaskClient):
+    """A test client sending the app's test key (every API scope, every unit) by default.
+
+    `app.test_client(token=None)` calls without credentials; `token=...` as another key.
+    """
+
+    def __init__(self, *args: Any, token: str | None | bool = True, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if token is True:
+            token = self.application.config.get(CALLER)
+        if token:
+            self.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {token}"
+
+
+TEST_PASSWORD = "mat-khau-thu-nghiem"
+
+
+def signed_in(app: Any, username: str, role: str, unit: str | None = None, **options: Any) -> Any:
+    """A test client logged in through the log-in page as a new account (a browser session)."""
+    app.extensions["vb_services"].accounts.create(
+        username, role, unit, password=TEST_PASSWORD, **options
+    )
+    client = app.test_client(token=None)
+    page = client.get("/dang-nhap").get_data(as_text=True)
+    found = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert found, "no CSRF token on the log-in page"
+    form = {"username": username, "password": TEST_PASSWORD, "csrf_token": found.group(1)}
+    response = client.post("/dang-nhap", data=form)
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return client
+
+
+def client_as(app: Any, name: str, **scope: Any) -> Any:
+    """A test client calling with a new key of this name (the actor "key:<name>")."""
+    token = grant_key(app.extensions["vb_services"], name=name, **scope)
+    return app.test_client(token=token)
+
+
+def grant_key(services: Any, **scope: Any) -> str:
+    """A new API key's token: every API scope over every unit, unless `scope` narrows it."""
+    from service.usecases.access import KEY_SCOPES
+
+    options: dict[str, Any] = {"units": None, "created_by": "tests",
+                               "known_types": services.documents.catalog.types}
+    options.update(scope)
+    scopes = options.pop("scopes", [s.value for s in KEY_SCOPES])
+    _, token = services.api_keys.create(options.pop("name", "tests"), scopes, **options)
+    return str(token)
+
+
 @contextmanager
 def app_builder(folder: Path) -> Iterator[Callable[..., Any]]:
     """Build Flask apps on a SQLite database in folder (a fake converter by default); close them."""
@@ -102,7 +156,10 @@ def app_builder(folder: Path) -> Iterator[Callable[..., Any]]:
             copy_of_migrated(settings.data_dir / "vanban.db")
         services = build_services(settings, converter=converter or FakeConverter())
         built.append(services)
-        return create_app(services)
+        app = create_app(services)
+        app.test_client_class = CallerClient
+        app.config[CALLER] = grant_key(services)
+        return app
 
     try:
         yield build

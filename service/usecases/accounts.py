@@ -9,7 +9,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 
-from service.core.clock import utcnow
+from service.core.clock import end_of_day, utcnow
 from service.core.credentials import (
     PasswordTooWeak,
     check_new_password,
@@ -139,10 +139,19 @@ class Accounts:
         extra_units: Iterable[str] = (),
         display_name: str = "",
         active: bool = True,
+        by: str = "",
     ) -> None:
-        """Change an account's role, unit, communes, name or whether it may log in."""
+        """Change an account's role, unit, communes, name or whether it may log in.
+
+        `by` is the quản trị making the change: she may not take away her own access, or
+        the service could be left with nobody to manage it.
+        """
         account = self.get(username)
         errors = self._check(role, unit, extra_units)
+        if account.username == by and role != Role.QUAN_TRI:
+            errors["role"] = ["Không thể tự bỏ vai trò quản trị của chính mình."]
+        elif account.username == by and not active:
+            errors["active"] = ["Không thể tự khóa tài khoản của chính mình."]
         if errors:
             raise AccountInvalid(errors)
         self.store.update(
@@ -269,7 +278,7 @@ class ApiKeys:
         *,
         units: Iterable[str] | None,
         doc_types: Iterable[str] | None = None,
-        expires_at: dt.datetime | None = None,
+        last_day: dt.date | None = None,
         created_by: str,
         known_types: Iterable[str] = (),
     ) -> tuple[ApiKeyRecord, str]:
@@ -292,8 +301,9 @@ class ApiKeys:
         known = set(known_types)
         if type_list is not None and (not type_list or any(t not in known for t in type_list)):
             errors["doc_types"] = ["Loại văn bản phải là: " + ", ".join(sorted(known)) + "."]
+        expires_at = end_of_day(last_day) if last_day is not None else None
         if expires_at is not None and expires_at <= self.clock():
-            errors["expires_at"] = ["Ngày hết hạn phải ở sau hôm nay."]
+            errors["expires_at"] = ["Ngày hết hạn phải từ hôm nay trở đi."]
         if errors:
             raise AccountInvalid(errors)
         token, key_id, digest = new_key()

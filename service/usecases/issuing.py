@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from typing import Any
-from zoneinfo import ZoneInfo
 
+from service.core.clock import today_in_vietnam
 from service.core.document import DateData, Document
 from service.core.documents import DocumentInvalid, DocumentService, Rendered
 from service.core.files import sha256
@@ -16,17 +16,11 @@ from service.usecases.ports import KeyStore, RegisterRecord, RegisterStore, Unit
 from service.usecases.units import UnitProfiles
 
 # The register year turns on 1 January in Vietnam, whatever the server's clock zone.
-VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 SEAL_REASON = "Ban hành văn bản"
 
 
 class SigningUnavailable(LookupError):
     """Signing was asked for, but no unit was named or the unit has no key installed."""
-
-
-def today_in_vietnam() -> dt.date:
-    """Today's date in Vietnam."""
-    return dt.datetime.now(VIETNAM).date()
 
 
 class Issuer:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
-from flask import Response, jsonify, request
+from flask import Response, abort, jsonify, request
 from flask.views import MethodView
 from flask_smorest import Api, Blueprint
 
@@ -15,7 +15,7 @@ from service.core.fields import field_type
 from service.core.pdf import InvalidPdf
 from service.core.schemas import SchemaFactory
 from service.core.signing import verify
-from service.web.actor import current_actor
+from service.web.auth import current_actor, principal
 from service.web.context import services
 from service.web.errors import RequestBodyInvalid, error_response
 
@@ -104,6 +104,7 @@ class Render(MethodView):
         """Render a document of this type to PDF (default) or DOCX."""
         service = documents()
         service.catalog.get(type_id)
+        check_type(type_id)
         payload, controls = document_request(("format", "signing"))
         fmt = controls["format"] if isinstance(controls["format"], str) else accepted_format()
         if fmt not in MEDIA and fmt not in PDF_VERSIONS:
@@ -113,13 +114,14 @@ class Render(MethodView):
             )
         signing = flag(controls["signing"])
         document = service.load(type_id, payload)  # bad input is told before any queueing
+        me = principal()
         if fmt == "docx":
-            rendered = service.render_document(document, actor=current_actor())
+            rendered = service.render_document(document, actor=current_actor(), unit=me.unit)
             content, extension = rendered.docx, "docx"
         else:
             # Admitted before rendering: a request refused under load costs no render either.
             with services().admission.admit():
-                rendered = service.render_document(document, actor=current_actor())
+                rendered = service.render_document(document, actor=current_actor(), unit=me.unit)
                 content = service.to_pdf(
                     rendered, pdf_version=PDF_VERSIONS[fmt], signing=signing
                 )
@@ -176,6 +178,12 @@ class Health(MethodView):
         response = jsonify({"status": "ok" if pool.get("ok") else "degraded", "pool": pool})
         response.status_code = 200 if pool.get("ok") else 503
         return response
+
+
+def check_type(type_id: str) -> None:
+    """Refuse (403) a document type outside an API key's scope."""
+    if not principal().may_use_type(type_id):
+        abort(403, description=f"Khóa API này không được dùng cho loại văn bản {type_id!r}.")
 
 
 def flag(value: Any) -> bool:

@@ -11,7 +11,7 @@ from flask_smorest import Api
 
 from service.settings import Settings
 from service.usecases.services import Services
-from service.web import errors, jobs, pages, register, security
+from service.web import admin_pages, auth, auth_pages, errors, jobs, pages, register, security
 from service.web.api import blp, document_schemas
 from service.web.context import EXTENSION
 
@@ -53,6 +53,9 @@ def create_app(services: Services) -> Flask:
     api.register_blueprint(blp)
     errors.init_app(app)
     security.init_app(app)
+    auth.init_app(app)
+    app.register_blueprint(auth_pages.bp)
+    app.register_blueprint(admin_pages.bp)
     for feature in (pages, register, jobs):
         feature.init_app(app, api)
 

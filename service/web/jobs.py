@@ -33,8 +33,8 @@ from service.bulk.table import (
     write_xlsx,
 )
 from service.web import csrf, pages
-from service.web.actor import current_actor
 from service.web.api import MEDIA, flag
+from service.web.auth import current_actor, principal, scope
 from service.web.context import services
 from service.web.errors import error_response
 
@@ -46,6 +46,18 @@ api_blp = ApiBlueprint(
 )
 bp = Blueprint("jobs", __name__, template_folder="templates")
 bp.before_request(csrf.check)
+
+
+def only_own_jobs() -> Any:
+    """A job of a unit outside the caller's scope is answered as if it did not exist."""
+    job_id = (request.view_args or {}).get("job_id")
+    if job_id is not None and not bulk().visible(str(job_id), scope()):
+        return job_not_found(str(job_id))
+    return None
+
+
+bp.before_request(only_own_jobs)
+api_blp.before_request(only_own_jobs)
 OUTPUT_MEDIA = {
     "zip": "application/zip",
     "merged.pdf": MEDIA["pdf"],
@@ -75,7 +87,8 @@ def create_from_request() -> str:
     """Create the job the request (API or page) describes; its id."""
     base, table, allow_invalid, separator = job_request()
     return bulk().create(
-        base, table, actor=current_actor(), allow_invalid=allow_invalid, separator=separator
+        base, table, actor=current_actor(), unit=principal().unit, allow_invalid=allow_invalid,
+        separator=separator,
     )
 
 
@@ -310,7 +323,7 @@ def render_form(
     return render_template(
         "jobs_index.html",
         provinces=communes.provinces(),
-        recent=bulk().recent(),
+        recent=bulk().recent(units=scope()),
         report=report,
         errors=errors,
         types=bulk().ctx.documents.catalog.types.values(),

@@ -11,6 +11,7 @@ from flask import (
     Flask,
     abort,
     current_app,
+    g,
     render_template,
     request,
 )
@@ -21,8 +22,8 @@ from service.core.documents import DocumentInvalid
 from service.core.form_model import OUTLINE_HELP, Converted, Flat, FormModel, prefill
 from service.core.preview import PreviewNotFound
 from service.web import csrf, unit_pages
-from service.web.actor import current_actor
 from service.web.api import MEDIA, documents, file_response
+from service.web.auth import allowed, current_actor, principal
 from service.web.context import services
 from service.web.form_view import FormView
 
@@ -41,6 +42,8 @@ DEFAULT_NAV = [
     ("pages.index", "Văn bản"),
     ("pages.unit_list", "Đơn vị"),
     ("jobs.index", "Tạo hàng loạt"),  # shown once the bulk jobs' page exists
+    ("admin.accounts", "Tài khoản"),
+    ("admin.keys", "Khóa API"),
 ]
 
 
@@ -62,8 +65,11 @@ def _page_context() -> dict[str, Any]:
     """What base.html needs on every page: the nav and the CSRF token."""
     links = current_app.extensions.get(NAV_KEY, DEFAULT_NAV)
     return {
-        "nav_links": [(e, label) for e, label in links if e in current_app.view_functions],
+        "nav_links": [
+            (e, label) for e, label in links if e in current_app.view_functions and allowed(e)
+        ],
         "csrf_token": csrf.token,
+        "me": g.get("principal"),
     }
 
 
@@ -73,7 +79,7 @@ Units = list[tuple[str, str]]
 def unit_selection(slug: str | None) -> tuple[str | None, dict[str, Any] | None, Units]:
     """The selected unit's slug and prefill (the only unit when there is just one), and the
     (slug, agency) choices for the selector: one query, as offices have a handful of units."""
-    found = services().units.list()
+    found = [u for u in services().units.list() if principal().sees(u.slug)]
     if slug:
         unit = next((u for u in found if u.slug == slug), None)
     else:
@@ -108,6 +114,8 @@ def submit(type_id: str) -> Any:
     model = FormModel(documents().catalog, doc_type)
     flat = form_values(request.form)
     slug = request.form.get("_unit") or None
+    if slug and not principal().sees(slug):
+        abort(404, description=f"Không có đơn vị “{slug}”.")
     if request.form.get("_action") == "restore":
         if slug and request.form.get("_draft_unit") != slug:
             # A unit chosen after the draft was saved replaces the draft's issuer and signer.
@@ -118,7 +126,9 @@ def submit(type_id: str) -> Any:
     try:
         document = service.load(type_id, converted.payload)
         with services().admission.admit():
-            rendered = service.render_document(document, actor=current_actor())
+            rendered = service.render_document(
+                document, actor=current_actor(), unit=slug or principal().unit
+            )
             pdf = service.to_pdf(rendered)
     except DocumentInvalid as exc:
         return render_form(model, flat, unit=slug, converted=converted, errors=exc.errors), 422

@@ -18,8 +18,15 @@ from service.usecases.issuing import SigningUnavailable
 from service.usecases.ports import AUDIT_ACTIONS as ACTIONS
 from service.usecases.ports import AuditQuery, Page, RegisterQuery, RegisterRecord
 from service.usecases.units import UnitNotFound
-from service.web.actor import current_actor
-from service.web.api import MEDIA, document_request, documents, file_response, flag
+from service.web.api import (
+    MEDIA,
+    check_type,
+    document_request,
+    documents,
+    file_response,
+    flag,
+)
+from service.web.auth import current_actor, principal, scope
 from service.web.context import services
 from service.web.errors import error_response
 
@@ -174,10 +181,13 @@ class Issue(MethodView):
     def post(self, type_id: str) -> Any:
         """Take the next number, date, render DOCX and PDF, seal if asked, store; 201."""
         documents().catalog.get(type_id)
+        check_type(type_id)
         payload, controls = document_request(("unit", "sign"))
-        unit, sign = controls["unit"], flag(controls["sign"])
+        unit, sign = controls["unit"] or principal().unit, flag(controls["sign"])
         if unit is not None and not isinstance(unit, str):
             return error_response(422, "Mã đơn vị chưa hợp lệ.", {"unit": ["Phải là chuỗi."]})
+        if not principal().sees(unit):
+            raise UnitNotFound(unit)  # another unit's, or none for a caller bound to units
         issuer = services().issuer
         with services().admission.admit():
             entry = issuer.issue(type_id, payload, actor=current_actor(), unit=unit, sign=sign)
@@ -205,6 +215,7 @@ class Entries(MethodView):
             unit=args.get("unit"),
             date_from=args.get("date_from"),
             date_to=args.get("date_to"),
+            units=scope(),
         )
         found = services().register.search(query, args["page"], args["per_page"])
         return listing(found, entry_json)
@@ -217,7 +228,7 @@ class Entry(MethodView):
     @register_blp.response(200)
     def get(self, entry_id: int) -> Any:
         """The entry with its inputs, hashes and links."""
-        entry = services().register.get(entry_id)
+        entry = services().register.get(entry_id, scope())
         if entry is None:
             return not_found(entry_id)
         return jsonify({**entry_json(entry), "inputs": entry.inputs})
@@ -230,7 +241,7 @@ class EntryFile(MethodView):
     @register_blp.doc(responses={"200": {"content": {MEDIA["pdf"]: {}, MEDIA["docx"]: {}}}})
     def get(self, entry_id: int, kind: str) -> Any:
         """The PDF or DOCX exactly as issued (its SHA-256 is in the entry)."""
-        stored = services().register.file(entry_id, kind)
+        stored = services().register.file(entry_id, kind, scope())
         if stored is None:
             return not_found(entry_id)
         response = file_response(
@@ -254,6 +265,7 @@ class Audit(MethodView):
             subject=args.get("subject"),
             since=args.get("since"),  # in UTC already: UtcMoment
             until=args.get("until"),
+            units=scope(),
         )
         found = services().audit.search(query, args["page"], args["per_page"])
         return listing(found)  # the trail's events are JSON already
@@ -272,7 +284,8 @@ def init_app(app: Flask, api: Api) -> None:
 
     @app.errorhandler(UnitNotFound)
     def unknown_unit(exc: UnitNotFound) -> Any:
-        message = f"Không có đơn vị có mã {exc.args[0]!r}."
+        slug = exc.args[0]
+        message = f"Không có đơn vị có mã {slug!r}." if slug else "Hãy chọn đơn vị ban hành."
         return error_response(422, "Đơn vị chưa hợp lệ.", {"unit": [message]})
 
     @app.errorhandler(SigningUnavailable)

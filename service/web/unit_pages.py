@@ -8,6 +8,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 
 from service.core.form_model import Flat, FormModel
 from service.usecases.units import ProfileInvalid, UnitNotFound, UnitProfiles
+from service.web.auth import principal
 from service.web.context import services
 from service.web.form_view import FormView
 
@@ -34,6 +35,7 @@ def unit_list() -> Any:
     units = [
         (u.slug, u.issuer["agency"], u.issuer["place"], u.signer["title"], u.signer.get("name"))
         for u in _units().list()
+        if principal().sees(u.slug)
     ]
     return render_template("units.html", units=units)
 
@@ -59,8 +61,10 @@ def unit_edit(slug: str | None = None) -> Any:
 
 
 def _unit(slug: str) -> Any:
-    """The unit, or a 404 page."""
+    """The unit, or a 404 page (also for a unit outside the caller's scope)."""
     try:
+        if not principal().sees(slug):
+            raise UnitNotFound(slug)
         return _units().get(slug)
     except UnitNotFound:
         abort(404, description=f"Không có đơn vị “{slug}”.")

@@ -24,6 +24,7 @@ UNIT = {
 def create_unit_over_http(base: str, fields: dict[str, str] = UNIT) -> None:
     """Create a unit profile with a plain HTTP client (session cookie and CSRF token)."""
     with requests.Session() as http:
+        log_in_over_http(http, base)
         page = http.get(base + "/don-vi/moi", headers={"Accept": "text/html"}, timeout=30)
         token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
         assert token, "the unit form has no CSRF token"
@@ -35,6 +36,18 @@ def create_unit_over_http(base: str, fields: dict[str, str] = UNIT) -> None:
             allow_redirects=False,
         )
         assert response.status_code == 302, response.text[:2000]
+
+
+def log_in_over_http(http: requests.Session, base: str) -> None:
+    """Log the session in through the log-in form, as a browser would."""
+    from tests.e2e.conftest import CLERK, CLERK_PASSWORD
+
+    page = http.get(base + "/dang-nhap", timeout=30)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert token, "the log-in form has no CSRF token"
+    form = {"csrf_token": token.group(1), "username": CLERK, "password": CLERK_PASSWORD}
+    answer = http.post(base + "/dang-nhap", data=form, timeout=30, allow_redirects=False)
+    assert answer.status_code == 302, answer.text[:2000]
 
 
 def field(page: Any, key: str) -> Any:

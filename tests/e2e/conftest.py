@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from tests.integration import calls
 from tests.integration.servers import free_port, start_service
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -23,6 +24,7 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+CLERK, CLERK_PASSWORD = "quantri-e2e", "mat-khau-e2e-quan-tri"
 POOL_BASE_PORT = 2700  # this suite's unoserver ports: 2700–2760
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
 DESKTOP = {"width": 1366, "height": 768}
@@ -35,6 +37,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     service = start_service(
         tmp_path_factory.mktemp("var"), free_port(), pool_size=1, pool_base_port=POOL_BASE_PORT
     )
+    calls.add_account(service.env, CLERK, "quan_tri", CLERK_PASSWORD)
     yield service.url
     assert not service.stop(), "processes left running after SIGTERM"
 
@@ -53,14 +56,24 @@ def browser() -> Iterator[Any]:
 
 
 @pytest.fixture()
-def page(browser: Any) -> Iterator[Any]:
-    """A fresh page (own storage) at 1366×768 that accepts downloads and confirms dialogs."""
+def page(browser: Any, server: str) -> Iterator[Any]:
+    """A fresh page (own storage) at 1366×768, logged in, accepting downloads and dialogs."""
     context = browser.new_context(viewport=DESKTOP, accept_downloads=True, locale="vi-VN")
     context.set_default_timeout(60_000)
     tab = context.new_page()
     tab.on("dialog", lambda dialog: dialog.accept())
+    log_in(tab, server)
     yield tab
     context.close()
+
+
+def log_in(tab: Any, server: str) -> None:
+    """Log in through the log-in page, as a clerk starts the day."""
+    tab.goto(server + "/dang-nhap")
+    tab.get_by_label("Tên đăng nhập").fill(CLERK)
+    tab.get_by_label("Mật khẩu").fill(CLERK_PASSWORD)
+    tab.get_by_role("button", name="Đăng nhập").click()
+    tab.wait_for_url(server + "/")
 
 
 def screenshot(page: Any, name: str) -> Path:

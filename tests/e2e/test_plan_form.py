@@ -21,7 +21,7 @@ from tests.e2e.clerk import (
     preview,
     wait_for_preview_image,
 )
-from tests.e2e.conftest import PHONE, screenshot
+from tests.e2e.conftest import PHONE, log_in, screenshot
 from tests.integration.test_documents_pdf import pdf_text
 
 pytestmark = pytest.mark.integration
@@ -143,6 +143,7 @@ def test_phone_width_form(server: str, unit: str, browser: Any) -> None:
     context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
     try:
         phone = context.new_page()
+        log_in(phone, server)
         phone.goto(server + "/van-ban/ke_hoach")
         add(phone, "body", "block-section")
         field(phone, "body.0.title").fill("Mục đích, yêu cầu")

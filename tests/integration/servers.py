@@ -18,6 +18,8 @@ import psutil
 import pytest
 import requests
 
+from tests.integration import calls
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -149,6 +151,7 @@ class Proc:
 
     def __init__(self, command: list[str], env: dict[str, str], log: Path) -> None:
         self.log = log
+        self.env = env
         self.process = subprocess.Popen(
             command, cwd=ROOT, env=env, stdout=open(log, "ab"), stderr=subprocess.STDOUT,
             start_new_session=True,
@@ -233,12 +236,14 @@ def start_service(data_dir: Path, port: int, **settings: Any) -> Proc:
     if shutil.which("soffice") is None:
         pytest.fail("LibreOffice (soffice) is not installed; run .ci/setup", pytrace=False)
     command = [str(ROOT / ".venv/bin/python"), "-m", "service", "serve"]
-    proc = Proc(command, bulk_env(data_dir, port=port, **settings), data_dir / "service.log")
+    env = bulk_env(data_dir, port=port, **settings)
+    proc = Proc(command, env, data_dir / "service.log")
     deadline = time.monotonic() + 180
     while time.monotonic() < deadline:
         try:
             if requests.get(f"http://127.0.0.1:{port}/health", timeout=2).status_code == 200:
                 proc.url = f"http://127.0.0.1:{port}"
+                calls.grant(proc.url, env)
                 return proc
         except requests.ConnectionError:
             pass

@@ -7,9 +7,9 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-import requests
 
 from tests.conftest import load_sample
+from tests.integration import calls
 from tests.integration.servers import free_port, start_service
 
 pytestmark = pytest.mark.integration
@@ -26,14 +26,14 @@ def test_overload_gets_200_or_an_immediate_503_and_health_stays_fast(tmp_path) -
 
     def render() -> None:
         began = time.monotonic()
-        status = requests.post(service.url + "/api/documents/ke_hoach", json=seed,
+        status = calls.post(service.url + "/api/documents/ke_hoach", json=seed,
                                timeout=120).status_code
         answers.append((status, time.monotonic() - began))
 
     def watch_health() -> None:
         while not done.is_set():
             began = time.monotonic()
-            assert requests.get(service.url + "/health", timeout=5).status_code == 200
+            assert calls.get(service.url + "/health", timeout=5).status_code == 200
             health.append(time.monotonic() - began)
             time.sleep(0.05)
 

@@ -30,6 +30,7 @@ from service.core.files import sha256
 from service.store.database import Database
 from service.store.jobs import BulkRow, SqlJobStore
 from tests.conftest import docx_text, load_sample, normalise
+from tests.integration import calls
 from tests.integration.conftest import require_soffice
 from tests.integration.servers import (
     Proc,
@@ -76,7 +77,7 @@ def post_job(server: str, table: Table, allow_invalid: bool) -> requests.Respons
         "table": ("xa.xlsx", write_xlsx(table), "application/octet-stream"),
     }
     data = {"allow_invalid": "1"} if allow_invalid else {}
-    return requests.post(f"{server}/api/jobs", files=files, data=data, timeout=60)
+    return calls.post(f"{server}/api/jobs", files=files, data=data, timeout=60)
 
 
 def start_job(server: str) -> tuple[str, Table]:
@@ -100,7 +101,7 @@ def wait_for(
     progress: dict[str, Any] = {}
     while time.monotonic() < deadline:
         try:
-            progress = requests.get(server + location, timeout=10).json()
+            progress = calls.get(server + location, timeout=10).json()
         except requests.ConnectionError:
             progress = {}
         if progress and until(progress):
@@ -138,9 +139,9 @@ def running_rows(database_url: str, job_id: str) -> list[int]:
 
 def check_outputs(server: str, location: str, table: Table, database_url: str) -> None:
     """What must be shown, from the outputs and the database."""
-    progress = requests.get(server + location, timeout=10).json()
+    progress = calls.get(server + location, timeout=10).json()
     links = progress["links"]
-    manifest = requests.get(server + links["manifest.json"], timeout=30).json()
+    manifest = calls.get(server + links["manifest.json"], timeout=30).json()
     rows = {r["row"]: r for r in manifest["rows"]}
     failures = {i: r["error"] for i, r in rows.items() if r["status"] != "done"}
     counts = (progress["total"], progress["done"], progress["failed"])
@@ -150,9 +151,9 @@ def check_outputs(server: str, location: str, table: Table, database_url: str) -
     bad = rows[BAD_ROW]
     assert bad["status"] == "failed" and "date.day" in bad["error"]
     assert "Phải từ 1 đến 31" in bad["error"] and bad["pdf"] is None
-    manifest_csv = requests.get(server + links["manifest.csv"], timeout=30).content
+    manifest_csv = calls.get(server + links["manifest.csv"], timeout=30).content
     assert "Phải từ 1 đến 31" in manifest_csv.decode("utf-8-sig")
-    archive = zipfile.ZipFile(io.BytesIO(requests.get(server + links["zip"], timeout=60).content))
+    archive = zipfile.ZipFile(io.BytesIO(calls.get(server + links["zip"], timeout=60).content))
     names = archive.namelist()
     assert len([n for n in names if n.endswith(".docx")]) == GOOD_ROWS
     assert len([n for n in names if n.endswith(".pdf")]) == GOOD_ROWS
@@ -174,7 +175,7 @@ def check_outputs(server: str, location: str, table: Table, database_url: str) -
         assert signer in printed
         assert row["pages"] == len(PdfReader(io.BytesIO(pdf)).pages)
         total_pages += row["pages"]
-    merged = requests.get(server + links["merged.pdf"], timeout=60).content
+    merged = calls.get(server + links["merged.pdf"], timeout=60).content
     assert len(PdfReader(io.BytesIO(merged)).pages) == total_pages == manifest["pages"]
     # Every row completed exactly once, whatever was killed on the way.
     stored = rows_in(database_url, progress["id"])
@@ -294,7 +295,7 @@ def test_celery_worker_killed_mid_job(celery_stack: tuple[Stack, dict[str, Any]]
     location, table = start_job(stack.server)
     wait_for(stack.server, location, lambda p: p["done"] >= 10, what="10 rows done")
     first.kill_hard()  # kill -9 the worker and its LibreOffices: its rows are unacknowledged
-    stalled = requests.get(stack.server + location, timeout=10).json()
+    stalled = calls.get(stack.server + location, timeout=10).json()
     assert stalled["done"] < GOOD_ROWS
     running = running_rows(stack.database_url, stalled["id"])
     worker(stack, shared, "b", 2830)

@@ -6,9 +6,9 @@ import signal
 
 import psutil
 import pytest
-import requests
 
 from tests.conftest import load_sample
+from tests.integration import calls
 from tests.integration.servers import free_port, start_service
 
 pytestmark = pytest.mark.integration
@@ -28,9 +28,9 @@ def test_the_next_start_ends_a_killed_services_libreoffice_and_reuses_its_ports(
     try:
         _, alive = psutil.wait_procs(orphans, timeout=15)
         assert alive == [], f"left running: {alive}"
-        (instance,) = requests.get(second.url + "/health", timeout=5).json()["pool"]["instances"]
+        (instance,) = calls.get(second.url + "/health", timeout=5).json()["pool"]["instances"]
         assert instance["address"] == f"127.0.0.1:{BASE_PORT}"
-        answer = requests.post(
+        answer = calls.post(
             second.url + "/api/documents/ke_hoach",
             json=load_sample("seed_000_ke_hoach_y_tich"),
             timeout=120,

@@ -9,6 +9,7 @@ import pytest
 import requests
 
 from tests.conftest import load_sample
+from tests.integration import calls
 from tests.integration.servers import free_port, start_service
 from tests.integration.test_documents_pdf import pdf_text
 
@@ -28,11 +29,11 @@ def server(tmp_path_factory):
 def post_sample(server: str, type_id: str, sample: str, query: str = "") -> requests.Response:
     """POST a sample as JSON to the render endpoint."""
     url = f"{server}/api/documents/{type_id}{query}"
-    return requests.post(url, json=load_sample(sample), timeout=60)
+    return calls.post(url, json=load_sample(sample), timeout=60)
 
 
 def test_health_reports_the_real_pool(server: str) -> None:
-    body = requests.get(server + "/health", timeout=5).json()
+    body = calls.get(server + "/health", timeout=5).json()
     assert body["status"] == "ok"
     assert body["pool"]["ready"] == 1 and body["pool"]["instances"][0]["pid"]
 
@@ -57,23 +58,23 @@ def test_post_pdfa(server: str) -> None:
 
 def test_errors_over_http(server: str) -> None:
     url = server + "/api/documents/ke_hoach"
-    bad = requests.post(
+    bad = calls.post(
         url, data=b"{nope", headers={"Content-Type": "application/json"}, timeout=10
     )
     assert bad.status_code == 400 and bad.json()["code"] == 400
     payload = load_sample("seed_000_ke_hoach_y_tich")
     payload["date"]["month"] = 13
-    invalid = requests.post(url, json=payload, timeout=10)
+    invalid = calls.post(url, json=payload, timeout=10)
     assert invalid.status_code == 422
     assert invalid.json()["errors"]["date.month"] == ["Phải từ 1 đến 12."]
-    big = requests.post(
+    big = calls.post(
         url,
         data=b"[" + b"1," * 2_000_000 + b"1]",
         headers={"Content-Type": "application/json"},
         timeout=30,
     )
     assert big.status_code == 413
-    assert requests.get(server + "/openapi.json", timeout=10).json()["openapi"].startswith("3.")
+    assert calls.get(server + "/openapi.json", timeout=10).json()["openapi"].startswith("3.")
 
 
 def test_post_pdf_ready_for_signing(server: str) -> None:

@@ -13,9 +13,8 @@ import pytest
 
 from service.convert.pool import ConverterPool
 from service.usecases.units import PROFILE_FIELDS
-from service.web.actor import USER_HEADER
 from service.web.context import EXTENSION
-from tests.conftest import load_sample, normalise
+from tests.conftest import client_as, load_sample, normalise
 from tests.integration.conftest import started_pool
 from tests.integration.test_documents_pdf import pdf_text
 from tests.unit.test_register import seal_png
@@ -38,11 +37,9 @@ def app(make_app, pool: ConverterPool) -> Any:
 
 
 def test_issue_prints_the_number_and_stores_what_it_sent(app) -> None:
-    client = app.test_client()
+    client = client_as(app, "van-thu")
     payload = load_sample("seed_000_ke_hoach_y_tich")
-    response = client.post(
-        "/api/register/issue/ke_hoach", json=payload, headers={USER_HEADER: "van-thu"}
-    )
+    response = client.post("/api/register/issue/ke_hoach", json=payload)
     assert response.status_code == 201, response.json
     entry = response.json
     pdf = client.get(entry["links"]["pdf"]).data
@@ -54,7 +51,7 @@ def test_issue_prints_the_number_and_stores_what_it_sent(app) -> None:
     second = client.post("/api/register/issue/ke_hoach", json=payload).json
     assert "Số: 02/KH-UBND" in normalise(pdf_text(client.get(second["links"]["pdf"]).data))
     trail = client.get("/api/audit?action=issue").json
-    assert [e["actor"] for e in trail["items"]][-1] == "van-thu" and trail["total"] == 2
+    assert [e["actor"] for e in trail["items"]][-1] == "key:van-thu" and trail["total"] == 2
 
 
 def test_sealed_issue_shows_the_seal_at_actual_size(app) -> None:

@@ -14,26 +14,30 @@ from service.core.documents import DocumentService
 from service.store.audit import AuditEvent, DatabaseAudit
 from service.store.database import Database
 from service.store.register import RegisterEntry
-from service.web.actor import USER_HEADER
+from tests.conftest import client_as
 from tests.unit.test_register import SignableConverter, make_database, make_issuer, plan
 
 
 @pytest.fixture()
-def client(make_app) -> Any:
-    return make_app(SignableConverter()).test_client()
+def app(make_app) -> Any:
+    return make_app(SignableConverter())
 
 
-def test_render_and_issue_are_recorded_with_the_actor(client) -> None:
+@pytest.fixture()
+def client(app) -> Any:
+    return app.test_client()
+
+
+def test_render_and_issue_are_recorded_with_the_actor(app, client) -> None:
     start = dt.datetime.now(dt.UTC)
-    rendered = client.post("/api/documents/ke_hoach?format=docx", json=plan(),
-                           headers={USER_HEADER: "hoa"})
+    rendered = client_as(app, "hoa").post("/api/documents/ke_hoach?format=docx", json=plan())
     assert rendered.status_code == 200
-    issued = client.post("/api/register/issue/ke_hoach", json=plan(), headers={USER_HEADER: "lan"})
+    issued = client_as(app, "lan").post("/api/register/issue/ke_hoach", json=plan())
     assert issued.status_code == 201
     events = client.get("/api/audit").json
     assert events["total"] == 3
     newest_first = [(e["action"], e["actor"]) for e in events["items"]]
-    assert newest_first == [("issue", "lan"), ("render", "lan"), ("render", "hoa")]
+    assert newest_first == [("issue", "key:lan"), ("render", "key:lan"), ("render", "key:hoa")]
     issue_event = events["items"][0]
     assert issue_event["subject"] == "Số: 01/KH-UBND - Ủy ban nhân dân xã Y Tịch"
     assert issue_event["details"]["entry"] == issued.json["id"]
@@ -42,10 +46,10 @@ def test_render_and_issue_are_recorded_with_the_actor(client) -> None:
     assert dt.datetime.fromisoformat(issue_event["at"]) >= start.replace(microsecond=0)
 
 
-def test_filters(client) -> None:
+def test_filters(app, client) -> None:
     for user in ("hoa", "lan"):
-        client.post("/api/documents/ke_hoach", json=plan(), headers={USER_HEADER: user})
-    assert client.get("/api/audit?actor=lan").json["total"] == 1
+        client_as(app, user).post("/api/documents/ke_hoach", json=plan())
+    assert client.get("/api/audit?actor=key:lan").json["total"] == 1
     assert client.get("/api/audit?action=issue").json["total"] == 0
     assert client.get("/api/audit?subject=KH-UBND").json["total"] == 2
     assert client.get("/api/audit?since=2999-01-01T00:00:00%2B07:00").json["total"] == 0

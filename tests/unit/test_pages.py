@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from service.core.converter import ConversionFailed, ConverterUnavailable
-from tests.conftest import load_sample
+from tests.conftest import load_sample, signed_in
 from tests.fakes import FakeConverter
 
 HTML = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
@@ -32,7 +32,7 @@ def token(html: str) -> str:
 
 @pytest.fixture()
 def client(make_app: Any) -> Any:
-    return make_app().test_client()
+    return signed_in(make_app(), "quantri", "quan_tri")
 
 
 def csrf(client: Any) -> str:
@@ -93,11 +93,22 @@ def test_post_without_csrf_token_is_refused_with_a_page(client: Any) -> None:
     assert response.content_type.startswith("text/html")
 
 
-def test_the_json_api_needs_no_token(client: Any) -> None:
-    response = client.post(
-        "/api/documents/ke_hoach?format=docx", json=load_sample("seed_000_ke_hoach_y_tich")
-    )
-    assert response.status_code == 200
+def test_a_logged_in_page_calls_the_json_api_from_its_own_origin_without_a_token(
+    client: Any,
+) -> None:
+    plan = load_sample("seed_000_ke_hoach_y_tich")
+    own = client.post("/api/documents/ke_hoach?format=docx", json=plan,
+                      headers={"Origin": "http://localhost"})
+    assert own.status_code == 200
+    # The session cookie alone proves nothing: another site's page could have sent it.
+    for origin in ("http://evil.example", None):
+        other = client.post("/api/documents/ke_hoach?format=docx", json=plan,
+                            headers={"Origin": origin} if origin else {})
+        assert other.status_code == 403
+        assert other.json["message"].startswith("Yêu cầu từ trang khác bị từ chối")
+    with_token = client.post("/api/documents/ke_hoach?format=docx", json=plan,
+                             headers={"X-CSRF-Token": csrf(client)})
+    assert with_token.status_code == 200
 
 
 def test_api_errors_stay_json_even_for_a_browser(client: Any) -> None:
@@ -200,7 +211,7 @@ def test_preview_then_download_with_meaningful_names(client: Any) -> None:
 def test_converter_trouble_is_a_page_not_a_trace(
     make_app: Any, error: Exception, status: int, words: str
 ) -> None:
-    client = make_app(converter=FakeConverter(error=error)).test_client()  # type: ignore[arg-type]
+    client = signed_in(make_app(converter=FakeConverter(error=error)), "quantri", "quan_tri")
     add_unit(client)
     response = client.post("/van-ban/ke_hoach", data=plan_form(client), headers=HTML)
     page = response.get_data(as_text=True)

@@ -12,6 +12,7 @@ import pikepdf
 import pytest
 from PIL import Image, ImageDraw
 
+from service.core.clock import today_in_vietnam
 from service.core.converter import ConversionFailed
 from service.core.documents import DocumentInvalid, DocumentService
 from service.core.signing import TimestampUnavailable, verify
@@ -20,7 +21,7 @@ from service.store.database import Database
 from service.store.register import RegisterCounter, RegisterEntry, SqlRegister
 from service.store.signing_keys import SigningKeys
 from service.store.units import SqlUnits
-from service.usecases.issuing import Issuer, SigningUnavailable, today_in_vietnam
+from service.usecases.issuing import Issuer, SigningUnavailable
 from service.usecases.ports import RegisterQuery, UnitProfile
 from service.usecases.units import UnitProfiles
 from tests.conftest import copy_of_migrated, docx_text, load_sample

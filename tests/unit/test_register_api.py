@@ -7,9 +7,8 @@ from typing import Any
 
 import pytest
 
-from service.web.actor import USER_HEADER
 from service.web.context import EXTENSION
-from tests.conftest import docx_text
+from tests.conftest import client_as, docx_text
 from tests.unit.test_register import PASSPHRASE, SignableConverter, make_key, plan, unit_profile
 
 
@@ -20,13 +19,13 @@ def app(make_app) -> Any:
 
 @pytest.fixture()
 def client(app) -> Any:
-    return app.test_client()
+    return client_as(app, "lan")
 
 
 def issue(client: Any, query: str = "", **changes: Any) -> Any:
     """POST the test plan to the issue endpoint."""
     return client.post(
-        f"/api/register/issue/ke_hoach{query}", json=plan(**changes), headers={USER_HEADER: "lan"}
+        f"/api/register/issue/ke_hoach{query}", json=plan(**changes)
     )
 
 
@@ -35,7 +34,7 @@ def test_issue_answers_201_with_the_entry_and_its_location(client) -> None:
     assert response.status_code == 201
     entry = response.json
     assert entry["number"] == 1 and entry["number_text"] == "01"
-    assert entry["number_line"] == "Số: 01/KH-UBND" and entry["issued_by"] == "lan"
+    assert entry["number_line"] == "Số: 01/KH-UBND" and entry["issued_by"] == "key:lan"
     assert response.headers["Location"] == entry["links"]["self"] == f"/api/register/{entry['id']}"
     assert issue(client).json["number_line"] == "Số: 02/KH-UBND"
 

@@ -1,0 +1,293 @@
+"""Who may do what: every route's rule, credentials, roles, unit scope, sessions, lockout."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+from typing import Any
+
+import pytest
+
+from service.usecases.access import Permission
+from service.web.auth import PUBLIC, RULES, SESSION_SEEN
+from tests.conftest import TEST_PASSWORD, client_as, grant_key, signed_in
+from tests.unit.test_register import SignableConverter, plan, unit_profile
+
+HTML = {"Accept": "text/html"}
+ARGS = {
+    "type_id": "ke_hoach", "entry_id": 1, "kind": "pdf", "job_id": "0" * 32, "index": 1,
+    "ext": "pdf", "token": "x", "extension": "pdf", "page": 1, "slug": "y-tich",
+    "username": "lan", "key_id": "abc", "filename": "style.css", "name": "swagger-ui.css",
+}
+
+
+@pytest.fixture()
+def app(make_app) -> Any:
+    app = make_app(SignableConverter())
+    services = app.extensions["vb_services"]
+    services.units.save(unit_profile("y-tich"))
+    other = unit_profile("thanh-linh")
+    other["issuer"] = {**other["issuer"], "agency": "Ủy ban nhân dân xã Thành Linh",
+                       "agency_short": "UBND xã Thành Linh", "place": "Thành Linh"}
+    services.units.save(other)
+    return app
+
+
+def routes(app: Any) -> list[tuple[str, str, str]]:
+    """(endpoint, method, a URL of it) for every route of the app."""
+    found = []
+    with app.test_request_context():
+        for rule in app.url_map.iter_rules():
+            arguments = {name: ARGS[name] for name in rule.arguments}
+            if "kind" in rule.arguments and "zip" in rule.rule:
+                arguments["kind"] = "zip"
+            url = app.url_for(rule.endpoint, **arguments)
+            for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+                found.append((rule.endpoint, method, url))
+    return found
+
+
+def test_every_route_has_an_access_rule_and_every_rule_a_route(app) -> None:
+    endpoints = {endpoint for endpoint, _, _ in routes(app)}
+    assert endpoints - set(RULES) == set()
+    assert set(RULES) - endpoints == set()
+
+
+def test_without_credentials_the_api_answers_401_and_the_pages_send_to_log_in(app) -> None:
+    anonymous = app.test_client(token=None)
+    for endpoint, method, url in routes(app):
+        if RULES[endpoint] == PUBLIC:
+            continue
+        response = anonymous.open(url, method=method, headers=HTML)
+        if url.startswith("/api/"):
+            assert response.status_code == 401, (method, url)
+            assert response.headers["WWW-Authenticate"] == "Bearer"
+            assert response.json["message"].startswith("Cần đăng nhập")
+        elif method == "GET":
+            assert response.status_code == 302, (method, url)
+            assert response.headers["Location"].startswith("/dang-nhap?next=")
+        else:  # a POST without a session: sent to log in too, nothing done
+            assert response.status_code == 302, (method, url)
+
+
+@pytest.mark.parametrize("header", ["Bearer vbk_abc_wrong", "Bearer nonsense", "Basic dTpw"])
+def test_a_wrong_key_is_401_on_every_api_route(app, header) -> None:
+    client = app.test_client(token=None)
+    for endpoint, method, url in routes(app):
+        if RULES[endpoint] == PUBLIC or not url.startswith("/api/"):
+            continue
+        response = client.open(url, method=method, headers={"Authorization": header})
+        assert response.status_code == 401, (method, url)
+        assert response.headers["WWW-Authenticate"] == 'Bearer error="invalid_token"'
+
+
+def test_revoked_and_expired_keys_are_refused(app) -> None:
+    services = app.extensions["vb_services"]
+    token = grant_key(services, name="mot-cua", last_day=dt.date.today() + dt.timedelta(days=1))
+    client = app.test_client(token=token)
+    assert client.get("/api/types").status_code == 200
+    services.api_keys.clock = lambda: dt.datetime.now(dt.UTC) + dt.timedelta(days=3)
+    assert client.get("/api/types").status_code == 401
+    services.api_keys.clock = lambda: dt.datetime.now(dt.UTC)
+    assert client.get("/api/types").status_code == 200
+    (key,) = [k for k in services.api_keys.list() if k.name == "mot-cua"]
+    services.api_keys.revoke(key.key_id)
+    assert client.get("/api/types").status_code == 401
+    stored = json.dumps([str(k) for k in services.api_keys.list()])
+    assert key.digest != token and token not in stored
+
+
+def test_a_forged_remote_user_header_changes_nothing(app) -> None:
+    anonymous = app.test_client(token=None)
+    response = anonymous.get("/api/register", headers={"X-Remote-User": "quantri"})
+    assert response.status_code == 401
+    issued = client_as(app, "mot-cua").post(
+        "/api/register/issue/ke_hoach?unit=y-tich", json=plan(),
+        headers={"X-Remote-User": "chu-tich"},
+    )
+    assert issued.status_code == 201 and issued.json["issued_by"] == "key:mot-cua"
+
+
+def test_a_trusted_proxy_names_an_account_and_no_other_address_may(make_app) -> None:
+    app = make_app(SignableConverter(), trusted_proxies=("10.0.0.5",))
+    services = app.extensions["vb_services"]
+    services.units.save(unit_profile("y-tich"))
+    services.accounts.create("lan", "van_thu", "y-tich", password=TEST_PASSWORD)
+    client = app.test_client(token=None)
+    proxy, stranger = {"REMOTE_ADDR": "10.0.0.5"}, {"REMOTE_ADDR": "10.0.0.6"}
+    proxied = client.post("/api/register/issue/ke_hoach", json=plan(),
+                          headers={"X-Remote-User": "lan"}, environ_base=proxy)
+    assert proxied.status_code == 201 and proxied.json["issued_by"] == "lan"
+    assert proxied.json["unit"] == "y-tich"  # the account's own unit
+    elsewhere = client.post("/api/register/issue/ke_hoach", json=plan(),
+                            headers={"X-Remote-User": "lan"}, environ_base=stranger)
+    assert elsewhere.status_code == 401
+    unknown = client.get("/api/register", headers={"X-Remote-User": "ai-do"},
+                         environ_base=proxy)
+    assert unknown.status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("role", "allowed", "refused"),
+    [
+        ("chuyen_vien", {Permission.RENDER, Permission.BULK},
+         {Permission.ISSUE, Permission.READ_REGISTER, Permission.READ_AUDIT, Permission.MANAGE}),
+        ("van_thu", {Permission.RENDER, Permission.ISSUE, Permission.READ_REGISTER},
+         {Permission.MANAGE}),
+        ("lanh_dao", {Permission.READ_REGISTER, Permission.READ_AUDIT},
+         {Permission.ISSUE, Permission.BULK, Permission.MANAGE}),
+        ("quan_tri", {Permission.MANAGE, Permission.READ_AUDIT},
+         {Permission.ISSUE, Permission.READ_REGISTER, Permission.BULK}),
+    ],
+)
+def test_roles_open_their_routes_and_only_those(app, role, allowed, refused) -> None:
+    client = signed_in(app, "nguoi-dung", role, None if role == "quan_tri" else "y-tich")
+    sample = {
+        Permission.RENDER: ("GET", "/van-ban/ke_hoach"),
+        Permission.ISSUE: ("POST", "/api/register/issue/ke_hoach"),
+        Permission.READ_REGISTER: ("GET", "/api/register"),
+        Permission.READ_AUDIT: ("GET", "/api/audit"),
+        Permission.BULK: ("GET", "/jobs"),
+        Permission.MANAGE: ("GET", "/don-vi/moi"),
+    }
+    origin = {"Origin": "http://localhost", **HTML}
+    for permission in allowed:
+        method, url = sample[permission]
+        answer = client.open(url, method=method, json=plan(), headers=origin)
+        assert answer.status_code in {"GET": (200,), "POST": (201,)}[method], (role, url)
+    for permission in refused:
+        method, url = sample[permission]
+        answer = client.open(url, method=method, json=plan(), headers=origin)
+        assert answer.status_code == 403, (role, url)
+        assert "không có quyền" in answer.get_data(as_text=True)
+
+
+def test_another_units_records_are_404_everywhere(app) -> None:
+    mine = client_as(app, "y-tich", units=["y-tich"])
+    theirs = client_as(app, "thanh-linh", units=["thanh-linh"])
+    entry = mine.post("/api/register/issue/ke_hoach", json=plan()).json
+    assert entry["unit"] == "y-tich"
+    for url in (entry["links"]["self"], entry["links"]["pdf"], entry["links"]["docx"]):
+        assert mine.get(url).status_code == 200
+        refused = theirs.get(url)
+        assert refused.status_code == 404 and refused.json["code"] == 404
+    assert mine.get("/api/register").json["total"] == 1
+    assert theirs.get("/api/register").json["total"] == 0
+    assert theirs.get("/api/register?unit=y-tich").json["total"] == 0
+    assert mine.get("/api/audit").json["total"] == 2  # the render and the issue
+    assert theirs.get("/api/audit").json["total"] == 0
+    # Issuing for another unit is refused as if the unit did not exist.
+    other = theirs.post("/api/register/issue/ke_hoach?unit=y-tich", json=plan())
+    assert other.status_code == 422 and other.json["errors"]["unit"] == [
+        "Không có đơn vị có mã 'y-tich'."
+    ]
+
+
+def test_another_units_bulk_job_is_404(app) -> None:
+    mine = client_as(app, "y-tich", units=["y-tich"])
+    theirs = client_as(app, "thanh-linh", units=["thanh-linh"])
+    base = {**plan(), "doc_type": "ke_hoach"}
+    files = {"base": (io.BytesIO(json.dumps(base).encode()), "base.json"),
+             "table": (io.BytesIO("commune\nXã A\n".encode()), "xa.csv")}
+    created = mine.post("/api/jobs", data=files, content_type="multipart/form-data")
+    assert created.status_code == 202, created.json
+    job = created.headers["Location"]
+    assert mine.get(job).status_code == 200
+    for url in (job, job + "/manifest.json", job + "/rows/1.pdf"):
+        assert theirs.get(url).status_code == 404
+    assert theirs.post(job + "/cancel").status_code == 404
+
+
+def test_a_district_account_sees_the_communes_it_is_given(app) -> None:
+    district = signed_in(app, "huyen", "van_thu", "y-tich", extra_units=["thanh-linh"])
+    commune = signed_in(app, "xa", "van_thu", "thanh-linh")
+    origin = {"Origin": "http://localhost"}
+    entry = commune.post("/api/register/issue/ke_hoach", json=plan(), headers=origin).json
+    assert district.get(entry["links"]["self"]).status_code == 200
+    units_page = commune.get("/don-vi", headers=HTML).get_data(as_text=True)
+    assert "thanh-linh" in units_page and "y-tich" not in units_page
+    assert "y-tich" in district.get("/don-vi", headers=HTML).get_data(as_text=True)
+
+
+def test_a_key_bound_to_document_types_renders_only_those(app) -> None:
+    client = client_as(app, "chi-ke-hoach", doc_types=["ke_hoach"])
+    assert client.post("/api/documents/ke_hoach?format=docx", json=plan()).status_code == 200
+    refused = client.post("/api/documents/bao_cao?format=docx", json=plan())
+    assert refused.status_code == 403
+    assert refused.json["message"] == "Khóa API này không được dùng cho loại văn bản 'bao_cao'."
+
+
+def test_a_cross_site_form_post_with_the_cookie_is_refused(app) -> None:
+    clerk = signed_in(app, "lan", "van_thu", "y-tich")
+    files = {"base": (io.BytesIO(b"{}"), "base.json"), "table": (io.BytesIO(b"commune\n"), "t.csv")}
+    forged = clerk.post("/api/jobs", data=files, content_type="multipart/form-data",
+                        headers={"Origin": "http://evil.example"})
+    assert forged.status_code == 403
+    cancel = clerk.post("/api/jobs/" + "0" * 32 + "/cancel", headers={"Origin": "http://evil.example"})
+    assert cancel.status_code == 403
+
+
+def test_log_in_locks_after_five_wrong_passwords(app) -> None:
+    services = app.extensions["vb_services"]
+    services.accounts.create("lan", "van_thu", "y-tich", password=TEST_PASSWORD)
+    client = app.test_client(token=None)
+
+    def attempt(password: str) -> Any:
+        page = client.get("/dang-nhap").get_data(as_text=True)
+        token = page.split('name="csrf_token" value="')[1].split('"')[0]
+        return client.post("/dang-nhap", data={"username": "lan", "password": password,
+                                               "csrf_token": token}, headers=HTML)
+
+    for _ in range(4):
+        wrong = attempt("sai-mat-khau")
+        assert wrong.status_code == 401
+        assert "Tên đăng nhập hoặc mật khẩu không đúng." in wrong.get_data(as_text=True)
+    locked = attempt("sai-mat-khau")
+    assert locked.status_code == 429
+    assert "Tài khoản tạm khóa" in locked.get_data(as_text=True)
+    assert attempt(TEST_PASSWORD).status_code == 429  # even the right password, for now
+    services.accounts.clock = lambda: dt.datetime.now(dt.UTC) + dt.timedelta(minutes=16)
+    assert attempt(TEST_PASSWORD).status_code == 302
+
+
+def log_in(app: Any, username: str, password: str) -> Any:
+    """A client that has posted the log-in form."""
+    client = app.test_client(token=None)
+    page = client.get("/dang-nhap").get_data(as_text=True)
+    token = page.split('name="csrf_token" value="')[1].split('"')[0]
+    client.post("/dang-nhap", data={"username": username, "password": password,
+                                    "csrf_token": token})
+    return client
+
+
+def test_an_idle_session_ends_and_a_password_change_ends_the_others(app) -> None:
+    first = signed_in(app, "lan", "van_thu", "y-tich")
+    assert first.get("/api/register", headers={"Origin": "http://localhost"}).status_code == 200
+    with first.session_transaction() as session:
+        session[SESSION_SEEN] -= 31 * 60
+    assert first.get("/api/register").status_code == 401
+    second = log_in(app, "lan", TEST_PASSWORD)
+    assert second.get("/api/register").status_code == 200
+    app.extensions["vb_services"].accounts.change_password("lan", TEST_PASSWORD, "mat-khau-moi-123")
+    assert second.get("/api/register").status_code == 401
+
+
+def test_an_account_with_a_one_time_password_must_change_it_first(app) -> None:
+    services = app.extensions["vb_services"]
+    _, one_time = services.accounts.create("moi", "chuyen_vien", "y-tich")
+    client = app.test_client(token=None)
+    page = client.get("/dang-nhap").get_data(as_text=True)
+    token = page.split('name="csrf_token" value="')[1].split('"')[0]
+    logged = client.post("/dang-nhap", data={"username": "moi", "password": one_time,
+                                             "csrf_token": token})
+    assert logged.headers["Location"] == "/doi-mat-khau"
+    assert client.get("/van-ban/ke_hoach").headers["Location"] == "/doi-mat-khau"
+    # A new session at log-in: the token of the page before it no longer counts.
+    page = client.get("/doi-mat-khau").get_data(as_text=True)
+    assert token not in page
+    token = page.split('name="csrf_token" value="')[1].split('"')[0]
+    changed = client.post("/doi-mat-khau", data={"current": one_time, "new": "Mot-mat-khau-dai",
+                                                 "repeat": "Mot-mat-khau-dai", "csrf_token": token})
+    assert changed.status_code == 302
+    assert client.get("/van-ban/ke_hoach").status_code == 200
