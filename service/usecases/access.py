@@ -16,6 +16,7 @@ class Permission(StrEnum):
     READ_AUDIT = "read_audit"  # read the audit trail
     BULK = "bulk"  # start, follow and cancel bulk jobs
     MANAGE = "manage"  # units, accounts, API keys
+    METRICS = "metrics"  # read the service's counters (a monitoring system's key)
 
 
 class Role(StrEnum):
@@ -42,12 +43,14 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
          Permission.READ_AUDIT}
     ),
     Role.LANH_DAO: frozenset({Permission.RENDER, Permission.READ_REGISTER, Permission.READ_AUDIT}),
-    Role.QUAN_TRI: frozenset({Permission.MANAGE, Permission.READ_AUDIT, Permission.RENDER}),
+    Role.QUAN_TRI: frozenset(
+        {Permission.MANAGE, Permission.READ_AUDIT, Permission.RENDER, Permission.METRICS}
+    ),
 }
 # What an API key may be given: everything but managing the service.
 KEY_SCOPES = (
     Permission.RENDER, Permission.ISSUE, Permission.READ_REGISTER, Permission.READ_AUDIT,
-    Permission.BULK,
+    Permission.BULK, Permission.METRICS,
 )
 PERMISSION_LABELS = {
     Permission.RENDER: "Soạn, xem trước, tải văn bản",
@@ -56,6 +59,7 @@ PERMISSION_LABELS = {
     Permission.READ_AUDIT: "Xem nhật ký",
     Permission.BULK: "Tạo văn bản hàng loạt",
     Permission.MANAGE: "Quản trị đơn vị, tài khoản, khóa API",
+    Permission.METRICS: "Đọc số liệu vận hành (/metrics)",
 }
 
 
