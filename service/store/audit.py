@@ -64,6 +64,27 @@ class SessionAudit:
         self.session.add(new_event(action, actor, subject, details, unit))
 
 
+class HeldAudit:
+    """An AuditSink that keeps events until they are written with what they describe."""
+
+    def __init__(self) -> None:
+        self.events: list[tuple[str, dict[str, Any]]] = []
+
+    def record(
+        self, action: str, *, actor: str, subject: str, details: dict[str, Any],
+        unit: str | None = None,
+    ) -> None:
+        """Keep the event."""
+        self.events.append(
+            (action, {"actor": actor, "subject": subject, "details": details, "unit": unit})
+        )
+
+    def write_to(self, sink: SessionAudit) -> None:
+        """Record the kept events on the sink (an issue's transaction), in order."""
+        for action, fields in self.events:
+            sink.record(action, **fields)
+
+
 class DatabaseAudit:
     """An AuditSink writing each event in its own short transaction."""
 

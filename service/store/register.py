@@ -29,10 +29,17 @@ from service.core.clock import utcnow
 
 # Ignores case, spacing and "Uỷ"/"Ủy" tone placement while keeping diacritics ("Tân" ≠ "Tấn").
 from service.core.vn import match_key
-from service.store.audit import SessionAudit
+from service.store.audit import HeldAudit, SessionAudit
 from service.store.base import Base, UTCDateTime
 from service.store.database import Database
-from service.usecases.ports import IssueTransaction, RegisterQuery, RegisterRecord, StoredFile
+from service.store.series_lock import series_lock
+from service.usecases.ports import (
+    AfterEntry,
+    IssueTransaction,
+    RegisterQuery,
+    RegisterRecord,
+    StoredFile,
+)
 
 # Columns a RegisterRecord carries under the same name; the store sets id and issued_at.
 RECORD_COLUMNS = (
@@ -102,10 +109,9 @@ class UnsupportedDatabase(RuntimeError):
 def allocate_number(session: Session, key: str, year: int) -> int:
     """Take the next number of the series in the session's transaction (undone by a rollback).
 
-    One upsert: the first issue of a year inserts 1, later ones add 1. PostgreSQL keeps the
-    counter row locked until the transaction ends, so concurrent issues of the same series queue
-    behind it; SQLite's BEGIN IMMEDIATE (Database.session(immediate=True)) does the same for
-    the whole database. A rolled-back issue therefore gives its number back: no gap.
+    One upsert: the first issue of a year inserts 1, later ones add 1. The series lock
+    (series_lock.py) makes issues of one series take turns; this upsert and the unique
+    (series, year, number) constraint keep the promise even for a writer that skipped it.
     """
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
@@ -165,10 +171,16 @@ class SqlRegister:
         self.database = database
 
     @contextmanager
-    def issuing(self) -> Iterator[IssueTransaction]:
-        """A write transaction from the start (SQLite BEGIN IMMEDIATE; a row lock in PostgreSQL)."""
-        with self.database.session(immediate=True) as session:
-            yield _Issue(session)
+    def issuing(self, series: str, year: int) -> Iterator[IssueTransaction]:
+        """Hold the series while its next document is made; no transaction is open meanwhile."""
+        with series_lock(self.database, series, year):
+            yield _Issue(self.database, series, year, self.last_number(series, year) + 1)
+
+    def last_number(self, series: str, year: int) -> int:
+        """The last number given in the series this year (0 before the first)."""
+        with self.database.session() as session:
+            found = session.get(RegisterCounter, (series, year))
+            return found.last_number if found is not None else 0
 
     def search(
         self, query: RegisterQuery, *, offset: int, limit: int
@@ -214,29 +226,49 @@ def _visible(entry: RegisterEntry | None, units: frozenset[str] | None) -> Regis
     return None
 
 
+class SeriesMovedOn(RuntimeError):
+    """The series' counter moved while it was held: some writer did not take the series lock."""
+
+
 class _Issue:
-    """An IssueTransaction on one session."""
+    """An IssueTransaction: the number held for it, the events kept until the entry is stored."""
 
-    def __init__(self, session: Session) -> None:
-        self.session = session
-        self.audit = SessionAudit(session)
-
-    def allocate_number(self, series: str, year: int) -> int:
-        """Take the next number of the series in this transaction."""
-        return allocate_number(self.session, series, year)
+    def __init__(self, database: Database, series: str, year: int, number: int) -> None:
+        self.database = database
+        self.series = series
+        self.year = year
+        self.number = number
+        self.audit = HeldAudit()
 
     def add_entry(
-        self, record: RegisterRecord, inputs: dict[str, Any], docx: bytes, pdf: bytes
+        self, record: RegisterRecord, inputs: dict[str, Any], docx: bytes, pdf: bytes,
+        after: AfterEntry | None = None,
     ) -> RegisterRecord:
-        """Store the entry and its files; the record with its id and time."""
-        entry = RegisterEntry(
-            **{name: getattr(record, name) for name in RECORD_COLUMNS if name not in STORE_SET},
-            unit_slug=record.unit,
-            search_text=vn.search_key(record.subject),
-            inputs=inputs,
-            docx=docx,
-            pdf=pdf,
-        )
-        self.session.add(entry)
-        self.session.flush()  # the id and time, for the trail
-        return replace(entry.record(with_inputs=True), docx=docx, pdf=pdf)
+        """Take the number, store the entry, its files and events; one short transaction."""
+        with self.database.session() as session:
+            taken = allocate_number(session, self.series, self.year)
+            if taken != self.number or record.number != self.number:
+                raise SeriesMovedOn(f"{self.series} {self.year}: {taken} != {self.number}")
+            stored = _store_entry(session, record, inputs, docx, pdf)
+            sink = SessionAudit(session)
+            self.audit.write_to(sink)
+            if after is not None:
+                after(stored, sink)
+            return stored
+
+
+def _store_entry(
+    session: Session, record: RegisterRecord, inputs: dict[str, Any], docx: bytes, pdf: bytes
+) -> RegisterRecord:
+    """Add the entry and its files to the session; the record with its id and time."""
+    entry = RegisterEntry(
+        **{name: getattr(record, name) for name in RECORD_COLUMNS if name not in STORE_SET},
+        unit_slug=record.unit,
+        search_text=vn.search_key(record.subject),
+        inputs=inputs,
+        docx=docx,
+        pdf=pdf,
+    )
+    session.add(entry)
+    session.flush()  # the id and time, for the trail
+    return replace(entry.record(with_inputs=True), docx=docx, pdf=pdf)

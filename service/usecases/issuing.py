@@ -8,14 +8,13 @@ from typing import Any
 
 from service.core.clock import today_in_vietnam
 from service.core.document import DateData, Document
-from service.core.documents import DocumentInvalid, DocumentService, Rendered
+from service.core.documents import AuditSink, DocumentInvalid, DocumentService, Rendered
 from service.core.files import sha256
 from service.core.signing import load_signer, sign_field, signer_name
 from service.core.vn import match_key
-from service.usecases.ports import KeyStore, RegisterRecord, RegisterStore, UnitKey
+from service.usecases.ports import AfterEntry, KeyStore, RegisterRecord, RegisterStore, UnitKey
 from service.usecases.units import UnitProfiles
 
-# The register year turns on 1 January in Vietnam, whatever the server's clock zone.
 SEAL_REASON = "Ban hành văn bản"
 
 
@@ -26,10 +25,11 @@ class SigningUnavailable(LookupError):
 class Issuer:
     """Issues documents into the outgoing register; no number is ever given twice or skipped.
 
-    Allocation, rendering (the number is printed in the document), conversion, the seal
-    signature and storing the files happen in ONE transaction: any failure rolls the counter
-    back with everything else, so the number is not consumed. The price is that issues of one
-    series wait for each other while a document converts (on SQLite, every write waits).
+    The series is held while the document is rendered (its number is printed in it),
+    converted and sealed; then one short transaction takes the number and stores the entry,
+    its files and its audit events. A failure before that leaves the number untaken: the next
+    issue of the series prints it. Only issues of the same series wait for each other; other
+    renders, audit writes and bulk rows never wait for an issue's conversion.
     """
 
     def __init__(
@@ -72,23 +72,33 @@ class Issuer:
         # Bad input fails here, before the series is locked.
         document = Document.of(doc_type, self.documents.validate(type_id, payload))
         series, year = agency_key(document.issuer), document.date["year"]
-        with self.register.issuing() as tx:
-            # Audit events go into this transaction: they commit or roll back with the number.
-            number = tx.allocate_number(series, year)
-            inputs = {**payload, "number": number}  # as posted (JSON), with number and date
+        with self.register.issuing(series, year) as tx:
+            # Made outside any transaction: only this series waits for the conversion.
+            numbered = document.numbered(tx.number)
             rendered = self.documents.render_document(
-                document.numbered(number), actor=actor, unit=unit, audit=tx.audit
+                numbered, actor=actor, unit=unit, audit=tx.audit
             )
             pdf = self.documents.to_pdf(rendered, signing=True)
             signed_by = None
             if key is not None:
                 pdf, signed_by = self._seal(pdf, rendered.document, key)
+            inputs = {**payload, "number": tx.number}  # as posted (JSON), with number and date
             entry = tx.add_entry(
-                _record(rendered, series, actor, unit, pdf, signed_by), inputs, rendered.docx, pdf
+                _record(rendered, series, actor, unit, pdf, signed_by), inputs, rendered.docx,
+                pdf, after=self._events(type_id, actor, unit, key, signed_by),
             )
+        return entry
+
+    def _events(
+        self, type_id: str, actor: str, unit: str | None, key: UnitKey | None,
+        signed_by: str | None,
+    ) -> AfterEntry:
+        """What records the issue (and the seal) on the trail, once the entry has its id."""
+
+        def record(entry: RegisterRecord, audit: AuditSink) -> None:
             details = {"entry": entry.id, "type": type_id, "pdf_sha256": entry.pdf_sha256}
             if key is not None:
-                tx.audit.record(
+                audit.record(
                     "sign",
                     actor=actor,
                     subject=entry.number_line,
@@ -96,14 +106,15 @@ class Issuer:
                              "timestamp": bool(self.tsa_url)},
                     unit=unit,
                 )
-            tx.audit.record(
+            audit.record(
                 "issue",
                 actor=actor,
                 subject=f"{entry.number_line} - {entry.agency}",
                 details={**details, "subject": entry.subject, "date": str(entry.document_date)},
                 unit=unit,
             )
-        return entry
+
+        return record
 
     def _unit_key(self, slug: str | None) -> UnitKey:
         """The named unit's signing key; SigningUnavailable without one."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -142,26 +143,36 @@ class UnitProfile:
         }
 
 
+# Records what an issue did, in the transaction that stores its entry.
+AfterEntry = Callable[[RegisterRecord, AuditSink], None]
+
+
 class IssueTransaction(Protocol):
-    """One issue's transaction: the number, the entry and the audit events commit together."""
+    """One issue of one series, which is held for it: the next number is its own until it ends.
+
+    Nothing is written until `add_entry`; if the issue fails before, the number was never
+    taken and the next issue of the series gets it.
+    """
+
+    @property
+    def number(self) -> int:
+        """The number this issue takes."""
 
     @property
     def audit(self) -> AuditSink:
-        """Where the issue's events go: into this transaction."""
-
-    def allocate_number(self, series: str, year: int) -> int:
-        """Take the next number of the series (given back if the transaction rolls back)."""
+        """Events of making the document, written with the entry (and dropped without one)."""
 
     def add_entry(self, record: RegisterRecord, inputs: dict[str, Any], docx: bytes,
-                  pdf: bytes) -> RegisterRecord:
-        """Store the entry with its files; the record with its id and time."""
+                  pdf: bytes, after: AfterEntry | None = None) -> RegisterRecord:
+        """Take the number and store the entry, its files, the events and what `after` records,
+        in one short transaction; the record with its id and time."""
 
 
 class RegisterStore(Protocol):
     """The outgoing register's storage."""
 
-    def issuing(self) -> AbstractContextManager[IssueTransaction]:
-        """A transaction that holds the number series until it ends."""
+    def issuing(self, series: str, year: int) -> AbstractContextManager[IssueTransaction]:
+        """Hold one series (not the database) while its next document is made."""
 
     def search(
         self, query: RegisterQuery, *, offset: int, limit: int

@@ -5,6 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import io
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +19,7 @@ from service.core.clock import today_in_vietnam
 from service.core.converter import ConversionFailed
 from service.core.documents import DocumentInvalid, DocumentService
 from service.core.signing import TimestampUnavailable, verify
-from service.store.audit import AuditEvent
+from service.store.audit import AuditEvent, DatabaseAudit
 from service.store.database import Database
 from service.store.register import RegisterCounter, RegisterEntry, SqlRegister
 from service.store.signing_keys import SigningKeys
@@ -284,3 +287,41 @@ def test_unreachable_timestamp_server_takes_no_number(issuer: Issuer, database: 
     assert entry.number == 1 and entry.signed
     # Without a seal picture, pyHanko's text stamp names the signer.
     assert verify(entry.pdf)[0].signer == NAME
+
+
+class HeldConverter(SignableConverter):
+    """Converts only once `release` is set; `converting` tells that a conversion has begun."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.converting = threading.Event()
+        self.release = threading.Event()
+
+    def convert(self, docx: bytes, *, pdf_version: int | None = None) -> bytes:
+        self.converting.set()
+        assert self.release.wait(30), "the test never let the conversion finish"
+        return super().convert(docx, pdf_version=pdf_version)
+
+
+def test_an_issue_holds_its_series_and_nothing_else(tmp_path: Path) -> None:
+    database = make_database(tmp_path)
+    held = HeldConverter()
+    documents = DocumentService(held, audit=DatabaseAudit(database))
+    slow = make_issuer(database, documents)
+    quick = make_issuer(database, DocumentService(SignableConverter(),
+                                                  audit=DatabaseAudit(database)))
+    with ThreadPoolExecutor(2) as pool:
+        first = pool.submit(slow.issue, "ke_hoach", plan(), actor="a")
+        assert held.converting.wait(10)
+        # While the first issue converts: a render writes its audit event at once, another
+        # series issues its number, and the same series waits its turn.
+        started = time.monotonic()
+        documents.render("ke_hoach", plan(date={"day": 1, "month": 3, "year": 2026}), actor="b")
+        other = quick.issue("ke_hoach", plan(issuer=other_agency()), actor="c")
+        assert time.monotonic() - started < 5
+        same = pool.submit(quick.issue, "ke_hoach", plan(), actor="d")
+        time.sleep(0.5)
+        assert not same.done()
+        held.release.set()
+        assert (first.result(30).number, same.result(30).number, other.number) == (1, 2, 1)
+
