@@ -16,11 +16,12 @@ from service.bulk.jobs import BulkJobs, Runner
 from service.bulk.work import BulkContext
 from service.core.converter import Converter
 from service.core.documents import DocumentService
+from service.core.outages import disk_full, explain_with
 from service.core.preview import PreviewStore
 from service.settings import Settings
 from service.store.accounts import SqlAccounts, SqlApiKeys
 from service.store.audit import DatabaseAudit, SqlAudit
-from service.store.database import Database
+from service.store.database import Database, database_outage
 from service.store.jobs import SqlJobStore
 from service.store.register import SqlRegister
 from service.store.signing_keys import SigningKeys
@@ -122,5 +123,6 @@ def build_services(
             lockout=dt.timedelta(minutes=settings.lockout_minutes),
         ),
         api_keys=ApiKeys(SqlApiKeys(database), units),
+        explain_outage=explain_with(disk_full, database_outage),
         closers=closers,
     )

@@ -36,7 +36,7 @@ class RowOutcome(StrEnum):
     FAILED = "failed"
     SKIPPED = "skipped"
     RETRY = "retry"  # the conversion failed: counts against the row's attempts
-    WAIT = "wait"  # no converter was free (busy, restarting): does not count
+    WAIT = "wait"  # no converter free, or no room on disk: the machine's fault, does not count
 
 
 # A resumed service picks these jobs up again, and runs these rows.
@@ -126,6 +126,9 @@ class JobStore(Protocol):
 
     def failed_rows(self, job_id: str) -> list[FailedRow]:
         """The failed rows in table order."""
+
+    def unfinished_row_counts(self) -> dict[RowState, int]:
+        """How many rows of unfinished jobs are in each state (states without rows left out)."""
 
     def open_row_indexes(self, job_id: str) -> list[int]:
         """Rows still to do in table order: pending, or running when their runner died."""

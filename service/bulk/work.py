@@ -16,6 +16,7 @@ from service.bulk.ports import JobStore, RowOutcome, RowOutput
 from service.core.converter import ConversionError, ConverterUnavailable
 from service.core.documents import DocumentInvalid, DocumentService
 from service.core.files import sha256
+from service.core.outages import disk_full
 from service.core.pdf_checks import validate_pdf
 
 log = logging.getLogger("service.bulk")
@@ -75,6 +76,12 @@ def process_row(
             log.warning("bulk %s row %d: conversion failed, will retry: %s", job_id, index, exc)
             return RowOutcome.RETRY
         return _fail(ctx, job_id, index, f"Không chuyển được sang PDF: {exc}")
+    except OSError as exc:
+        if disk_full(exc) is None:
+            log.exception("bulk %s row %d failed", job_id, index)
+            return _fail(ctx, job_id, index, f"Lỗi khi tạo văn bản: {type(exc).__name__}: {exc}")
+        log.error("bulk %s row %d: the disk is full, will wait: %s", job_id, index, exc)
+        return RowOutcome.WAIT  # the machine's fault, not the row's: it waits for room
     except Exception as exc:  # one bad row never stops the others
         log.exception("bulk %s row %d failed", job_id, index)
         return _fail(ctx, job_id, index, f"Lỗi khi tạo văn bản: {type(exc).__name__}: {exc}")

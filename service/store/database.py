@@ -12,6 +12,7 @@ from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from service.core.files import private_folder
+from service.core.outages import DATABASE_AWAY, DISK_FULL, causes
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -104,3 +105,20 @@ def make_engine(url: str, **options: Any) -> Engine:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
     return engine
+
+
+def database_outage(exc: BaseException) -> str | None:
+    """The clerk's message when the database is away or full (an Explain of core.outages)."""
+    from sqlalchemy.exc import DBAPIError, OperationalError
+
+    for cause in causes(exc):
+        text = str(cause).lower()
+        if isinstance(cause, DBAPIError | OSError) and (
+            "disk is full" in text or "no space left" in text or "could not extend file" in text
+        ):
+            return DISK_FULL
+        if isinstance(cause, OperationalError) or (
+            isinstance(cause, DBAPIError) and cause.connection_invalidated
+        ):
+            return DATABASE_AWAY
+    return None

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from service.bulk.jobs import BulkJobs
 from service.core.converter import Converter
 from service.core.documents import DocumentService
+from service.core.outages import Explain, disk_full
 from service.core.preview import PreviewStore
 from service.settings import Settings
 from service.usecases.accounts import Accounts, ApiKeys
@@ -37,6 +38,7 @@ class Services:
     admission: Admission  # web requests that convert; bulk rows wait for the converter instead
     accounts: Accounts
     api_keys: ApiKeys
+    explain_outage: Explain = disk_full  # the store adds what a database outage looks like
     closers: list[Callable[[], None]] = field(default_factory=list)
 
     @property

@@ -12,8 +12,10 @@ from werkzeug.exceptions import HTTPException
 from service.core.converter import ConversionFailed, ConverterUnavailable
 from service.core.definitions import UnknownDocType
 from service.core.documents import DocumentInvalid
+from service.core.outages import DISK_FULL, low_disk
 from service.core.pdf import SignatureSpaceNotFound
 from service.core.schemas import flatten_errors
+from service.web.context import EXTENSION
 
 log = logging.getLogger("service.web")
 # Machine clients live here: they always get JSON, whatever their Accept header says.
@@ -86,6 +88,8 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(ConversionFailed)
     def failed(exc: ConversionFailed):
         log.error("conversion failed: %s", exc)
+        if low_disk(app.config["VB_SETTINGS"].data_dir):
+            return error_response(503, DISK_FULL, headers={"Retry-After": retry_after})
         message = "Không chuyển được văn bản sang PDF; tệp DOCX vẫn tải được."
         return error_response(502, message, headers={"Retry-After": retry_after})
 
@@ -119,5 +123,9 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception):
+        outage = app.extensions[EXTENSION].explain_outage(exc)
+        if outage is not None:
+            log.error("outage: %s: %s", type(exc).__name__, exc)
+            return error_response(503, outage, headers={"Retry-After": retry_after})
         log.exception("unexpected error")
         return error_response(500, "Lỗi không mong muốn của dịch vụ; đã ghi nhật ký.")
