@@ -1,15 +1,22 @@
-"""The embedded runner: a thread pool inside the service; unfinished jobs resume on start."""
+"""The embedded runner: worker threads inside the service; unfinished jobs resume on start.
+
+Rows are taken from the jobs in turn, one row of each job with work left, so a job of 5,000
+rows started first cannot hold a later job of ten: both advance, row by row. A cancelled
+job's queued rows leave the queue at once instead of being skipped one claim at a time.
+"""
 
 from __future__ import annotations
 
 import logging
 import threading
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections import OrderedDict, deque
+from collections.abc import Callable
 
 from service.bulk.work import BulkContext, assemble, run_row_with_retries
 
 log = logging.getLogger("service.bulk")
 BACKEND = "embedded"
+ASSEMBLE = 0  # a queued "row" 0: write the job's outputs (rows are numbered from 1)
 
 
 class EmbeddedRunner:
@@ -21,17 +28,22 @@ class EmbeddedRunner:
         self.ctx = ctx
         self.attempts = attempts
         self._stopping = threading.Event()
-        self._executor = ThreadPoolExecutor(max(1, workers), thread_name_prefix="bulk")
-        self._lock = threading.Lock()
-        self._futures: set[Future[None]] = set()
+        self._changed = threading.Condition()
+        self._queues: OrderedDict[str, deque[int]] = OrderedDict()  # job → its rows, in turn
+        self._busy = 0
+        self._threads = [
+            threading.Thread(target=self._work, name=f"bulk-{n}", daemon=True)
+            for n in range(max(1, workers))
+        ]
+        for thread in self._threads:
+            thread.start()
 
     def submit(self, job_id: str) -> None:
         """Queue the job's open rows (pending, or running when a previous run died)."""
-        indexes = self.ctx.jobs.open_row_indexes(job_id)
-        for index in indexes:
-            self._track(self._executor.submit(self._row, job_id, index))
-        if not indexes:
-            self._track(self._executor.submit(self._finish, job_id))
+        indexes = self.ctx.jobs.open_row_indexes(job_id) or [ASSEMBLE]
+        with self._changed:
+            self._queues.setdefault(job_id, deque()).extend(indexes)
+            self._changed.notify_all()
 
     def resume(self) -> list[str]:
         """Queue every unfinished job of this backend (after a restart); their ids."""
@@ -42,50 +54,74 @@ class EmbeddedRunner:
         return job_ids
 
     def cancel(self, job_id: str) -> None:
-        """Nothing to revoke: queued rows see the cancelled state and skip themselves."""
+        """Drop the job's queued rows (rows in flight finish; the store skips the rest)."""
+        with self._changed:
+            self._queues.pop(job_id, None)
+            self._changed.notify_all()
 
     def wait(self, timeout: float | None = None) -> bool:
         """Block until every queued row is processed (the CLI, the tests); whether they were."""
-        with self._lock:
-            pending = list(self._futures)
-        for future in pending:
-            try:
-                future.result(timeout)
-            except TimeoutError:
-                return False
-        with self._lock:
-            return not self._futures
+        with self._changed:
+            return self._changed.wait_for(lambda: not self._queues and not self._busy, timeout)
 
     def stop(self) -> None:
         """Stop taking rows; rows in flight finish, the rest are resumed next start."""
         self._stopping.set()
-        self._executor.shutdown(wait=True, cancel_futures=True)
+        with self._changed:
+            self._changed.notify_all()
+        for thread in self._threads:
+            thread.join()
 
-    def _track(self, future: Future[None]) -> None:
-        with self._lock:
-            self._futures.add(future)
-        future.add_done_callback(self._untrack)
+    def _next(self) -> tuple[str, int] | None:
+        """The next row in turn: the first job's first row, that job then goes last."""
+        with self._changed:
+            self._changed.wait_for(lambda: self._queues or self._stopping.is_set())
+            if self._stopping.is_set():
+                return None
+            job_id, rows = next(iter(self._queues.items()))
+            index = rows.popleft()
+            if rows:
+                self._queues.move_to_end(job_id)
+            else:
+                del self._queues[job_id]
+            self._busy += 1
+            return job_id, index
 
-    def _untrack(self, future: Future[None]) -> None:
-        with self._lock:
-            self._futures.discard(future)
-
-    def _row(self, job_id: str, index: int) -> None:
-        if self._stopping.is_set():
-            return
-        for _ in range(5):
+    def _work(self) -> None:
+        """One worker thread: rows in turn until the runner stops."""
+        while (task := self._next()) is not None:
+            job_id, index = task
             try:
-                run_row_with_retries(self.ctx, job_id, index, self.attempts, self._stopping.wait)
-                if self.ctx.jobs.count_open_rows(job_id) == 0:
-                    self._finish(job_id)
-                return
-            except Exception:  # the database failed us (locked, gone): try again shortly
-                log.exception("bulk %s row %d: database error, trying again", job_id, index)
-                if self._stopping.wait(2.0):
-                    return  # the row stays open and is redone on resume
+                self._task(job_id, index)
+            finally:
+                with self._changed:
+                    self._busy -= 1
+                    self._changed.notify_all()
 
-    def _finish(self, job_id: str) -> None:
-        try:
-            assemble(self.ctx, job_id)
-        except Exception:
-            log.exception("bulk %s: assembling the outputs failed", job_id)
+    def _task(self, job_id: str, index: int) -> None:
+        """Do a row (and assemble the job after its last), or only assemble it."""
+
+        def row() -> None:
+            if index != ASSEMBLE:
+                run_row_with_retries(self.ctx, job_id, index, self.attempts, self._stopping.wait)
+            if self.ctx.jobs.count_open_rows(job_id) == 0:
+                assemble(self.ctx, job_id)
+
+        self._until_done(row, f"bulk {job_id} row {index}")
+
+    def _until_done(self, step: Callable[[], object], what: str) -> None:
+        """Run the step until it succeeds: the database or the disk may be away for a while.
+
+        Rows and jobs are idempotent in the store, so a step cut short is simply run again;
+        on shutdown it stays open and is redone on resume.
+        """
+        pause = 1.0
+        while not self._stopping.is_set():
+            try:
+                step()
+                return
+            except Exception:
+                log.exception("%s failed; trying again in %g s", what, pause)
+                if self._stopping.wait(pause):
+                    return
+                pause = min(30.0, pause * 2)

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import errno
 import io
 import json
+import threading
+import time
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pypdf import PdfReader
@@ -274,3 +278,72 @@ def test_progress_line_and_eta() -> None:
     assert line.startswith("[" + "#" * 15 + "." * 15 + "]") and "5/10" in line
     assert "1 lỗi" in line and "còn ~12 s" in line
     assert eta(None, 0, 5) is None and eta(None, 5, 0) == 0.0
+
+
+class GatedConverter(FakeConverter):
+    """Converts one document each time the test opens the gate; records the order."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.gate = threading.Semaphore(0)
+        self.order: list[str] = []
+
+    def convert(self, docx: bytes, *, pdf_version: int | None = None) -> bytes:
+        assert self.gate.acquire(timeout=30)
+        self.order.append(normalise(docx_text(docx)))
+        return super().convert(docx, pdf_version=pdf_version)
+
+
+def commune_rows(prefix: str, count: int) -> Table:
+    """A table of `count` communes named prefix 1 … prefix count."""
+    rows = [{"commune": f"Xã {prefix} {i}", "issuer.agency": f"Ủy ban nhân dân xã {prefix} {i}"}
+            for i in range(1, count + 1)]
+    return Table(list(rows[0]), rows)
+
+
+def test_jobs_take_turns_and_a_cancelled_job_leaves_the_queue_at_once(tmp_path: Path) -> None:
+    database = Database(f"sqlite:///{copy_of_migrated(tmp_path / 'db.sqlite')}")
+    converter = GatedConverter()
+    ctx = BulkContext(SqlJobStore(database), DocumentService(converter), tmp_path / "jobs")
+    runner = EmbeddedRunner(ctx, workers=1)
+    jobs = BulkJobs(ctx, runner)
+    try:
+        big = jobs.create(BASE, commune_rows("Lớn", 40), actor="a")
+        small = jobs.create(BASE, commune_rows("Nhỏ", 3), actor="b")
+        for _ in range(8):
+            converter.gate.release()
+        deadline = time.monotonic() + 30
+        while (jobs.progress(small) or {}).get("state") != "done":
+            assert time.monotonic() < deadline, jobs.progress(small)
+            time.sleep(0.05)
+        # The later, smaller job finished after a few rows of the big one, not after all 40.
+        assert (jobs.progress(big) or {})["done"] <= 5
+        assert jobs.cancel(big)
+        converter.gate.release()  # the row in flight, if any, may finish
+        assert runner.wait(10)
+        assert len(converter.calls) <= 9
+    finally:
+        for _ in range(50):
+            converter.gate.release()
+        runner.stop()
+
+
+def test_a_full_disk_makes_a_row_wait_not_fail(tmp_path: Path, monkeypatch) -> None:
+    database = Database(f"sqlite:///{copy_of_migrated(tmp_path / 'db.sqlite')}")
+    ctx = BulkContext(SqlJobStore(database), DocumentService(FakeConverter()), tmp_path / "jobs")
+    job_id = ctx.jobs.create_job(doc_type="ke_hoach", base=BASE, columns=["commune"],
+                                 rows=[("Xã A", {})], backend="embedded", actor="t",
+                                 separator=";")
+    original = JobFiles.write_row
+    full = [OSError(errno.ENOSPC, "No space left on device")]
+
+    def write_row(self: JobFiles, *args: Any) -> tuple[str, str]:
+        if full:
+            raise full.pop()
+        return original(self, *args)
+
+    monkeypatch.setattr(JobFiles, "write_row", write_row)
+    waited: list[float] = []
+    outcome = run_row_with_retries(ctx, job_id, 1, 3, lambda s: waited.append(s) is True)
+    assert (outcome, waited) == (RowOutcome.DONE, [1.0])
+    assert ctx.jobs.rows(job_id)[0].status == "done"
