@@ -55,6 +55,12 @@ class Settings:
     )
     login_attempts: int = _setting(5, "Failed log-ins in a row after which an account is locked")
     lockout_minutes: int = _setting(15, "Minutes a locked account refuses every password")
+    rate_limit: int = _setting(
+        600, "Requests a minute one account or API key may make (then 429); 0 for no limit"
+    )
+    login_rate_limit: int = _setting(
+        20, "Log-in attempts a minute from one address (then 429); 0 for no limit"
+    )
     trusted_proxies: tuple[str, ...] = _setting(
         (), "Comma-separated addresses of an intranet login proxy whose X-Remote-User is believed"
     )

@@ -13,8 +13,9 @@ import time
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Flask, g, redirect, request, session, url_for
+from flask import Flask, current_app, g, redirect, request, session, url_for
 
+from service.core.rate_limit import RateLimiter
 from service.usecases.access import Permission, Principal
 from service.web import csrf
 from service.web.context import services
@@ -23,6 +24,7 @@ from service.web.errors import JSON_PREFIXES, error_response
 log = logging.getLogger("service.web.auth")
 USER_HEADER = "X-Remote-User"
 SESSION_ACCOUNT, SESSION_STAMP, SESSION_SEEN = "account", "stamp", "seen"
+LIMITS, LOGIN_LIMITS = "vb_rate_limits", "vb_login_limits"
 PUBLIC = "public"  # anyone, no credentials
 SIGNED_IN = "signed-in"  # any caller with credentials
 Rule = Permission | str
@@ -76,6 +78,7 @@ RULES: dict[str, Rule] = {
     "admin.keys": Permission.MANAGE,
     "admin.key_new": Permission.MANAGE,
     "admin.key_revoke": Permission.MANAGE,
+    "metrics": Permission.METRICS,
 }
 # Still reachable by an account that must first replace its one-time password.
 PASSWORD_CHANGE_ALLOWED = frozenset({"auth.logout", "auth.password", "static", "pages.static"})
@@ -200,6 +203,9 @@ def check_access() -> Any:
         return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
     assert isinstance(found, Principal)
     g.principal = found
+    wait = current_app.extensions[LIMITS].wait_for(f"{found.kind}:{found.name}")
+    if wait:
+        return too_many(wait, "Quá nhiều yêu cầu từ tài khoản hoặc khóa API này")
     if found.must_change_password and endpoint not in PASSWORD_CHANGE_ALLOWED:
         if is_api():
             return error_response(403, "Hãy đổi mật khẩu dùng một lần trước khi làm việc.")
@@ -212,6 +218,18 @@ def check_access() -> Any:
     return None
 
 
+def too_many(wait: int, who: str) -> Any:
+    """429 with how long to wait, in the clerk's words."""
+    message = f"{who}; vui lòng thử lại sau {wait} giây."
+    return error_response(429, message, headers={"Retry-After": str(wait)})
+
+
+def login_allowed() -> Any:
+    """None, or the 429 for an address that tries to log in too often (password spraying)."""
+    wait = current_app.extensions[LOGIN_LIMITS].wait_for(request.remote_addr or "")
+    return too_many(wait, "Quá nhiều lần đăng nhập từ máy này") if wait else None
+
+
 def _caller() -> Principal | None | bool:
     """A key first (an explicit credential wins), then the trusted proxy, then the session."""
     key = from_key()
@@ -221,5 +239,8 @@ def _caller() -> Principal | None | bool:
 
 
 def init_app(app: Flask) -> None:
-    """Check every request's caller before its view runs."""
+    """Check every request's caller (and its rate) before its view runs."""
+    settings = app.config["VB_SETTINGS"]
+    app.extensions[LIMITS] = RateLimiter(settings.rate_limit)
+    app.extensions[LOGIN_LIMITS] = RateLimiter(settings.login_rate_limit)
     app.before_request(check_access)

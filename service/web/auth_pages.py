@@ -9,7 +9,7 @@ from flask import Blueprint, flash, redirect, render_template, request, session,
 
 from service.usecases.accounts import AccountInvalid, AccountLocked, LoginFailed
 from service.web import csrf
-from service.web.auth import principal, sign_in
+from service.web.auth import login_allowed, principal, sign_in
 from service.web.context import services
 
 bp = Blueprint("auth", __name__, template_folder="templates")
@@ -31,6 +31,9 @@ def login() -> Any:
     target = request.values.get("next")
     if request.method == "GET":
         return render_template("login.html", next=target, username="", error=None)
+    refused = login_allowed()
+    if refused is not None:
+        return refused
     username = request.form.get("username", "").strip()[:60]
     password = request.form.get("password", "")[:1000]
     try:
