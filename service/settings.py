@@ -59,7 +59,7 @@ class Settings:
         600, "Requests a minute one account or API key may make (then 429); 0 for no limit"
     )
     login_rate_limit: int = _setting(
-        20, "Log-in attempts a minute from one address (then 429); 0 for no limit"
+        60, "Log-in attempts a minute from one address (then 429); 0 for no limit"
     )
     trusted_proxies: tuple[str, ...] = _setting(
         (), "Comma-separated addresses of an intranet login proxy whose X-Remote-User is believed"
