@@ -132,7 +132,15 @@ def from_proxy() -> Principal | None:
     user = request.headers.get(USER_HEADER, "").strip()
     if not user or request.remote_addr not in services().settings.trusted_proxies:
         return None
-    return services().accounts.by_name(user)
+    return services().accounts.by_name(header_text(user))
+
+
+def header_text(value: str) -> str:
+    """A header as the proxy meant it: WSGI hands bytes over as Latin-1, proxies send UTF-8."""
+    try:
+        return value.encode("latin-1").decode("utf-8")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return value
 
 
 def from_session() -> Principal | None:

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from service.usecases.access import Permission
-from service.web.auth import PUBLIC, RULES, SESSION_SEEN
+from service.web.auth import PUBLIC, RULES, SESSION_SEEN, header_text
 from tests.conftest import TEST_PASSWORD, client_as, grant_key, signed_in
 from tests.unit.test_register import SignableConverter, plan, unit_profile
 
@@ -126,6 +126,11 @@ def test_a_trusted_proxy_names_an_account_and_no_other_address_may(make_app) -> 
     unknown = client.get("/api/register", headers={"X-Remote-User": "ai-do"},
                          environ_base=proxy)
     assert unknown.status_code == 401
+    # A proxy's UTF-8 name arrives as Latin-1 from WSGI; it is read back, not garbled.
+    assert header_text("Nguyễn".encode().decode("latin-1")) == "Nguyễn"
+    utf8 = client.get("/api/register", environ_base=proxy,
+                      headers={"X-Remote-User": "Nguyễn".encode().decode("latin-1")})
+    assert utf8.status_code == 401
 
 
 @pytest.mark.parametrize(
