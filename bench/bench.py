@@ -42,7 +42,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from service.convert.pool import ConverterPool, PoolConfig  # noqa: E402
-from service.convert.unoserver_process import allocate_ports  # noqa: E402
+from service.convert.unoserver_process import port_is_free  # noqa: E402
 from service.core.documents import DocumentService  # noqa: E402
 from service.core.pdf_checks import validate_pdf  # noqa: E402
 
@@ -76,6 +76,17 @@ SIZES = {
         "soffice_extra": 2,
     },
 }
+
+
+def allocate_ports(base: int, count: int) -> list[tuple[int, int]]:
+    """`count` pairs of free ports (p, p+1) from `base` up, for the run's servers and pools."""
+    pairs: list[tuple[int, int]] = []
+    port = base
+    while len(pairs) < count:
+        if port_is_free(port) and port_is_free(port + 1):
+            pairs.append((port, port + 1))
+        port += 2
+    return pairs
 
 
 def log(message: str) -> None:
@@ -245,6 +256,21 @@ def sweep(tmp: Path) -> list[int]:
     return kill_all(alive)
 
 
+def grant_key(env: dict[str, str]) -> str:
+    """An API key to render with, made in the service's own database."""
+    from service.composition import build_services
+    from service.settings import Settings
+
+    services = build_services(Settings.from_env(env), convert=False)
+    try:
+        catalog = services.documents.catalog
+        _, token = services.api_keys.create("bench", ["render"], units=None, created_by="bench",
+                                            known_types=catalog.types)
+    finally:
+        services.close()
+    return token
+
+
 class ServiceProcess:
     """`python -m service serve` on its own ports and data dir."""
 
@@ -256,6 +282,7 @@ class ServiceProcess:
         self.popen: subprocess.Popen[bytes] | None = None
         self.log_path = data_dir / "service.log"
         self.force_killed: list[int] = []
+        self.headers: dict[str, str] = {}  # the API key made for the run, once started
 
     def start(self, timeout: float = 120.0) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
@@ -283,6 +310,7 @@ class ServiceProcess:
                 raise RuntimeError(f"service exited with {self.popen.returncode}: {self.tail()}")
             try:
                 if requests.get(self.url + "/health", timeout=2).status_code == 200:
+                    self.headers = {"Authorization": f"Bearer {grant_key(env)}"}
                     return
             except requests.RequestException:
                 pass
@@ -402,7 +430,7 @@ def bench_latency(
     client = UnoClient(port=str(bare.port))
 
     def via_service() -> bytes:
-        response = requests.post(url, json=payload, timeout=120)
+        response = requests.post(url, json=payload, headers=svc.headers, timeout=120)
         if response.status_code != 200:
             raise RuntimeError(f"service answered {response.status_code}: {response.text[:300]}")
         return response.content
