@@ -22,6 +22,7 @@ import os
 import platform
 import shutil
 import signal
+import socket
 import statistics
 import subprocess
 import sys
@@ -76,6 +77,13 @@ SIZES = {
         "soffice_extra": 2,
     },
 }
+
+
+def free_tcp_port() -> int:
+    """A port nobody listens on now (the kernel's choice)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 def allocate_ports(base: int, count: int) -> list[tuple[int, int]]:
@@ -274,7 +282,8 @@ def grant_key(env: dict[str, str]) -> str:
 class ServiceProcess:
     """`python -m service serve` on its own ports and data dir."""
 
-    def __init__(self, http_port: int, pool_base: int, data_dir: Path) -> None:
+    def __init__(self, http_port: int, pool_base: int, data_dir: Path, **settings: Any) -> None:
+        self.settings = {"pool_size": 1, **settings}  # VB_* settings, by their lower-case name
         self.http_port = http_port
         self.pool_base = pool_base
         self.data_dir = data_dir
@@ -290,9 +299,9 @@ class ServiceProcess:
             os.environ,
             VB_HOST="127.0.0.1",
             VB_PORT=str(self.http_port),
-            VB_POOL_SIZE="1",
             VB_POOL_BASE_PORT=str(self.pool_base),
             VB_DATA_DIR=str(self.data_dir),
+            **{f"VB_{name.upper()}": str(value) for name, value in self.settings.items()},
         )
         with open(self.log_path, "wb") as logfile:
             self.popen = subprocess.Popen(
