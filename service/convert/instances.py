@@ -103,6 +103,12 @@ class Instance:
             "last_error": self.last_error,
         }
 
+    def client(self) -> UnoserverClient:
+        """A client for the instance: a local one's calls carry its current process's secret."""
+        if self.process is not None:
+            return self.process.client()
+        return UnoserverClient(self.address)
+
     def lost_libreoffice(self) -> bool:
         """After a fault, tell whether the server lost its LibreOffice (it exits soon after)."""
         if self.remote or self.process is None:
@@ -363,7 +369,7 @@ class Supervisor:
         if inst.remote:
             timeout = max(timeout, self.config.conversion_timeout + self.timings.socket_grace)
         try:
-            UnoserverClient(inst.address).info(timeout)
+            inst.client().info(timeout)
         except Exception as exc:
             reason = f"probe failed: {type(exc).__name__}: {exc}"
             if gen != -1:

@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 from service.convert.instances import IN_SERVICE, Instance, InstanceState, Supervisor, Timings
-from service.convert.unoserver_process import UnoserverClient
 from service.core.converter import (
     ConversionFailed,
     ConverterUnavailable,
@@ -45,7 +44,7 @@ class PoolConfig:
     startup_timeout: float = 60.0
     remotes: tuple[str, ...] = ()  # "host:port" of unoservers run elsewhere; never restarted
     work_dir: Path = Path("var/pool")  # profiles (one per instance) and logs
-    server_command: tuple[str, ...] = (sys.executable, "-m", "unoserver.server")
+    server_command: tuple[str, ...] = (sys.executable, "-m", "service.convert.uno_server")
     timings: Timings = field(default_factory=Timings)  # tests shrink these; nobody else needs to
 
     @classmethod
@@ -162,7 +161,7 @@ class ConverterPool:
         """Run one attempt on a checked-out instance; retire the instance if it broke."""
         timeout = self.config.conversion_timeout + self.config.timings.socket_grace
         try:
-            data = UnoserverClient(inst.address).convert(docx, options, timeout)
+            data = inst.client().convert(docx, options, timeout)
         except xmlrpc.client.Fault as fault:
             message = _fault_text(fault)
             if _fault_means_dead(message) or inst.lost_libreoffice():

@@ -1,19 +1,25 @@
-"""One local unoserver: its ports and directory, its process group, and the XML-RPC it speaks."""
+"""One local converter: its ports and directory, its process group, and the XML-RPC it speaks.
+
+A local instance runs service.convert.uno_server (LibreOffice on an owner-only pipe, XML-RPC
+on a secret path, a fresh secret at every start); a remote one is a plain unoserver.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import http.client
 import logging
-import math
 import os
+import re
+import secrets
 import shutil
 import signal
 import socket
 import subprocess
 import time
 import xmlrpc.client
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any
 
@@ -31,6 +37,11 @@ SOFFICE_NAMES = frozenset({"soffice.bin", "soffice"})
 # The running server's process group id, kept in its directory: a pool killed by kill -9 stops
 # nothing, and the next pool to take the directory ends that group (reap_leftover).
 GROUP_FILE = "group"
+# The environment variable that hands a local server its secret: argv shows in every user's ps.
+SECRET_ENV = "VB_CONVERTER_SECRET"
+# Where LibreOffice makes the socket of a named pipe: /tmp, or /var/tmp if /tmp is not writable.
+PIPE_DIRS = (Path("/tmp"), Path("/var/tmp"))
+PIPE_NAME = re.compile(r"vb-[0-9a-f]{32}")  # what start() makes; nothing else gets unlinked
 
 
 def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
@@ -45,8 +56,16 @@ def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
     return True
 
 
+def office_pipe_paths(name: str) -> list[Path]:
+    """The places LibreOffice may have put the socket of its pipe `name` for this user."""
+    return [folder / f"OSL_PIPE_{os.getuid()}_{name}" for folder in PIPE_DIRS]
+
+
 class Slot:
     """The ports and directory (profile, temp files, log) that one local instance holds.
+
+    The instance listens on `port` only; `uno_port` stays held (and unused) so the pairs, and
+    the directories named after them, stay where older pools put them.
 
     The directory is named after the XML-RPC port and locked while held, so pools sharing a
     work_dir (several web workers, say) never share a LibreOffice profile: LibreOffice would
@@ -132,8 +151,22 @@ def reap_leftover(home: Path, wait: float = 10.0) -> list[int]:
         log.warning("ending %d process(es) a killed pool left in %s", len(leftovers), home)
         _signal_group(pgid, signal.SIGKILL)
         psutil.wait_procs(leftovers, timeout=wait)
+        # Killed, their LibreOffice left its pipe's socket file in /tmp.
+        for name in _pipe_names(proc.info["cmdline"] or () for proc in leftovers):
+            for path in office_pipe_paths(name):
+                path.unlink(missing_ok=True)
     record.unlink(missing_ok=True)
     return [proc.pid for proc in leftovers]
+
+
+def _pipe_names(cmdlines: Iterable[Sequence[str]]) -> set[str]:
+    """The pipe names given as `--pipe-name NAME` on these command lines (ours only)."""
+    return {
+        name
+        for cmdline in cmdlines
+        for flag, name in zip(cmdline, cmdline[1:], strict=False)
+        if flag == "--pipe-name" and PIPE_NAME.fullmatch(name)
+    }
 
 
 class _TimeoutTransport(xmlrpc.client.Transport):
@@ -150,19 +183,25 @@ class _TimeoutTransport(xmlrpc.client.Transport):
 
 
 class UnoserverClient:
-    """Speak unoserver's XML-RPC API 3 to one server, one call per connection."""
+    """Speak to one server, one call per connection.
 
-    def __init__(self, address: str) -> None:
+    With a secret, the server is a local uno_server: calls go to /<secret> and convert() takes
+    the document only. Without, it is a plain unoserver (a remote): unoserver's API 3 on /.
+    """
+
+    def __init__(self, address: str, secret: str | None = None) -> None:
         self.address = address
+        self._secret = secret
 
     def _proxy(self, timeout: float) -> xmlrpc.client.ServerProxy:
+        path = "/" + self._secret if self._secret else "/"
         return xmlrpc.client.ServerProxy(
-            f"http://{self.address}", transport=_TimeoutTransport(timeout), allow_none=True
+            f"http://{self.address}{path}", transport=_TimeoutTransport(timeout), allow_none=True
         )
 
     def info(self, timeout: float) -> dict[str, Any]:
         """Return the server's info(); it goes through LibreOffice, so it also proves it answers."""
-        with self._proxy(timeout) as proxy:
+        with self._proxy(timeout) as proxy, _without_path(self.address):
             info: dict[str, Any] = proxy.info()  # type: ignore[assignment]
         if str(info.get("api")) != API_VERSION:
             raise RuntimeError(
@@ -172,18 +211,22 @@ class UnoserverClient:
 
     def convert(self, data: bytes, filter_options: Sequence[str], timeout: float) -> bytes:
         """Convert one document to PDF and return the bytes the server sent back."""
-        with self._proxy(timeout) as proxy:
-            result = proxy.convert(
-                None,  # inpath
-                xmlrpc.client.Binary(data),  # indata
-                None,  # outpath: return the data
-                "pdf",  # convert_to
-                None,  # filtername: let LibreOffice pick writer_pdf_Export
-                list(filter_options),
-                True,  # update_index
-                None,  # infiltername
-                None,  # password
-            )
+        document = xmlrpc.client.Binary(data)
+        with self._proxy(timeout) as proxy, _without_path(self.address):
+            if self._secret:
+                result = proxy.convert(document, list(filter_options), True)  # update_index
+            else:
+                result = proxy.convert(
+                    None,  # inpath
+                    document,  # indata
+                    None,  # outpath: return the data
+                    "pdf",  # convert_to
+                    None,  # filtername: let LibreOffice pick writer_pdf_Export
+                    list(filter_options),
+                    True,  # update_index
+                    None,  # infiltername
+                    None,  # password
+                )
         if isinstance(result, xmlrpc.client.Binary):
             return bytes(result.data)
         if isinstance(result, bytes):
@@ -192,8 +235,21 @@ class UnoserverClient:
         return str(result).encode("utf-8", "replace")
 
 
+@contextlib.contextmanager
+def _without_path(address: str) -> Iterator[None]:
+    """Raise HTTP errors naming the address only: their URL holds the server's secret."""
+    try:
+        yield
+    except xmlrpc.client.ProtocolError as exc:
+        raise xmlrpc.client.ProtocolError(address, exc.errcode, exc.errmsg, {}) from None
+
+
 class UnoserverProcess:
-    """A local `unoserver.server` in its own session, so its LibreOffice dies with it."""
+    """A local converter server in its own session, so its LibreOffice dies with it.
+
+    Every start makes a new secret (handed over in the environment) and a new pipe name, so a
+    client of an earlier start is refused, never served by a later one.
+    """
 
     def __init__(
         self,
@@ -210,6 +266,8 @@ class UnoserverProcess:
         self.conversion_timeout = conversion_timeout
         self.popen: subprocess.Popen[bytes] | None = None
         self._soffice: psutil.Process | None = None
+        self.secret: str | None = None
+        self.pipe_name: str | None = None
 
     @property
     def address(self) -> str:
@@ -232,25 +290,25 @@ class UnoserverProcess:
         return self.popen.pid if self.popen else None
 
     def argv(self) -> list[str]:
-        """Build the command line of the server."""
-        return [
+        """Build the command line of the server (no secret: every user can read it)."""
+        argv = [
             *self.command,
-            "--interface",
-            "127.0.0.1",
-            "--uno-interface",
-            "127.0.0.1",
             "--port",
             str(self.port),
-            "--uno-port",
-            str(self.uno_port),
             "--user-installation",
             str(self.profile_dir.resolve()),
             "--temp-dir",
             str(self.tmp_dir.resolve()),
-            # unoserver takes whole seconds.
             "--conversion-timeout",
-            str(max(1, math.ceil(self.conversion_timeout))),
+            f"{self.conversion_timeout:g}",
         ]
+        if self.pipe_name:
+            argv += ["--pipe-name", self.pipe_name]
+        return argv
+
+    def client(self) -> UnoserverClient:
+        """A client for this start of the server, carrying its secret."""
+        return UnoserverClient(self.address, secret=self.secret)
 
     def start(self) -> None:
         """Spawn the server; LibreOffice temp files stay under this instance's directory."""
@@ -260,7 +318,9 @@ class UnoserverProcess:
         private_folder(self.tmp_dir)
         # A SIGKILLed LibreOffice leaves its lock; it is harmless, but nothing else owns it.
         (self.profile_dir / ".lock").unlink(missing_ok=True)
-        env = dict(os.environ, TMPDIR=str(self.tmp_dir.resolve()))
+        self.secret = secrets.token_urlsafe(32)
+        self.pipe_name = f"vb-{secrets.token_hex(16)}"
+        env = dict(os.environ, TMPDIR=str(self.tmp_dir.resolve()), **{SECRET_ENV: self.secret})
         argv = self.argv()
         # The log shows documents' paths and LibreOffice's errors: the service's eyes only.
         descriptor = os.open(self.log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
@@ -278,19 +338,19 @@ class UnoserverProcess:
             )
         (self.home / GROUP_FILE).write_text(f"{self.popen.pid}\n", encoding="ascii")
         self._soffice = None
-        log.debug("started unoserver pid %s on %s", self.popen.pid, self.address)
+        log.debug("started converter pid %s on %s", self.popen.pid, self.address)
 
     def wait_ready(
         self, deadline: float, should_abort: Callable[[], bool], poll: float = 0.25
     ) -> str | None:
         """Poll info() every `poll` seconds until it answers; None when ready, else why not."""
-        client = UnoserverClient(self.address)
+        client = self.client()
         last = "no answer yet"
         while True:
             if should_abort():
                 return "aborted"
             if self.exited():
-                return f"unoserver exited with {self.returncode()}: {self.log_tail()}"
+                return f"server exited with {self.returncode()}: {self.log_tail()}"
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 return f"not ready before the startup timeout ({last})"
@@ -347,21 +407,24 @@ class UnoserverProcess:
             return
         pgid = self.popen.pid  # session leader: its pid is the group id
         if grace > 0 and self.popen.poll() is None:
-            # unoserver passes SIGTERM on to LibreOffice and exits; each parent then reaps its
+            # The server passes SIGTERM on to LibreOffice and exits; each parent then reaps its
             # child, where signalling the whole group would leave orphans for init to reap.
             self.popen.send_signal(signal.SIGTERM)
             try:
                 self.popen.wait(grace)
             except subprocess.TimeoutExpired:
-                log.warning("unoserver pid %s ignored SIGTERM for %g s", pgid, grace)
+                log.warning("converter pid %s ignored SIGTERM for %g s", pgid, grace)
         # Even after the leader exits, LibreOffice may linger in the group.
         _signal_group(pgid, signal.SIGKILL)
         try:
             self.popen.wait(10)
         except subprocess.TimeoutExpired:
-            log.error("unoserver pid %s did not die after SIGKILL", pgid)
+            log.error("converter pid %s did not die after SIGKILL", pgid)
             return
         (self.home / GROUP_FILE).unlink(missing_ok=True)
+        if self.pipe_name:  # a killed LibreOffice leaves its pipe's socket file behind
+            for path in office_pipe_paths(self.pipe_name):
+                path.unlink(missing_ok=True)
 
     def log_tail(self, limit: int = 400) -> str:
         """Return the end of the instance log, for error messages."""

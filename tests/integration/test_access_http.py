@@ -44,7 +44,7 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
     """The service with two communes, a key and a văn thư for each, one revoked and one
     expired key of the first."""
     running = Service(start_service(tmp_path_factory.mktemp("var"), free_port(), pool_size=1,
-                                    pool_base_port=2940))
+                                    pool_base_port=3000))
     keys = running.keys
     with calls.services_of(running.env) as services:
         for slug in ("y-tich", "thanh-linh"):

@@ -265,7 +265,7 @@ def test_backoff_starts_at_once_then_doubles_up_to_the_cap() -> None:
 
 FAKE_SERVER = textwrap.dedent(
     f'''
-    """Stand-in for unoserver.server: marker files in CONTROL make the next call misbehave."""
+    """Stand-in for the converter server: marker files in CONTROL make the next call misbehave."""
     # Plain socketserver, not xmlrpc.server (which imports pydoc): a restart costs less.
     import os, socketserver, sys, time
     from pathlib import Path
@@ -274,6 +274,8 @@ FAKE_SERVER = textwrap.dedent(
     control = Path(sys.argv[1])
     port = int(sys.argv[sys.argv.index("--port") + 1])
     pdf = (control / "pdf").read_bytes()
+    # A local instance answers on /<its secret> only; a remote (no secret) on /.
+    rpc_path = "/" + os.environ.get("VB_CONVERTER_SECRET", "")
 
     def take(name):
         try:
@@ -287,7 +289,9 @@ FAKE_SERVER = textwrap.dedent(
             time.sleep({STALL})
         return {{"unoserver": "fake", "api": "3", "import_filters": {{}}, "export_filters": {{}}}}
 
-    def convert(inpath, indata, outpath, convert_to, filtername, options, update, inf, pw):
+    def convert(*params):
+        # A local instance's call: (indata, options, update_index); a remote's: unoserver's 9.
+        options = params[1] if len(params) == 3 else params[5]
         with open(control / "calls", "a") as fh:
             fh.write(f"{{os.getpid()}} {{' '.join(options)}}\\n")
         if take("crash"):
@@ -303,13 +307,16 @@ FAKE_SERVER = textwrap.dedent(
 
     class XmlRpc(socketserver.StreamRequestHandler):
         def handle(self):
-            self.rfile.readline()  # POST / HTTP/1.1
+            path = self.rfile.readline().split()[1].decode()  # POST /path HTTP/1.1
             length = 0
             while line := self.rfile.readline().strip():
                 name, _, value = line.partition(b":")
                 if name.lower() == b"content-length":
                     length = int(value)
             params, method = loads(self.rfile.read(length))
+            if path != rpc_path:
+                self.wfile.write(b"HTTP/1.0 404 Not Found\\r\\nContent-Length: 0\\r\\n\\r\\n")
+                return
             result = {{"info": info, "convert": convert}}[method](*params)
             body = dumps((result,), methodresponse=True, allow_none=True).encode()
             head = f"HTTP/1.0 200 OK\\r\\nContent-Type: text/xml\\r\\nContent-Length: {{len(body)}}"
