@@ -12,6 +12,7 @@ import psutil
 import pytest
 
 from service.convert.pool import ConverterPool, PoolConfig
+from tests.integration.servers import postgres_url  # noqa: F401  (a fixture for every module)
 
 POOL_BASE_PORT = 2300  # session pool; clear of the service default (2100) and other suites
 SMALL_POOL_BASE_PORT = 2340

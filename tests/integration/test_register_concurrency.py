@@ -16,7 +16,7 @@ from service.store.base import Base
 from service.store.database import Database
 from service.store.register import RegisterCounter, RegisterEntry
 from tests.conftest import docx_text
-from tests.integration.servers import new_postgres_database, postgres_url  # noqa: F401
+from tests.integration.servers import new_postgres_database
 from tests.unit.test_audit import database_refuses
 from tests.unit.test_register import SignableConverter, make_issuer, plan
 
@@ -83,12 +83,12 @@ def test_sqlite_200_issues_from_8_processes(tmp_path: Path) -> None:
     check_register(url, run_in_parallel(url))
 
 
-def test_postgresql_200_issues_from_8_processes(postgres_url: str) -> None:  # noqa: F811
+def test_postgresql_200_issues_from_8_processes(postgres_url: str) -> None:
     url = new_postgres_database(postgres_url, "concurrency")
     check_register(url, run_in_parallel(url))
 
 
-def test_postgresql_schema_and_append_only_trail(postgres_url: str) -> None:  # noqa: F811
+def test_postgresql_schema_and_append_only_trail(postgres_url: str) -> None:
     database = Database(new_postgres_database(postgres_url, "schema"))
     try:
         database.upgrade()
