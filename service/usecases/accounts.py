@@ -289,8 +289,12 @@ class ApiKeys:
             errors["name"] = ["Tên khóa từ 1 đến 120 ký tự (vd. tên hệ thống dùng khóa)."]
         scopes = sorted(set(scopes))
         allowed = [s.value for s in KEY_SCOPES]
-        if not scopes or any(s not in allowed for s in scopes):
-            errors["scopes"] = ["Chọn ít nhất một quyền trong: " + ", ".join(allowed) + "."]
+        unknown = [s for s in scopes if s not in allowed]
+        if unknown:
+            errors["scopes"] = ["Không có quyền " + ", ".join(unknown) + "; các quyền là: "
+                                + ", ".join(allowed) + "."]
+        elif not scopes:
+            errors["scopes"] = ["Chọn ít nhất một quyền."]
         unit_list = None if units is None else sorted(set(units))
         if unit_list is not None:
             missing = [s for s in unit_list if not self.units.exists(s)]

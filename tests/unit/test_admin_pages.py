@@ -325,7 +325,7 @@ def test_invalid_key_is_shown_again_with_its_errors(admin: Any, services: Any) -
     assert response.status_code == 422
     assert 'class="alert error-summary"' in page
     assert '<a href="#name">Tên khóa</a>: Tên khóa từ 1 đến 120 ký tự' in page
-    assert '<p class="error" id="scopes-loi">Chọn ít nhất một quyền trong:' in page
+    assert '<p class="error" id="scopes-loi">Chọn ít nhất một quyền.</p>' in page
     assert '<p class="error" id="units-loi">Chọn ít nhất một đơn vị.</p>' in page
     assert '<p class="error" id="expires_at-loi">Ngày hết hạn phải từ hôm nay trở đi.</p>' in page
     assert 'value="ke_hoach" checked' in page and 'value="2000-01-01"' in page
