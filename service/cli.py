@@ -47,6 +47,10 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    if args.command == "serve":
+        from service.web.request_log import use_json_logs
+
+        use_json_logs()  # one JSON object a line, with request ids, for a log collector
     settings = Settings.from_env()
     if args.command == "render":
         return render_files(args.inputs, args.output, settings, args.docx_only, args.pdf_version)

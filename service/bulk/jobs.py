@@ -140,6 +140,11 @@ class BulkJobs:
         summary["outputs_ready"] = self.ctx.files(job_id).assembled()
         return summary
 
+    def backlog(self) -> dict[str, int]:
+        """Rows of the unfinished jobs by state, every state present (the metrics read it)."""
+        counts = self.ctx.jobs.unfinished_row_counts()
+        return {state.value: counts.get(state, 0) for state in RowState}
+
     def failures(self, job_id: str) -> list[dict[str, Any]]:
         """The failed rows with their errors."""
         return [{"row": r.index, "commune": r.commune, "error": r.error}

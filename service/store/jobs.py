@@ -171,6 +171,17 @@ class SqlJobStore:
         with self.database.session() as session:
             return {RowState(status): int(count) for status, count in session.execute(statement)}
 
+    def unfinished_row_counts(self) -> dict[RowState, int]:
+        """How many rows of unfinished jobs are in each state (states without rows left out)."""
+        statement = (
+            select(BulkRow.status, func.count())
+            .join(BulkJob, BulkJob.id == BulkRow.job_id)
+            .where(BulkJob.state.in_(_UNFINISHED))
+            .group_by(BulkRow.status)
+        )
+        with self.database.session() as session:
+            return {RowState(status): int(count) for status, count in session.execute(statement)}
+
     def failed_rows(self, job_id: str) -> list[FailedRow]:
         """The failed rows in table order."""
         with self.database.session() as session:

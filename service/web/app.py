@@ -11,7 +11,18 @@ from flask_smorest import Api
 
 from service.settings import Settings
 from service.usecases.services import Services
-from service.web import admin_pages, auth, auth_pages, errors, jobs, pages, register, security
+from service.web import (
+    admin_pages,
+    auth,
+    auth_pages,
+    errors,
+    jobs,
+    metrics,
+    pages,
+    register,
+    request_log,
+    security,
+)
 from service.web.api import blp, document_schemas
 from service.web.context import EXTENSION
 
@@ -48,6 +59,8 @@ def create_app(services: Services) -> Flask:
     )
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.extensions[EXTENSION] = services
+    request_log.init_app(app)
+    metrics.init_app(app)
     api = Api(app)
     document_schemas(api, services.documents.schemas)
     api.register_blueprint(blp)

@@ -19,7 +19,7 @@ from service.web.context import EXTENSION
 
 log = logging.getLogger("service.web")
 # Machine clients live here: they always get JSON, whatever their Accept header says.
-JSON_PREFIXES = ("/api/", "/health", "/openapi.json", "/docs", "/swagger-ui/")
+JSON_PREFIXES = ("/api/", "/health", "/metrics", "/openapi.json", "/docs", "/swagger-ui/")
 # Said instead of werkzeug's English defaults, so a clerk reads what happened and what to do.
 HTTP_MESSAGES = {
     400: "Yêu cầu không hợp lệ hoặc trang đã hết hạn; hãy tải lại trang rồi thử lại.",

@@ -13,6 +13,7 @@ import pytest
 import requests
 
 from service.web.auth import PUBLIC, RULES
+from service.web.errors import JSON_PREFIXES
 from tests.conftest import app_builder, grant_key
 from tests.integration import calls
 from tests.integration.servers import Proc, free_port, start_service
@@ -104,7 +105,7 @@ def test_every_api_route_refuses_a_caller_without_valid_credentials(
             continue
         answer = requests.request(method, service.url + url, headers=headers, timeout=30,
                                   allow_redirects=False)
-        if url.startswith("/api/"):
+        if url.startswith(JSON_PREFIXES):
             assert answer.status_code == 401, (caller, method, url, answer.text[:200])
             assert answer.json()["code"] == 401
         else:

@@ -11,6 +11,7 @@ import pytest
 
 from service.usecases.access import Permission
 from service.web.auth import PUBLIC, RULES, SESSION_SEEN, header_text
+from service.web.errors import JSON_PREFIXES
 from tests.conftest import TEST_PASSWORD, client_as, grant_key, signed_in
 from tests.unit.test_register import SignableConverter, plan, unit_profile
 
@@ -60,7 +61,7 @@ def test_without_credentials_the_api_answers_401_and_the_pages_send_to_log_in(ap
         if RULES[endpoint] == PUBLIC:
             continue
         response = anonymous.open(url, method=method, headers=HTML)
-        if url.startswith("/api/"):
+        if url.startswith(JSON_PREFIXES):
             assert response.status_code == 401, (method, url)
             assert response.headers["WWW-Authenticate"] == "Bearer"
             assert response.json["message"].startswith("Cần đăng nhập")
@@ -75,7 +76,7 @@ def test_without_credentials_the_api_answers_401_and_the_pages_send_to_log_in(ap
 def test_a_wrong_key_is_401_on_every_api_route(app, header) -> None:
     client = app.test_client(token=None)
     for endpoint, method, url in routes(app):
-        if RULES[endpoint] == PUBLIC or not url.startswith("/api/"):
+        if RULES[endpoint] == PUBLIC or not url.startswith(JSON_PREFIXES):
             continue
         response = client.open(url, method=method, headers={"Authorization": header})
         assert response.status_code == 401, (method, url)
