@@ -33,7 +33,7 @@ def find_province(key: str) -> Province:
     key = key.strip()
     wanted = vn.ascii_slug(key)
     for province in Province.iter_all():
-        if key.isdigit() and int(province.code) == int(key):
+        if key.isdecimal() and key.isascii() and int(province.code) == int(key):
             return province
         if vn.ascii_slug(province.name) == wanted or vn.ascii_slug(province.codename) == wanted:
             return province

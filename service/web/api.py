@@ -7,17 +7,17 @@ from urllib.parse import quote
 
 from flask import Response, abort, jsonify, request
 from flask.views import MethodView
-from flask_smorest import Api, Blueprint
+from flask_smorest import Blueprint
 
 from service.core.definitions import DocTypeDef
 from service.core.documents import DocumentService
 from service.core.fields import field_type
 from service.core.pdf import InvalidPdf
-from service.core.schemas import SchemaFactory
 from service.core.signing import verify
 from service.web.auth import current_actor, principal
 from service.web.context import services
 from service.web.errors import RequestBodyInvalid, error_response
+from service.web.openapi import FORMATS, errors, files, json_body, ref
 
 blp = Blueprint(
     "documents",
@@ -37,18 +37,13 @@ def documents() -> DocumentService:
     return services().documents
 
 
-def document_schemas(api: Api, schemas: SchemaFactory) -> None:
-    """Publish each type's generated schema in the OpenAPI components."""
-    for type_id in schemas.catalog.types:
-        cls = schemas.document_class(type_id)
-        api.spec.components.schema(cls.__name__, schema=cls)
-
-
 @blp.route("/types")
 class Types(MethodView):
     """Document types the service renders."""
 
-    @blp.response(200)
+    @blp.doc(responses={"200": json_body(
+        {"type": "array", "items": ref("DocumentTypeInfo")}, "Các loại văn bản"
+    )})
     def get(self) -> Any:
         """List the document types with their fields."""
         return jsonify([describe(t) for t in documents().catalog.types.values()])
@@ -58,7 +53,9 @@ class Types(MethodView):
 class TypeDetail(MethodView):
     """One document type."""
 
-    @blp.response(200)
+    @blp.doc(responses={
+        "200": json_body(ref("DocumentTypeInfo"), "Loại văn bản và các trường"), **errors(404)
+    })
     def get(self, type_id: str) -> Any:
         """Describe one document type: fields, labels, help, defaults."""
         return jsonify(describe(documents().catalog.get(type_id)))
@@ -73,7 +70,7 @@ class Render(MethodView):
             {
                 "in": "query",
                 "name": "format",
-                "schema": {"type": "string", "enum": [*PDF_VERSIONS, "docx"]},
+                "schema": {"type": "string", "enum": list(FORMATS)},
                 "description": "pdf (mặc định), pdfa-1b, pdfa-2b hoặc docx; hoặc theo Accept.",
             },
             {
@@ -85,19 +82,13 @@ class Render(MethodView):
         ],
         requestBody={
             "required": True,
-            "description": "Dữ liệu văn bản; lược đồ theo loại: KeHoachDocument, BaoCaoDocument, …",
+            "description": "Dữ liệu văn bản theo lược đồ của loại, có thể kèm format, signing.",
+            # One schema per type: service.web.openapi gives each type its own path.
             "content": {"application/json": {"schema": {"type": "object"}}},
         },
         responses={
-            "200": {
-                "description": "Tệp PDF hoặc DOCX",
-                "content": {MEDIA["pdf"]: {}, MEDIA["docx"]: {}},
-            },
-            "400": {"description": "JSON hỏng"},
-            "413": {"description": "Quá lớn"},
-            "415": {"description": "Không phải application/json"},
-            "422": {"description": "Dữ liệu chưa hợp lệ, kèm đường dẫn trường"},
-            "503": {"description": "Bộ chuyển đổi đang bận (Retry-After)"},
+            "200": files("Tệp PDF hoặc DOCX", MEDIA["pdf"], MEDIA["docx"]),
+            **errors(400, 404, 413, 415, 422, 502, 503),
         },
     )
     def post(self, type_id: str) -> Any:
@@ -145,13 +136,11 @@ class Verify(MethodView):
             "content": {MEDIA["pdf"]: {"schema": {"type": "string", "format": "binary"}}},
         },
         responses={
-            "200": {
-                "description": "Các chữ ký: ô ký, người ký, thời điểm ký, còn nguyên vẹn hay không",
-                "content": {"application/json": {"schema": {"type": "object"}}},
-            },
-            "400": {"description": "Không phải tệp PDF đọc được"},
-            "413": {"description": "Quá lớn"},
-            "415": {"description": "Không phải application/pdf"},
+            "200": json_body(
+                ref("VerifyReport"),
+                "Các chữ ký: ô ký, người ký, thời điểm ký, còn nguyên vẹn hay không",
+            ),
+            **errors(400, 413, 415),
         },
     )
     def post(self) -> Any:
@@ -170,7 +159,10 @@ class Verify(MethodView):
 class Health(MethodView):
     """Service health."""
 
-    @blp.response(200)
+    @blp.doc(responses={
+        "200": json_body(ref("Health"), "Sẵn sàng"),
+        "503": json_body(ref("Health"), "Không bộ chuyển đổi nào sẵn sàng"),
+    })
     def get(self) -> Any:
         """Report the converter pool as it really is; 503 when no instance is ready."""
         converter = documents().converter

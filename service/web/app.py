@@ -18,12 +18,13 @@ from service.web import (
     errors,
     jobs,
     metrics,
+    openapi,
     pages,
     register,
     request_log,
     security,
 )
-from service.web.api import blp, document_schemas
+from service.web.api import blp
 from service.web.context import EXTENSION
 
 
@@ -62,7 +63,7 @@ def create_app(services: Services) -> Flask:
     request_log.init_app(app)
     metrics.init_app(app)
     api = Api(app)
-    document_schemas(api, services.documents.schemas)
+    openapi.document_schemas(api, services.documents.schemas)
     api.register_blueprint(blp)
     errors.init_app(app)
     security.init_app(app)
@@ -71,6 +72,7 @@ def create_app(services: Services) -> Flask:
     app.register_blueprint(admin_pages.bp)
     for feature in (pages, register, jobs):
         feature.init_app(app, api)
+    openapi.complete(api, services.documents.catalog)
 
     @app.get("/health")
     def health() -> Any:

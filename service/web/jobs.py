@@ -37,6 +37,7 @@ from service.web.api import MEDIA, flag
 from service.web.auth import current_actor, principal, scope
 from service.web.context import services
 from service.web.errors import error_response
+from service.web.openapi import RETRY_AFTER, error, errors, files, json_body, ref
 
 api_blp = ApiBlueprint(
     "jobs_api",
@@ -65,6 +66,8 @@ OUTPUT_MEDIA = {
     "manifest.json": "application/json",
 }
 TABLE_MEDIA = {"csv": "text/csv; charset=utf-8", "xlsx": XLSX_MEDIA, "json": "application/json"}
+PROVINCE_KEYS = [key for p in communes.provinces() for key in (str(p["code"]), str(p["name"]))]
+LOCATION = {"description": "Địa chỉ theo dõi việc", "schema": {"type": "string"}}
 
 
 class RequestInvalid(ValueError):
@@ -102,8 +105,14 @@ def create_from_request() -> str:
         '`{"base": {...}, "rows": [{cột: giá trị}], "allow_invalid": false}`. '
         "Trả 202 và Location; 422 kèm báo cáo từng dòng, từng cột."
     ),
-    responses={"202": {"description": "Đã nhận; theo dõi ở Location"},
-               "422": {"description": "Bảng hoặc văn bản gốc chưa hợp lệ"}},
+    requestBody={"required": True, "content": {
+        "multipart/form-data": {"schema": ref("JobUpload")},
+        "application/json": {"schema": ref("JobRequest")},
+    }},
+    responses={
+        "202": json_body(ref("Job"), "Đã nhận; theo dõi ở Location", Location=LOCATION),
+        **errors(413, 422),
+    },
 )
 def create_job() -> Any:
     """Create a bulk job; 202 with Location, or 422 with the table's report."""
@@ -120,6 +129,7 @@ def create_job() -> Any:
 
 
 @api_blp.route("/jobs/<job_id>", methods=["GET"])
+@api_blp.doc(responses={"200": json_body(ref("Job"), "Tiến độ của việc"), **errors(404)})
 def job_status(job_id: str) -> Any:
     """State, done/failed/total, ETA, failures and links to the outputs."""
     view = job_view(job_id)
@@ -129,6 +139,7 @@ def job_status(job_id: str) -> Any:
 
 
 @api_blp.route("/jobs/<job_id>/cancel", methods=["POST"])
+@api_blp.doc(responses={"200": json_body(ref("Job"), "Đã hủy"), **errors(404, 409)})
 def cancel_job(job_id: str) -> Any:
     """Cancel a job: pending rows are skipped; 409 when it had already finished."""
     if bulk().progress(job_id) is None:
@@ -140,6 +151,11 @@ def cancel_job(job_id: str) -> Any:
 
 @api_blp.route("/jobs/<job_id>/<any('zip', 'merged.pdf', 'manifest.csv', 'manifest.json'):kind>",
                methods=["GET"])
+@api_blp.doc(responses={
+    "200": files("Tệp tổng hợp", *OUTPUT_MEDIA.values()),
+    **errors(404),
+    "409": error(409, "Việc chưa xong: tệp tổng hợp chưa có", **{"Retry-After": RETRY_AFTER}),
+})
 def job_output(job_id: str, kind: str) -> Any:
     """The ZIP of all files, the merged PDF, or the manifest (CSV or JSON)."""
     if bulk().progress(job_id) is None:
@@ -154,6 +170,8 @@ def job_output(job_id: str, kind: str) -> Any:
 
 
 @api_blp.route("/jobs/<job_id>/rows/<int:index>.<any('docx', 'pdf'):ext>", methods=["GET"])
+@api_blp.doc(responses={"200": files("Tệp của một dòng", MEDIA["docx"], MEDIA["pdf"]),
+                        **errors(404)})
 def row_file(job_id: str, index: int, ext: str) -> Any:
     """One row's DOCX or PDF, once the row is done."""
     path = bulk().row_file(job_id, index, ext)
@@ -163,6 +181,9 @@ def row_file(job_id: str, index: int, ext: str) -> Any:
 
 
 @api_blp.route("/provinces", methods=["GET"])
+@api_blp.doc(responses={"200": json_body(
+    {"type": "array", "items": ref("Province")}, "Các tỉnh, thành phố"
+)})
 def province_list() -> Any:
     """The 34 provinces and centrally-run cities (2025), code and name."""
     return current_app.json.response(communes.provinces())
@@ -170,10 +191,14 @@ def province_list() -> Any:
 
 @api_blp.route("/communes", methods=["GET"])
 @api_blp.doc(parameters=[
-    {"in": "query", "name": "province", "required": True, "schema": {"type": "string"},
+    {"in": "query", "name": "province", "required": True,
+     "schema": {"type": "string", "enum": PROVINCE_KEYS},
      "description": "Mã (20) hoặc tên tỉnh/thành phố (Lạng Sơn)."},
     {"in": "query", "name": "format", "schema": {"type": "string", "enum": list(TABLE_MEDIA)}},
-])
+], responses={
+    "200": files("Bảng xã/phường (CSV, XLSX) hoặc JSON", *TABLE_MEDIA.values()),
+    **errors(422),
+})
 def commune_list() -> Any:
     """A starting table: every commune/ward of the province with its agency and place."""
     key = request.args.get("province", "")
@@ -216,10 +241,17 @@ def job_request() -> tuple[dict[str, Any], Table, bool, str]:
         separator = request.form.get("separator")
     if not isinstance(base, dict):
         raise RequestInvalid({"base": ["Cần văn bản gốc: một đối tượng JSON có doc_type."]})
-    separator = (separator or DEFAULT_SEPARATOR).strip() or DEFAULT_SEPARATOR
+    return base, table, allow, list_separator(separator)
+
+
+def list_separator(value: Any) -> str:
+    """The list separator asked for (a JSON body may send anything), else the default."""
+    if value is not None and not isinstance(value, str):
+        raise RequestInvalid({"separator": ["Dấu tách danh sách phải là chuỗi."]})
+    separator = (value or DEFAULT_SEPARATOR).strip() or DEFAULT_SEPARATOR
     if len(separator) > 3:
         raise RequestInvalid({"separator": ["Dấu tách danh sách tối đa 3 ký tự."]})
-    return base, table, allow, separator
+    return separator
 
 
 def _uploaded_json(name: str) -> Any:

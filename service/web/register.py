@@ -29,6 +29,7 @@ from service.web.api import (
 from service.web.auth import current_actor, principal, scope
 from service.web.context import services
 from service.web.errors import error_response
+from service.web.openapi import errors, files, json_body, ref
 
 log = logging.getLogger("service.web.register")
 ErrorMessages = dict[str, str | list[Any] | dict[Any, Any]]
@@ -167,15 +168,16 @@ class Issue(MethodView):
         requestBody={
             "required": True,
             "description": "Dữ liệu văn bản, để trống `number`; ngày để trống là hôm nay.",
+            # One schema per type: service.web.openapi gives each type its own path.
             "content": {"application/json": {"schema": {"type": "object"}}},
         },
         responses={
-            "201": {"description": "Đã cấp số và lưu; Location trỏ tới mục trong sổ"},
-            "404": {"description": "Không có loại văn bản này"},
-            "415": {"description": "Không phải application/json"},
-            "422": {"description": "Dữ liệu chưa hợp lệ, đơn vị không có hoặc chưa có khóa"},
-            "502": {"description": "Không chuyển được sang PDF, hoặc máy chủ dấu thời gian lỗi"},
-            "503": {"description": "Bộ chuyển đổi đang bận (Retry-After)"},
+            "201": json_body(
+                ref("RegisterEntry"),
+                "Đã cấp số và lưu; Location trỏ tới mục trong sổ",
+                Location={"description": "Địa chỉ của mục", "schema": {"type": "string"}},
+            ),
+            **errors(400, 404, 413, 415, 422, 502, 503),
         },
     )
     def post(self, type_id: str) -> Any:
@@ -204,6 +206,7 @@ class Entries(MethodView):
 
     @register_blp.arguments(RegisterArgs, location="query", as_kwargs=True)
     @register_blp.response(200)
+    @register_blp.doc(responses={"200": json_body(ref("RegisterPage"), "Một trang của sổ")})
     def get(self, **args: Any) -> Any:
         """List issued documents, newest first: by number, type, subject, agency, date, year."""
         query = RegisterQuery(
@@ -226,6 +229,9 @@ class Entry(MethodView):
     """One register entry."""
 
     @register_blp.response(200)
+    @register_blp.doc(responses={
+        "200": json_body(ref("RegisterEntryDetail"), "Mục trong sổ"), **errors(404)
+    })
     def get(self, entry_id: int) -> Any:
         """The entry with its inputs, hashes and links."""
         entry = services().register.get(entry_id, scope())
@@ -238,7 +244,13 @@ class Entry(MethodView):
 class EntryFile(MethodView):
     """An issued document's stored file."""
 
-    @register_blp.doc(responses={"200": {"content": {MEDIA["pdf"]: {}, MEDIA["docx"]: {}}}})
+    @register_blp.doc(responses={
+        "200": files(
+            "Tệp đúng như khi ban hành", MEDIA["pdf"], MEDIA["docx"],
+            ETag={"description": "SHA-256 của tệp", "schema": {"type": "string"}},
+        ),
+        **errors(404),
+    })
     def get(self, entry_id: int, kind: str) -> Any:
         """The PDF or DOCX exactly as issued (its SHA-256 is in the entry)."""
         stored = services().register.file(entry_id, kind, scope())
@@ -257,6 +269,7 @@ class Audit(MethodView):
 
     @audit_blp.arguments(AuditArgs, location="query", as_kwargs=True)
     @audit_blp.response(200)
+    @audit_blp.doc(responses={"200": json_body(ref("AuditPage"), "Một trang của nhật ký")})
     def get(self, **args: Any) -> Any:
         """List recorded renders, issues and signatures, newest first."""
         query = AuditQuery(

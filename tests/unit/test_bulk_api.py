@@ -118,6 +118,9 @@ def test_commune_lists_to_start_from(make_app: Any) -> None:
     sheet = load_workbook(io.BytesIO(xlsx.data)).active
     assert sheet is not None and sheet.max_row == 66  # header + 65 communes
     assert client.get("/api/communes?province=Atlantis").status_code == 422
+    # "²" and "٣" are digits to Python but no province code: 422, not a 500 from int().
+    for odd in ("²", "٣"):
+        assert client.get(f"/api/communes?province={odd}").status_code == 422
     assert len(client.get("/api/provinces").get_json()) == 34
 
 

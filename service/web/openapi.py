@@ -1,0 +1,453 @@
+"""The OpenAPI document's parts: per-type bodies, response shapes, statuses, the error, security.
+
+A client generator and a fuzzer read `/openapi.json` alone, so what it says must be what the
+routes do: one path per document type (a body's schema depends on the type, which a templated
+path cannot say), every status a route answers with the one error shape, and the bearer key.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from flask_smorest import Api
+from marshmallow import Schema, fields, validate
+
+from service.core.definitions import Catalog
+from service.core.fields import Blocks, CleanString
+from service.core.schemas import SchemaFactory
+
+JSON = "application/json"
+FORMATS = ("pdf", "pdfa-1b", "pdfa-2b", "docx")
+PUBLIC_PATHS = ("/health", "/api/health", "/openapi.json")
+SECURITY_SCHEME = "bearerAuth"
+TYPE_PATHS = {  # templated route → (operation id prefix, request body component suffix)
+    "/api/documents/{type_id}": ("render", "RenderRequest"),
+    "/api/register/issue/{type_id}": ("issue", "IssueRequest"),
+}
+STATUSES: dict[int, tuple[str, str]] = {
+    400: ("BadRequest", "Yêu cầu không đọc được: JSON hỏng, tệp không phải PDF"),
+    401: ("Unauthorized", "Thiếu khóa API, hoặc khóa sai, đã thu hồi, đã hết hạn"),
+    403: ("Forbidden", "Khóa API hoặc tài khoản không có quyền này"),
+    404: ("NotFound", "Không có tài nguyên này"),
+    409: ("Conflict", "Trạng thái hiện tại không cho phép thao tác này"),
+    413: ("PayloadTooLarge", "Dữ liệu gửi lên vượt quá giới hạn"),
+    415: ("UnsupportedMediaType", "Kiểu nội dung gửi lên không được nhận"),
+    422: ("UnprocessableContent", "Dữ liệu chưa hợp lệ; errors: đường dẫn trường → thông báo"),
+    429: ("TooManyRequests", "Quá nhiều yêu cầu từ khóa API này; thử lại sau Retry-After giây"),
+    502: ("BadGateway", "Không chuyển được sang PDF, hoặc máy chủ dấu thời gian lỗi"),
+    503: ("ServiceUnavailable", "Bộ chuyển đổi PDF đang bận; thử lại sau Retry-After giây"),
+}
+RETRY_AFTER = {"description": "Số giây nên chờ trước khi thử lại", "schema": {"type": "integer"}}
+HEADERS: dict[int, dict[str, Any]] = {
+    401: {"WWW-Authenticate": {"description": "Bearer", "schema": {"type": "string"}}},
+    429: {"Retry-After": RETRY_AFTER},
+    502: {"Retry-After": RETRY_AFTER},
+    503: {"Retry-After": RETRY_AFTER},
+}
+ERROR: dict[str, Any] = {
+    "type": "object",
+    "description": "Mọi lỗi của dịch vụ có cùng dạng này.",
+    "properties": {
+        "code": {"type": "integer", "description": "Mã trạng thái HTTP"},
+        "status": {"type": "string", "description": "Tên trạng thái, vd. Unprocessable Entity"},
+        "message": {"type": "string", "description": "Thông báo cho người dùng (tiếng Việt)"},
+        "errors": {
+            "type": "object",
+            "description": "Đường dẫn trường (vd. body.0.title) → các thông báo lỗi",
+            "additionalProperties": {"type": "array", "items": {"type": "string"}},
+        },
+    },
+    "required": ["code", "status", "message"],
+    "additionalProperties": False,
+}
+
+
+def ref(name: str, section: str = "schemas") -> dict[str, str]:
+    """A reference to a component."""
+    return {"$ref": f"#/components/{section}/{name}"}
+
+
+def errors(*codes: int) -> dict[str, Any]:
+    """The shared error responses for these statuses, for a route's `responses`."""
+    return {str(code): ref(STATUSES[code][0], "responses") for code in codes}
+
+
+def error(code: int, description: str, **headers: dict[str, Any]) -> dict[str, Any]:
+    """One route's own error response (its own wording or headers), in the error shape."""
+    response: dict[str, Any] = {
+        "description": description,
+        "content": {JSON: {"schema": ref("Error")}},
+    }
+    if headers:
+        response["headers"] = headers
+    return response
+
+
+def json_body(schema: dict[str, Any], description: str, **headers: Any) -> dict[str, Any]:
+    """A JSON response with this schema."""
+    response: dict[str, Any] = {"description": description, "content": {JSON: {"schema": schema}}}
+    if headers:
+        response["headers"] = headers
+    return response
+
+
+def files(description: str, *media: str, **headers: Any) -> dict[str, Any]:
+    """A download in one of these media types, named in Content-Disposition."""
+    binary = {"schema": {"type": "string", "format": "binary"}}
+    disposition = {"description": "attachment; filename=…", "schema": {"type": "string"}}
+    return {
+        "description": description,
+        "content": {m: {"schema": {}} if m == JSON else binary for m in media},
+        "headers": {"Content-Disposition": disposition, **headers},
+    }
+
+
+# -- request bodies per document type -------------------------------------------------------
+
+
+def document_schemas(api: Api, schemas: SchemaFactory) -> None:
+    """Publish each type's document schema and its render and issue request bodies."""
+    converter = api.ma_plugin.converter
+    converter.add_attribute_function(blocks2property)
+    converter.add_attribute_function(text2property)
+    published = api.spec.components.schemas
+    for type_id in schemas.catalog.types:
+        cls = schemas.document_class(type_id)
+        api.spec.components.schema(cls.__name__, schema=cls)
+    for key, name in converter.refs.items():
+        for check in getattr(key[0], "checks", ()):
+            published[name]["anyOf"] = CHECKS[check]
+    for type_id in schemas.catalog.types:
+        stem = schemas.document_class(type_id).__name__.removesuffix("Document")
+        document = published[stem + "Document"]
+        api.spec.components.schema(stem + "RenderRequest", render_request(document, type_id))
+        api.spec.components.schema(stem + "IssueRequest", issue_request(document, type_id))
+    for name, schema in RESPONSE_SCHEMAS.items():
+        api.spec.components.schema(name, schema)
+
+
+def render_request(document: dict[str, Any], type_id: str) -> dict[str, Any]:
+    """The body of a render: the document with the control keys `format` and `signing`."""
+    body = typed_document(document, type_id)
+    body["properties"]["format"] = {
+        "type": "string",
+        "enum": [*FORMATS, None],
+        "nullable": True,
+        "description": "pdf (mặc định), pdfa-1b, pdfa-2b hoặc docx; như tham số format.",
+    }
+    body["properties"]["signing"] = {
+        "type": "boolean",
+        "nullable": True,
+        "description": "Thêm ô chữ ký trống và siêu dữ liệu vào PDF; như tham số signing.",
+    }
+    return body
+
+
+def issue_request(document: dict[str, Any], type_id: str) -> dict[str, Any]:
+    """The body of an issue: `number` left out (the register gives it), `date` may be blank."""
+    body = typed_document(document, type_id)
+    body["properties"]["number"] = {
+        **body["properties"]["number"],
+        "enum": [None],
+        "description": "Để trống: sổ văn bản đi cấp số khi ban hành.",
+    }
+    body["properties"]["date"]["description"] = "Để trống (hoặc thiếu ngày, tháng) là hôm nay."
+    body["required"] = [name for name in body["required"] if name != "date"]
+    body["properties"]["unit"] = {
+        "type": "string",
+        "nullable": True,
+        "description": "Mã đơn vị, như tham số unit.",
+    }
+    body["properties"]["sign"] = {
+        "type": "boolean",
+        "nullable": True,
+        "description": "Ký số bằng khóa của đơn vị, như tham số sign.",
+    }
+    return body
+
+
+def typed_document(document: dict[str, Any], type_id: str) -> dict[str, Any]:
+    """A copy of the type's document schema whose `doc_type` is this type or left out."""
+    body = copy.deepcopy(document)
+    body["properties"]["doc_type"] = {
+        "type": "string",
+        "enum": [type_id, None],
+        "nullable": True,
+        "description": "Loại văn bản: để trống, hoặc đúng loại của đường dẫn.",
+    }
+    return body
+
+
+# A required text must keep a character once cleaned (vn.clean_text) and stripped.
+VISIBLE = (
+    "[^\\s\\x00-\\x08\\x0b-\\x1f\\x7f-\\x9f\\ufffe\\uffff"
+    "\\u061c\\u200e\\u200f\\u202a-\\u202e\\u2066-\\u2069]"
+)
+# The schema-level checks of service.core.schemas, as JSON Schema can say them.
+CHECKS: dict[str, list[dict[str, Any]]] = {
+    # A day and month that exist in that year (either may be left blank).
+    "valid_date": [
+        {"properties": {"day": {"maximum": 28}}},
+        {"properties": {"month": {"enum": [1, 3, 5, 7, 8, 10, 12, None], "nullable": True}}},
+        {"properties": {"month": {"enum": [4, 6, 9, 11]}, "day": {"maximum": 30}}},
+        {"properties": {  # 29 February: years 1945-2100 are leap when divisible by 4, but 2100
+            "month": {"enum": [2]}, "day": {"enum": [29]},
+            "year": {"multipleOf": 4, "not": {"enum": [2100]}},
+        }},
+    ],
+    # A deputy or delegate (KT., TL., TUQ.) signs under the head's title.
+    "signer_mode": [
+        {"properties": {"mode": {"type": "string", "enum": ["Q", None], "nullable": True}}},
+        {"properties": {"head_title": {"type": "string", "pattern": VISIBLE}},
+         "required": ["head_title"]},
+    ],
+}
+_BLOCK_ITEMS: dict[type[Schema], type[Schema]] = {}
+
+
+def text2property(self: Any, field: Any, ret: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+    """apispec attribute function: a required text is not blank once cleaned."""
+    if isinstance(field, CleanString) and ret.get("minLength") == 1 and "pattern" not in ret:
+        return {"pattern": VISIBLE}
+    return {}
+
+
+def blocks2property(self: Any, field: Any, ret: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+    """apispec attribute function: a body is an array of blocks told apart by `kind`."""
+    if not isinstance(field, Blocks):
+        return {}
+    # apispec reads a Length validator as string lengths: on a list they count items.
+    low, high = ret.pop("minLength", None), ret.pop("maxLength", None)
+    mapping = {kind: block_item(self, field, kind) for kind in field.kinds}
+    items: dict[str, Any] = {
+        "oneOf": list(mapping.values()),
+        "discriminator": {
+            "propertyName": "kind",
+            "mapping": {kind: schema["$ref"] for kind, schema in mapping.items()},
+        },
+    }
+    array: dict[str, Any] = {"type": "array", "items": items}
+    if low is not None:
+        array["minItems"] = low
+    if high is not None:
+        array["maxItems"] = high
+    return array
+
+
+def block_item(converter: Any, field: Blocks, kind: str) -> dict[str, Any]:
+    """A reference to the schema of one block kind with its `kind` key (published once)."""
+    base = type(field.resolve(kind))
+    if base not in _BLOCK_ITEMS:
+        kind_field = fields.String(required=True, validate=validate.OneOf([kind]))
+        _BLOCK_ITEMS[base] = type(base.__name__, (base,), {"kind": kind_field})
+    found: dict[str, Any] = converter.resolve_nested_schema(_BLOCK_ITEMS[base])
+    return found
+
+
+# -- responses ------------------------------------------------------------------------------
+
+DATE_TIME = {"type": "string", "format": "date-time"}
+NULLABLE_TEXT = {"type": "string", "nullable": True}
+LINKS = {"type": "object", "additionalProperties": {"type": "string"}}
+
+
+def page_of(item: str) -> dict[str, Any]:
+    """One page of a searched list."""
+    return {
+        "type": "object",
+        "properties": {
+            "items": {"type": "array", "items": ref(item)},
+            "total": {"type": "integer", "minimum": 0},
+            "page": {"type": "integer", "minimum": 1},
+            "per_page": {"type": "integer", "minimum": 1},
+        },
+        "required": ["items", "total", "page", "per_page"],
+    }
+
+
+def record(properties: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    """An object whose listed properties are all present."""
+    return {"type": "object", "properties": properties, "required": list(properties), **extra}
+
+
+RESPONSE_SCHEMAS: dict[str, dict[str, Any]] = {
+    "DocumentTypeInfo": record({
+        "id": {"type": "string"},
+        "name": {"type": "string"},
+        "code": NULLABLE_TEXT,
+        "description": {"type": "string"},
+        "template": {"type": "string"},
+        "blocks": {"type": "array", "items": {"type": "string"}},
+        "fields": {"type": "array", "items": record({
+            "name": {"type": "string"}, "label": {"type": "string"}, "type": {"type": "string"},
+            "required": {"type": "boolean"}, "nullable": {"type": "boolean"},
+            "help": {"type": "string"},
+        })},
+    }),
+    "Health": record({
+        "status": {"type": "string", "enum": ["ok", "degraded"]},
+        "pool": {"type": "object", "properties": {"ok": {"type": "boolean"}}, "required": ["ok"]},
+    }),
+    "VerifyReport": record({
+        "signatures": {"type": "array", "items": record({
+            "field": {"type": "string"}, "signer": {"type": "string"},
+            "signed_at": NULLABLE_TEXT, "intact": {"type": "boolean"},
+            "valid": {"type": "boolean"}, "trusted": {"type": "boolean"},
+            "covers_whole_document": {"type": "boolean"}, "reason": NULLABLE_TEXT,
+        })},
+        "count": {"type": "integer", "minimum": 0},
+    }),
+    "RegisterEntry": record({
+        "id": {"type": "integer"}, "number": {"type": "integer"},
+        "number_text": {"type": "string"}, "symbol": {"type": "string"},
+        "number_line": {"type": "string"}, "doc_type": {"type": "string"},
+        "subject": {"type": "string"}, "agency": {"type": "string"}, "unit": NULLABLE_TEXT,
+        "year": {"type": "integer"}, "date": {"type": "string", "format": "date"},
+        "issued_at": DATE_TIME, "issued_by": {"type": "string"},
+        "docx_sha256": {"type": "string"}, "pdf_sha256": {"type": "string"},
+        "signed": {"type": "boolean"}, "signed_by": NULLABLE_TEXT, "links": LINKS,
+    }),
+    "RegisterEntryDetail": {
+        "allOf": [ref("RegisterEntry"), record({"inputs": {"type": "object"}})],
+    },
+    "RegisterPage": page_of("RegisterEntry"),
+    "AuditEvent": record({
+        "id": {"type": "integer"}, "at": DATE_TIME,
+        "action": {"type": "string", "enum": ["render", "issue", "sign"]},
+        "actor": {"type": "string"}, "subject": {"type": "string"}, "unit": NULLABLE_TEXT,
+        "details": {"type": "object"},
+    }),
+    "AuditPage": page_of("AuditEvent"),
+    "Job": record({
+        "id": {"type": "string"},
+        "state": {"type": "string", "enum": ["running", "assembling", "done", "cancelled"]},
+        "backend": {"type": "string"}, "doc_type": {"type": "string"}, "title": {"type": "string"},
+        **{n: {"type": "integer", "minimum": 0} for n in (
+            "total", "pending", "running", "done", "failed", "skipped")},
+        "created_at": DATE_TIME, "started_at": {**DATE_TIME, "nullable": True},
+        "finished_at": {**DATE_TIME, "nullable": True},
+        "eta_seconds": {"type": "number", "nullable": True},
+        "outputs_ready": {"type": "boolean"},
+        "failures": {"type": "array", "items": record({
+            "row": {"type": "integer"}, "commune": NULLABLE_TEXT, "error": NULLABLE_TEXT,
+        })},
+        "links": LINKS,
+    }),
+    "Province": record({"code": {"type": "integer"}, "name": {"type": "string"}}),
+}
+
+
+# -- the finished document ------------------------------------------------------------------
+
+
+def complete(api: Api, catalog: Catalog) -> None:
+    """After every blueprint: concrete per-type paths, /health, statuses, the error, security."""
+    spec = api.spec
+    paths: dict[str, dict[str, Any]] = spec._paths  # apispec has no public way to replace one
+    for template, (verb, suffix) in TYPE_PATHS.items():
+        per_type_paths(paths, template, catalog, verb, suffix)
+    paths["/health"] = {"get": {**copy.deepcopy(paths["/api/health"]["get"]), "tags": ["health"]}}
+    paths["/openapi.json"] = {"get": {
+        "summary": "Tài liệu OpenAPI này",
+        "tags": ["health"],
+        "responses": {"200": json_body({"type": "object"}, "Tài liệu OpenAPI 3")},
+    }}
+    for path, operations in paths.items():
+        for method, operation in operations.items():
+            if method != "parameters":
+                tidy(path, method, operation)
+    for parameter in paths["/api/types/{type_id}"].get("parameters", []):
+        if parameter["name"] == "type_id":
+            parameter["schema"] = {"type": "string", "enum": list(catalog.types)}
+    publish_components(api)
+    for name, schema in job_schemas(catalog).items():
+        api.spec.components.schema(name, schema)
+
+
+def job_schemas(catalog: Catalog) -> dict[str, dict[str, Any]]:
+    """The two ways to post a bulk job: JSON, or a form with the two files."""
+    separator = {"type": "string", "maxLength": 3, "description": "Dấu tách danh sách, mặc định ;"}
+    base = {
+        "type": "object",
+        "description": "Văn bản gốc: các cột của bảng điền hoặc thay các trường của nó.",
+        "properties": {"doc_type": {"type": "string", "enum": list(catalog.types)}},
+        "required": ["doc_type"],
+    }
+    cell = {"nullable": True, "description": "Giá trị ô: chữ, số, đúng/sai"}
+    return {
+        "JobRequest": {
+            "type": "object",
+            "properties": {
+                "base": base,
+                "rows": {"type": "array", "items": {
+                    "type": "object", "additionalProperties": cell,
+                }, "description": "Mỗi dòng một văn bản: cột → giá trị"},
+                "allow_invalid": {"type": "boolean", "default": False},
+                "separator": {**separator, "nullable": True},
+            },
+            "required": ["base", "rows"],
+        },
+        "JobUpload": {
+            "type": "object",
+            "properties": {
+                "base": {"type": "string", "format": "binary", "description": "Tệp JSON"},
+                "table": {"type": "string", "format": "binary", "description": "CSV, XLSX, JSON"},
+                "allow_invalid": {"type": "string", "enum": ["0", "1"]},
+                "separator": separator,
+            },
+            "required": ["base", "table"],
+        },
+    }
+
+
+def per_type_paths(
+    paths: dict[str, Any], template: str, catalog: Catalog, verb: str, suffix: str
+) -> None:
+    """Replace a route templated on type_id by one path per type with that type's body."""
+    templated = paths.pop(template)
+    templated.pop("parameters", None)  # type_id: fixed in each path
+    for type_id, doc_type in catalog.types.items():
+        operations = copy.deepcopy(templated)
+        for operation in operations.values():
+            stem = "".join(part.capitalize() for part in type_id.split("_"))
+            operation["operationId"] = f"{verb}_{type_id}"
+            operation["summary"] = f"{operation.get('summary', verb)} ({doc_type.name})"
+            operation["requestBody"]["content"][JSON]["schema"] = ref(stem + suffix)
+            operation["responses"].pop("404", None)  # the type exists
+        paths[template.replace("{type_id}", type_id)] = operations
+
+
+def tidy(path: str, method: str, operation: dict[str, Any]) -> None:
+    """Give an operation an id, the statuses every API route answers, and its security."""
+    operation.setdefault("operationId", operation_id(path, method))
+    responses = operation["responses"]
+    responses.pop("default", None)  # every status is listed: no catch-all to hide one
+    if path in PUBLIC_PATHS:
+        operation["security"] = []
+    elif path.startswith("/api/"):
+        responses.update(errors(401, 403, 429))  # service.web.auth answers them before the view
+    for code in list(responses):
+        target = responses[code].get("$ref", "")
+        if code[0] in "45" and target.rpartition("/")[2].isupper():
+            responses[code] = errors(int(code))[code]  # flask-smorest's own, e.g. 422 of a query
+
+
+def operation_id(path: str, method: str) -> str:
+    """`get_api_register_entry_id` for GET /api/register/{entry_id}."""
+    words = path.replace("{", "").replace("}", "").replace(".", "_").strip("/").split("/")
+    return "_".join([method, *words]).replace("-", "_")
+
+
+def publish_components(api: Api) -> None:
+    """The error shape, the shared error responses and the bearer scheme."""
+    components = api.spec.components
+    components.schemas["Error"] = ERROR  # flask-smorest's own would let `errors` hold anything
+    components.schemas.pop("PaginationMetadata", None)  # flask-smorest's; no list pages so
+    for name in [n for n in components.responses if n.isupper()]:
+        del components.responses[name]  # flask-smorest's defaults, all replaced by ours
+    for code, (name, description) in STATUSES.items():
+        response = error(code, description, **HEADERS.get(code, {}))
+        components.response(name, response)
+    components.security_scheme(SECURITY_SCHEME, {"type": "http", "scheme": "bearer"})
+    api.spec.options["security"] = [{SECURITY_SCHEME: []}]
