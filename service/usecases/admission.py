@@ -43,6 +43,16 @@ class Admission:
                 self._inside -= 1
             self._slots.release()
 
+    def refuse_when_full(self) -> None:
+        """QueueFull at once while every place is taken, before the request is even read.
+
+        Under overload most requests are refused; reading and validating each one first (to
+        tell bad input before busy) would spend the CPU the admitted conversions and the health
+        check need. When there is room, input is still checked first, then admitted.
+        """
+        if self._inside >= self.capacity:
+            raise QueueFull(f"all {self.capacity} places for conversions are taken")
+
     @property
     def inside(self) -> int:
         """Conversions running or waiting now."""

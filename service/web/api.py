@@ -96,6 +96,8 @@ class Render(MethodView):
         service = documents()
         service.catalog.get(type_id)
         check_type(type_id)
+        if request.args.get("format", accepted_format()) != "docx":
+            services().admission.refuse_when_full()
         payload, controls = document_request(("format", "signing"))
         fmt = controls["format"] if isinstance(controls["format"], str) else accepted_format()
         if fmt not in MEDIA and fmt not in PDF_VERSIONS:

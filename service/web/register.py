@@ -184,6 +184,7 @@ class Issue(MethodView):
         """Take the next number, date, render DOCX and PDF, seal if asked, store; 201."""
         documents().catalog.get(type_id)
         check_type(type_id)
+        services().admission.refuse_when_full()
         payload, controls = document_request(("unit", "sign"))
         unit, sign = controls["unit"] or principal().unit, flag(controls["sign"])
         if unit is not None and not isinstance(unit, str):

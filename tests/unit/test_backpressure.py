@@ -70,6 +70,14 @@ def test_a_full_queue_answers_503_at_once_and_health_stays_quick(make_app) -> No
         assert time.monotonic() - began < 0.1
         # A DOCX needs no converter: it is not queued.
         assert client.post("/api/documents/ke_hoach?format=docx", json=seed).status_code == 200
+        # While full, a PDF request is refused before its body is even read: the CPU goes to
+        # the conversions under way, not to checking input that could not run anyway.
+        unread = client.post("/api/documents/ke_hoach", data=b"{not json",
+                             content_type="application/json")
+        assert unread.status_code == 503
+        issue = client.post("/api/register/issue/ke_hoach", data=b"{not json",
+                            content_type="application/json")
+        assert issue.status_code == 503
     finally:
         converter.release.set()
         for thread in inside:
