@@ -121,6 +121,12 @@ def init_app(app: Flask) -> None:
         headers = {k: v for k, v in exc.get_headers() if k.lower() != "content-type"}
         return error_response(code, message, errors, headers)
 
+    init_outages(app, retry_after)
+
+
+def init_outages(app: Flask, retry_after: str) -> None:
+    """Anything else: 503 when the machine is at fault (disk, database), else a logged 500."""
+
     @app.errorhandler(Exception)
     def unexpected(exc: Exception):
         outage = app.extensions[EXTENSION].explain_outage(exc)
