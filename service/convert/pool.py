@@ -241,12 +241,25 @@ class ConverterPool:
                 inst.conversions += 1
                 inst.since_start += 1
                 inst.failures = 0
-                if not inst.remote and inst.since_start >= self.config.max_conversions:
+                if self._due_for_recycling_locked(inst):
                     log.info("recycling %s after %d conversions", inst.address, inst.since_start)
                     inst.recycle = True
                     sup.retire_locked(inst, None)
                     return
             sup.enter_service_locked(inst)
+
+    def _due_for_recycling_locked(self, inst: Instance) -> bool:
+        """Whether a local instance has converted enough to be restarted now.
+
+        Instances under even load reach max_conversions together; restarting them together
+        would leave the pool with none (health 503, requests waiting 15 s). So an instance
+        waits while no other is in service, up to twice the count (leaks stay bounded).
+        """
+        if inst.remote or inst.since_start < self.config.max_conversions:
+            return False
+        others = [i for i in self._supervisor.instances if i is not inst]
+        in_service = any(i.state in IN_SERVICE for i in others)
+        return in_service or not others or inst.since_start >= 2 * self.config.max_conversions
 
     # -- reporting ----------------------------------------------------------------------------
 

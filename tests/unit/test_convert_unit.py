@@ -24,7 +24,7 @@ import psutil
 import pytest
 from pypdf import PdfReader
 
-from service.convert.instances import Timings, backoff
+from service.convert.instances import InstanceState, Timings, backoff
 from service.convert.pool import ConverterPool, PoolConfig
 from service.convert.unoserver_process import (
     GROUP_FILE,
@@ -479,6 +479,20 @@ def test_instance_is_recycled_after_max_conversions(make_pool: MakePool) -> None
     instance = pool.health()["instances"][0]
     assert instance["restarts"] == 1 and instance["conversions"] == 3
     assert instance["pid"] != first_pid and not psutil.pid_exists(first_pid)
+
+
+def test_instances_due_together_are_recycled_one_at_a_time(make_pool: MakePool) -> None:
+    pool = make_pool(size=2, max_conversions=2)
+    sup = pool._supervisor
+    first, second = sup.instances
+    with sup.cond:
+        first.since_start = second.since_start = 2
+        second.state = InstanceState.STARTING  # the other is being restarted right now
+        assert not pool._due_for_recycling_locked(first)  # the pool would have none left
+        first.since_start = 4
+        assert pool._due_for_recycling_locked(first)  # leaks stay bounded: twice at most
+        first.since_start, second.state = 2, InstanceState.READY
+        assert pool._due_for_recycling_locked(first)
 
 
 def test_killed_idle_instance_is_noticed_and_restarted(make_pool: MakePool) -> None:
