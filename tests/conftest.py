@@ -115,13 +115,24 @@ def signed_in(app: Any, username: str, role: str, unit: str | None = None, **opt
         username, role, unit, password=TEST_PASSWORD, **options
     )
     client = app.test_client(token=None)
-    page = client.get("/dang-nhap").get_data(as_text=True)
-    found = re.search(r'name="csrf_token" value="([^"]+)"', page)
-    assert found, "no CSRF token on the log-in page"
-    form = {"username": username, "password": TEST_PASSWORD, "csrf_token": found.group(1)}
-    response = client.post("/dang-nhap", data=form)
+    response = log_in(client, username, TEST_PASSWORD)
     assert response.status_code == 302, response.get_data(as_text=True)
     return client
+
+
+def csrf_of(page: str) -> str:
+    """The CSRF token of a page's forms."""
+    found = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert found, "no CSRF token on the page"
+    return found.group(1)
+
+
+def log_in(client: Any, username: str, password: str) -> Any:
+    """POST the log-in form with the session's CSRF token; the response."""
+    csrf = csrf_of(client.get("/dang-nhap", headers={"Accept": "text/html"}).get_data(
+        as_text=True))
+    return client.post("/dang-nhap", data={"username": username, "password": password,
+                                           "csrf_token": csrf}, headers={"Accept": "text/html"})
 
 
 def client_as(app: Any, name: str, **scope: Any) -> Any:

@@ -12,7 +12,7 @@ import pytest
 from service.usecases.access import Permission
 from service.web.auth import PUBLIC, RULES, SESSION_SEEN, header_text
 from service.web.errors import JSON_PREFIXES
-from tests.conftest import TEST_PASSWORD, client_as, grant_key, signed_in
+from tests.conftest import TEST_PASSWORD, client_as, csrf_of, grant_key, log_in, signed_in
 from tests.unit.test_register import SignableConverter, plan, unit_profile
 
 HTML = {"Accept": "text/html"}
@@ -240,10 +240,7 @@ def test_log_in_locks_after_five_wrong_passwords(app) -> None:
     client = app.test_client(token=None)
 
     def attempt(password: str) -> Any:
-        page = client.get("/dang-nhap").get_data(as_text=True)
-        token = page.split('name="csrf_token" value="')[1].split('"')[0]
-        return client.post("/dang-nhap", data={"username": "lan", "password": password,
-                                               "csrf_token": token}, headers=HTML)
+        return log_in(client, "lan", password)
 
     for _ in range(4):
         wrong = attempt("sai-mat-khau")
@@ -257,23 +254,14 @@ def test_log_in_locks_after_five_wrong_passwords(app) -> None:
     assert attempt(TEST_PASSWORD).status_code == 302
 
 
-def log_in(app: Any, username: str, password: str) -> Any:
-    """A client that has posted the log-in form."""
-    client = app.test_client(token=None)
-    page = client.get("/dang-nhap").get_data(as_text=True)
-    token = page.split('name="csrf_token" value="')[1].split('"')[0]
-    client.post("/dang-nhap", data={"username": username, "password": password,
-                                    "csrf_token": token})
-    return client
-
-
 def test_an_idle_session_ends_and_a_password_change_ends_the_others(app) -> None:
     first = signed_in(app, "lan", "van_thu", "y-tich")
     assert first.get("/api/register", headers={"Origin": "http://localhost"}).status_code == 200
     with first.session_transaction() as session:
         session[SESSION_SEEN] -= 31 * 60
     assert first.get("/api/register").status_code == 401
-    second = log_in(app, "lan", TEST_PASSWORD)
+    second = app.test_client(token=None)
+    log_in(second, "lan", TEST_PASSWORD)
     assert second.get("/api/register").status_code == 200
     app.extensions["vb_services"].accounts.change_password("lan", TEST_PASSWORD, "mat-khau-moi-123")
     assert second.get("/api/register").status_code == 401
@@ -283,16 +271,13 @@ def test_an_account_with_a_one_time_password_must_change_it_first(app) -> None:
     services = app.extensions["vb_services"]
     _, one_time = services.accounts.create("moi", "chuyen_vien", "y-tich")
     client = app.test_client(token=None)
-    page = client.get("/dang-nhap").get_data(as_text=True)
-    token = page.split('name="csrf_token" value="')[1].split('"')[0]
-    logged = client.post("/dang-nhap", data={"username": "moi", "password": one_time,
-                                             "csrf_token": token})
+    before = csrf_of(client.get("/dang-nhap").get_data(as_text=True))
+    logged = log_in(client, "moi", one_time)
     assert logged.headers["Location"] == "/doi-mat-khau"
     assert client.get("/van-ban/ke_hoach").headers["Location"] == "/doi-mat-khau"
     # A new session at log-in: the token of the page before it no longer counts.
-    page = client.get("/doi-mat-khau").get_data(as_text=True)
-    assert token not in page
-    token = page.split('name="csrf_token" value="')[1].split('"')[0]
+    token = csrf_of(client.get("/doi-mat-khau").get_data(as_text=True))
+    assert token != before
     changed = client.post("/doi-mat-khau", data={"current": one_time, "new": "Mot-mat-khau-dai",
                                                  "repeat": "Mot-mat-khau-dai", "csrf_token": token})
     assert changed.status_code == 302

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from service.web.admin_pages import vn_time
+from tests.conftest import csrf_of, log_in
 
 HTML = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
 ADMIN, ADMIN_PASSWORD = "quantri", "mat-khau-quan-tri-1"
@@ -59,20 +60,6 @@ def row_of(page: str, text: str) -> str:
 def key_named(services: Any, name: str) -> Any:
     (key,) = [k for k in services.api_keys.list() if k.name == name]
     return key
-
-
-def csrf_of(page: str) -> str:
-    found = re.search(r'name="csrf_token" value="([^"]+)"', page)
-    assert found, "no CSRF token on the page"
-    return found.group(1)
-
-
-def log_in(client: Any, username: str, password: str) -> Any:
-    """POST the log-in form with the session's CSRF token; the response."""
-    csrf = csrf_of(client.get("/dang-nhap", headers=HTML).get_data(as_text=True))
-    return client.post(
-        "/dang-nhap", data={"username": username, "password": password, "csrf_token": csrf}
-    )
 
 
 @pytest.fixture()

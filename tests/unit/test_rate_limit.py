@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from service.core.rate_limit import RateLimiter
-from tests.conftest import client_as
+from tests.conftest import client_as, log_in
 
 
 def test_a_bucket_allows_its_burst_then_says_how_long_to_wait() -> None:
@@ -34,8 +34,5 @@ def test_a_key_past_its_rate_gets_429_and_others_do_not(make_app) -> None:
 def test_log_in_attempts_from_one_address_are_limited(make_app) -> None:
     app = make_app(login_rate_limit=6)  # 5 at once
     client = app.test_client(token=None)
-    page = client.get("/dang-nhap").get_data(as_text=True)
-    token = page.split('name="csrf_token" value="')[1].split('"')[0]
-    form = {"username": "ai-do", "password": "sai", "csrf_token": token}
-    statuses = [client.post("/dang-nhap", data=form).status_code for _ in range(6)]
+    statuses = [log_in(client, "ai-do", "sai").status_code for _ in range(6)]
     assert statuses == [401] * 5 + [429]
