@@ -231,11 +231,17 @@ class Accounts:
         elif role != Role.QUAN_TRI and not unit:
             errors["unit"] = ["Tài khoản này phải thuộc một đơn vị."]
         for field, slugs in (("unit", [unit] if unit else []), ("extra_units", extra_units)):
-            missing = [s for s in slugs if not self.units.exists(s)]
-            if missing:
-                errors[field] = ["Không có đơn vị: " + ", ".join(missing) + "."]
+            message = unknown_units(self.units, slugs)
+            if message:
+                errors[field] = [message]
         return errors
 
+
+
+def unknown_units(units: UnitProfiles, slugs: Iterable[str]) -> str | None:
+    """The message naming the slugs no unit profile has, or None when all exist."""
+    missing = [slug for slug in slugs if not units.exists(slug)]
+    return "Không có đơn vị: " + ", ".join(missing) + "." if missing else None
 
 
 @functools.cache
@@ -297,10 +303,9 @@ class ApiKeys:
             errors["scopes"] = ["Chọn ít nhất một quyền."]
         unit_list = None if units is None else sorted(set(units))
         if unit_list is not None:
-            missing = [s for s in unit_list if not self.units.exists(s)]
-            if not unit_list or missing:
-                errors["units"] = ["Không có đơn vị: " + ", ".join(missing) + "." if missing
-                                   else "Chọn ít nhất một đơn vị."]
+            message = unknown_units(self.units, unit_list)
+            if message or not unit_list:
+                errors["units"] = [message or "Chọn ít nhất một đơn vị."]
         type_list = None if doc_types is None else sorted(set(doc_types))
         known = set(known_types)
         if type_list is not None and (not type_list or any(t not in known for t in type_list)):
