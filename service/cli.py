@@ -154,10 +154,9 @@ def announce_first_admin(accounts: Accounts, settings: Settings) -> None:
 
 def serve(settings: Settings) -> int:
     """Serve the app with waitress on the configured address."""
-    from waitress import serve as waitress_serve
-
     from service.composition import build_services
     from service.web import create_app
+    from service.web.serving import serve as serve_app
 
     services = build_services(settings)
 
@@ -176,7 +175,7 @@ def serve(settings: Settings) -> int:
         # Threads for every admitted conversion plus a few, so the health check and the
         # pages that convert nothing never wait behind conversions.
         threads = services.admission.capacity + 4
-        waitress_serve(app, host=settings.host, port=settings.port, threads=threads)
+        serve_app(app, settings.host, settings.port, threads)
     finally:
         services.close()
     return 0
