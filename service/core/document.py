@@ -87,7 +87,7 @@ class Document:
                 title=f"{doc_type.name} {subject}",
                 author=issuer["agency"],
                 subject=subject,
-                keywords=[k for k in (doc_type.name, doc_type.code) if k],
+                keywords=[doc_type.name, symbol, issuer["agency"]],
             ),
             signer_lines=tuple(signer_lines(signer)),
             signer_field=pdf.field_name("Chu ky", signer.get("name") or signer["title"]),

@@ -157,5 +157,6 @@ def _set_properties(docx: Any, meta: Metadata) -> None:
     props.title = meta.title[:255]
     props.author = props.last_modified_by = meta.author
     props.subject = meta.subject[:255]
-    props.keywords = ", ".join(meta.keywords)
+    # LibreOffice splits the keywords at spaces: a no-break space keeps `Kế hoạch` one keyword.
+    props.keywords = ", ".join(k.replace(" ", "\u00a0") for k in meta.keywords)
     props.language = vn.LANGUAGE
