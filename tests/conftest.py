@@ -43,8 +43,12 @@ def docx_text(data: bytes) -> str:
     """All paragraph text of a DOCX, body and table cells in document order."""
     document = docx.Document(io.BytesIO(data))
     ns = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+    # A w:noBreakHyphen (inside references such as 06/QĐ-TTg) reads as the hyphen it shows.
     return "\n".join(
-        "".join(t.text or "" for t in p.iter(ns + "t"))
+        "".join(
+            t.text or "" if t.tag == ns + "t" else "-"
+            for t in p.iter(ns + "t", ns + "noBreakHyphen")
+        )
         for p in document.element.body.iter(ns + "p")
     )
 

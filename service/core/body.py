@@ -43,7 +43,9 @@ class BodyWriter:
         """One body paragraph from marked-up text."""
         pieces = markup.parse(text)
         lead = wordml.run(prefix, **emphasis) if prefix else ""
-        return wordml.paragraph(lead + wordml.runs(pieces, self.notes, **emphasis), style)
+        return wordml.paragraph(
+            lead + wordml.runs(pieces, self.notes, **emphasis), style, props=_introducing(text)
+        )
 
     def paragraphs(self, texts: Sequence[str], style: str = "VBBody") -> str:
         """Several body paragraphs."""
@@ -66,17 +68,18 @@ class BodyWriter:
         children = block.get("body") or []
         has_lines = any(block.get(k) for k in ("lead", "support", "deadline"))
         style, upper, bold, italic = _heading_style(numbering.scheme, label)
-        keep = ""
+        # Every title keeps with its first line, `a)` items (body style) included.
+        keep = wordml.keep_next()
         if not (children or has_lines or numbering.scheme == "roman"):
             # A numbered item with nothing under it titles nothing: it reads as a body paragraph,
             # and is not kept with the next one (a run of them would move to the next page).
-            style, bold, italic, keep = "VBBody", False, False, '<w:keepNext w:val="0"/>'
+            style, bold, italic, keep = "VBBody", False, False, wordml.keep_next(False)
         pieces = markup.parse(block["title"])
         if upper:
             pieces = [vn_upper(p) for p in pieces]
         title = wordml.run(label + " ", bold=bold, italic=italic) if label else ""
         title += wordml.runs(pieces, self.notes, bold=bold, italic=italic)
-        out = [wordml.paragraph(title, style, extra_ppr=keep)]
+        out = [wordml.paragraph(title, style, props=[keep])]
         child_scheme = block.get("numbering") or _child_default(numbering)
         parent_label = label if numbering.scheme == "decimal" else ""
         child = Numbering(child_scheme, parent_label, numbering.depth + 1)
@@ -97,7 +100,9 @@ class BodyWriter:
         head = wordml.run(f"Điều {self.article_count}. ", bold=True)
         text = wordml.runs(markup.parse(block["text"]), self.notes)
         child = Numbering("alpha", "", numbering.depth + 1)
-        return wordml.paragraph(head + text, "VBBody") + self.blocks(block.get("body") or [], child)
+        return wordml.paragraph(head + text, "VBBody", props=_introducing(block["text"])) + (
+            self.blocks(block.get("body") or [], child)
+        )
 
     def assignments(self, rows: Sequence[dict[str, Any]]) -> str:
         """The assignment table: STT, task, lead, support, deadline, output."""
@@ -152,6 +157,11 @@ def vn_upper(piece: markup.Piece) -> markup.Piece:
     if isinstance(piece, Span):
         return Span(vn.upper_vn(piece.text), piece.bold, piece.italic)
     return piece
+
+
+def _introducing(text: str) -> list[str]:
+    """keepNext for a line ending in `:`: it introduces what follows and must not end a page."""
+    return [wordml.keep_next()] if markup.plain(text).rstrip().endswith(":") else []
 
 
 def _indicator_cells(

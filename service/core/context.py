@@ -7,14 +7,16 @@ from typing import Any
 
 from markupsafe import Markup
 
-from service.core import vn, wordml
+from service.core import page, rules, vn, wordml
 from service.core.body import BodyWriter
 from service.core.definitions import DocTypeDef
 from service.core.document import Document
+from service.core.template_builder import LEFT_COL_MM
 
 SECTION_MARK = "_vb_section_"
 AGENCY_BODIES = ("ỦY BAN NHÂN DÂN", "HỘI ĐỒNG NHÂN DÂN")
 HEADER_AGENCY_CHARS = 20  # upper-case bold 13 pt characters that fit the header's left column
+AGENCY_SIZE, SUBJECT_SIZE = 13, 14
 END_MARK = "./."
 
 
@@ -24,10 +26,18 @@ def build_context(document: Document) -> tuple[dict[str, Any], list[str]]:
     issuer, signer, date = document.issuer, document.signer, document.date
     writer = BodyWriter()
     body_data = with_end_mark(data) if data.get("end_mark", True) else data
+    agency = header_agency(issuer["agency"])
     context: dict[str, Any] = {
         "data": data,
         "parent_agency": vn.upper_vn(issuer.get("parent_agency") or ""),
-        "agency": header_agency(issuer["agency"]),
+        "agency": agency,
+        "agency_rule": Markup(
+            rules.name_rule(agency, AGENCY_SIZE, LEFT_COL_MM, cell_margin_mm=rules.CELL_MARGIN_MM)
+        ),
+        "subject_rule": Markup(
+            # 4 pt clear of the subject line's descenders.
+            rules.name_rule(document.subject, SUBJECT_SIZE, page.text_width_mm(False), before_pt=4)
+        ),
         "number_line": vn.number_line(data.get("number"), symbol),
         "symbol": symbol,
         "date_line": vn.date_line(

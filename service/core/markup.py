@@ -7,6 +7,10 @@ from dataclasses import dataclass, field
 
 ESCAPABLE = set("*\\^[]")
 MARKS = re.compile(r"[*\\]|\^\[")
+# A document's number and symbol (`06/QĐ-TTg`, `34/2014/QĐ-TTg`, `965/KH-UBND`, the Party's
+# `06-CT/TU`): a line must not end inside one. Dates (`03/01/2019`) have no hyphen, and no line
+# breaks at their slashes.
+REFERENCE = re.compile(r"\b\d+(?:(?:/\d+)*/[A-ZĐ]\w*|-[A-ZĐ]\w*/[A-ZĐ]\w*)(?:[-/]\w+)*")
 
 
 @dataclass(frozen=True)

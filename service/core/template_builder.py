@@ -20,13 +20,18 @@ from docx.shared import Mm, Pt
 from docx.table import _Cell
 from docx.text.paragraph import Paragraph
 
-from service.core import page
+from service.core import page, rules, wordml
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "doc_templates"
 FONT = "Times New Roman"
 CENTER, BOTH, LEFT = WD_ALIGN_PARAGRAPH.CENTER, WD_ALIGN_PARAGRAPH.JUSTIFY, WD_ALIGN_PARAGRAPH.LEFT
 # The header table reaches 5 mm into each margin so the motto fits on one line at 13 pt.
 LEFT_COL_MM, RIGHT_COL_MM = 72.0, 103.0
+MOTTO = "Độc lập - Tự do - Hạnh phúc"
+MOTTO_SIZE = 14
+# Word keeps this part in step with styles.xml; python-docx's default one is stale, and a
+# mismatch is "unreadable content" to Word. Word rebuilds it when it needs it.
+STYLES_WITH_EFFECTS = "http://schemas.microsoft.com/office/2007/relationships/stylesWithEffects"
 FOOTNOTES_XML = (
     f"<w:footnotes {nsdecls('w')}>"
     '<w:footnote w:type="separator" w:id="-1"><w:p><w:pPr><w:spacing w:after="0" w:line="240" '
@@ -99,6 +104,7 @@ STYLES = (
 def build(variant: str) -> DocxDocument:
     """Build one template: `named` (Mẫu 1.4), `letter` (Mẫu 1.5) or `decision` (Mẫu 1.2)."""
     doc = Document()
+    _drop_styles_with_effects(doc)
     _page_setup(doc)
     _styles(doc, decision=variant == "decision")
     _footnotes_part(doc)
@@ -111,8 +117,8 @@ def build(variant: str) -> DocxDocument:
     else:
         _p(doc, "VBTitle", "{{ type_name }}")
         _p(doc, "VBSubject", "{{ subject }}")
-        # Clear of the subject line's descenders.
-        _rule(doc, 55, before_pt=4)
+        # Sized from the subject's width when rendering: 1/3 to 1/2 of it.
+        _p(doc, "VBRule", "{{p subject_rule }}")
     if variant == "decision":
         _p(doc, "VBAuthority", "{{ authority }}")
         _p(doc, "VBBasis", "{{p legal_bases }}")
@@ -196,6 +202,12 @@ def _styles(doc: DocxDocument, *, decision: bool) -> None:
         fmt.widow_control = True
 
 
+def _drop_styles_with_effects(doc: DocxDocument) -> None:
+    for rel_id, rel in list(doc.part.rels.items()):
+        if rel.reltype == STYLES_WITH_EFFECTS:
+            doc.part.drop_rel(rel_id)
+
+
 def _footnotes_part(doc: DocxDocument) -> None:
     part = Part(
         PackURI("/word/footnotes.xml"), CT.WML_FOOTNOTES, FOOTNOTES_XML.encode(), doc.part.package
@@ -227,20 +239,11 @@ def _when(container: DocxDocument | _Cell, style: str, condition: str, text: str
     return kept
 
 
-def _rule(container: DocxDocument | _Cell, indent_mm: float, before_pt: float = 0) -> None:
-    """A solid line drawn as the top border of a tiny paragraph, shortened by indents."""
-    paragraph = _p(container, "VBRule")
-    if before_pt:
-        paragraph.paragraph_format.space_before = Pt(before_pt)
-    paragraph.paragraph_format.left_indent = Mm(indent_mm)
-    paragraph.paragraph_format.right_indent = Mm(indent_mm)
-    paragraph.paragraph_format.line_spacing = Pt(2)
-    paragraph._p.get_or_add_pPr().append(
-        parse_xml(
-            f'<w:pBdr {nsdecls("w")}><w:top w:val="single" w:sz="6" w:space="1" w:color="000000"/>'
-            "</w:pBdr>"
-        )
-    )
+def _xml_paragraph(container: DocxDocument | _Cell, xml: str) -> None:
+    """Add a paragraph built by wordml (its properties already in schema order)."""
+    placeholder = _p(container, "VBRule")._p
+    placeholder.addnext(parse_xml(xml.replace("<w:p>", f"<w:p {nsdecls('w')}>", 1)))
+    placeholder.getparent().remove(placeholder)
 
 
 def _table(doc: DocxDocument, widths: tuple[float, float], rows: int = 1) -> list[list[_Cell]]:
@@ -262,23 +265,21 @@ def _national_header(doc: DocxDocument, *, letter: bool) -> None:
     (left, right), (left2, right2) = _table(doc, (LEFT_COL_MM, RIGHT_COL_MM), rows=2)
     _when(left, "VBHdrParent", "parent_agency", "{{ parent_agency }}")
     _p(left, "VBHdrAgency", "{{ agency }}")
-    _rule(left, 22, before_pt=3)
+    # Sized from the agency's name when rendering: 1/3 to 1/2 of its width.
+    _p(left, "VBRule", "{{p agency_rule }}")
     _p(right, "VBHdrMotto", "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM")
-    _p(right, "VBHdrMotto2", "Độc lập - Tự do - Hạnh phúc")
-    _rule(right, 14, before_pt=3)
+    _p(right, "VBHdrMotto2", MOTTO)
+    motto = rules.text_width_mm(MOTTO, MOTTO_SIZE)
+    _xml_paragraph(right, rules.rule(motto, RIGHT_COL_MM, cell_margin_mm=rules.CELL_MARGIN_MM))
     _p(left2, "VBHdrNumber", "{{ number_line }}")
     if letter:
         _p(left2, "VBHdrSubjectLine", "{{ vv_line }}")
     urgency = _when(left2, "VBUrgency", "urgency", "{{ urgency }}")
     urgency.paragraph_format.left_indent = Mm(20)
     urgency.paragraph_format.right_indent = Mm(20)
-    side = '<w:{0} w:val="single" w:sz="8" w:space="1" w:color="000000"/>'
-    urgency._p.get_or_add_pPr().append(
-        parse_xml(
-            f"<w:pBdr {nsdecls('w')}>"
-            + "".join(side.format(s) for s in ("top", "left", "bottom", "right"))
-            + "</w:pBdr>"
-        )
+    box = wordml.border("top", "left", "bottom", "right", size=8)
+    wordml.place(
+        urgency._p.get_or_add_pPr(), parse_xml(box.replace("<w:pBdr>", f"<w:pBdr {nsdecls('w')}>"))
     )
     _p(right2, "VBHdrDate", "{{ date_line }}")
 
@@ -308,5 +309,11 @@ def _signature(doc: DocxDocument) -> None:
     # must not split across pages.
     for cell in (left, right):
         cell.vertical_alignment = None
+    # The table spans the text width, so with no margin before its text Nơi nhận stands flush
+    # with the body's left edge.
+    wordml.place(
+        left._tc.get_or_add_tcPr(),
+        parse_xml(f'<w:tcMar {nsdecls("w")}><w:left w:w="0" w:type="dxa"/></w:tcMar>'),
+    )
     row = left._tc.getparent()
     row.get_or_add_trPr().append(parse_xml(f"<w:cantSplit {nsdecls('w')}/>"))

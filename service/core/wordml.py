@@ -2,12 +2,36 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
+from typing import Any
 from xml.sax.saxutils import escape as _xml_escape
 
-from service.core.markup import Footnote, Piece, Span
+from service.core.markup import REFERENCE, Footnote, Piece, Span
 
 TWIPS_PER_MM = 56.6929
+# The children of a property element in the order the schema fixes (ECMA-376 Part 1,
+# CT_PPr §17.3.1.26, CT_TcPr §17.4.70): Word reports any other order as unreadable content.
+SCHEMA_ORDER: dict[str, tuple[str, ...]] = {
+    "pPr": (
+        "pStyle", "keepNext", "keepLines", "pageBreakBefore", "framePr", "widowControl",
+        "numPr", "suppressLineNumbers", "pBdr", "shd", "tabs", "suppressAutoHyphens",
+        "kinsoku", "wordWrap", "overflowPunct", "topLinePunct", "autoSpaceDE", "autoSpaceDN",
+        "bidi", "adjustRightInd", "snapToGrid", "spacing", "ind", "contextualSpacing",
+        "mirrorIndents", "suppressOverlap", "jc", "textDirection", "textAlignment",
+        "textboxTightWrap", "outlineLvl", "divId", "cnfStyle", "rPr", "sectPr", "pPrChange",
+    ),
+    "tcPr": (
+        "cnfStyle", "tcW", "gridSpan", "hMerge", "vMerge", "tcBorders", "shd", "noWrap",
+        "tcMar", "textDirection", "tcFitText", "vAlign", "hideMark", "headers", "cellIns",
+        "cellDel", "cellMerge", "tcPrChange",
+    ),
+}  # fmt: skip
+TAG = re.compile(r"<w:(\w+)")
+
+
+class UnknownProperty(ValueError):
+    """A property element that the schema order of its parent does not list."""
 
 
 def mm(value: float) -> int:
@@ -18,6 +42,72 @@ def mm(value: float) -> int:
 def escape(text: str) -> str:
     """Escape text for a w:t element."""
     return _xml_escape(text)
+
+
+def rank(parent: str, name: str) -> int:
+    """Where a child named `name` stands among the children of `parent` (`pPr`, `tcPr`)."""
+    try:
+        return SCHEMA_ORDER[parent].index(name)
+    except ValueError:
+        raise UnknownProperty(f"w:{name} is not a child of w:{parent}") from None
+
+
+def properties(parent: str, *children: str) -> str:
+    """`<w:pPr>` (or another property element) holding the given children in schema order."""
+    ordered = sorted((c for c in children if c), key=lambda c: rank(parent, _tag(c)))
+    return f"<w:{parent}>{''.join(ordered)}</w:{parent}>"
+
+
+def place(parent: Any, child: Any) -> None:
+    """Insert an lxml child into a property element at its schema position."""
+    kind = parent.tag.rsplit("}", 1)[-1]
+    here = rank(kind, child.tag.rsplit("}", 1)[-1])
+    for sibling in parent:
+        if rank(kind, sibling.tag.rsplit("}", 1)[-1]) > here:
+            sibling.addprevious(child)
+            return
+    parent.append(child)
+
+
+def out_of_order(parent: Any) -> list[str]:
+    """Names of children standing before a sibling the schema puts ahead of them."""
+    kind = parent.tag.rsplit("}", 1)[-1]
+    names = [c.tag.rsplit("}", 1)[-1] for c in parent if isinstance(c.tag, str)]
+    ranks = [rank(kind, n) for n in names]
+    return [n for i, n in enumerate(names) if any(r < ranks[i] for r in ranks[i + 1 :])]
+
+
+def border(*sides: str, size: int = 6) -> str:
+    """`w:pBdr` with a single black line on each given side (`top`, `left`, …)."""
+    line = '<w:{0} w:val="single" w:sz="{1}" w:space="1" w:color="000000"/>'
+    return f"<w:pBdr>{''.join(line.format(s, size) for s in sides)}</w:pBdr>"
+
+
+def _tag(xml: str) -> str:
+    found = TAG.match(xml)
+    if found is None:
+        raise UnknownProperty(f"not a w: element: {xml[:40]!r}")
+    return found.group(1)
+
+
+def _text(chunk: str) -> str:
+    """w:t elements for text; a hyphen inside a reference (`06/QĐ-TTg`) is a w:noBreakHyphen."""
+    # LibreOffice exports w:noBreakHyphen as a plain `-` in the PDF's text, so the reference
+    # still reads and searches as typed while no line can end inside it.
+    cuts = [
+        found.start() + i
+        for found in REFERENCE.finditer(chunk)
+        for i, char in enumerate(found[0])
+        if char == "-"
+    ]
+    out, last = [], 0
+    for cut in [*cuts, len(chunk)]:
+        if cut > last:
+            out.append(f'<w:t xml:space="preserve">{escape(chunk[last:cut])}</w:t>')
+        if cut < len(chunk):
+            out.append("<w:noBreakHyphen/>")
+        last = cut + 1
+    return "".join(out)
 
 
 def run(text: str, *, bold: bool = False, italic: bool = False, superscript: bool = False) -> str:
@@ -34,7 +124,7 @@ def run(text: str, *, bold: bool = False, italic: bool = False, superscript: boo
             if j:
                 parts.append("<w:tab/>")
             if chunk:
-                parts.append(f'<w:t xml:space="preserve">{escape(chunk)}</w:t>')
+                parts.append(_text(chunk))
     return f"<w:r>{rpr}{''.join(parts)}</w:r>"
 
 
@@ -74,11 +164,18 @@ def runs(
     return "".join(out)
 
 
-def paragraph(content: str, style: str, *, align: str | None = None, extra_ppr: str = "") -> str:
-    """A paragraph of the given style holding already-built runs."""
+def paragraph(
+    content: str, style: str, *, align: str | None = None, props: Sequence[str] = ()
+) -> str:
+    """A paragraph of the given style holding already-built runs; `props` go in schema order."""
     jc = f'<w:jc w:val="{align}"/>' if align else ""
-    # CT_PPr order: pStyle, keepNext … before jc (Word rejects other orders).
-    return f'<w:p><w:pPr><w:pStyle w:val="{style}"/>{extra_ppr}{jc}</w:pPr>{content}</w:p>'
+    ppr = properties("pPr", f'<w:pStyle w:val="{style}"/>', *props, jc)
+    return f"<w:p>{ppr}{content}</w:p>"
+
+
+def keep_next(keep: bool = True) -> str:
+    """w:keepNext, on or off (off overrides a style that keeps with the next paragraph)."""
+    return "<w:keepNext/>" if keep else '<w:keepNext w:val="0"/>'
 
 
 def table(
