@@ -32,7 +32,7 @@ class BodyWriter:
         self.article_count = 0
         self.kinds: dict[str, Callable[[dict[str, Any], Numbering, int], str]] = {
             "paragraph": lambda b, _n, _i: self.rich(b["text"]),
-            "bullet": lambda b, _n, _i: self.rich(b["text"], prefix="- "),
+            "bullet": lambda b, _n, _i: self.rich(markup.strip_bullet(b["text"]), prefix="- "),
             "section": self.section,
             "assignments": lambda b, _n, _i: self.assignments(b["rows"]),
             "indicators": lambda b, _n, _i: self.indicators(b["rows"], b["total"]),
@@ -74,7 +74,7 @@ class BodyWriter:
             # A numbered item with nothing under it titles nothing: it reads as a body paragraph,
             # and is not kept with the next one (a run of them would move to the next page).
             style, bold, italic, keep = "VBBody", False, False, wordml.keep_next(False)
-        pieces = markup.parse(block["title"])
+        pieces = markup.parse(markup.strip_label(block["title"]))
         if upper:
             pieces = [vn_upper(p) for p in pieces]
         title = wordml.run(label + " ", bold=bold, italic=italic) if label else ""

@@ -1,4 +1,8 @@
-"""Inline markup of paragraph text: **bold**, *italic*, ***both***, ^[footnote], \\* escapes."""
+"""Inline markup of paragraph text: **bold**, *italic*, ***both***, ^[footnote], \\* escapes.
+
+Also what clerks paste from other documents: bullet marks from Word and numbers typed
+before a section title, recognised so that the document's own marks are not doubled.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,15 @@ MARKS = re.compile(r"[*\\]|\^\[")
 # `06-CT/TU`): a line must not end inside one. Dates (`03/01/2019`) have no hyphen, and no line
 # breaks at their slashes.
 REFERENCE = re.compile(r"\b\d+(?:(?:/\d+)*/[A-ZĐ]\w*|-[A-ZĐ]\w*/[A-ZĐ]\w*)(?:[-/]\w+)*")
+# Word's bullet characters (•, ◦, ▪, ·, ●, ○, ■, □, ➢, ✓), dashes and the ASCII ones, then
+# a space or the tab Word puts after a list mark.
+BULLET = re.compile(r"^[•◦▪▫·●○■□➢➤✓–—\-+*]\s+(?=\S)")
+ROMAN = r"(?=[IVX])X{0,3}(?:IX|IV|V?I{0,3})"
+# A section number as documents print it: `I.`, `1.`, `1.2.`, `a)`, `a.`, `(1)`; the final
+# dot is required so that `1.000 hộ` (a Vietnamese thousand) is not read as a number.
+LABEL = re.compile(
+    rf"^(?:{ROMAN}\.|\d{{1,2}}(?:\.\d{{1,2}})*\.|[a-zđ][.)]|\([a-zđ\d]{{1,2}}\))\s+(?=\S)"
+)
 
 
 @dataclass(frozen=True)
@@ -68,6 +81,18 @@ def plain(text: str) -> str:
     return "".join(p.text for p in parse(text) if isinstance(p, Span))
 
 
+def strip_bullet(text: str) -> str:
+    """The text without the bullet mark it starts with (`• `, `– `, `+ `, `- `, `* `), if any."""
+    found = BULLET.match(text)
+    return text[found.end() :] if found else text
+
+
+def strip_label(title: str) -> str:
+    """A section title without the number a clerk typed before it (`I. MỤC ĐÍCH` → `MỤC ĐÍCH`)."""
+    found = LABEL.match(title)
+    return title[found.end() :] if found else title
+
+
 def _tokenize(text: str) -> _Tokens:
     tokens = _Tokens()
     i = 0
@@ -88,7 +113,9 @@ def _tokenize(text: str) -> _Tokens:
             count = j - i
             before = text[i - 1] if i > 0 else " "
             after = text[j] if j < len(text) else " "
-            if count > 3:
+            if count > 3 or (before.isalnum() and after.isalnum()):
+                # Between two letters or digits (`7*7`, `a*b`) a star is arithmetic or a
+                # footnote sign, not emphasis.
                 tokens.text(text[i:j])
             else:
                 tokens.items.append(_Marker(count, not after.isspace(), not before.isspace()))
