@@ -88,12 +88,14 @@ def progress_line(progress: dict[str, Any], width: int = 30) -> str:
 
 
 def print_report(report: dict[str, Any], out: TextIO) -> None:
-    """The table's problems, one per line."""
+    """The table's problems, one per line, rows numbered as the spreadsheet shows them."""
     print(f"Bảng chưa hợp lệ ({report['valid_rows']}/{report['rows']} dòng hợp lệ):", file=out)
     for path, messages in report["base_errors"].items():
         print(f"  văn bản gốc, {path}: {' '.join(messages)}", file=out)
     for unknown in report["unknown_columns"]:
         print(f"  cột {unknown['column']}: {unknown['message']}", file=out)
+    for name in report["unknown_placeholders"]:
+        print(f"  {{{name['name']}}}: {name['message']}", file=out)
     for error in report["errors"]:
         print(f"  dòng {error['row']}, cột {error['column']}: {error['message']}", file=out)
     for dup in report["duplicates"]:

@@ -10,7 +10,8 @@ from typing import Any, Protocol
 
 from service.bulk import work
 from service.bulk.check import Report, check_table
-from service.bulk.outputs import MANIFEST_CSV, MANIFEST_JSON, MERGED, ZIP
+from service.bulk.inputs import InputStore
+from service.bulk.outputs import MANIFEST_CSV, MANIFEST_JSON, MERGED, ZIP, ManifestRow
 from service.bulk.overrides import DEFAULT_SEPARATOR, commune_of
 from service.bulk.ports import JobState, JobView, RowState
 from service.bulk.table import Table, TooManyRows
@@ -58,6 +59,8 @@ class BulkJobs:
         self.ctx = ctx
         self.runner = runner
         self.max_rows = max_rows  # also passed to read_table, which stops at the next row
+        # Beside the job folders (named by job id), so the CLI's output folder has none.
+        self.inputs = InputStore(ctx.jobs_root / ".inputs")
 
     def check(
         self, base: dict[str, Any], table: Table, separator: str = DEFAULT_SEPARATOR
@@ -108,8 +111,15 @@ class BulkJobs:
                 input_key=key,
                 unit=unit,
             )
+        # Bad rows, duplicates among them, are failed before any runs: never produced at all.
+        for index, reasons in report.bad_rows().items():
+            self.ctx.jobs.fail_row(job_id, index, "Dữ liệu chưa hợp lệ: " + "; ".join(reasons))
         self.runner.submit(job_id)
         return job_id
+
+    def rows(self, job_id: str) -> list[ManifestRow]:
+        """Every row of the job in table order with its state and, once done, its files."""
+        return self.ctx.jobs.manifest(job_id)
 
     def resume(self) -> list[str]:
         """Start again the unfinished jobs whose rows died with the service (at its start)."""

@@ -127,6 +127,9 @@ class JobStore(Protocol):
     def failed_rows(self, job_id: str) -> list[FailedRow]:
         """The failed rows in table order."""
 
+    def manifest(self, job_id: str) -> list[ManifestRow]:
+        """Every row in table order as a manifest line (state, error, files)."""
+
     def unfinished_row_counts(self) -> dict[RowState, int]:
         """How many rows of unfinished jobs are in each state (states without rows left out)."""
 

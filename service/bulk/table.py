@@ -59,6 +59,13 @@ class Table:
 
     columns: list[str]
     rows: list[dict[str, Any]] = field(default_factory=list)
+    # The file's line of each row as a spreadsheet numbers it (header = 1, blank lines count);
+    # empty for tables without lines (JSON), whose rows are numbered from 1.
+    lines: list[int] = field(default_factory=list)
+
+    def line(self, index: int) -> int:
+        """The number a clerk sees for data row `index` (1-based): its spreadsheet row."""
+        return self.lines[index - 1] if index <= len(self.lines) else index
 
 
 def table_format(filename: str, content_type: str = "") -> str:
@@ -130,6 +137,7 @@ def _from_lines(lines: Iterable[Sequence[Any]], max_rows: int | None) -> Table:
     """
     header: list[str] | None = None
     rows: list[dict[str, Any]] = []
+    numbers: list[int] = []
     blank = 0
     for number, line in enumerate(lines, start=1):
         width = _width(line)
@@ -156,9 +164,10 @@ def _from_lines(lines: Iterable[Sequence[Any]], max_rows: int | None) -> Table:
             # Cells past the last filled one are kept as read (an empty string stays "").
             rows.append({name: _unescaped(line[i]) if i < len(line) else None
                          for i, name in enumerate(header)})
+            numbers.append(number)
     if header is None:
         raise TableUnreadable("Bảng trống: cần một dòng tiêu đề (tên cột) và ít nhất một dòng.")
-    return Table(header, rows)
+    return Table(header, rows, numbers)
 
 
 def _header(cells: list[Any]) -> list[str]:

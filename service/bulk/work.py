@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from service.bulk.outputs import JobFiles
-from service.bulk.overrides import apply_overrides
 from service.bulk.ports import JobStore, RowOutcome, RowOutput
+from service.bulk.row_document import row_document, unfilled_message
 from service.core.converter import ConversionError, ConverterUnavailable
 from service.core.documents import DocumentInvalid, DocumentService
 from service.core.files import sha256
@@ -56,12 +56,11 @@ def process_row(
         return RowOutcome.SKIPPED  # finished already (a redelivered task) or cancelled
     try:
         service = ctx.documents
-        payload, errors = apply_overrides(
-            service.catalog, row.doc_type, row.base, row.cells, row.separator
-        )
-        if errors:
-            raise DocumentInvalid(errors)
-        rendered = service.render(row.doc_type, payload, actor=row.actor, unit=row.unit)
+        result = row_document(service.catalog, row.doc_type, row.base, row.cells, row.separator)
+        unfilled = {p: [unfilled_message(p, names)] for p, names in result.unfilled.items()}
+        if result.cell_errors or unfilled:
+            raise DocumentInvalid(result.cell_errors | unfilled)
+        rendered = service.render(row.doc_type, result.document, actor=row.actor, unit=row.unit)
         pdf = service.to_pdf(rendered)
         pages = validate_pdf(pdf)
         docx_name, pdf_name = ctx.files(job_id).write_row(index, row.commune, rendered.docx, pdf)

@@ -188,6 +188,11 @@ class SqlJobStore:
             return [FailedRow(r.index, r.commune, r.error)
                     for r in _rows(session, job_id, RowState.FAILED)]
 
+    def manifest(self, job_id: str) -> list[ManifestRow]:
+        """Every row in table order as a manifest line (state, error, files)."""
+        with self.database.session() as session:
+            return [_manifest_row(row) for row in _rows(session, job_id)]
+
     def rows(self, job_id: str) -> list[BulkRow]:
         """The job's rows as stored, attempts and completions included (checks, audits)."""
         with self.database.session() as session:

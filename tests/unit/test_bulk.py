@@ -129,8 +129,9 @@ def test_report_gives_row_column_and_vietnamese_reason_and_duplicates(
     assert found[(2, "date.day")] == "Phải từ 1 đến 31."
     assert found[(3, "number")] == "Phải là số nguyên."  # the form's words; the cell is shown
     assert (6, "issuer.agency") not in found  # blank keeps the base's agency
-    assert report.duplicates == [  # case and spaces ignored; "Xa A" is another name
-        {"rows": [1, 4], "commune": "xã  a", "message": "Xã/phường 'xã  a' trùng với dòng 1."}
+    assert report.as_dict()["duplicates"] == [  # case and spaces ignored; "Xa A" is another
+        {"rows": [1, 4], "commune": "xã  a",
+         "message": "Xã/phường 'xã  a' trùng với dòng 1; dòng này không được tạo."}
     ]
     assert report.as_dict()["valid_rows"] == 3
     assert report.flat()["rows.2.date.day"] == ["Phải từ 1 đến 31."]
@@ -222,8 +223,9 @@ def test_embedded_runner_renders_each_row_and_fails_the_bad_one_alone(tmp_path: 
     assert progress is not None
     assert (progress["state"], progress["done"], progress["failed"]) == ("done", 7, 1)
     assert progress["outputs_ready"] and progress["eta_seconds"] == 0
-    assert jobs.failures(job_id) == [{"row": 5, "commune": "Xã Số 5",
-                                      "error": "Dữ liệu chưa hợp lệ: date.day: Phải từ 1 đến 31."}]
+    assert jobs.failures(job_id) == [{
+        "row": 5, "commune": "Xã Số 5",
+        "error": "Dữ liệu chưa hợp lệ: dòng 5 của bảng, cột date.day: Phải từ 1 đến 31."}]
     archive = zipfile.ZipFile(jobs.output(job_id, "zip"))
     for i in (1, 2, 3, 4, 6, 7, 8):
         text = normalise(docx_text(archive.read(f"docx/{i:04d}-xa-so-{i}.docx")))
