@@ -19,7 +19,9 @@ from flask_smorest import Api
 from flask_smorest import Blueprint as ApiBlueprint
 
 from service.bulk import communes
+from service.bulk.inputs import InputNotFound, Kept
 from service.bulk.jobs import OUTPUTS, BulkJobs, OutputNotReady, TableRejected
+from service.bulk.outputs import ManifestRow
 from service.bulk.overrides import DEFAULT_SEPARATOR
 from service.bulk.table import (
     XLSX_MEDIA,
@@ -32,6 +34,7 @@ from service.bulk.table import (
     write_csv,
     write_xlsx,
 )
+from service.core import placeholders
 from service.web import csrf, pages
 from service.web.api import MEDIA, flag
 from service.web.auth import current_actor, principal, scope
@@ -235,8 +238,9 @@ def job_request() -> tuple[dict[str, Any], Table, bool, str]:
             raise RequestInvalid({"rows": [str(exc)]}) from None
         allow, separator = body.get("allow_invalid") is True, body.get("separator")
     else:
-        base = _uploaded_json("base")
-        table = _uploaded_table("table")
+        base_file, table_file = chosen_files()
+        base = base_json(base_file)
+        table = uploaded_table(table_file)
         allow = flag(request.form.get("allow_invalid"))
         separator = request.form.get("separator")
     if not isinstance(base, dict):
@@ -254,28 +258,53 @@ def list_separator(value: Any) -> str:
     return separator
 
 
-def _uploaded_json(name: str) -> Any:
-    """A JSON file field (or a text field holding JSON)."""
-    upload = request.files.get(name)
-    raw = upload.read() if upload is not None else (request.form.get(name) or "").encode()
-    if not raw.strip():
-        raise RequestInvalid({name: ["Chưa chọn tệp JSON văn bản gốc."]})
+def chosen_files() -> tuple[Kept | None, Kept | None]:
+    """The base and the table sent: a file chosen now, else the one kept under its token.
+
+    The page sends the tokens (`goc`, `bang`) of files kept from a form's preview or from a
+    refused attempt, so the clerk never picks them again; a text field `base` holding JSON
+    also serves (the API).
+    """
+    base = _chosen("base", "goc")
+    if base is None and (request.form.get("base") or "").strip():
+        base = Kept(str(request.form["base"]).encode("utf-8"), "base.json")
+    return base, _chosen("table", "bang")
+
+
+def _chosen(field: str, token_field: str) -> Kept | None:
+    """A file field's upload, else the kept file its token names (None when neither)."""
+    upload = request.files.get(field)
+    if upload is not None and upload.filename:
+        upload.stream.seek(0)  # read again when a refused attempt keeps it
+        return Kept(upload.read(), upload.filename, "", upload.mimetype)
+    token = request.form.get(token_field) or ""
+    if not token:
+        return None
     try:
-        return json.loads(raw.decode("utf-8-sig"))
+        return bulk().inputs.get(token)
+    except InputNotFound:
+        raise RequestInvalid({field: ["Tệp đã chọn trước đã hết hạn; hãy chọn lại."]}) from None
+
+
+def base_json(chosen: Kept | None) -> Any:
+    """The base document from its JSON file."""
+    if chosen is None or not chosen.content.strip():
+        raise RequestInvalid({"base": ["Chưa chọn tệp JSON văn bản gốc."]})
+    try:
+        return json.loads(chosen.content.decode("utf-8-sig"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise RequestInvalid({name: [f"Tệp JSON không đọc được: {exc}"]}) from None
+        raise RequestInvalid({"base": [f"Tệp JSON không đọc được: {exc}"]}) from None
 
 
-def _uploaded_table(name: str) -> Table:
-    """A table file field: CSV, XLSX or JSON by its name."""
-    upload = request.files.get(name)
-    if upload is None or not upload.filename:
-        raise RequestInvalid({name: ["Chưa chọn tệp bảng (CSV, XLSX hoặc JSON)."]})
+def uploaded_table(chosen: Kept | None) -> Table:
+    """The table from its file: CSV, XLSX or JSON by its name."""
+    if chosen is None:
+        raise RequestInvalid({"table": ["Chưa chọn tệp bảng (CSV, XLSX hoặc JSON)."]})
     try:
-        fmt = table_format(upload.filename, upload.mimetype)
-        return read_table(upload.read(), fmt, max_rows=bulk().max_rows)
+        fmt = table_format(chosen.name, chosen.media)
+        return read_table(chosen.content, fmt, max_rows=bulk().max_rows)
     except TableUnreadable as exc:
-        raise RequestInvalid({name: [str(exc)]}) from None
+        raise RequestInvalid({"table": [str(exc)]}) from None
 
 
 def rejected(exc: TableRejected) -> Any:
@@ -289,12 +318,15 @@ def rejected(exc: TableRejected) -> Any:
     return error_response(422, message, report.flat())
 
 
-def job_view(job_id: str) -> dict[str, Any] | None:
-    """The job's progress with its failures and links."""
+def job_view(job_id: str, with_rows: bool = True) -> dict[str, Any] | None:
+    """The job's progress with its state in Vietnamese, failures, every row's files, links."""
     progress = bulk().progress(job_id)
     if progress is None:
         return None
+    progress["state_label"] = JOB_STATES.get(progress["state"], progress["state"])
     progress["failures"] = bulk().failures(job_id)
+    if with_rows:
+        progress["rows"] = [row_view(job_id, row) for row in bulk().rows(job_id)]
     links = {"self": url_for("jobs_api.job_status", job_id=job_id),
              "cancel": url_for("jobs_api.cancel_job", job_id=job_id),
              "page": url_for("jobs.detail", job_id=job_id)}
@@ -304,6 +336,24 @@ def job_view(job_id: str) -> dict[str, Any] | None:
     return progress
 
 
+def row_view(job_id: str, row: ManifestRow) -> dict[str, Any]:
+    """One row as the job page lists it: state in Vietnamese, error, its two files once done."""
+    done = row.status == "done"
+    return {
+        "row": row.row,
+        "commune": row.commune,
+        "status": row.status,
+        "status_label": ROW_STATES.get(row.status, row.status),
+        "error": row.error,
+        "pdf": url_for("jobs_api.row_file", job_id=job_id, index=row.row, ext="pdf")
+        if done else None,
+        "docx": url_for("jobs_api.row_file", job_id=job_id, index=row.row, ext="docx")
+        if done else None,
+        "pdf_name": row.pdf,
+        "docx_name": row.docx,
+    }
+
+
 def job_not_found(job_id: str) -> Any:
     """404 for an unknown job."""
     return error_response(404, f"Không có việc hàng loạt {job_id!r}.")
@@ -311,31 +361,90 @@ def job_not_found(job_id: str) -> Any:
 
 # -- pages ----------------------------------------------------------------------------------
 
+JOB_STATES = {"running": "đang chạy", "assembling": "đang gộp tệp", "done": "xong",
+              "cancelled": "đã hủy"}
+ROW_STATES = {"pending": "đang chờ", "running": "đang chạy", "done": "xong", "failed": "lỗi",
+              "skipped": "bỏ qua"}
+
 
 @bp.get("/jobs")
 def index() -> Any:
-    """The upload form, the province list for a starting table, recent jobs."""
-    return render_form()
+    """The upload form (with a form's document as its base: ?goc=<preview token>), recent jobs."""
+    kept: dict[str, Kept] = {}
+    token = request.args.get("goc")
+    if token:
+        try:
+            kept["goc"] = bulk().inputs.get(token)
+        except InputNotFound:
+            return render_form(errors={"base": [
+                "Văn bản gốc từ trang soạn đã hết hạn; hãy bấm “Xem trước” rồi chọn lại "
+                "“Tạo hàng loạt từ văn bản này”."]}), 404
+    return render_form(kept=kept)
 
 
 @bp.post("/jobs")
 def submit() -> Any:
-    """Create a job from the form; its page, or the form again with the table's report."""
+    """Create a job from the form; its page, or the form again with the report and the files."""
     try:
         job_id = create_from_request()
     except RequestInvalid as exc:
-        return render_form(errors=exc.errors), 422
+        return render_form(errors=exc.errors, kept=keep_chosen()), 422
     except TableRejected as exc:
-        return render_form(report=exc.report.as_dict()), 422
+        return render_form(report=exc.report.as_dict(), kept=keep_chosen()), 422
     except TableTooLarge as exc:  # TooManyRows among them
-        return render_form(errors={"table": [str(exc)]}), 422
+        return render_form(errors={"table": [str(exc)]}, kept=keep_chosen()), 422
     return redirect(url_for("jobs.detail", job_id=job_id), code=303)
+
+
+def report_lines(report: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every problem of a report as one table, by spreadsheet row (the header is row 1)."""
+    lines: list[dict[str, Any]] = [
+        {"row": "—", "column": "", "value": "", "message": f"Văn bản gốc, {path}: {' '.join(m)}"}
+        for path, m in report["base_errors"].items()
+    ]
+    lines += [{"row": 1, "column": c["column"], "value": "",
+               "message": c["message"].removeprefix(c["column"] + ": ")}
+              for c in report["unknown_columns"]]
+    lines += [{"row": "—", "column": "{" + n["name"] + "}", "value": "", "message": n["message"]}
+              for n in report["unknown_placeholders"]]
+    lines += [dict(e, value="" if e["value"] is None else e["value"]) for e in report["errors"]]
+    lines += [{"row": d["rows"][1], "column": "commune", "value": d["commune"],
+               "message": d["message"]} for d in report["duplicates"]]
+    return sorted(lines, key=lambda line: line["row"] if isinstance(line["row"], int) else 0)
+
+
+def keep_chosen() -> dict[str, Kept]:
+    """The files of a refused attempt, kept under tokens so the page need not ask again."""
+    kept: dict[str, Kept] = {}
+    try:
+        base, table = chosen_files()
+    except RequestInvalid:
+        return kept  # a token expired: that file must be chosen again anyway
+    for token_field, chosen in (("goc", base), ("bang", table)):
+        if chosen is not None:
+            token = chosen.token or bulk().inputs.keep(chosen.content, chosen.name)
+            kept[token_field] = Kept(b"", chosen.name, token)
+    return kept
+
+
+@bp.get("/tai-ve/<token>.json")
+def form_json(token: str) -> Any:
+    """A previewed form's document as JSON: the base of a bulk job, or for other systems."""
+    try:
+        kept = bulk().inputs.get(token)
+    except InputNotFound:
+        kept = None
+    if kept is None or not kept.name.endswith(".json"):  # a kept table is not a document
+        return error_response(404, "Bản xem trước đã hết hạn; hãy bấm “Xem trước” lại.")
+    response = current_app.response_class(kept.content, mimetype="application/json")
+    response.headers["Content-Disposition"] = f'attachment; filename="{kept.name}"'
+    return response
 
 
 @bp.get("/jobs/<job_id>")
 def detail(job_id: str) -> Any:
-    """The job's page with a live progress bar."""
-    view = job_view(job_id)
+    """The job's page with a live progress bar and every row's files."""
+    view = job_view(job_id, with_rows=True)
     if view is None:
         return job_not_found(job_id)
     return render_template("jobs_detail.html", job=view)
@@ -349,15 +458,29 @@ def cancel_page(job_id: str) -> Any:
 
 
 def render_form(
-    report: dict[str, Any] | None = None, errors: dict[str, list[str]] | None = None
+    report: dict[str, Any] | None = None,
+    errors: dict[str, list[str]] | None = None,
+    kept: dict[str, Kept] | None = None,
 ) -> str:
-    """The form page, with a report or errors when a submission was refused."""
+    """The form page, with a report or errors when a submission was refused, and kept files."""
+    kept = kept or {}
+    base_subject = ""
+    if "goc" in kept and kept["goc"].content:
+        try:
+            base_subject = str(json.loads(kept["goc"].content).get("subject") or "")
+        except (ValueError, AttributeError):
+            base_subject = ""
     return render_template(
         "jobs_index.html",
         provinces=communes.provinces(),
         recent=bulk().recent(units=scope()),
         report=report,
+        problems=report_lines(report) if report else [],
         errors=errors,
+        kept=kept,
+        base_subject=base_subject,
+        job_states=JOB_STATES,
+        builtins=placeholders.BUILTINS,
         types=bulk().ctx.documents.catalog.types.values(),
     )
 

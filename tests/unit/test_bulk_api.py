@@ -74,8 +74,10 @@ def test_csv_upload_with_an_unknown_column_is_refused_with_a_report(make_app: An
     )
     assert answer.status_code == 422
     errors = answer.get_json()["errors"]
-    assert list(errors) == ["columns.signer.nam"]
+    # The unknown column and the row's bad value at once; the row as the spreadsheet numbers it.
+    assert list(errors) == ["columns.signer.nam", "rows.2.date.day"]
     assert "không có trường 'nam'" in errors["columns.signer.nam"][0]
+    assert errors["rows.2.date.day"] == ["Phải từ 1 đến 31."]
 
 
 def test_bad_requests_get_422_with_the_field(make_app: Any) -> None:

@@ -1,7 +1,24 @@
-// The job page: poll the job's state every second and redraw progress, failures and downloads.
+// The job page: poll the job every second and redraw progress, failures, rows and downloads.
 (function () {
   var box = document.getElementById("job");
   var bar = document.getElementById("tien-do");
+  function cell(content) {
+    var td = document.createElement("td");
+    if (typeof content === "string") { td.textContent = content; } else { content.forEach(function (c) { td.append(c); }); }
+    return td;
+  }
+  function link(href, text) {
+    var a = document.createElement("a");
+    a.href = href; a.textContent = text;
+    return a;
+  }
+  function rowLine(r) {
+    var tr = document.createElement("tr");
+    tr.dataset.row = r.row;
+    var files = r.pdf ? [link(r.pdf, r.pdf_name), " · ", link(r.docx, "DOCX")] : (r.error || "");
+    [cell(String(r.row)), cell(r.commune), cell(r.status_label), cell(files)].forEach(function (td) { tr.append(td); });
+    return tr;
+  }
   function show(job) {
     bar.max = job.total; bar.value = job.done + job.failed;
     bar.textContent = (job.done + job.failed) + "/" + job.total;
@@ -12,10 +29,19 @@
     var list = document.getElementById("loi");
     list.replaceChildren.apply(list, job.failures.map(function (f) {
       var li = document.createElement("li");
-      li.textContent = "Dòng " + f.row + " (" + f.commune + "): " + f.error;
+      li.textContent = "STT " + f.row + " (" + f.commune + "): " + f.error;
       return li;
     }));
-    document.getElementById("tai-ve").hidden = !job.outputs_ready;
+    if (job.rows) {
+      var body = document.querySelector("#cac-dong tbody");
+      body.replaceChildren.apply(body, job.rows.map(rowLine));
+    }
+    // Downloads stay in place but lead nowhere until the files exist (no 409 to stumble on).
+    document.querySelectorAll("#tai-ve a[data-href]").forEach(function (a) {
+      if (job.outputs_ready) { a.href = a.dataset.href; a.removeAttribute("aria-disabled"); }
+      else { a.removeAttribute("href"); a.setAttribute("aria-disabled", "true"); }
+    });
+    document.getElementById("cho-tai").hidden = job.outputs_ready;
     var cancel = document.getElementById("huy");
     if (cancel && job.state !== "running" && job.state !== "assembling") cancel.hidden = true;
     return job.outputs_ready || job.state === "cancelled";
