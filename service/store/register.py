@@ -197,6 +197,14 @@ class SqlRegister:
             found = session.scalars(page.offset(offset).limit(limit))
             return [entry.record() for entry in found], int(total)
 
+    def in_number_order(self, query: RegisterQuery) -> list[RegisterRecord]:
+        """Every matching entry with its inputs, by series, year and number (the paper book)."""
+        statement = _filtered(query).order_by(
+            RegisterEntry.agency_key, RegisterEntry.year, RegisterEntry.number
+        )
+        with self.database.session() as session:
+            return [entry.record(with_inputs=True) for entry in session.scalars(statement)]
+
     def get(self, entry_id: int, units: frozenset[str] | None = None) -> RegisterRecord | None:
         """The entry with its inputs, or None (also when it is outside `units`)."""
         with self.database.session() as session:

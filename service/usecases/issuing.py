@@ -22,6 +22,15 @@ class SigningUnavailable(LookupError):
     """Signing was asked for, but no unit was named or the unit has no key installed."""
 
 
+class NumberMovedOn(RuntimeError):
+    """The series gave its next number to another issue after the clerk was shown it."""
+
+    def __init__(self, shown: int, now: int) -> None:
+        super().__init__(f"number {shown} was shown, the series is at {now}")
+        self.shown = shown
+        self.now = now
+
+
 class Issuer:
     """Issues documents into the outgoing register; no number is ever given twice or skipped.
 
@@ -56,23 +65,17 @@ class Issuer:
         actor: str,
         unit: str | None = None,
         sign: bool = False,
+        expect: int | None = None,
     ) -> RegisterRecord:
-        """Issue one document and return its register entry."""
-        doc_type = self.documents.catalog.get(type_id)  # UnknownDocType before anything else
-        if not isinstance(payload, dict):
-            self.documents.validate(type_id, payload)  # raises DocumentInvalid with the reason
-            raise DocumentInvalid({"_schema": ["Dữ liệu văn bản phải là một đối tượng JSON."]})
-        if payload.get("number") is not None:
-            message = "Số văn bản do sổ văn bản đi cấp khi ban hành; hãy để trống (null)."
-            raise DocumentInvalid({"number": [message]})
-        prefill = self.units.prefill(unit)
+        """Issue one document (numbered `expect`, when given) and return its register entry."""
+        payload, document = self._prepare(type_id, payload, unit)
         key = self._unit_key(unit) if sign else None
-        payload = {**prefill, **payload, "number": None}
-        payload["date"] = self._issue_date(payload.get("date"))
-        # Bad input fails here, before the series is locked.
-        document = Document.of(doc_type, self.documents.validate(type_id, payload))
         series, year = agency_key(document.issuer), document.date["year"]
         with self.register.issuing(series, year) as tx:
+            # A confirmation page showed `expect`: if the series moved on since (another issue,
+            # or the same confirmation sent twice), nothing is made and the clerk is asked again.
+            if expect is not None and tx.number != expect:
+                raise NumberMovedOn(expect, tx.number)
             # Made outside any transaction: only this series waits for the conversion.
             numbered = document.numbered(tx.number)
             rendered = self.documents.render_document(
@@ -88,6 +91,32 @@ class Issuer:
                 pdf, after=self._events(type_id, actor, unit, key, signed_by),
             )
         return entry
+
+    def upcoming(self, type_id: str, payload: Any, unit: str | None = None) -> Document:
+        """The document as it would be issued now, with the number it would take (not taken)."""
+        _, document = self._prepare(type_id, payload, unit)
+        series, year = agency_key(document.issuer), document.date["year"]
+        return document.numbered(self.register.last_number(series, year) + 1)
+
+    def can_seal(self, unit: str | None) -> bool:
+        """Whether issuing for this unit may seal with its installed key."""
+        return bool(unit) and self.keys is not None and self.keys.has_key(unit or "")
+
+    def _prepare(
+        self, type_id: str, payload: Any, unit: str | None
+    ) -> tuple[dict[str, Any], Document]:
+        """The payload with the unit's prefill and the issue date, and its validated document."""
+        doc_type = self.documents.catalog.get(type_id)  # UnknownDocType before anything else
+        if not isinstance(payload, dict):
+            self.documents.validate(type_id, payload)  # raises DocumentInvalid with the reason
+            raise DocumentInvalid({"_schema": ["Dữ liệu văn bản phải là một đối tượng JSON."]})
+        if payload.get("number") is not None:
+            message = "Số văn bản do sổ văn bản đi cấp khi ban hành; hãy để trống (null)."
+            raise DocumentInvalid({"number": [message]})
+        payload = {**self.units.prefill(unit), **payload, "number": None}
+        payload["date"] = self._issue_date(payload.get("date"))
+        # Bad input fails here, before the series is locked.
+        return payload, Document.of(doc_type, self.documents.validate(type_id, payload))
 
     def _events(
         self, type_id: str, actor: str, unit: str | None, key: UnitKey | None,

@@ -53,6 +53,10 @@ class RegisterRecord:
         """The header line: "Số: 05/KH-UBND"."""
         return vn.number_line(self.number, self.symbol)
 
+    def file_name(self, kind: str) -> str:
+        """The name its PDF or DOCX downloads under: `05-KH-UBND-2026-xa-y-tich.pdf`."""
+        return f"{self.file_stem}.{kind}"
+
     def summary(self) -> dict[str, Any]:
         """The entry as the API lists it (no inputs, no files)."""
         return {
@@ -174,10 +178,16 @@ class RegisterStore(Protocol):
     def issuing(self, series: str, year: int) -> AbstractContextManager[IssueTransaction]:
         """Hold one series (not the database) while its next document is made."""
 
+    def last_number(self, series: str, year: int) -> int:
+        """The last number given in the series this year (0 before the first)."""
+
     def search(
         self, query: RegisterQuery, *, offset: int, limit: int
     ) -> tuple[list[RegisterRecord], int]:
         """One page of matching entries, newest first, and how many match in all."""
+
+    def in_number_order(self, query: RegisterQuery) -> list[RegisterRecord]:
+        """Every matching entry with its inputs, by series, year and number (the paper book)."""
 
     def get(self, entry_id: int, units: frozenset[str] | None = None) -> RegisterRecord | None:
         """The entry with its inputs, or None (also when it is outside `units`)."""

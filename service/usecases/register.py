@@ -37,6 +37,12 @@ class RegisterBook:
         """The entry with its inputs, or None (also outside the reader's `units`)."""
         return self.store.get(entry_id, units)
 
+    def year_book(
+        self, year: int, units: frozenset[str] | None = None, unit: str | None = None
+    ) -> list[RegisterRecord]:
+        """A year's entries the reader sees (of one unit if named), by series and number."""
+        return self.store.in_number_order(RegisterQuery(year=year, unit=unit, units=units))
+
     def file(
         self, entry_id: int, kind: str, units: frozenset[str] | None = None
     ) -> StoredFile | None:
@@ -53,3 +59,21 @@ class AuditTrail:
     def search(self, query: AuditQuery, page: int = 1, per_page: int = 50) -> Page:
         """One page of matching events, newest first."""
         return _page(self.store.search, query, page, per_page)
+
+    def of_entry(
+        self, entry: RegisterRecord, units: frozenset[str] | None = None
+    ) -> list[dict[str, Any]]:
+        """An entry's events, oldest first: its render, seal and issue (not earlier previews)."""
+        # The issue and the seal name the entry; the render inside the issue is named by the
+        # numbered file, which no preview (unnumbered) or other series' render shares.
+        named, _ = self.store.search(
+            AuditQuery(subject=entry.number_line, units=units), offset=0, limit=200
+        )
+        rendered, _ = self.store.search(
+            AuditQuery(action="render", subject=entry.file_name("docx"), units=units),
+            offset=0, limit=200,
+        )
+        events = [e for e in named if (e.get("details") or {}).get("entry") == entry.id]
+        events += [e for e in rendered if e.get("subject") == entry.file_name("docx")
+                   and (e.get("details") or {}).get("type") == entry.doc_type]
+        return sorted(events, key=lambda e: int(e.get("id") or 0))

@@ -7,7 +7,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from flask import Flask, jsonify, url_for
+from flask import Flask, Response, jsonify, url_for
 from flask.views import MethodView
 from flask_smorest import Api, Blueprint
 from marshmallow import Schema, fields, validate
@@ -254,14 +254,8 @@ class EntryFile(MethodView):
     })
     def get(self, entry_id: int, kind: str) -> Any:
         """The PDF or DOCX exactly as issued (its SHA-256 is in the entry)."""
-        stored = services().register.file(entry_id, kind, scope())
-        if stored is None:
-            return not_found(entry_id)
-        response = file_response(
-            stored.content, MEDIA[kind], stored.ascii_name, stored.display_name
-        )
-        response.headers["ETag"] = f'"{stored.sha256}"'
-        return response
+        response = issued_file(entry_id, kind)
+        return not_found(entry_id) if response is None else response
 
 
 @audit_blp.route("")
@@ -283,6 +277,19 @@ class Audit(MethodView):
         )
         found = services().audit.search(query, args["page"], args["per_page"])
         return listing(found)  # the trail's events are JSON already
+
+
+def issued_file(entry_id: int, kind: str) -> Response | None:
+    """An issued PDF or DOCX the caller sees (None otherwise), named with its number."""
+    stored = services().register.file(entry_id, kind, scope())
+    if stored is None:
+        return None
+    # The numbered ASCII name (`05-KH-UBND-2026-xa-y-tich.pdf`) in both `filename` and
+    # `filename*`: browsers prefer the UTF-8 one, and the unnumbered display name made 01 and
+    # 02 of a subject download under one name. The register pages show the same name.
+    response = file_response(stored.content, MEDIA[kind], stored.ascii_name, stored.ascii_name)
+    response.headers["ETag"] = f'"{stored.sha256}"'
+    return response
 
 
 def not_found(entry_id: int) -> Any:
