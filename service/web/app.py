@@ -21,6 +21,7 @@ from service.web import (
     openapi,
     pages,
     register,
+    register_pages,
     request_log,
     security,
 )
@@ -70,7 +71,7 @@ def create_app(services: Services) -> Flask:
     auth.init_app(app)
     app.register_blueprint(auth_pages.bp)
     app.register_blueprint(admin_pages.bp)
-    for feature in (pages, register, jobs):
+    for feature in (pages, register, register_pages, jobs):
         feature.init_app(app, api)
     openapi.complete(api, services.documents.catalog)
 

@@ -17,6 +17,7 @@ from flask import (
 )
 from flask_smorest import Api
 
+from service.core import placeholders
 from service.core.converter import ConversionError, ConverterUnavailable
 from service.core.documents import DocumentInvalid
 from service.core.form_model import OUTLINE_HELP, Converted, Flat, FormModel, prefill
@@ -40,6 +41,7 @@ unit_pages.register(bp)
 NAV_KEY = "vb_nav"
 DEFAULT_NAV = [
     ("pages.index", "Văn bản"),
+    ("register_pages.index", "Sổ văn bản đi"),  # for who may read the register
     ("pages.unit_list", "Đơn vị"),
     ("jobs.index", "Tạo hàng loạt"),  # shown once the bulk jobs' page exists
     ("admin.accounts", "Tài khoản"),
@@ -124,7 +126,7 @@ def submit(type_id: str) -> Any:
     converted = model.to_payload(flat)
     service = documents()
     try:
-        document = service.load(type_id, converted.payload)
+        document = service.load(type_id, placeholders.fill_single(converted.payload))
         with services().admission.admit():
             rendered = service.render_document(
                 document, actor=current_actor(), unit=slug or principal().unit
@@ -139,6 +141,8 @@ def submit(type_id: str) -> Any:
         rendered.docx,
         {ext: rendered.filename(ext) for ext in MEDIA},
     )
+    # The form as JSON under the same token: /tai-ve/<token>.json, and the base of a bulk job.
+    services().bulk.inputs.keep_json(converted.payload, stored.token)
     return render_form(model, flat, unit=slug, preview=stored)
 
 

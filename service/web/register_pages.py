@@ -1,0 +1,238 @@
+"""The outgoing register in the browser: list and search, entries, the year's XLSX, issuing."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Flask,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_smorest import Api
+
+from service.bulk.inputs import InputNotFound
+from service.core import placeholders
+from service.core.clock import VIETNAM, today_in_vietnam
+from service.core.document import Document
+from service.core.vn import ascii_slug
+from service.usecases.issuing import NumberMovedOn
+from service.usecases.ports import RegisterQuery, RegisterRecord
+from service.usecases.register_book import register_xlsx
+from service.web import csrf
+from service.web.api import check_type, documents, flag
+from service.web.auth import current_actor, principal, scope
+from service.web.context import services
+from service.web.register import SQL_INT_MAX, issued_file
+
+bp = Blueprint("register_pages", __name__, template_folder="templates")
+bp.before_request(csrf.check)
+PER_PAGE = 20
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+ACTION_LABELS = {"render": "Tạo văn bản", "issue": "Ban hành, cấp số", "sign": "Ký số (con dấu)"}
+EXPIRED = "Bản xem trước đã hết hạn; hãy bấm “Xem trước” lại rồi phát hành."
+
+
+def init_app(app: Flask, api: Api) -> None:
+    """Register the pages (their nav link is in pages.DEFAULT_NAV, shown to readers)."""
+    app.register_blueprint(bp)
+
+
+def type_name(type_id: str) -> str:
+    """A document type's Vietnamese name (the id for a type no longer defined)."""
+    found = documents().catalog.types.get(type_id)
+    return found.name if found is not None else type_id
+
+
+def search_form() -> tuple[RegisterQuery, dict[str, str], dict[str, str], int]:
+    """The query of the search form, its values as typed, the Vietnamese errors, the page."""
+    args = request.args
+    typed = {k: args.get(k, "").strip() for k in ("so", "loai", "q", "tu", "den", "don_vi")}
+    errors: dict[str, str] = {}
+
+    def whole(name: str, label: str, low: int = 1, high: int = SQL_INT_MAX) -> int | None:
+        text = (args.get(name) or "").strip()
+        if not text:
+            return None
+        if text.isdigit() and low <= int(text) <= high:
+            return int(text)
+        errors[name] = f"{label} phải là số nguyên từ {low} đến {high}."
+        return None
+
+    def day(name: str, label: str) -> dt.date | None:
+        text = typed[name]
+        try:
+            return dt.date.fromisoformat(text) if text else None
+        except ValueError:
+            errors[name] = f"{label} phải là ngày hợp lệ (năm-tháng-ngày, ví dụ 2026-01-05)."
+            return None
+
+    query = RegisterQuery(
+        number=whole("so", "Số văn bản"),
+        doc_type=typed["loai"] or None,
+        text=typed["q"] or None,
+        unit=typed["don_vi"] or None,
+        date_from=day("tu", "Từ ngày"),
+        date_to=day("den", "Đến ngày"),
+        units=scope(),
+    )
+    return query, typed, errors, whole("trang", "Trang") or 1
+
+
+def unit_choices() -> list[tuple[str, str]]:
+    """The units the caller sees, as (slug, agency) for the selectors."""
+    return [(u.slug, u.issuer["agency"]) for u in services().units.list()
+            if principal().sees(u.slug)]
+
+
+@bp.get("/so-van-ban-di")
+def index() -> Any:
+    """The register: search by number, type, subject (accents optional), dates and unit."""
+    query, typed, errors, page = search_form()
+    found = services().register.search(query, page, PER_PAGE)
+    pages = max(1, -(-found.total // PER_PAGE))
+    kept = {k: v for k, v in typed.items() if v}
+    html = render_template(
+        "register_list.html",
+        found=found,
+        pages=pages,
+        typed=typed,
+        kept=kept,
+        errors=errors,
+        types=list(documents().catalog.types.values()),
+        units=unit_choices(),
+        type_name=type_name,
+        this_year=today_in_vietnam().year,
+    )
+    return html, 422 if errors else 200
+
+
+@bp.get("/so-van-ban-di/<int:entry_id>")
+def entry(entry_id: int) -> Any:
+    """One entry: its files under their numbered names, who issued it, hashes, events."""
+    found = _entry(entry_id)
+    events = services().audit.of_entry(found, scope())
+    return render_template(
+        "register_entry.html",
+        entry=found,
+        type_name=type_name(found.doc_type),
+        issued_at=found.issued_at.astimezone(VIETNAM) if found.issued_at else None,
+        events=[(e, ACTION_LABELS.get(e["action"], e["action"]), _local(e["at"]))
+                for e in events],
+        signer=(found.inputs or {}).get("signer") or {},
+    )
+
+
+@bp.get("/so-van-ban-di/<int:entry_id>/tai-ve.<any(pdf, docx):kind>")
+def entry_file(entry_id: int, kind: str) -> Any:
+    """The issued PDF or DOCX exactly as stored, under the name the entry page shows."""
+    response = issued_file(entry_id, kind) if entry_id <= SQL_INT_MAX else None
+    if response is None:
+        abort(404, description=f"Sổ văn bản đi không có mục số {entry_id}.")
+    return response
+
+
+@bp.get("/so-van-ban-di/xuat-xlsx")
+def export() -> Any:
+    """A year's register as XLSX in the paper layout, one row per entry in number order."""
+    text = (request.args.get("nam") or str(today_in_vietnam().year)).strip()
+    if not (text.isdigit() and 1 <= int(text) <= 9999):
+        abort(400, description="Năm xuất sổ phải là số từ 1 đến 9999, ví dụ 2026.")
+    year, unit = int(text), request.args.get("don_vi") or None
+    entries = services().register.year_book(year, scope(), unit)
+    response = current_app.response_class(register_xlsx(entries, year, type_name), mimetype=XLSX)
+    name = "-".join(filter(None, ["so-van-ban-di", str(year), unit and ascii_slug(unit)]))
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}.xlsx"'
+    return response
+
+
+@bp.post("/so-van-ban-di/phat-hanh")
+def confirm() -> Any:
+    """The confirmation before issuing a preview: the number it will take (not yet taken)."""
+    type_id, token, unit, payload = _previewed()
+    document = services().issuer.upcoming(type_id, payload, unit)
+    return _confirmation(type_id, token, unit, document)
+
+
+@bp.post("/so-van-ban-di/phat-hanh/xac-nhan")
+def issue() -> Any:
+    """Issue the previewed document with the number shown, then open its entry."""
+    type_id, token, unit, payload = _previewed()
+    shown = request.form.get("expect", "")
+    expect, seal = int(shown) if shown.isdigit() else None, flag(request.form.get("seal"))
+    issuer = services().issuer
+    services().admission.refuse_when_full()
+    try:
+        with services().admission.admit():
+            issued = issuer.issue(
+                type_id, payload, actor=current_actor(), unit=unit, sign=seal, expect=expect
+            )
+    except NumberMovedOn as exc:
+        notice = (
+            f"Số {exc.shown:02d} vừa được cấp cho văn bản khác. Văn bản này sẽ nhận số "
+            f"{exc.now:02d}; hãy xác nhận lại."
+        )
+        document = issuer.upcoming(type_id, payload, unit)
+        return _confirmation(type_id, token, unit, document, notice), 409
+    flash(f"Đã phát hành văn bản {issued.number_line}, ngày "
+          f"{issued.document_date:%d/%m/%Y}.", "info")
+    return redirect(url_for("register_pages.entry", entry_id=issued.id))
+
+
+def _previewed() -> tuple[str, str, str | None, dict[str, Any]]:
+    """The posted type, preview token and unit, and the document the preview showed."""
+    type_id, token = request.form.get("type_id", ""), request.form.get("token", "")
+    documents().catalog.get(type_id)  # UnknownDocType is a 404 page
+    check_type(type_id)
+    unit = request.form.get("unit") or principal().unit
+    if not principal().sees(unit):
+        abort(404, description=f"Không có đơn vị “{unit}”.")
+    try:
+        # The preview kept its form's document under its token (pages.submit): the issue
+        # takes exactly what was previewed, not the form as it may have been edited since.
+        kept = services().bulk.inputs.get(token)
+        payload = json.loads(kept.content) if kept.name.endswith(".json") else None
+    except (InputNotFound, ValueError):
+        payload = None
+    if not isinstance(payload, dict) or payload.get("doc_type", type_id) != type_id:
+        abort(404, description=EXPIRED)
+    # Placeholders are filled as the preview filled them; the register gives the number.
+    return type_id, token, unit, {**placeholders.fill_single(payload), "number": None}
+
+
+def _confirmation(
+    type_id: str, token: str, unit: str | None, document: Document, notice: str | None = None
+) -> str:
+    """The confirmation page for the document with the number it would take now."""
+    return render_template(
+        "register_confirm.html",
+        document=document,
+        type_id=type_id,
+        token=token,
+        unit=unit,
+        can_seal=services().issuer.can_seal(unit),
+        notice=notice,
+    )
+
+
+def _entry(entry_id: int) -> RegisterRecord:
+    """The entry the caller sees, or a 404 page (also for another unit's entry)."""
+    found = services().register.get(entry_id, scope()) if entry_id <= SQL_INT_MAX else None
+    if found is None:
+        abort(404, description=f"Sổ văn bản đi không có mục số {entry_id}.")
+    return found
+
+
+def _local(moment: str | None) -> str:
+    """An ISO moment in Vietnam time, as "05/03/2026 08:15"."""
+    if not moment:
+        return ""
+    return dt.datetime.fromisoformat(moment).astimezone(VIETNAM).strftime("%d/%m/%Y %H:%M")

@@ -1,0 +1,104 @@
+"""A văn thư issues from the preview and finds, opens and downloads the entry in the register."""
+
+from __future__ import annotations
+
+import datetime
+import io
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pdfplumber
+import pytest
+from playwright.sync_api import expect
+
+from tests.e2e.clerk import UNIT, add, create_unit_over_http, download, field, preview
+from tests.e2e.clerk import wait_for_preview_image as wait_for_image
+from tests.e2e.conftest import DESKTOP, log_in, screenshot
+
+pytestmark = pytest.mark.integration
+SLUG = "so-di-y-tich"
+CLERK, CLERK_PASSWORD = "vanthu-so-di", "mat-khau-van-thu-so-di"
+SUBJECT = "Phòng, chống đuối nước cho trẻ em dịp hè năm 2026"
+
+
+@pytest.fixture(scope="module")
+def van_thu(server: str, browser: Any) -> Iterator[Any]:
+    """A văn thư of Y Tịch, made by the quản trị on the account page, logged in on her own."""
+    create_unit_over_http(server, {**UNIT, "slug": SLUG})
+    admin = browser.new_context(viewport=DESKTOP, locale="vi-VN")
+    tab = admin.new_page()
+    log_in(tab, server)
+    tab.goto(server + "/quan-tri/tai-khoan/moi")
+    tab.get_by_label("Tên đăng nhập").fill(CLERK)
+    tab.get_by_label("Họ và tên").fill("Lò Thị Lan")
+    tab.get_by_label("Vai trò").select_option("van_thu")
+    tab.get_by_label("Đơn vị", exact=True).select_option(SLUG)
+    tab.get_by_role("button", name="Tạo tài khoản").click()
+    one_time = tab.locator("#mat-khau").inner_text()
+    admin.close()
+
+    context = browser.new_context(viewport=DESKTOP, accept_downloads=True, locale="vi-VN")
+    context.set_default_timeout(60_000)
+    clerk = context.new_page()
+    clerk.goto(server + "/dang-nhap")
+    clerk.get_by_label("Tên đăng nhập").fill(CLERK)
+    clerk.get_by_label("Mật khẩu").fill(one_time)
+    clerk.get_by_role("button", name="Đăng nhập").click()
+    clerk.get_by_label("Mật khẩu hiện tại").fill(one_time)
+    clerk.get_by_label("Mật khẩu mới", exact=True).fill(CLERK_PASSWORD)
+    clerk.get_by_label("Nhập lại mật khẩu mới").fill(CLERK_PASSWORD)
+    clerk.get_by_role("button", name="Đổi mật khẩu").click()
+    clerk.wait_for_url(server + "/")
+    yield clerk
+    context.close()
+
+
+def test_issue_from_preview_find_without_accents_and_read_the_number(
+    server: str, van_thu: Any
+) -> None:
+    page = van_thu
+    year = datetime.date.today().year
+    expect(page.get_by_role("link", name="Sổ văn bản đi", exact=True)).to_be_visible()
+    page.goto(f"{server}/van-ban/ke_hoach?unit={SLUG}")
+    expect(field(page, "issuer.agency")).to_have_value("Ủy ban nhân dân xã Y Tịch")
+    field(page, "subject").fill(SUBJECT)
+    add(page, "body", "block-section")
+    field(page, "body.0.title").fill("Mục đích, yêu cầu")
+    field(page, "body.0.body_text").fill("Không để xảy ra trẻ em bị đuối nước trên địa bàn xã.")
+    preview(page)
+    wait_for_image(page)
+    screenshot(page, "10-preview-issue")
+
+    with page.expect_navigation():
+        page.get_by_role("button", name="Phát hành", exact=True).click()
+    expect(page.get_by_role("heading", name="Xác nhận phát hành")).to_be_visible()
+    shown = page.locator("#so-se-cap").inner_text()
+    found = re.fullmatch(r"Số: (\d\d)/KH-UBND", shown)
+    assert found, shown
+    number = found.group(1)
+    screenshot(page, "11-register-confirm")
+    with page.expect_navigation():
+        page.get_by_role("button", name=f"Xác nhận phát hành số {number}").click()
+    expect(page.get_by_role("status")).to_contain_text(f"Đã phát hành văn bản Số: {number}/KH-UBND")
+    expect(page.get_by_role("heading", level=1)).to_have_text(f"Kế hoạch số {number}/KH-UBND")
+
+    # Later: the register, searched without accents as clerks type.
+    page.get_by_role("link", name="Sổ văn bản đi", exact=True).click()
+    page.get_by_label("Trích yếu").fill("duoi nuoc cho tre em dip he")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Tìm", exact=True).click()
+    expect(page.locator("caption")).to_have_text("Tìm thấy 1 văn bản")
+    expect(page.get_by_role("link", name=f"{number}/KH-UBND")).to_be_visible()
+    screenshot(page, "12-register-list")
+    page.get_by_role("link", name=SUBJECT).click()
+    expect(page.locator("dl.entry dt:text-is('Người phát hành') + dd")).to_have_text(CLERK)
+    expect(page.locator("table.events")).to_contain_text("Ban hành, cấp số")
+    screenshot(page, "13-register-entry")
+
+    name, pdf = download(page, "Tải PDF")
+    assert name == f"{number}-KH-UBND-{year}-xa-y-tich.pdf"
+    with pdfplumber.open(io.BytesIO(pdf)) as document:
+        text = document.pages[0].extract_text()
+    assert f"Số: {number}/KH-UBND" in text, text[:600]
+    assert "PHÒNG, CHỐNG ĐUỐI NƯỚC CHO TRẺ EM" in text.upper()
