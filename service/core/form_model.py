@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from service.core import markup
 from service.core.definitions import Catalog, DocTypeDef, FieldDef
 from service.core.fields import FieldInvalid, field_type
 
@@ -21,12 +22,13 @@ Flat = dict[str, str]
 TEXT_KIND = "text"  # the form's pseudo block: an outline of paragraphs, bullets and sub-sections
 OUTLINE_SUFFIX = "_text"
 OUTLINE_HELP = (
-    "Mỗi dòng là một đoạn văn. Dòng bắt đầu bằng “- ” là gạch đầu dòng; “+ ” mở một mục con "
-    "(các dòng sau thuộc mục con đó), “++ ” mở mục con cấp dưới nữa. "
+    "Mỗi dòng là một đoạn văn. Dòng bắt đầu bằng “- ” (hoặc “• ”, “– ”, “* ” dán từ Word) là "
+    "gạch đầu dòng; “+ ” mở một mục con (các dòng sau thuộc mục con đó), “++ ” mở mục con "
+    "cấp dưới nữa. "
+    "Số thứ tự mục (I., 1., a)) được đánh tự động: số gõ sẵn trước tên mục được bỏ đi. "
     "Trong chữ: **in đậm**, *in nghiêng*, ***đậm nghiêng***; \\* là dấu sao."
 )
 _SUBSECTION = re.compile(r"^(\++)\s+(.*)$")
-_BULLET = re.compile(r"^-\s+(.*)$")
 
 
 @dataclass
@@ -161,10 +163,10 @@ class FormModel:
                 (open_sections[-1]["body"] if open_sections else top).append(section)
                 open_sections.append(section)
                 continue
-            bullet = _BULLET.match(line) if "bullet" in allowed else None
+            bullet = markup.strip_bullet(line) if "bullet" in allowed else line
             block = (
-                {"kind": "bullet", "text": bullet.group(1)}
-                if bullet
+                {"kind": "bullet", "text": bullet}
+                if bullet != line
                 else {"kind": "paragraph", "text": unescape_line(line)}
             )
             (open_sections[-1]["body"] if open_sections else top).append(block)
@@ -273,12 +275,15 @@ def _plain_section(block: Mapping[str, Any]) -> bool:
 
 def escape_line(text: str) -> str:
     """Keep a paragraph that starts like a bullet or a sub-section a paragraph."""
-    return "\\" + text if text[:1] in "-+\\" else text
+    starts_like_mark = text[:1] in "-+\\" or markup.strip_bullet(text) != text
+    return "\\" + text if starts_like_mark else text
 
 
 def unescape_line(text: str) -> str:
     """Undo escape_line."""
-    return text[1:] if text[:1] == "\\" and text[1:2] in "-+\\" else text
+    rest = text[1:]
+    marked = rest[:1] in "-+\\" or markup.strip_bullet(rest) != rest
+    return rest if text[:1] == "\\" and marked else text
 
 
 def indices(flat: Mapping[str, str], key: str) -> list[int]:

@@ -18,6 +18,8 @@ TEXT_LABEL = "Đoạn văn"
 OUTLINE_LABEL = "Nội dung"
 NESTED_LABEL = "Mục con, bảng trong mục"
 NEW_KEY = "__NEW__"  # the key of a template item; the page's script renames it when adding
+# Field types that fit one cell of a row: a part made only of them is edited as a table.
+CELL_TYPES = ("line", "rich", "text", "number", "integer")
 
 
 class FormView:
@@ -105,6 +107,10 @@ class FormView:
     def part_label(self, part: str) -> str:
         """A part's Vietnamese name."""
         return self.catalog.parts[part].label
+
+    def tabular(self, part: str) -> bool:
+        """Whether a repeated part is edited as table rows (all its fields fit in a cell)."""
+        return all(f.type in CELL_TYPES for f in self.catalog.parts[part].fields)
 
     def list_parts(self) -> list[str]:
         """Every part that appears as a repeated item (templates for the add buttons)."""

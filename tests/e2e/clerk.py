@@ -110,3 +110,44 @@ def pdf_table_rows(pdf: bytes) -> list[list[str]]:
             for table in pdf_page.extract_tables():
                 rows += [[" ".join((cell or "").split()) for cell in row] for row in table]
     return rows
+
+
+def delete_unit_over_http(base: str, slug: str) -> None:
+    """Delete a unit profile as its list page's delete button does."""
+    with requests.Session() as http:
+        log_in_over_http(http, base)
+        page = http.get(base + "/don-vi", headers={"Accept": "text/html"}, timeout=30)
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+        assert token, "the unit list has no CSRF token"
+        response = http.post(
+            f"{base}/don-vi/{slug}/xoa",
+            data={"csrf_token": token.group(1)},
+            headers={"Accept": "text/html"},
+            timeout=30,
+            allow_redirects=False,
+        )
+        assert response.status_code == 302, response.text[:2000]
+
+
+def paste(page: Any, key: str, text: str) -> None:
+    """Paste `text` into the input `key` as the clipboard would (a real paste event)."""
+    page.evaluate(
+        """([key, text]) => {
+             const input = document.querySelector(`[name="${key}"]`);
+             input.focus();
+             const data = new DataTransfer();
+             data.setData('text/plain', text);
+             input.dispatchEvent(new ClipboardEvent('paste',
+               {clipboardData: data, bubbles: true, cancelable: true}));
+           }""",
+        [key, text],
+    )
+
+
+def wait_for_draft(page: Any, subject: str) -> None:
+    """Wait until the tab's draft, with this subject, is kept in the browser's storage."""
+    page.wait_for_function(
+        """(subject) => Object.keys(localStorage).some(k => k.startsWith('vb-draft:')
+             && localStorage.getItem(k).includes(JSON.stringify(subject)))""",
+        arg=subject,
+    )

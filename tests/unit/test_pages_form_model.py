@@ -49,13 +49,35 @@ def test_outline_lines_become_paragraphs_bullets_and_sub_sections() -> None:
     ]
 
 
-def test_a_type_without_bullets_keeps_dash_lines_as_paragraphs() -> None:
+def test_a_type_without_sub_sections_reads_plus_lines_as_bullets() -> None:
     quyet_dinh = model("quyet_dinh")
     assert "section" not in CATALOG.get("quyet_dinh").blocks
-    assert quyet_dinh.outline("- a\n+ b") == [
+    assert quyet_dinh.outline("- a\n+ b\nc") == [
         {"kind": "bullet", "text": "a"},
-        {"kind": "paragraph", "text": "+ b"},
+        {"kind": "bullet", "text": "b"},
+        {"kind": "paragraph", "text": "c"},
     ]
+
+
+def test_bullets_pasted_from_word_become_bullets() -> None:
+    blocks = model("ke_hoach").outline(
+        "•\tTuyên truyền\n– Treo băng rôn\n* Phát loa\n*Nghiêng* đầu câu\n\\• giữ nguyên"
+    )
+    assert blocks == [
+        {"kind": "bullet", "text": "Tuyên truyền"},
+        {"kind": "bullet", "text": "Treo băng rôn"},
+        {"kind": "bullet", "text": "Phát loa"},
+        {"kind": "paragraph", "text": "*Nghiêng* đầu câu"},
+        {"kind": "paragraph", "text": "• giữ nguyên"},
+    ]
+
+
+def test_a_paragraph_starting_like_a_word_bullet_survives_a_round_trip() -> None:
+    ke_hoach = model("ke_hoach")
+    blocks = [{"kind": "paragraph", "text": "• không phải gạch đầu dòng"}]
+    flat = ke_hoach.to_flat({"body": blocks})
+    assert flat["body.0.text"] == "\\• không phải gạch đầu dòng"
+    assert ke_hoach.to_payload(flat).payload["body"] == blocks
 
 
 @pytest.mark.parametrize("name", sample_names())
@@ -114,3 +136,11 @@ def test_seed_000_needs_fewer_than_15_fields_with_a_unit_profile() -> None:
     # Four sections, each a title and one outline box; the day cleared for signing.
     assert sum(key.startswith("body.") for key in typed) == 8
     assert "date.day" in typed and "issuer.agency" not in typed
+
+
+def test_rows_of_short_fields_are_edited_as_tables_and_appendices_as_cards() -> None:
+    from service.web.form_view import FormView
+
+    view = FormView(model("ke_hoach"), {}, {}, has_unit=False)
+    tables = {part: view.tabular(part) for part in view.list_parts()}
+    assert tables == {"appendix": False, "assignment_row": True, "indicator_row": True}
