@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 
+from service.core.clock import VIETNAM
 from service.usecases.accounts import AccountInvalid, AccountLocked, LoginFailed
 from service.web import csrf
 from service.web.auth import login_allowed, principal, sign_in
@@ -39,7 +40,7 @@ def login() -> Any:
     try:
         found = services().accounts.log_in(username, password)
     except AccountLocked as exc:
-        until = exc.until.astimezone().strftime("%H:%M ngày %d/%m/%Y")
+        until = exc.until.astimezone(VIETNAM).strftime("%H:%M ngày %d/%m/%Y")
         error = f"Tài khoản tạm khóa vì nhập sai mật khẩu nhiều lần; thử lại sau {until}."
         return render_template("login.html", next=target, username=username, error=error), 429
     except LoginFailed:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime
 from collections.abc import Mapping
 from typing import Any
 
@@ -18,6 +17,7 @@ from flask import (
 from flask_smorest import Api
 
 from service.core import placeholders
+from service.core.clock import today_in_vietnam
 from service.core.converter import ConversionError, ConverterUnavailable
 from service.core.documents import DocumentInvalid
 from service.core.form_model import OUTLINE_HELP, Converted, Flat, FormModel, prefill
@@ -79,13 +79,13 @@ Units = list[tuple[str, str]]
 
 
 def unit_selection(slug: str | None) -> tuple[str | None, dict[str, Any] | None, Units]:
-    """The selected unit's slug and prefill (the only unit when there is just one), and the
-    (slug, agency) choices for the selector: one query, as offices have a handful of units."""
+    """The selected unit's slug and prefill (else the caller's own unit, else the only one),
+    and the (slug, agency) choices for the selector: one query, as offices have a few units."""
     found = [u for u in services().units.list() if principal().sees(u.slug)]
-    if slug:
-        unit = next((u for u in found if u.slug == slug), None)
-    else:
-        unit = found[0] if len(found) == 1 else None
+    wanted = slug or principal().unit
+    unit = next((u for u in found if u.slug == wanted), None) if wanted else None
+    if unit is None and not slug and len(found) == 1:
+        unit = found[0]
     choices = [(u.slug, u.issuer["agency"]) for u in found]
     return (unit.slug, unit.prefill(), choices) if unit else (None, None, choices)
 
@@ -101,11 +101,11 @@ def index() -> Any:
 
 @bp.get("/van-ban/<type_id>")
 def form(type_id: str) -> Any:
-    """A new document's form, prefilled from the unit profile and today's date."""
+    """A new document's form, prefilled from the unit profile and today's date in Vietnam."""
     doc_type = documents().catalog.get(type_id)  # UnknownDocType is a 404 page
     model = FormModel(documents().catalog, doc_type)
     slug, profile, choices = unit_selection(request.args.get("unit"))
-    flat = model.to_flat(prefill(model, profile, datetime.date.today()))
+    flat = model.to_flat(prefill(model, profile, today_in_vietnam()))
     return render_form(model, flat, unit=slug, fresh=True, units=choices)
 
 

@@ -50,6 +50,30 @@ def log_in_over_http(http: requests.Session, base: str) -> None:
     assert answer.status_code == 302, answer.text[:2000]
 
 
+def staff_over_http(base: str, username: str, password: str, role: str, unit: str) -> None:
+    """An account made by the quản trị on the account page, its one-time password changed."""
+    from tests.conftest import csrf_of
+
+    with requests.Session() as http:
+        log_in_over_http(http, base)
+        form = http.get(base + "/quan-tri/tai-khoan/moi", timeout=30).text
+        made = http.post(base + "/quan-tri/tai-khoan/moi", timeout=30, data={
+            "csrf_token": csrf_of(form), "username": username, "role": role, "unit": unit,
+            "active": "1"})
+        assert made.status_code == 201, made.text[:2000]
+        once = re.search(r'id="mat-khau">([^<]+)<', made.text)
+        assert once, "the new account's page shows no one-time password"
+    with requests.Session() as http:
+        login = http.get(base + "/dang-nhap", timeout=30).text
+        http.post(base + "/dang-nhap", timeout=30, data={
+            "csrf_token": csrf_of(login), "username": username, "password": once.group(1)})
+        change = http.get(base + "/doi-mat-khau", timeout=30).text
+        done = http.post(base + "/doi-mat-khau", timeout=30, allow_redirects=False, data={
+            "csrf_token": csrf_of(change), "current": once.group(1), "new": password,
+            "repeat": password})
+        assert done.status_code == 302, done.text[:2000]
+
+
 def field(page: Any, key: str) -> Any:
     """The input named `key`."""
     return page.locator(f'[name="{key}"]')

@@ -67,11 +67,11 @@ def page(browser: Any, server: str) -> Iterator[Any]:
     context.close()
 
 
-def log_in(tab: Any, server: str) -> None:
+def log_in(tab: Any, server: str, username: str = CLERK, password: str = CLERK_PASSWORD) -> None:
     """Log in through the log-in page, as a clerk starts the day."""
     tab.goto(server + "/dang-nhap")
-    tab.get_by_label("Tên đăng nhập").fill(CLERK)
-    tab.get_by_label("Mật khẩu").fill(CLERK_PASSWORD)
+    tab.get_by_label("Tên đăng nhập").fill(username)
+    tab.get_by_label("Mật khẩu").fill(password)
     tab.get_by_role("button", name="Đăng nhập").click()
     tab.wait_for_url(server + "/")
 

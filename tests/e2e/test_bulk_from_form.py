@@ -10,20 +10,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
 from playwright.sync_api import expect
 
 from service.bulk.communes import commune_table
 from service.bulk.table import Table, write_csv
 from tests.e2e.clerk import (
     UNIT,
+    create_unit_over_http,
     download,
     field,
-    log_in_over_http,
     preview,
+    staff_over_http,
     wait_for_preview_image,
 )
-from tests.e2e.conftest import DESKTOP, screenshot
+from tests.e2e.conftest import DESKTOP, log_in, screenshot
 
 pytestmark = pytest.mark.integration
 
@@ -41,38 +41,11 @@ FOUR_PROBLEMS = (
 )
 
 
-def csrf(page: str) -> str:
-    found = re.search(r'name="csrf_token" value="([^"]+)"', page)
-    assert found, "no CSRF token on the page"
-    return found.group(1)
-
-
 @pytest.fixture(scope="module")
 def clerk(server: str) -> str:
     """A văn thư of a commune, made by the administrator on the pages, password set."""
-    with requests.Session() as http:
-        log_in_over_http(http, server)
-        form = http.get(server + "/don-vi/moi", timeout=30).text
-        unit = http.post(server + "/don-vi/moi", data={"csrf_token": csrf(form), **UNIT,
-                                                        "slug": SLUG},
-                         timeout=30, allow_redirects=False)
-        assert unit.status_code == 302, unit.text[:2000]
-        form = http.get(server + "/quan-tri/tai-khoan/moi", timeout=30).text
-        made = http.post(server + "/quan-tri/tai-khoan/moi", timeout=30, data={
-            "csrf_token": csrf(form), "username": CLERK, "role": "van_thu", "unit": SLUG,
-            "active": "1"})
-        assert made.status_code == 201, made.text[:2000]
-        once = re.search(r'id="mat-khau">([^<]+)<', made.text)
-        assert once
-    with requests.Session() as http:
-        login = http.get(server + "/dang-nhap", timeout=30).text
-        http.post(server + "/dang-nhap", timeout=30, data={
-            "csrf_token": csrf(login), "username": CLERK, "password": once.group(1)})
-        change = http.get(server + "/doi-mat-khau", timeout=30).text
-        done = http.post(server + "/doi-mat-khau", timeout=30, allow_redirects=False, data={
-            "csrf_token": csrf(change), "current": once.group(1), "new": PASSWORD,
-            "repeat": PASSWORD})
-        assert done.status_code == 302, done.text[:2000]
+    create_unit_over_http(server, {**UNIT, "slug": SLUG})
+    staff_over_http(server, CLERK, PASSWORD, "van_thu", SLUG)
     return CLERK
 
 
@@ -82,11 +55,7 @@ def tab(browser: Any, server: str, clerk: str) -> Iterator[Any]:
     context = browser.new_context(viewport=DESKTOP, accept_downloads=True, locale="vi-VN")
     context.set_default_timeout(90_000)
     page = context.new_page()
-    page.goto(server + "/dang-nhap")
-    page.get_by_label("Tên đăng nhập").fill(clerk)
-    page.get_by_label("Mật khẩu").fill(PASSWORD)
-    page.get_by_role("button", name="Đăng nhập").click()
-    page.wait_for_url(server + "/")
+    log_in(page, server, clerk, PASSWORD)
     yield page
     context.close()
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime
 import io
 import re
 from collections.abc import Iterator
@@ -12,7 +11,16 @@ import pdfplumber
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.clerk import UNIT, add, create_unit_over_http, download, field, preview
+from service.core.clock import today_in_vietnam
+from tests.e2e.clerk import (
+    UNIT,
+    add,
+    create_unit_over_http,
+    download,
+    field,
+    preview,
+    staff_over_http,
+)
 from tests.e2e.clerk import wait_for_preview_image as wait_for_image
 from tests.e2e.conftest import DESKTOP, log_in, screenshot
 
@@ -26,30 +34,11 @@ SUBJECT = "Phòng, chống đuối nước cho trẻ em dịp hè năm 2026"
 def van_thu(server: str, browser: Any) -> Iterator[Any]:
     """A văn thư of Y Tịch, made by the quản trị on the account page, logged in on her own."""
     create_unit_over_http(server, {**UNIT, "slug": SLUG})
-    admin = browser.new_context(viewport=DESKTOP, locale="vi-VN")
-    tab = admin.new_page()
-    log_in(tab, server)
-    tab.goto(server + "/quan-tri/tai-khoan/moi")
-    tab.get_by_label("Tên đăng nhập").fill(CLERK)
-    tab.get_by_label("Họ và tên").fill("Lò Thị Lan")
-    tab.get_by_label("Vai trò").select_option("van_thu")
-    tab.get_by_label("Đơn vị", exact=True).select_option(SLUG)
-    tab.get_by_role("button", name="Tạo tài khoản").click()
-    one_time = tab.locator("#mat-khau").inner_text()
-    admin.close()
-
+    staff_over_http(server, CLERK, CLERK_PASSWORD, "van_thu", SLUG)
     context = browser.new_context(viewport=DESKTOP, accept_downloads=True, locale="vi-VN")
     context.set_default_timeout(60_000)
     clerk = context.new_page()
-    clerk.goto(server + "/dang-nhap")
-    clerk.get_by_label("Tên đăng nhập").fill(CLERK)
-    clerk.get_by_label("Mật khẩu").fill(one_time)
-    clerk.get_by_role("button", name="Đăng nhập").click()
-    clerk.get_by_label("Mật khẩu hiện tại").fill(one_time)
-    clerk.get_by_label("Mật khẩu mới", exact=True).fill(CLERK_PASSWORD)
-    clerk.get_by_label("Nhập lại mật khẩu mới").fill(CLERK_PASSWORD)
-    clerk.get_by_role("button", name="Đổi mật khẩu").click()
-    clerk.wait_for_url(server + "/")
+    log_in(clerk, server, CLERK, CLERK_PASSWORD)
     yield clerk
     context.close()
 
@@ -58,7 +47,7 @@ def test_issue_from_preview_find_without_accents_and_read_the_number(
     server: str, van_thu: Any
 ) -> None:
     page = van_thu
-    year = datetime.date.today().year
+    year = today_in_vietnam().year
     expect(page.get_by_role("link", name="Sổ văn bản đi", exact=True)).to_be_visible()
     page.goto(f"{server}/van-ban/ke_hoach?unit={SLUG}")
     expect(field(page, "issuer.agency")).to_have_value("Ủy ban nhân dân xã Y Tịch")

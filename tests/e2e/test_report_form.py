@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import datetime
 from typing import Any
 
 import pytest
 from playwright.sync_api import expect
 
+from service.core.clock import today_in_vietnam
 from tests.conftest import normalise
 from tests.e2e.clerk import (
     add,
@@ -47,7 +47,7 @@ def test_report_with_indicator_table(server: str, page: Any) -> None:
             "archive": "VT, VHXH",
         },
     )
-    today = datetime.date.today()
+    today = today_in_vietnam()
     page.goto(server + "/van-ban/bao_cao?unit=ubnd-xa-thanh-linh")
     expect(field(page, "signer.name")).to_have_value("Nguyễn Thị Hoa")
     field(page, "subject").fill(SUBJECT)

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from service.core.clock import today_in_vietnam
 from service.core.converter import ConversionFailed, ConverterUnavailable
 from tests.conftest import load_sample, signed_in
 from tests.fakes import FakeConverter
@@ -154,11 +155,10 @@ def test_unit_profiles_create_validate_edit_delete(client: Any) -> None:
 
 
 def test_form_prefills_the_unit_and_today(client: Any) -> None:
-    import datetime
 
     add_unit(client)
     page = client.get("/van-ban/ke_hoach", headers=HTML).get_data(as_text=True)
-    today = datetime.date.today()
+    today = today_in_vietnam()  # the office's date, whatever the server's zone
     assert 'name="issuer.agency" value="Ủy ban nhân dân xã Y Tịch"' in page
     assert f'name="date.day" value="{today.day}"' in page
     assert f'name="date.year" value="{today.year}"' in page
