@@ -318,15 +318,14 @@ def rejected(exc: TableRejected) -> Any:
     return error_response(422, message, report.flat())
 
 
-def job_view(job_id: str, with_rows: bool = True) -> dict[str, Any] | None:
+def job_view(job_id: str) -> dict[str, Any] | None:
     """The job's progress with its state in Vietnamese, failures, every row's files, links."""
     progress = bulk().progress(job_id)
     if progress is None:
         return None
     progress["state_label"] = JOB_STATES.get(progress["state"], progress["state"])
     progress["failures"] = bulk().failures(job_id)
-    if with_rows:
-        progress["rows"] = [row_view(job_id, row) for row in bulk().rows(job_id)]
+    progress["rows"] = [row_view(job_id, row) for row in bulk().rows(job_id)]
     links = {"self": url_for("jobs_api.job_status", job_id=job_id),
              "cancel": url_for("jobs_api.cancel_job", job_id=job_id),
              "page": url_for("jobs.detail", job_id=job_id)}
@@ -444,7 +443,7 @@ def form_json(token: str) -> Any:
 @bp.get("/jobs/<job_id>")
 def detail(job_id: str) -> Any:
     """The job's page with a live progress bar and every row's files."""
-    view = job_view(job_id, with_rows=True)
+    view = job_view(job_id)
     if view is None:
         return job_not_found(job_id)
     return render_template("jobs_detail.html", job=view)

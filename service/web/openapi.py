@@ -329,8 +329,15 @@ RESPONSE_SCHEMAS: dict[str, dict[str, Any]] = {
         "finished_at": {**DATE_TIME, "nullable": True},
         "eta_seconds": {"type": "number", "nullable": True},
         "outputs_ready": {"type": "boolean"},
+        "state_label": {"type": "string"},
         "failures": {"type": "array", "items": record({
             "row": {"type": "integer"}, "commune": NULLABLE_TEXT, "error": NULLABLE_TEXT,
+        })},
+        "rows": {"type": "array", "items": record({
+            "row": {"type": "integer"}, "commune": NULLABLE_TEXT,
+            "status": {"type": "string"}, "status_label": {"type": "string"},
+            "error": NULLABLE_TEXT, "pdf": NULLABLE_TEXT, "docx": NULLABLE_TEXT,
+            "pdf_name": NULLABLE_TEXT, "docx_name": NULLABLE_TEXT,
         })},
         "links": LINKS,
     }),
