@@ -165,6 +165,18 @@ def test_form_prefills_the_unit_and_today(client: Any) -> None:
     assert "Phòng LĐTBXH&amp;DT (B/c)\nCT, PCT UBND xã</textarea>" in page
 
 
+def test_form_prefills_the_callers_own_unit_among_several(make_app: Any) -> None:
+    app = make_app()
+    admin = signed_in(app, "quantri", "quan_tri")
+    add_unit(admin)
+    add_unit(admin, slug="ubnd-xa-an-lac", **{"issuer.agency": "Ủy ban nhân dân xã An Lạc"})
+    clerk = signed_in(app, "vanthu", "van_thu", "ubnd-xa-an-lac")
+    own = clerk.get("/van-ban/ke_hoach", headers=HTML).get_data(as_text=True)
+    assert 'name="issuer.agency" value="Ủy ban nhân dân xã An Lạc"' in own
+    unchosen = admin.get("/van-ban/ke_hoach", headers=HTML).get_data(as_text=True)
+    assert 'name="issuer.agency" value=""' in unchosen  # of no unit, two to choose from
+
+
 def test_invalid_form_shows_vietnamese_errors_by_the_fields(client: Any) -> None:
     add_unit(client)
     posted = plan_form(client, **{"subject": "", "body.1.kind": "section", "body.1.title": ""})
