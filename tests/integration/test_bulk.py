@@ -181,7 +181,11 @@ def check_outputs(server: str, location: str, table: Table, database_url: str) -
     # Every row completed exactly once, whatever was killed on the way.
     stored = rows_in(database_url, progress["id"])
     assert [r.completions for r in stored if r.status == "done"] == [1] * GOOD_ROWS
-    assert all(r.attempts >= 1 for r in stored)
+    assert all(r.attempts >= 1 for r in stored if r.status == "done")
+    # The bad row is recorded failed when the job starts: never attempted, never produced.
+    assert [(r.status, r.attempts, r.completions) for r in stored if r.status != "done"] == [
+        ("failed", 0, 0)
+    ]
 
 
 # -- the embedded service ---------------------------------------------------------------------
