@@ -30,6 +30,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import xmlrpc.client
@@ -46,6 +47,7 @@ from unoserver.converter import UnoConverter
 
 from service.convert.unoserver_process import (
     API_VERSION,
+    INDEXES_IF_ANY,
     PIPE_NAME,
     SECRET_ENV,
     office_pipe_paths,
@@ -60,6 +62,7 @@ OFFICE_GRACE = 2.0  # SIGTERM, then SIGKILL: within the 3 s the pool grants this
 REQUEST_TIMEOUT = 30.0  # the server is single-threaded: a stalled client must not hold it
 MIN_SECRET = 32
 EXECUTABLES = ("soffice", "libreoffice", "ooffice")  # unoserver's search order
+UPDATE_INDEX = (INDEXES_IF_ANY, True, False)
 
 
 def pipe_connection(name: str) -> str:
@@ -90,6 +93,78 @@ class PipeConverter(UnoConverter):
         self.temp_dir = temp_dir
         self._export_filters = None
         self._import_filters = None
+
+    def convert_lean(self, data: bytes, filter_options: Sequence[str], update_index: bool) -> bytes:
+        """Convert DOCX bytes to PDF bytes: hidden, read-only, one layout pass unless indexed."""
+        with tempfile.TemporaryDirectory(dir=self.temp_dir) as folder:
+            source, target = Path(folder, "in.docx"), Path(folder, "out.pdf")
+            source.write_bytes(data)
+            document = self.desktop.loadComponentFromURL(
+                source.as_uri(), "_blank", 0, properties(LOAD_PROPERTIES)
+            )
+            if document is None:
+                raise RuntimeError("LibreOffice could not load the document")
+            try:
+                if update_index:
+                    update_indexes(document)
+                document.storeToURL(target.as_uri(), export_properties(filter_options))
+            finally:
+                document.close(True)
+            return target.read_bytes()
+
+
+# Hidden: no view is made or laid out for a window (a third of a conversion's time, measured);
+# ReadOnly and QUIET_UPDATE: no lock file, links updated without asking.
+LOAD_PROPERTIES: tuple[tuple[str, object], ...] = (
+    ("Hidden", True),
+    ("ReadOnly", True),
+    ("UpdateDocMode", uno.getConstantByName("com.sun.star.document.UpdateDocMode.QUIET_UPDATE")),
+)
+PDF_FILTER = "writer_pdf_Export"  # the pool converts DOCX (checked) to PDF only
+
+
+def properties(pairs: Sequence[tuple[str, object]]) -> tuple[Any, ...]:
+    """UNO PropertyValues from (name, value) pairs."""
+    values = []
+    for name, value in pairs:
+        prop = uno.createUnoStruct("com.sun.star.beans.PropertyValue")
+        prop.Name, prop.Value = name, value
+        values.append(prop)
+    return tuple(values)
+
+
+def export_properties(filter_options: Sequence[str]) -> tuple[Any, ...]:
+    """The PDF export's properties; "Name=value" options go into FilterData as unoserver's do."""
+    data = [_filter_datum(option) for option in filter_options]
+    pairs: list[tuple[str, object]] = [("FilterName", PDF_FILTER), ("Overwrite", True)]
+    if data:
+        pairs.append(
+            ("FilterData", uno.Any("[]com.sun.star.beans.PropertyValue", properties(data)))
+        )
+    return properties(pairs)
+
+
+def _filter_datum(option: str) -> tuple[str, object]:
+    name, sep, raw = option.partition("=")
+    if not sep:
+        raise ValueError(f"a filter option is Name=value, not {option!r}")
+    value: object = {"true": True, "false": False}.get(raw, int(raw) if raw.isdecimal() else raw)
+    return name, value
+
+
+def update_indexes(document: Any) -> int:
+    """Refresh and update the document's indexes (TOC...) twice if it has any; their count."""
+    # A document without any keeps its single layout pass: the refresh would lay it out again.
+    try:
+        indexes = document.getDocumentIndexes()
+    except AttributeError:  # not a text document
+        return 0
+    count = int(indexes.getCount())
+    for _ in range(2 if count else 0):  # the second pass fixes page numbers the TOC shifted
+        document.refresh()
+        for i in range(count):
+            indexes.getByIndex(i).update()
+    return count
 
 
 # LibreOffice yields the CPU to the service's web threads: when conversions fill every core,
@@ -204,6 +279,10 @@ class Functions:
         self, indata: object, filter_options: object, update_index: object
     ) -> xmlrpc.client.Binary:
         """Convert the document's bytes to PDF and return the PDF's bytes."""
+        # update_index: INDEXES_IF_ANY (the pool's) updates tables of contents and other indexes
+        # only where the document has some; False never; True takes unoserver's own path, which
+        # loads visibly and refreshes twice whatever the document holds (the reference that
+        # tests/integration/test_conversion_output.py compares against).
         # Typed `object`: any caller with the secret may send anything; checked here.
         if not isinstance(indata, xmlrpc.client.Binary):
             raise TypeError("indata must be base64 data, the document itself")
@@ -211,15 +290,18 @@ class Functions:
             isinstance(option, str) for option in filter_options
         ):
             raise TypeError("filter_options must be a list of strings")
-        pdf = self._guarded(
-            lambda: self.converter.convert(
-                indata=indata.data,
-                convert_to="pdf",
-                filter_options=filter_options,
-                update_index=bool(update_index),
-            )
-        )
-        return xmlrpc.client.Binary(pdf)
+        if update_index not in UPDATE_INDEX:
+            raise TypeError(f"update_index must be one of {UPDATE_INDEX}")
+        data, converter = indata.data, self.converter
+
+        def work() -> bytes:
+            if update_index is True:  # unoserver's own path: refresh and update indexes twice
+                return converter.convert(
+                    indata=data, convert_to="pdf", filter_options=filter_options, update_index=True
+                )
+            return converter.convert_lean(data, filter_options, update_index == INDEXES_IF_ANY)
+
+        return xmlrpc.client.Binary(self._guarded(work))
 
     def _guarded(self, work: Callable[[], T]) -> T:
         """Run work in a thread; past the timeout, kill LibreOffice (the process then exits)."""

@@ -42,6 +42,67 @@ SECRET_ENV = "VB_CONVERTER_SECRET"
 # Where LibreOffice makes the socket of a named pipe: /tmp, or /var/tmp if /tmp is not writable.
 PIPE_DIRS = (Path("/tmp"), Path("/var/tmp"))
 PIPE_NAME = re.compile(r"vb-[0-9a-f]{32}")  # what start() makes; nothing else gets unlinked
+# convert()'s update_index for a local server: update tables of contents and other indexes only
+# in documents that have some (most have none, and skip the refresh: one layout pass).
+INDEXES_IF_ANY = "if-any"
+
+# What a render never needs from LibreOffice, set once in each instance's profile: recovery
+# data and autosave, online spell checking, word completion's collecting, OpenCL, Java, macros.
+# None of them changes a PDF (tests/integration/test_conversion_output.py compares).
+LEAN_SETTINGS = (
+    ("/org.openoffice.Office.Recovery/AutoSave", "Enabled", "false"),
+    ("/org.openoffice.Office.Recovery/RecoveryInfo", "Enabled", "false"),
+    ("/org.openoffice.Office.Linguistic/SpellChecking", "IsSpellAuto", "false"),
+    ("/org.openoffice.Office.Writer/AutoFunction/Completion", "Enable", "false"),
+    ("/org.openoffice.Office.Common/Misc", "UseOpenCL", "false"),
+    ("/org.openoffice.Office.Common/Misc", "FirstRun", "false"),
+    ("/org.openoffice.Office.Common/Save/Document", "CreateBackup", "false"),
+    ("/org.openoffice.Office.Common/Security/Scripting", "DisableMacrosExecution", "true"),
+)
+JAVA_OFF = """<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<java xmlns="http://openoffice.org/2004/java/framework/1.0" \
+xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
+ <enabled xsi:nil="false">false</enabled>
+ <userClassPath xsi:nil="true"/>
+ <vmParameters xsi:nil="true"/>
+ <jreLocations xsi:nil="true"/>
+ <javaInfo xsi:nil="true"/>
+</java>
+"""
+REGISTRY_HEAD = (
+    '<?xml version="1.0" encoding="UTF-8"?>\n'
+    '<oor:items xmlns:oor="http://openoffice.org/2001/registry" '
+    'xmlns:xs="http://www.w3.org/2001/XMLSchema" '
+    'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">\n'
+)
+REGISTRY_TAIL = "</oor:items>\n"
+
+
+def lean_profile(profile: Path) -> bool:
+    """Write LEAN_SETTINGS (and Java off) into a LibreOffice profile; False if all are there."""
+    # LibreOffice keeps these user settings across its restarts, so an instance's profile is
+    # made lean once; a profile an older pool left gets the missing ones added to its own.
+    user = profile / "user"
+    registry = user / "registrymodifications.xcu"
+    lines = [
+        f'<item oor:path="{path}"><prop oor:name="{name}" oor:op="fuse">'
+        f"<value>{value}</value></prop></item>\n"
+        for path, name, value in LEAN_SETTINGS
+    ]
+    try:
+        current = registry.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        current = REGISTRY_HEAD + REGISTRY_TAIL
+    items = "".join(line for line in lines if line.strip() not in current)
+    if not items:
+        return False
+    head, sep, tail = current.rpartition(REGISTRY_TAIL.strip())
+    if not sep:  # not a registry we can read: LibreOffice makes a fresh one
+        head, tail = REGISTRY_HEAD, "\n"
+    private_folder(user / "config")
+    registry.write_text(head + items + REGISTRY_TAIL.strip() + tail, encoding="utf-8")
+    (user / "config" / "javasettings_Linux_X86_64.xml").write_text(JAVA_OFF, encoding="utf-8")
+    return True
 
 
 def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
@@ -209,12 +270,20 @@ class UnoserverClient:
             )
         return info
 
-    def convert(self, data: bytes, filter_options: Sequence[str], timeout: float) -> bytes:
+    def convert(
+        self,
+        data: bytes,
+        filter_options: Sequence[str],
+        timeout: float,
+        update_index: bool | str = INDEXES_IF_ANY,
+    ) -> bytes:
         """Convert one document to PDF and return the bytes the server sent back."""
+        # A local server takes update_index as uno_server's convert() does; a remote always
+        # gets True (a stock unoserver cannot tell whether a document holds an index).
         document = xmlrpc.client.Binary(data)
         with self._proxy(timeout) as proxy, _without_path(self.address):
             if self._secret:
-                result = proxy.convert(document, list(filter_options), True)  # update_index
+                result = proxy.convert(document, list(filter_options), update_index)
             else:
                 result = proxy.convert(
                     None,  # inpath
@@ -228,7 +297,7 @@ class UnoserverClient:
                     None,  # password
                 )
         if isinstance(result, xmlrpc.client.Binary):
-            return bytes(result.data)
+            return result.data  # bytes already: no copy
         if isinstance(result, bytes):
             return result
         # unoserver has answered with an error text instead of a document (unoserver #109).
@@ -313,6 +382,8 @@ class UnoserverProcess:
     def start(self) -> None:
         """Spawn the server; LibreOffice temp files stay under this instance's directory."""
         private_folder(self.profile_dir)
+        if lean_profile(self.profile_dir):
+            log.info("made the LibreOffice profile in %s lean", self.profile_dir)
         # Leftover input/output files of killed conversions.
         shutil.rmtree(self.tmp_dir, ignore_errors=True)
         private_folder(self.tmp_dir)

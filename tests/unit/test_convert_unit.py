@@ -28,7 +28,9 @@ from service.convert.instances import InstanceState, Timings, backoff
 from service.convert.pool import ConverterPool, PoolConfig
 from service.convert.unoserver_process import (
     GROUP_FILE,
+    LEAN_SETTINGS,
     claim_slot,
+    lean_profile,
     port_is_free,
     reap_leftover,
 )
@@ -612,3 +614,82 @@ def test_a_wedged_idle_instance_is_found_by_the_probe_and_restarted(
     _wait_for(lambda: pool.health()["instances"][0]["restarts"] == 1 and _all_ready(pool))
     assert "probe failed" in pool.health()["instances"][0]["last_error"]
     assert validate_pdf(pool.convert(DOCX)) == 1
+
+
+# -- the lean conversion path -------------------------------------------------------------------
+
+
+def test_a_fresh_profile_is_made_lean_once(tmp_path: Path) -> None:
+    assert lean_profile(tmp_path) is True
+    registry = (tmp_path / "user" / "registrymodifications.xcu").read_text(encoding="utf-8")
+    assert registry.count("<item ") == len(LEAN_SETTINGS)
+    assert '<prop oor:name="IsSpellAuto" oor:op="fuse"><value>false</value>' in registry
+    java = (tmp_path / "user" / "config" / "javasettings_Linux_X86_64.xml").read_text()
+    assert '<enabled xsi:nil="false">false</enabled>' in java
+    assert lean_profile(tmp_path) is False  # every start after the first finds them there
+
+
+def test_an_older_profile_gets_the_missing_settings_and_keeps_its_own(tmp_path: Path) -> None:
+    registry = tmp_path / "user" / "registrymodifications.xcu"
+    registry.parent.mkdir(parents=True)
+    own = '<item oor:path="/org.openoffice.Setup/L10N"><prop oor:name="ooLocale"><value>vi</value>'
+    registry.write_text(
+        '<?xml version="1.0" encoding="UTF-8"?>\n<oor:items xmlns:oor="x">\n'
+        f"{own}</prop></item>\n</oor:items>\n",
+        encoding="utf-8",
+    )
+    assert lean_profile(tmp_path) is True
+    text = registry.read_text(encoding="utf-8")
+    assert own in text
+    assert text.count("<item ") == len(LEAN_SETTINGS) + 1
+    assert text.rstrip().endswith("</oor:items>")
+
+
+class FakeIndexes:
+    def __init__(self, count: int, calls: list[str]) -> None:
+        self.count, self.calls = count, calls
+
+    def getCount(self) -> int:  # noqa: N802  (UNO's name)
+        return self.count
+
+    def getByIndex(self, i: int) -> Any:  # noqa: N802
+        calls = self.calls
+        return type("Index", (), {"update": lambda self: calls.append(f"update {i}")})()
+
+
+class FakeDocument:
+    def __init__(self, count: int) -> None:
+        self.calls: list[str] = []
+        self.indexes = FakeIndexes(count, self.calls)
+
+    def refresh(self) -> None:
+        self.calls.append("refresh")
+
+    def getDocumentIndexes(self) -> FakeIndexes:  # noqa: N802
+        return self.indexes
+
+
+def test_a_document_without_indexes_gets_no_refresh() -> None:
+    from service.convert.uno_server import update_indexes
+
+    document = FakeDocument(0)
+    assert update_indexes(document) == 0
+    assert document.calls == []
+
+
+def test_a_document_with_a_toc_is_refreshed_and_updated_twice() -> None:
+    from service.convert.uno_server import update_indexes
+
+    document = FakeDocument(1)
+    assert update_indexes(document) == 1
+    assert document.calls == ["refresh", "update 0", "refresh", "update 0"]
+
+
+def test_pdf_a_options_become_typed_filter_data() -> None:
+    from service.convert.uno_server import export_properties
+
+    props = {p.Name: p.Value for p in export_properties(filter_options(2))}
+    assert props["FilterName"] == "writer_pdf_Export"
+    data = {p.Name: p.Value for p in props["FilterData"]}
+    assert data == {"SelectPdfVersion": 2, "UseTaggedPDF": True}
+    assert "FilterData" not in {p.Name for p in export_properties(filter_options(None))}
