@@ -27,7 +27,8 @@ class Settings:
         "Which converter turns DOCX into PDF: a module of service/convert (unoserver, gotenberg)",
     )
     pool_size: int = _setting(
-        os.cpu_count() or 1, "Local unoserver instances (0 with remotes only)"
+        (os.cpu_count() or 1) + 1,
+        "Local unoserver instances (0 with remotes only); one per core plus one, ~250 MiB each",
     )
     pool_base_port: int = _setting(2100, "First port of the local unoserver instances")
     conversion_timeout: float = _setting(60.0, "Seconds one conversion may take before a restart")
