@@ -8,6 +8,8 @@ from typing import Any
 import swagger_ui_bundle
 from flask import Flask, send_from_directory
 from flask_smorest import Api
+from jinja2 import BytecodeCache
+from jinja2.bccache import Bucket
 
 from service.settings import Settings
 from service.usecases.services import Services
@@ -41,10 +43,32 @@ def secret_key(settings: Settings) -> str:
     return path.read_text(encoding="ascii").strip()
 
 
+class CompiledPages(BytecodeCache):
+    """Page templates compiled once per process and shared by every app built in it."""
+
+    def __init__(self) -> None:
+        self.code: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        """Give the bucket the code compiled before, if its source is unchanged."""
+        # The bucket's checksum of the source discards stale code.
+        if bucket.key in self.code:
+            bucket.bytecode_from_string(self.code[bucket.key])
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        """Keep what was just compiled."""
+        self.code[bucket.key] = bucket.bytecode_to_string()
+
+
+COMPILED_PAGES = CompiledPages()
+
+
 def create_app(services: Services) -> Flask:
     """Build the app on services from service.composition.build_services."""
     settings = services.settings
     app = Flask(__name__)
+    # Compiling the pages costs more than building the rest of an app (tests build many).
+    app.jinja_options = {**Flask.jinja_options, "bytecode_cache": COMPILED_PAGES}
     app.config.update(
         VB_SETTINGS=settings,
         MAX_CONTENT_LENGTH=settings.max_request_bytes,
