@@ -11,8 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pypdf import PdfWriter
-
+from service.bulk.merged import merged_pdf
 from service.bulk.table import formula_safe
 from service.core import vn
 from service.core.files import atomic_target, private_folder, write_atomic
@@ -72,22 +71,21 @@ class JobFiles:
         """Whether the ZIP, merged PDF and manifests are all there."""
         return all((self.folder / name).is_file() for name in ASSEMBLED)
 
-    def assemble(self, rows: Iterable[ManifestRow]) -> None:
-        """Write the manifests, the merged PDF of the done rows and the ZIP of everything."""
+    def assemble(self, rows: Iterable[ManifestRow], *, duplex: bool = False) -> None:
+        """Write the manifests, the merged PDF of the done rows and the ZIP of everything.
+
+        With `duplex`, each row's document starts on an odd page of the merged PDF.
+        """
         rows = list(rows)
         private_folder(self.folder)
         write_atomic(self.folder / MANIFEST_JSON, manifest_json(rows))
         write_atomic(self.folder / MANIFEST_CSV, manifest_csv(rows))
-        self._merge([r.pdf for r in rows if r.status == "done" and r.pdf])
+        self._merge([r.pdf for r in rows if r.status == "done" and r.pdf], duplex)
         self._zip(rows)
 
-    def _merge(self, names: list[str]) -> None:
+    def _merge(self, names: list[str], duplex: bool) -> None:
         """One PDF of every done row in table order, for printing."""
-        writer = PdfWriter()
-        for name in names:
-            writer.append(str(self.path(name)))
-        if not names:
-            writer.add_blank_page(width=595.28, height=841.89)
+        writer = merged_pdf((self.path(name) for name in names), duplex=duplex)
         with atomic_target(self.folder / MERGED) as partial, open(partial, "wb") as handle:
             writer.write(handle)
         writer.close()

@@ -1,0 +1,120 @@
+"""Duplex printing of a job's merged PDF: each commune's document starts on an odd page."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+from pypdf import PdfReader, PdfWriter
+from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject
+
+from service.bulk.merged import merged_pdf
+from service.bulk.outputs import JobFiles, ManifestRow
+
+PORTRAIT, LANDSCAPE = (595.28, 841.89), (841.89, 595.28)
+
+
+def text_pdf(name: str, sizes: list[tuple[float, float]]) -> bytes:
+    """A PDF whose page n reads "<name> p<n>", of the given sizes, with one outline entry."""
+    writer = PdfWriter()
+    font = writer._add_object(
+        DictionaryObject(
+            {
+                NameObject("/Type"): NameObject("/Font"),
+                NameObject("/Subtype"): NameObject("/Type1"),
+                NameObject("/BaseFont"): NameObject("/Helvetica"),
+            }
+        )
+    )
+    for number, (width, height) in enumerate(sizes, start=1):
+        page = writer.add_blank_page(width=width, height=height)
+        stream = DecodedStreamObject()
+        stream.set_data(f"BT /F1 12 Tf 72 72 Td ({name} p{number}) Tj ET".encode())
+        page[NameObject("/Contents")] = writer._add_object(stream)
+        page[NameObject("/Resources")] = DictionaryObject(
+            {
+                NameObject("/Font"): DictionaryObject({NameObject("/F1"): font}),
+            }
+        )
+    writer.add_outline_item(title=name, page_number=0)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def write_docs(folder: Path, docs: dict[str, list[tuple[float, float]]]) -> list[Path]:
+    """Each document as a file, in order."""
+    paths = []
+    for name, sizes in docs.items():
+        path = folder / f"{name}.pdf"
+        path.write_bytes(text_pdf(name, sizes))
+        paths.append(path)
+    return paths
+
+
+def layout(writer: PdfWriter) -> tuple[list[str], list[tuple[float, float]], PdfReader]:
+    """Each page's text ("" for a blank page) and size, read back from the written PDF."""
+    out = io.BytesIO()
+    writer.write(out)
+    reader = PdfReader(out)
+    texts = [page.extract_text().strip() for page in reader.pages]
+    sizes = [(float(page.mediabox.width), float(page.mediabox.height)) for page in reader.pages]
+    return texts, sizes, reader
+
+
+def test_one_two_three_pages_get_a_blank_after_the_odd_ones_but_the_last(tmp_path: Path) -> None:
+    paths = write_docs(tmp_path, {"A": [LANDSCAPE], "B": [PORTRAIT] * 2, "C": [PORTRAIT] * 3})
+    texts, sizes, _ = layout(merged_pdf(paths, duplex=True))
+    assert texts == ["A p1", "", "B p1", "B p2", "C p1", "C p2", "C p3"]
+    assert sizes[1] == LANDSCAPE  # the blank page follows the landscape page before it
+    assert [i for i, t in enumerate(texts) if t.endswith(" p1")] == [0, 2, 4]  # 0-based: even
+
+
+def test_blanks_take_the_size_of_the_page_before_and_hold_nothing(tmp_path: Path) -> None:
+    # A three-page plan ending on a landscape appendix, a one-page letter, a two-page report.
+    paths = write_docs(
+        tmp_path,
+        {
+            "C": [PORTRAIT, PORTRAIT, LANDSCAPE],
+            "A": [PORTRAIT],
+            "B": [PORTRAIT, LANDSCAPE],
+        },
+    )
+    texts, sizes, reader = layout(merged_pdf(paths, duplex=True))
+    assert texts == ["C p1", "C p2", "C p3", "", "A p1", "", "B p1", "B p2"]
+    assert (sizes[3], sizes[5]) == (LANDSCAPE, PORTRAIT)
+    for blank in (reader.pages[3], reader.pages[5]):
+        assert "/Contents" not in blank and "/Annots" not in blank
+        assert blank.get("/Resources") == {}
+    firsts = [i for i, t in enumerate(texts) if t.endswith(" p1")]
+    assert firsts == [0, 4, 6] and all(i % 2 == 0 for i in firsts)
+    # Each document's own outline is kept and points at its first page.
+    outline = {item.title: reader.get_destination_page_number(item) for item in reader.outline}
+    assert outline == {"C": 0, "A": 4, "B": 6}
+
+
+def test_without_duplex_the_documents_follow_each_other(tmp_path: Path) -> None:
+    paths = write_docs(tmp_path, {"A": [PORTRAIT], "B": [PORTRAIT] * 2, "C": [PORTRAIT]})
+    texts, _, reader = layout(merged_pdf(paths))
+    assert texts == ["A p1", "B p1", "B p2", "C p1"]
+    outline = {item.title: reader.get_destination_page_number(item) for item in reader.outline}
+    assert outline == {"A": 0, "B": 1, "C": 3}
+
+
+def test_a_job_with_nothing_done_still_gets_one_a4_page(tmp_path: Path) -> None:
+    texts, sizes, _ = layout(merged_pdf([], duplex=True))
+    assert (texts, sizes) == ([""], [PORTRAIT])
+
+
+def test_job_files_merge_done_rows_for_duplex(tmp_path: Path) -> None:
+    files = JobFiles(tmp_path / "job")
+    rows = []
+    for index, sizes in ((1, [PORTRAIT]), (2, [PORTRAIT] * 3), (3, [PORTRAIT] * 2)):
+        docx, pdf = files.write_row(index, f"Xã {index}", b"PK", text_pdf(f"X{index}", sizes))
+        rows.append(
+            ManifestRow(index, f"Xã {index}", "done", None, docx, pdf, None, None, len(sizes), 1)
+        )
+    rows.insert(1, ManifestRow(9, "Xã Lỗi", "failed", "lỗi", None, None, None, None, None, 1))
+    files.assemble(rows, duplex=True)
+    texts = [p.extract_text().strip() for p in PdfReader(files.folder / "merged.pdf").pages]
+    assert texts == ["X1 p1", "", "X2 p1", "X2 p2", "X2 p3", "", "X3 p1", "X3 p2"]
