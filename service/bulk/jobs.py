@@ -85,17 +85,19 @@ class BulkJobs:
         allow_invalid: bool = False,
         separator: str = DEFAULT_SEPARATOR,
         resume_same: bool = False,
+        duplex: bool = False,
     ) -> str:
         """Check, store and start a job; TableRejected when the table is not fit to run.
 
         With `allow_invalid`, rows with bad values run anyway and fail alone (in the manifest);
         unknown columns and a bad base always stop the job. With `resume_same`, an unfinished
         job from the very same inputs is resumed instead of starting a new one (the CLI).
+        With `duplex`, the merged PDF starts each row's document on an odd page.
         """
         type_id, report = self.check(base, table, separator)
         if report.blocking or (not report.ok and not allow_invalid):
             raise TableRejected(report)
-        key = input_key(base, table, separator)
+        key = input_key(base, table, separator, duplex)
         job_id = self.ctx.jobs.find_same_job(key) if resume_same else None
         if job_id is None:
             job_id = self.ctx.jobs.create_job(
@@ -110,6 +112,7 @@ class BulkJobs:
                 title=markup.plain(str(base.get("subject") or "")),
                 input_key=key,
                 unit=unit,
+                duplex=duplex,
             )
         # Bad rows, duplicates among them, are failed before any runs: never produced at all.
         for index, reasons in report.bad_rows().items():
@@ -138,6 +141,7 @@ class BulkJobs:
             "doc_type": job.doc_type,
             "title": job.title,
             "total": job.total,
+            "duplex": job.duplex,
             # pending, running, done, failed, skipped: a count for every row state
             **{state.value: counts.get(state, 0) for state in RowState},
             "created_at": iso(job.created_at),
@@ -206,10 +210,12 @@ def eta(started: datetime | None, finished: int, remaining: int) -> float | None
     return round(elapsed / finished * remaining, 1)
 
 
-def input_key(base: dict[str, Any], table: Table, separator: str) -> str:
+def input_key(base: dict[str, Any], table: Table, separator: str, duplex: bool = False) -> str:
     """A digest of the inputs, so a re-run of the same files resumes the same job."""
-    blob = json.dumps([base, table.columns, [_jsonable(r) for r in table.rows], separator],
-                      sort_keys=True, ensure_ascii=False, default=str)
+    inputs: list[Any] = [base, table.columns, [_jsonable(r) for r in table.rows], separator]
+    if duplex:  # only then: the one-sided jobs made before the option keep their keys
+        inputs.append({"duplex": True})
+    blob = json.dumps(inputs, sort_keys=True, ensure_ascii=False, default=str)
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
 

@@ -82,6 +82,7 @@ class JobView:
     started_at: datetime | None
     finished_at: datetime | None
     unit: str | None = None
+    duplex: bool = False  # the merged PDF starts each row's document on an odd page
 
 
 @dataclass(frozen=True)
@@ -109,6 +110,7 @@ class JobStore(Protocol):
         title: str = "",
         input_key: str = "",
         unit: str | None = None,
+        duplex: bool = False,
     ) -> str:
         """Store a running job and its rows (commune, cells), all pending; its id."""
 

@@ -108,7 +108,8 @@ def assemble(ctx: BulkContext, job_id: str, *, force: bool = False) -> bool:
     rows = ctx.jobs.begin_assembly(job_id, force)
     if rows is None:
         return False
-    ctx.files(job_id).assemble(rows)
+    job = ctx.jobs.get_job(job_id)
+    ctx.files(job_id).assemble(rows, duplex=job is not None and job.duplex)
     if not force:
         ctx.jobs.finish_job(job_id)
     log.info("bulk %s assembled: %d rows", job_id, len(rows))

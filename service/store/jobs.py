@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     ColumnElement,
     ForeignKey,
     Integer,
@@ -15,6 +16,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     and_,
+    false,
     func,
     select,
     update,
@@ -61,6 +63,7 @@ class BulkJob(Base):
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     unit_slug: Mapped[str | None] = mapped_column(String(80), index=True)
+    duplex: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class BulkRow(Base):
@@ -110,6 +113,7 @@ class SqlJobStore:
         title: str = "",
         input_key: str = "",
         unit: str | None = None,
+        duplex: bool = False,
     ) -> str:
         """Store a running job and its rows (commune, cells), all pending; its id."""
         job_id = uuid.uuid4().hex
@@ -128,6 +132,7 @@ class SqlJobStore:
                 input_key=input_key,
                 created_at=utcnow(),
                 unit_slug=unit,
+                duplex=duplex,
             ))
             session.flush()  # the rows' foreign key needs the job first
             session.add_all(
@@ -358,6 +363,7 @@ def _job_view(job: BulkJob) -> JobView:
         started_at=job.started_at,
         finished_at=job.finished_at,
         unit=job.unit_slug,
+        duplex=job.duplex,
     )
 
 
