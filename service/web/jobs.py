@@ -91,10 +91,10 @@ def bulk() -> BulkJobs:
 
 def create_from_request() -> str:
     """Create the job the request (API or page) describes; its id."""
-    base, table, allow_invalid, separator = job_request()
+    base, table, allow_invalid, separator, duplex = job_request()
     return bulk().create(
         base, table, actor=current_actor(), unit=principal().unit, allow_invalid=allow_invalid,
-        separator=separator,
+        separator=separator, duplex=duplex,
     )
 
 
@@ -104,8 +104,10 @@ def create_from_request() -> str:
     description=(
         "multipart/form-data: `base` (tệp JSON văn bản gốc), `table` (CSV, XLSX hoặc JSON), "
         "`allow_invalid` (1 để chạy cả khi có dòng lỗi: dòng lỗi được ghi là thất bại), "
-        "`separator` (dấu tách danh sách, mặc định `;`); hoặc application/json "
-        '`{"base": {...}, "rows": [{cột: giá trị}], "allow_invalid": false}`. '
+        "`separator` (dấu tách danh sách, mặc định `;`), `duplex` (1 để in hai mặt: trong PDF "
+        "gộp, văn bản của mỗi dòng bắt đầu ở trang lẻ, thêm trang trắng sau văn bản có số trang "
+        'lẻ); hoặc application/json `{"base": {...}, "rows": [{cột: giá trị}], '
+        '"allow_invalid": false, "duplex": false}`. '
         "Trả 202 và Location; 422 kèm báo cáo từng dòng, từng cột."
     ),
     requestBody={"required": True, "content": {
@@ -225,8 +227,8 @@ def commune_list() -> Any:
     return response
 
 
-def job_request() -> tuple[dict[str, Any], Table, bool, str]:
-    """The base document, the table, allow_invalid and the list separator from the request."""
+def job_request() -> tuple[dict[str, Any], Table, bool, str, bool]:
+    """The base document, the table, allow_invalid, the list separator and duplex."""
     if request.is_json:
         body = request.get_json(silent=True)
         if not isinstance(body, dict):
@@ -237,15 +239,30 @@ def job_request() -> tuple[dict[str, Any], Table, bool, str]:
         except TableUnreadable as exc:
             raise RequestInvalid({"rows": [str(exc)]}) from None
         allow, separator = body.get("allow_invalid") is True, body.get("separator")
+        duplex = duplex_option(body.get("duplex", False), form=False)
     else:
         base_file, table_file = chosen_files()
         base = base_json(base_file)
         table = uploaded_table(table_file)
         allow = flag(request.form.get("allow_invalid"))
         separator = request.form.get("separator")
+        duplex = duplex_option(request.form.get("duplex", ""), form=True)
     if not isinstance(base, dict):
         raise RequestInvalid({"base": ["Cần văn bản gốc: một đối tượng JSON có doc_type."]})
-    return base, table, allow, list_separator(separator)
+    return base, table, allow, list_separator(separator), duplex
+
+
+FORM_BOOLEANS = {"1": True, "true": True, "on": True, "0": False, "false": False, "": False}
+
+
+def duplex_option(value: Any, *, form: bool) -> bool:
+    """Duplex printing asked for: a JSON boolean, or a form's 1/0 (an unticked box sends none)."""
+    if not form and isinstance(value, bool):
+        return value
+    if form and isinstance(value, str) and value.strip().lower() in FORM_BOOLEANS:
+        return FORM_BOOLEANS[value.strip().lower()]
+    expected = "1 hoặc 0" if form else "true hoặc false"
+    raise RequestInvalid({"duplex": [f"In hai mặt phải là {expected}."]})
 
 
 def list_separator(value: Any) -> str:

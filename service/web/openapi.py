@@ -250,6 +250,10 @@ def block_item(converter: Any, field: Blocks, kind: str) -> dict[str, Any]:
 DATE_TIME = {"type": "string", "format": "date-time"}
 NULLABLE_TEXT = {"type": "string", "nullable": True}
 LINKS = {"type": "object", "additionalProperties": {"type": "string"}}
+DUPLEX = {"type": "boolean", "description": (
+    "In hai mặt: trong PDF gộp, văn bản của mỗi dòng bắt đầu ở trang lẻ "
+    "(thêm trang trắng sau văn bản có số trang lẻ, trừ văn bản cuối)."
+)}
 
 
 def page_of(item: str) -> dict[str, Any]:
@@ -329,6 +333,7 @@ RESPONSE_SCHEMAS: dict[str, dict[str, Any]] = {
         "finished_at": {**DATE_TIME, "nullable": True},
         "eta_seconds": {"type": "number", "nullable": True},
         "outputs_ready": {"type": "boolean"},
+        "duplex": DUPLEX,
         "state_label": {"type": "string"},
         "failures": {"type": "array", "items": record({
             "row": {"type": "integer"}, "commune": NULLABLE_TEXT, "error": NULLABLE_TEXT,
@@ -392,6 +397,7 @@ def job_schemas(catalog: Catalog) -> dict[str, dict[str, Any]]:
                 }, "description": "Mỗi dòng một văn bản: cột → giá trị"},
                 "allow_invalid": {"type": "boolean", "default": False},
                 "separator": {**separator, "nullable": True},
+                "duplex": {**DUPLEX, "default": False},
             },
             "required": ["base", "rows"],
         },
@@ -402,6 +408,7 @@ def job_schemas(catalog: Catalog) -> dict[str, dict[str, Any]]:
                 "table": {"type": "string", "format": "binary", "description": "CSV, XLSX, JSON"},
                 "allow_invalid": {"type": "string", "enum": ["0", "1"]},
                 "separator": separator,
+                "duplex": {**DUPLEX, "type": "string", "enum": ["0", "1"], "default": "0"},
             },
             "required": ["base", "table"],
         },

@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 import io
+import json
+import re
 from pathlib import Path
+from typing import Any
 
+import pytest
 from pypdf import PdfReader, PdfWriter
 from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject
 
 from service.bulk.merged import merged_pdf
 from service.bulk.outputs import JobFiles, ManifestRow
+from service.web.context import EXTENSION
+from tests.conftest import load_sample
+from tests.unit.test_bulk_api import rows, wait_done
 
+BASE = load_sample("seed_000_ke_hoach_y_tich")
 PORTRAIT, LANDSCAPE = (595.28, 841.89), (841.89, 595.28)
 
 
@@ -118,3 +126,99 @@ def test_job_files_merge_done_rows_for_duplex(tmp_path: Path) -> None:
     files.assemble(rows, duplex=True)
     texts = [p.extract_text().strip() for p in PdfReader(files.folder / "merged.pdf").pages]
     assert texts == ["X1 p1", "", "X2 p1", "X2 p2", "X2 p3", "", "X3 p1", "X3 p2"]
+
+
+# -- the API and the page --------------------------------------------------------------------
+
+
+def stored_duplex(app: Any, job_id: str) -> bool:
+    """The job's option as the job store reads it back from the database."""
+    job = app.extensions[EXTENSION].bulk.ctx.jobs.get_job(job_id)
+    assert job is not None
+    return bool(job.duplex)
+
+
+def test_api_json_duplex_is_stored_reported_and_lays_out_the_merged_pdf(make_app: Any) -> None:
+    app = make_app()
+    client = app.test_client()
+    answer = client.post("/api/jobs", json={"base": BASE, "rows": rows(3), "duplex": True})
+    assert answer.status_code == 202 and answer.get_json()["duplex"] is True
+    body = wait_done(client, answer.headers["Location"])
+    assert body["duplex"] is True and stored_duplex(app, body["id"]) is True
+    # The fake converter makes one page per row: a blank page after each but the last.
+    merged = PdfReader(io.BytesIO(client.get(body["links"]["merged.pdf"]).data))
+    assert len(merged.pages) == 5
+    plain = client.post("/api/jobs", json={"base": BASE, "rows": rows(3)})
+    assert plain.status_code == 202 and plain.get_json()["duplex"] is False
+    body = wait_done(client, plain.headers["Location"])
+    assert stored_duplex(app, body["id"]) is False
+    assert len(PdfReader(io.BytesIO(client.get(body["links"]["merged.pdf"]).data)).pages) == 3
+
+
+@pytest.mark.parametrize("value", ["yes", 1, None, "true"])
+def test_api_json_duplex_must_be_a_boolean(make_app: Any, value: Any) -> None:
+    client = make_app().test_client()
+    answer = client.post("/api/jobs", json={"base": BASE, "rows": rows(1), "duplex": value})
+    assert answer.status_code == 422
+    assert answer.get_json()["errors"] == {"duplex": ["In hai mặt phải là true hoặc false."]}
+
+
+def upload(**fields: Any) -> dict[str, Any]:
+    """A multipart job: the seed plan and a two-row CSV, plus the given fields."""
+    table = "commune,signer.name\nXã A,Lê Văn A\nXã B,Lê Văn B\n".encode()
+    return {
+        "base": (io.BytesIO(json.dumps(BASE).encode()), "base.json"),
+        "table": (io.BytesIO(table), "xa.csv"),
+        **fields,
+    }
+
+
+def test_api_form_duplex_one_zero_and_a_bad_value(make_app: Any) -> None:
+    app = make_app()
+    client = app.test_client()
+    for value, expected in (("1", True), ("0", False)):
+        answer = client.post(
+            "/api/jobs", data=upload(duplex=value), content_type="multipart/form-data"
+        )
+        assert answer.status_code == 202
+        assert answer.get_json()["duplex"] is expected
+        assert stored_duplex(app, answer.get_json()["id"]) is expected
+    bad = client.post("/api/jobs", data=upload(duplex="có"), content_type="multipart/form-data")
+    assert bad.status_code == 422
+    assert bad.get_json()["errors"] == {"duplex": ["In hai mặt phải là 1 hoặc 0."]}
+
+
+def test_page_has_the_checkbox_and_stores_what_is_ticked(make_app: Any) -> None:
+    app = make_app()
+    client = app.test_client()
+    html = client.get("/jobs").data.decode()
+    assert '<input type="checkbox" id="duplex" name="duplex" value="1"' in html
+    assert '<label for="duplex">In hai mặt: mỗi xã bắt đầu ở trang lẻ</label>' in html
+    token = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)  # type: ignore[union-attr]
+    ticked = client.post(
+        "/jobs", data=upload(csrf_token=token, duplex="1"), content_type="multipart/form-data"
+    )
+    assert ticked.status_code == 303
+    job_id = ticked.headers["Location"].rsplit("/", 1)[1]
+    assert stored_duplex(app, job_id) is True
+    detail = client.get(ticked.headers["Location"]).data.decode()
+    assert '<p id="in-hai-mat">PDF gộp: in hai mặt, mỗi xã bắt đầu ở trang lẻ.</p>' in detail
+    unticked = client.post(
+        "/jobs", data=upload(csrf_token=token), content_type="multipart/form-data"
+    )
+    assert unticked.status_code == 303
+    assert stored_duplex(app, unticked.headers["Location"].rsplit("/", 1)[1]) is False
+    detail = client.get(unticked.headers["Location"]).data.decode()
+    assert '<p id="in-hai-mat">PDF gộp: in một mặt, các văn bản nối tiếp nhau.</p>' in detail
+    # A refused attempt keeps the box ticked.
+    refused = client.post(
+        "/jobs",
+        data=upload(
+            csrf_token=token,
+            duplex="1",
+            table=(io.BytesIO(b"commune,date.day\nX\xc3\xa3 A,45\n"), "xa.csv"),
+        ),
+        content_type="multipart/form-data",
+    )
+    assert refused.status_code == 422
+    assert 'name="duplex" value="1" checked' in refused.data.decode()
