@@ -26,6 +26,7 @@ def run_bulk(
     *,
     allow_invalid: bool = False,
     separator: str = ";",
+    duplex: bool = False,
     out: TextIO = sys.stdout,
 ) -> int:
     """Run (or resume) the job in the output folder; 0 all done, 1 some rows failed, 2 refused."""
@@ -48,7 +49,7 @@ def run_bulk(
     jobs = services.bulk
     try:
         job_id = jobs.create(base, table, actor="cli", allow_invalid=allow_invalid,
-                             separator=separator, resume_same=True)
+                             separator=separator, resume_same=True, duplex=duplex)
         progress = follow(jobs, job_id, out)
     except TableRejected as exc:
         print_report(exc.report.as_dict(), sys.stderr)

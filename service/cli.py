@@ -34,6 +34,9 @@ def main(argv: list[str] | None = None) -> int:
     bulk.add_argument("-o", "--output", type=Path, default=Path("out"))
     bulk.add_argument("--allow-invalid", action="store_true", help="run valid rows, fail bad ones")
     bulk.add_argument("--separator", default=";", help="separator of list cells (default ;)")
+    bulk.add_argument("--duplex", action="store_true",
+                      help="for two-sided printing: each document starts on an odd page of "
+                           "merged.pdf")
     commands.add_parser("build-templates", help="rewrite doc_templates/*.docx from the builder")
     commands.add_parser("settings", help="list the settings and their environment variables")
     key = commands.add_parser("signing-key", help="install a unit's PKCS#12 key and seal image")
@@ -60,7 +63,8 @@ def main(argv: list[str] | None = None) -> int:
         from service.bulk_cli import run_bulk
 
         return run_bulk(args.base, args.table, args.output, settings,
-                        allow_invalid=args.allow_invalid, separator=args.separator)
+                        allow_invalid=args.allow_invalid, separator=args.separator,
+                        duplex=args.duplex)
     if args.command in ("user", "api-key"):
         return run_access(args, settings)
     if args.command == "signing-key":

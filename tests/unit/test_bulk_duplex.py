@@ -12,10 +12,14 @@ import pytest
 from pypdf import PdfReader, PdfWriter
 from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject
 
+from service import cli
 from service.bulk.merged import merged_pdf
 from service.bulk.outputs import JobFiles, ManifestRow
+from service.store.database import Database
+from service.store.jobs import BulkJob
 from service.web.context import EXTENSION
 from tests.conftest import load_sample
+from tests.fakes import FakeConverter
 from tests.unit.test_bulk_api import rows, wait_done
 
 BASE = load_sample("seed_000_ke_hoach_y_tich")
@@ -222,3 +226,31 @@ def test_page_has_the_checkbox_and_stores_what_is_ticked(make_app: Any) -> None:
     )
     assert refused.status_code == 422
     assert 'name="duplex" value="1" checked' in refused.data.decode()
+
+
+# -- the command line ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("flag", "pages"), [(["--duplex"], 5), ([], 3)])
+def test_cli_duplex_flag(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, flag: list[str], pages: int
+) -> None:
+    import service.bulk_cli as bulk_cli
+
+    real = bulk_cli.build_services
+    monkeypatch.setattr(
+        bulk_cli, "build_services", lambda *a, **k: real(*a, converter=FakeConverter(), **k)
+    )
+    monkeypatch.setenv("VB_DATA_DIR", str(tmp_path / "var"))
+    base, table = tmp_path / "base.json", tmp_path / "xa.csv"
+    base.write_text(json.dumps(BASE), encoding="utf-8")
+    table.write_text("commune\nXã A\nXã B\nXã C\n", encoding="utf-8")
+    out = tmp_path / "out"
+    assert cli.main(["bulk", str(base), str(table), "-o", str(out), *flag]) == 0
+    assert len(PdfReader(out / "merged.pdf").pages) == pages
+    database = Database(f"sqlite:///{out / '.bulk.sqlite'}")
+    try:
+        with database.session() as session:
+            assert [j.duplex for j in session.query(BulkJob)] == [bool(flag)]
+    finally:
+        database.dispose()
