@@ -14,11 +14,14 @@ from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject
 
 from service import cli
 from service.bulk.merged import merged_pdf
-from service.bulk.outputs import JobFiles, ManifestRow
+from service.bulk.ports import RowOutput
+from service.bulk.work import BulkContext, assemble
+from service.core.documents import DocumentService
+from service.core.files import sha256
 from service.store.database import Database
-from service.store.jobs import BulkJob
+from service.store.jobs import BulkJob, SqlJobStore
 from service.web.context import EXTENSION
-from tests.conftest import load_sample
+from tests.conftest import copy_of_migrated, load_sample
 from tests.fakes import FakeConverter
 from tests.unit.test_bulk_api import rows, wait_done
 
@@ -118,18 +121,34 @@ def test_a_job_with_nothing_done_still_gets_one_a4_page(tmp_path: Path) -> None:
     assert (texts, sizes) == ([""], [PORTRAIT])
 
 
-def test_job_files_merge_done_rows_for_duplex(tmp_path: Path) -> None:
-    files = JobFiles(tmp_path / "job")
-    rows = []
-    for index, sizes in ((1, [PORTRAIT]), (2, [PORTRAIT] * 3), (3, [PORTRAIT] * 2)):
-        docx, pdf = files.write_row(index, f"Xã {index}", b"PK", text_pdf(f"X{index}", sizes))
-        rows.append(
-            ManifestRow(index, f"Xã {index}", "done", None, docx, pdf, None, None, len(sizes), 1)
-        )
-    rows.insert(1, ManifestRow(9, "Xã Lỗi", "failed", "lỗi", None, None, None, None, None, 1))
-    files.assemble(rows, duplex=True)
-    texts = [p.extract_text().strip() for p in PdfReader(files.folder / "merged.pdf").pages]
-    assert texts == ["X1 p1", "", "X2 p1", "X2 p2", "X2 p3", "", "X3 p1", "X3 p2"]
+def test_assembling_a_stored_duplex_job_pads_between_its_done_rows(tmp_path: Path) -> None:
+    # work.assemble is what both runners call: the embedded one, and Celery's finishing task.
+    store = SqlJobStore(Database(f"sqlite:///{copy_of_migrated(tmp_path / 'db.sqlite')}"))
+    ctx = BulkContext(store, DocumentService(None), tmp_path / "jobs")
+    communes = [(f"Xã {i}", {}) for i in range(1, 5)]
+    job_id = store.create_job(
+        doc_type="cong_van",
+        base=BASE,
+        columns=["commune"],
+        rows=communes,
+        backend="embedded",
+        actor="t",
+        separator=";",
+        duplex=True,
+    )
+    assert store.fail_row(job_id, 2, "Dữ liệu chưa hợp lệ")
+    for index, sizes in ((1, [PORTRAIT]), (3, [PORTRAIT] * 3), (4, [PORTRAIT] * 2)):
+        pdf = text_pdf(f"X{index}", sizes)
+        docx_name, pdf_name = ctx.files(job_id).write_row(index, f"Xã {index}", b"PK", pdf)
+        assert store.claim_row(job_id, index, "w")
+        output = RowOutput(docx_name, pdf_name, sha256(b"PK"), sha256(pdf), len(sizes))
+        assert store.complete_row(job_id, index, output)
+    assert assemble(ctx, job_id)
+    merged = PdfReader(ctx.files(job_id).path("merged.pdf"))
+    texts = [page.extract_text().strip() for page in merged.pages]
+    assert texts == ["X1 p1", "", "X3 p1", "X3 p2", "X3 p3", "", "X4 p1", "X4 p2"]
+    job = store.get_job(job_id)
+    assert job is not None and (job.state, job.duplex) == ("done", True)
 
 
 # -- the API and the page --------------------------------------------------------------------
