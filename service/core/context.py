@@ -18,6 +18,10 @@ AGENCY_BODIES = ("ỦY BAN NHÂN DÂN", "HỘI ĐỒNG NHÂN DÂN")
 HEADER_AGENCY_CHARS = 20  # upper-case bold 13 pt characters that fit the header's left column
 AGENCY_SIZE, SUBJECT_SIZE = 13, 14
 END_MARK = "./."
+# The line before the articles, by type name; decisions say QUYẾT ĐỊNH: (Mẫu 1.1, 1.2).
+ENACTING = {"Nghị quyết": "QUYẾT NGHỊ:"}
+# A council's resolution names the council itself above its bases, not its chair (Mẫu 1.1).
+COUNCIL_TYPES = {"Nghị quyết"}
 
 
 def build_context(document: Document) -> tuple[dict[str, Any], list[str]]:
@@ -47,7 +51,8 @@ def build_context(document: Document) -> tuple[dict[str, Any], list[str]]:
         "type_name": vn.upper_vn(doc_type.name),
         "subject": document.subject,
         "vv_line": "V/v " + document.subject,
-        "authority": vn.upper_vn(data.get("authority") or default_authority(data)),
+        "authority": vn.upper_vn(authority(doc_type, data)),
+        "enacting": ENACTING.get(doc_type.name, "QUYẾT ĐỊNH:"),
         "legal_bases": Markup(writer.paragraphs(body_data["legal_bases"], "VBBasis")),
         "intro": Markup(writer.paragraphs(body_data["intro"])),
         "body": Markup(writer.blocks(body_data["body"])),
@@ -77,6 +82,15 @@ def default_authority(data: dict[str, Any]) -> str:
     signer = data["signer"]
     head = signer.get("head_title") if signer.get("mode") in {"KT", "TL", "TUQ"} else None
     return f"{head or signer['title']} {data['issuer']['agency']}"
+
+
+def authority(doc_type: DocTypeDef, data: dict[str, Any]) -> str:
+    """The issuing authority as written, else the council (resolutions) or its head."""
+    if data.get("authority"):
+        return str(data["authority"])
+    if doc_type.name in COUNCIL_TYPES:
+        return str(data["issuer"]["agency"])
+    return default_authority(data)
 
 
 def recipient_lines(recipients: list[str], archive: str) -> list[str]:

@@ -122,7 +122,8 @@ def build(variant: str) -> DocxDocument:
     if variant == "decision":
         _p(doc, "VBAuthority", "{{ authority }}")
         _p(doc, "VBBasis", "{{p legal_bases }}")
-        _p(doc, "VBAuthority", "QUYẾT ĐỊNH:")
+        # QUYẾT ĐỊNH: in a decision, QUYẾT NGHỊ: in a resolution (Mẫu 1.1).
+        _p(doc, "VBAuthority", "{{ enacting }}")
     else:
         if variant == "named":
             _kinh_gui(doc)

@@ -72,7 +72,8 @@ def test_start_page_lists_every_type_in_vietnamese(client: Any, make_app: Any) -
 
 
 @pytest.mark.parametrize(
-    "type_id", ["ke_hoach", "bao_cao", "cong_van", "quyet_dinh", "to_trinh", "thong_bao"]
+    "type_id",
+    ["ke_hoach", "bao_cao", "cong_van", "quyet_dinh", "to_trinh", "thong_bao", "nghi_quyet"],
 )
 def test_each_form_is_generated_from_its_definition(client: Any, type_id: str) -> None:
     page = client.get(f"/van-ban/{type_id}", headers=HTML).get_data(as_text=True)
@@ -81,7 +82,7 @@ def test_each_form_is_generated_from_its_definition(client: Any, type_id: str) -
     # Every label is bound to an input that exists on the page.
     for target in re.findall(r'<label for="([^"]+)"', page):
         assert f'id="{target}"' in page, target
-    if type_id == "quyet_dinh":
+    if type_id in ("quyet_dinh", "nghi_quyet"):
         assert 'name="authority"' in page and 'data-add="block-article"' in page
     if type_id == "bao_cao":
         assert 'id="tpl-block-indicators"' in page and 'id="tpl-part-indicator_row"' in page

@@ -1,0 +1,65 @@
+"""Real LibreOffice: nghị quyết, công điện and a decision issuing a regulation, as PDF text."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from service.core.documents import DocumentService
+from tests.conftest import load_sample, normalise
+from tests.integration.conftest import started_pool
+from tests.integration.test_documents_pdf import assert_a4_with_embedded_fonts, pdf_text
+
+pytestmark = pytest.mark.integration
+BASE_PORT = 4100
+SAMPLES = ("nghi_quyet_chu_truong_dau_tu",)
+
+
+@pytest.fixture(scope="module")
+def pdfs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, bytes]]:
+    """Each new type's sample as PDF, from a one-instance pool of this module's own."""
+    work_dir: Path = tmp_path_factory.mktemp("pool")
+    with started_pool(work_dir, BASE_PORT) as pool:
+        service = DocumentService(pool)
+        out = {}
+        for name in SAMPLES:
+            payload = load_sample(name)
+            out[name] = service.to_pdf(service.render(payload["doc_type"], payload))
+        yield out
+
+
+def position_after(text: str, expected: list[str], start: int = 0) -> int:
+    """Find each phrase after the previous one; return where the last one ends."""
+    for phrase in expected:
+        found = text.find(phrase, start)
+        assert found >= 0, f"{phrase!r} not found after {text[max(0, start - 80) : start]!r}"
+        start = found + len(phrase)
+    return start
+
+
+@pytest.mark.parametrize("name", SAMPLES)
+def test_fonts_are_embedded(pdfs: dict[str, bytes], name: str) -> None:
+    assert_a4_with_embedded_fonts(pdfs[name])
+
+
+def test_resolution_pdf_text_in_order(pdfs: dict[str, bytes]) -> None:
+    text = normalise(pdf_text(pdfs["nghi_quyet_chu_truong_dau_tu"]))
+    title = position_after(text, [
+        "HỘI ĐỒNG NHÂN DÂN XÃ Y TỊCH", "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
+        "Số: 12/NQ-HĐND", "NGHỊ QUYẾT",
+    ])  # fmt: skip
+    header = text[:title]
+    assert "Độc lập - Tự do - Hạnh phúc" in header
+    assert "Y Tịch, ngày 05 tháng 7 năm 2023" in header
+    position_after(text, [
+        "Về việc phê duyệt chủ trương đầu tư xây dựng Nhà văn hóa thôn Nà Pe",
+        "HỘI ĐỒNG NHÂN DÂN XÃ Y TỊCH KHÓA XXI, KỲ HỌP THỨ BẢY",
+        "Căn cứ Luật Tổ chức chính quyền địa phương", "Xét Tờ trình số 18/TTr-UBND",
+        "QUYẾT NGHỊ:",
+        "Điều 1. Phê duyệt chủ trương đầu tư xây dựng Nhà văn hóa thôn Nà Pe, xã Y Tịch",
+        "Điều 2. Giao Ủy ban nhân dân xã tổ chức thực hiện Nghị quyết này.",
+        "Điều 3. Nghị quyết này", "có hiệu lực kể từ ngày thông qua./.",
+        "Nơi nhận:", "- Lưu: VT.", "TM. HỘI ĐỒNG NHÂN DÂN CHỦ TỊCH", "Hoàng Văn Thịnh",
+    ], title)  # fmt: skip

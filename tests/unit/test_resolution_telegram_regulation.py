@@ -1,0 +1,164 @@
+"""Nghị quyết (Mẫu 1.1), công điện (Mẫu 1.6) and a decision issuing a regulation (Mẫu 1.3).
+
+Each type: its sample validates, reads back in order from the DOCX, works through the web
+form (page, preview, downloads) and serves as the base of a bulk job.
+"""
+
+from __future__ import annotations
+
+import copy
+import io
+import json
+import re
+from typing import Any
+
+import docx
+import pytest
+from docx.text.paragraph import Paragraph
+
+from service.bulk.check import check_table
+from service.bulk.table import Table
+from service.core.documents import DocumentService
+from service.core.form_model import FormModel
+from tests.conftest import csrf_of, load_sample, signed_in
+
+HTML = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
+W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+# Each new type and its sample.
+SAMPLES = {
+    "nghi_quyet": "nghi_quyet_chu_truong_dau_tu",
+}
+
+
+def lines(data: bytes) -> list[str]:
+    """Every line of a DOCX as python-docx reads it, body and table cells in document order."""
+    document = docx.Document(io.BytesIO(data))
+    out = []
+    for p in document.element.body.iter(W + "p"):
+        out.extend(Paragraph(p, document).text.split("\n"))
+    return [line for line in out if line.strip()]
+
+
+def assert_in_order(found: list[str], expected: list[str]) -> None:
+    """Each expected line is one of the found lines, in this order."""
+    position = 0
+    for line in expected:
+        assert line in found[position:], f"{line!r} not after {found[position - 1]!r}"
+        position = found.index(line, position) + 1
+
+
+@pytest.mark.parametrize(("type_id", "sample"), SAMPLES.items())
+def test_the_schema_accepts_the_sample(
+    documents: DocumentService, type_id: str, sample: str
+) -> None:
+    payload = load_sample(sample)
+    assert payload["doc_type"] == type_id
+    assert documents.validate(type_id, payload)["subject"] == payload["subject"]
+
+
+def test_resolution_reads_in_order(rendered_samples: dict[str, Any]) -> None:
+    found = lines(rendered_samples["nghi_quyet_chu_truong_dau_tu"].docx)
+    assert_in_order(found, [
+        "HỘI ĐỒNG NHÂN DÂN", "XÃ Y TỊCH",
+        "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc",
+        "Số: 12/NQ-HĐND", "Y Tịch, ngày 05 tháng 7 năm 2023",
+        "NGHỊ QUYẾT",
+        "Về việc phê duyệt chủ trương đầu tư xây dựng Nhà văn hóa thôn Nà Pe",
+        "HỘI ĐỒNG NHÂN DÂN XÃ Y TỊCH", "KHÓA XXI, KỲ HỌP THỨ BẢY",
+        "Căn cứ Luật Đầu tư công ngày 13 tháng 6 năm 2019;",
+        "QUYẾT NGHỊ:",
+        "Điều 1. Phê duyệt chủ trương đầu tư xây dựng Nhà văn hóa thôn Nà Pe, xã Y Tịch với "
+        "các nội dung chủ yếu sau:",
+        "- Thời gian thực hiện: năm 2023 - 2024.",
+        "Điều 2. Giao Ủy ban nhân dân xã tổ chức thực hiện Nghị quyết này. Thường trực Hội đồng "
+        "nhân dân xã, các Ban của Hội đồng nhân dân xã và đại biểu Hội đồng nhân dân xã giám "
+        "sát việc thực hiện Nghị quyết.",
+        "Điều 3. Nghị quyết này đã được Hội đồng nhân dân xã Y Tịch khóa XXI, kỳ họp thứ bảy "
+        "thông qua ngày 05 tháng 7 năm 2023 và có hiệu lực kể từ ngày thông qua./.",
+        "Nơi nhận:", "- TT HĐND, UBND huyện Chi Lăng (B/c);", "- Lưu: VT.",
+        "TM. HỘI ĐỒNG NHÂN DÂN", "CHỦ TỊCH", "Hoàng Văn Thịnh",
+    ])  # fmt: skip
+    assert "QUYẾT ĐỊNH:" not in found
+    document = docx.Document(io.BytesIO(rendered_samples["nghi_quyet_chu_truong_dau_tu"].docx))
+    basis = next(p for p in document.paragraphs if p.text.startswith("Căn cứ Luật Đầu tư"))
+    assert basis.style.name == "VBBasis" and basis.style.font.italic
+
+
+def test_resolution_authority_defaults_to_the_council(documents: DocumentService) -> None:
+    payload = load_sample("nghi_quyet_chu_truong_dau_tu")
+    payload["authority"] = None
+    found = lines(documents.render("nghi_quyet", payload).docx)
+    assert_in_order(
+        found,
+        [
+            "NGHỊ QUYẾT",
+            "HỘI ĐỒNG NHÂN DÂN XÃ Y TỊCH",
+            "Căn cứ Luật Tổ chức "
+            "chính quyền địa phương ngày 19 tháng 6 năm 2015; Luật sửa đổi, bổ "
+            "sung một số điều của Luật Tổ chức Chính phủ và Luật Tổ chức chính "
+            "quyền địa phương ngày 22 tháng 11 năm 2019;",
+            "QUYẾT NGHỊ:",
+        ],
+    )
+
+
+def test_a_decision_still_says_quyet_dinh(rendered_samples: dict[str, Any]) -> None:
+    found = lines(rendered_samples["quyet_dinh_thanh_lap_hoi_dong"].docx)
+    assert_in_order(found, ["QUYẾT ĐỊNH", "ỦY BAN NHÂN DÂN XÃ Y TỊCH", "QUYẾT ĐỊNH:"])
+    assert "QUYẾT NGHỊ:" not in found
+
+
+@pytest.fixture()
+def clerk(make_app: Any) -> Any:
+    return signed_in(make_app(), "quantri", "quan_tri")
+
+
+@pytest.mark.parametrize(("type_id", "sample"), SAMPLES.items())
+def test_form_preview_and_downloads(
+    clerk: Any, documents: DocumentService, type_id: str, sample: str
+) -> None:
+    payload = load_sample(sample)
+    page = clerk.get(f"/van-ban/{type_id}", headers=HTML)
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    for target in re.findall(r'<label for="([^"]+)"', html):
+        assert f'id="{target}"' in html, target
+    flat = FormModel(documents.catalog, documents.catalog.get(type_id)).to_flat(payload)
+    posted = {**flat, "csrf_token": csrf_of(html), "_action": "preview"}
+    response = clerk.post(f"/van-ban/{type_id}", data=posted, headers=HTML)
+    shown = response.get_data(as_text=True)
+    assert response.status_code == 200, shown[:3000]
+    image = re.search(r'src="(/xem-truoc/[^"]+/trang-1\.png)"', shown)
+    assert image and clerk.get(image.group(1)).data.startswith(b"\x89PNG")
+    link = re.search(r'href="/tai-ve/([^"]+)\.pdf"', shown)
+    assert link
+    symbol = documents.load(type_id, payload).ascii_name
+    pdf = clerk.get(f"/tai-ve/{link.group(1)}.pdf")
+    assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
+    assert f'filename="{symbol}.pdf"' in pdf.headers["Content-Disposition"]
+    word = clerk.get(f"/tai-ve/{link.group(1)}.docx")
+    assert word.status_code == 200 and word.data.startswith(b"PK")
+    as_json = clerk.get(f"/tai-ve/{link.group(1)}.json")
+    assert as_json.status_code == 200 and as_json.mimetype == "application/json"
+    sent = documents.validate(type_id, json.loads(as_json.data))
+    assert sent == documents.validate(type_id, payload)
+
+
+@pytest.mark.parametrize(("type_id", "sample"), SAMPLES.items())
+def test_bulk_table_accepts_the_type_as_base(
+    documents: DocumentService, type_id: str, sample: str
+) -> None:
+    base = load_sample(sample)
+    agency = base["issuer"]["agency"]
+    rows = [
+        {
+            "commune": f"Xã {place}",
+            "issuer.agency": agency.replace("Y Tịch", place),
+            "issuer.place": place,
+            "signer.name": name,
+        }
+        for place, name in (("Y Tịch", "Hoàng Văn Thịnh"), ("Chi Lăng", "Lộc Văn Hải"))
+    ]
+    report = check_table(documents, type_id, copy.deepcopy(base), Table(list(rows[0]), rows))
+    assert report.ok and not report.blocking, report.as_dict()
+    assert report.problems == [] and report.unknown_columns == []
