@@ -63,6 +63,8 @@ def build_context(document: Document) -> tuple[dict[str, Any], list[str]]:
         "appendices": Markup(appendices_xml(doc_type, data, symbol, writer.notes)),
     }
     context.update(kinh_gui(data.get("kinh_gui") or []))
+    # A telegram lists its addressees one per line even when there is one (Mẫu 1.6).
+    context["addressee_lines"] = addressee_lines(data.get("kinh_gui") or [])
     return context, writer.notes.notes
 
 
@@ -103,10 +105,15 @@ def recipient_lines(recipients: list[str], archive: str) -> list[str]:
 
 def kinh_gui(addressees: list[str]) -> dict[str, Any]:
     """One addressee on the `Kính gửi:` line, several one per line `- …;` ending with `.`."""
-    names = [_bare(a) for a in addressees if _bare(a)]
-    if len(names) == 1:
-        return {"kinh_gui_single": names[0] + ".", "kinh_gui_list": []}
-    return {"kinh_gui_single": "", "kinh_gui_list": dash_lines(names)}
+    lines = addressee_lines(addressees)
+    if len(lines) == 1:
+        return {"kinh_gui_single": lines[0].removeprefix("- "), "kinh_gui_list": []}
+    return {"kinh_gui_single": "", "kinh_gui_list": lines}
+
+
+def addressee_lines(addressees: list[str]) -> list[str]:
+    """The addressees one per line, `- …;`, the last ending with `.`."""
+    return dash_lines([_bare(a) for a in addressees if _bare(a)])
 
 
 def dash_lines(entries: list[str]) -> list[str]:

@@ -102,7 +102,7 @@ STYLES = (
 
 
 def build(variant: str) -> DocxDocument:
-    """Build one template: `named` (Mẫu 1.4), `letter` (Mẫu 1.5) or `decision` (Mẫu 1.2)."""
+    """Build one template: `named` (Mẫu 1.4), `letter` (1.5), `decision` (1.2), `telegram` (1.6)."""
     doc = Document()
     _drop_styles_with_effects(doc)
     _page_setup(doc)
@@ -127,6 +127,9 @@ def build(variant: str) -> DocxDocument:
     else:
         if variant == "named":
             _kinh_gui(doc)
+        if variant == "telegram":
+            # `CHỦ TỊCH ỦY BAN NHÂN DÂN XÃ … điện:` and the addressees one per line (Mẫu 1.6).
+            _listed(doc, "VBAuthority", "{{ authority }} điện:", "addressee_lines", indent_mm=16)
         _p(doc, "VBBasis", "{{p legal_bases }}")
     _p(doc, "VBBody", "{{p intro }}")
     _p(doc, "VBBody", "{{p body }}")
@@ -151,6 +154,7 @@ TEMPLATE_FILES = {
     "van_ban_co_ten_loai.docx": "named",
     "cong_van.docx": "letter",
     "quyet_dinh.docx": "decision",
+    "cong_dien.docx": "telegram",
 }
 
 
@@ -315,12 +319,17 @@ def _national_header(doc: DocxDocument, *, letter: bool) -> None:
 
 def _kinh_gui(doc: DocxDocument) -> None:
     _when(doc, "VBKinhGui", "kinh_gui_single", "Kính gửi: {{ kinh_gui_single }}")
-    _when(doc, "VBKinhGui", "kinh_gui_list", "Kính gửi:")
+    _listed(doc, "VBKinhGui", "Kính gửi:", "kinh_gui_list", indent_mm=48)
+
+
+def _listed(doc: DocxDocument, style: str, lead: str, items: str, *, indent_mm: float) -> None:
+    """`lead` on a line of its own, then each entry of `items` one per line; none when empty."""
+    _when(doc, style, items, lead)
     # The list stands inside the `if` above: its closing tag is written after the items.
     endif = doc.paragraphs[-1]._p
-    item = _repeat(doc, "VBKinhGuiItem", "kinh_gui_list")
+    item = _repeat(doc, "VBKinhGuiItem", items)
     # A wrapped entry lines up after its dash.
-    item.paragraph_format.left_indent = Mm(48)
+    item.paragraph_format.left_indent = Mm(indent_mm)
     item.paragraph_format.first_line_indent = Mm(-3)
     doc.paragraphs[-1]._p.addnext(endif)
 

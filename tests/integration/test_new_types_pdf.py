@@ -14,7 +14,7 @@ from tests.integration.test_documents_pdf import assert_a4_with_embedded_fonts, 
 
 pytestmark = pytest.mark.integration
 BASE_PORT = 4100
-SAMPLES = ("nghi_quyet_chu_truong_dau_tu",)
+SAMPLES = ("nghi_quyet_chu_truong_dau_tu", "cong_dien_ung_pho_mua_lu")
 
 
 @pytest.fixture(scope="module")
@@ -39,21 +39,27 @@ def position_after(text: str, expected: list[str], start: int = 0) -> int:
     return start
 
 
+def assert_reads_in_order(pdf: bytes, head: list[str], date: str, rest: list[str]) -> str:
+    """The header's lines up to the title, the motto and date before it, then the rest in order."""
+    text = normalise(pdf_text(pdf))
+    title = position_after(text, head)
+    assert "Độc lập - Tự do - Hạnh phúc" in text[:title] and date in text[:title]
+    position_after(text, rest, title)
+    return text
+
+
 @pytest.mark.parametrize("name", SAMPLES)
 def test_fonts_are_embedded(pdfs: dict[str, bytes], name: str) -> None:
     assert_a4_with_embedded_fonts(pdfs[name])
 
 
 def test_resolution_pdf_text_in_order(pdfs: dict[str, bytes]) -> None:
-    text = normalise(pdf_text(pdfs["nghi_quyet_chu_truong_dau_tu"]))
-    title = position_after(text, [
+    head = [
         "HỘI ĐỒNG NHÂN DÂN XÃ Y TỊCH", "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
         "Số: 12/NQ-HĐND", "NGHỊ QUYẾT",
-    ])  # fmt: skip
-    header = text[:title]
-    assert "Độc lập - Tự do - Hạnh phúc" in header
-    assert "Y Tịch, ngày 05 tháng 7 năm 2023" in header
-    position_after(text, [
+    ]  # fmt: skip
+    date = "Y Tịch, ngày 05 tháng 7 năm 2023"
+    assert_reads_in_order(pdfs["nghi_quyet_chu_truong_dau_tu"], head, date, [
         "Về việc phê duyệt chủ trương đầu tư xây dựng Nhà văn hóa thôn Nà Pe",
         "HỘI ĐỒNG NHÂN DÂN XÃ Y TỊCH KHÓA XXI, KỲ HỌP THỨ BẢY",
         "Căn cứ Luật Tổ chức chính quyền địa phương", "Xét Tờ trình số 18/TTr-UBND",
@@ -62,4 +68,23 @@ def test_resolution_pdf_text_in_order(pdfs: dict[str, bytes]) -> None:
         "Điều 2. Giao Ủy ban nhân dân xã tổ chức thực hiện Nghị quyết này.",
         "Điều 3. Nghị quyết này", "có hiệu lực kể từ ngày thông qua./.",
         "Nơi nhận:", "- Lưu: VT.", "TM. HỘI ĐỒNG NHÂN DÂN CHỦ TỊCH", "Hoàng Văn Thịnh",
-    ], title)  # fmt: skip
+    ])  # fmt: skip
+
+
+def test_telegram_pdf_text_in_order(pdfs: dict[str, bytes]) -> None:
+    head = [
+        "UBND HUYỆN CHI LĂNG ỦY BAN NHÂN DÂN XÃ Y TỊCH", "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
+        "Số: 05/CĐ-UBND", "HỎA TỐC", "CÔNG ĐIỆN",
+    ]  # fmt: skip
+    date = "Y Tịch, ngày 04 tháng 8 năm 2023"
+    assert_reads_in_order(pdfs["cong_dien_ung_pho_mua_lu"], head, date, [
+        "Về việc chủ động ứng phó với mưa lớn, lũ quét, sạt lở đất",
+        "CHỦ TỊCH ỦY BAN NHÂN DÂN XÃ Y TỊCH điện:",
+        "- Ban Chỉ huy phòng, chống thiên tai và tìm kiếm cứu nạn xã;",
+        "- Công an xã, Ban Chỉ huy Quân sự xã;",
+        "- Trạm Y tế xã, các trường học trên địa bàn xã;", "- Trưởng các thôn.",
+        "Theo tin của Đài Khí tượng Thủy văn tỉnh Lạng Sơn",
+        "1. Ban Chỉ huy phòng, chống thiên tai", "5. Các cơ quan, đơn vị và Trưởng các thôn",
+        "nghiêm túc thực hiện./.",
+        "Nơi nhận:", "- Như trên;", "- Lưu: VT, VP.", "CHỦ TỊCH", "Vương Văn Sơn",
+    ])  # fmt: skip

@@ -193,7 +193,7 @@ def test_header_rules_at_decree_lengths(sample_pdfs, name: str) -> None:
     assert 1 / 3 <= _width(agency_rule) / _width(name_line) <= 1 / 2
     assert abs(_centre(agency_rule) - _centre(name_line)) < 1.0
     if load_sample(name)["doc_type"] != "cong_van":
-        title_top = _line_of(words, "KẾ", "BÁO", "TỜ", "QUYẾT")[0]["top"]
+        title_top = _line_of(words, "KẾ", "BÁO", "TỜ", "QUYẾT", "NGHỊ", "CÔNG")[0]["top"]
         # The first line under the title; a table's borders may follow lower on the page.
         subject_rule = next(r for r in rules if r[2] > title_top)
         subject = [

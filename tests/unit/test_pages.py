@@ -73,7 +73,10 @@ def test_start_page_lists_every_type_in_vietnamese(client: Any, make_app: Any) -
 
 @pytest.mark.parametrize(
     "type_id",
-    ["ke_hoach", "bao_cao", "cong_van", "quyet_dinh", "to_trinh", "thong_bao", "nghi_quyet"],
+    [
+        "ke_hoach", "bao_cao", "cong_van", "quyet_dinh", "to_trinh", "thong_bao", "nghi_quyet",
+        "cong_dien",
+    ],
 )
 def test_each_form_is_generated_from_its_definition(client: Any, type_id: str) -> None:
     page = client.get(f"/van-ban/{type_id}", headers=HTML).get_data(as_text=True)

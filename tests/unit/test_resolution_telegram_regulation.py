@@ -18,7 +18,7 @@ from docx.text.paragraph import Paragraph
 
 from service.bulk.check import check_table
 from service.bulk.table import Table
-from service.core.documents import DocumentService
+from service.core.documents import DocumentInvalid, DocumentService
 from service.core.form_model import FormModel
 from tests.conftest import csrf_of, load_sample, signed_in
 
@@ -27,6 +27,7 @@ W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 # Each new type and its sample.
 SAMPLES = {
     "nghi_quyet": "nghi_quyet_chu_truong_dau_tu",
+    "cong_dien": "cong_dien_ung_pho_mua_lu",
 }
 
 
@@ -106,6 +107,54 @@ def test_a_decision_still_says_quyet_dinh(rendered_samples: dict[str, Any]) -> N
     found = lines(rendered_samples["quyet_dinh_thanh_lap_hoi_dong"].docx)
     assert_in_order(found, ["QUYẾT ĐỊNH", "ỦY BAN NHÂN DÂN XÃ Y TỊCH", "QUYẾT ĐỊNH:"])
     assert "QUYẾT NGHỊ:" not in found
+
+
+def test_telegram_reads_in_order(rendered_samples: dict[str, Any]) -> None:
+    found = lines(rendered_samples["cong_dien_ung_pho_mua_lu"].docx)
+    assert_in_order(found, [
+        "UBND HUYỆN CHI LĂNG", "ỦY BAN NHÂN DÂN", "XÃ Y TỊCH",
+        "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc",
+        "Số: 05/CĐ-UBND", "HỎA TỐC", "Y Tịch, ngày 04 tháng 8 năm 2023",
+        "CÔNG ĐIỆN", "Về việc chủ động ứng phó với mưa lớn, lũ quét, sạt lở đất",
+        "CHỦ TỊCH ỦY BAN NHÂN DÂN XÃ Y TỊCH điện:",
+        "- Ban Chỉ huy phòng, chống thiên tai và tìm kiếm cứu nạn xã;",
+        "- Công an xã, Ban Chỉ huy Quân sự xã;",
+        "- Trạm Y tế xã, các trường học trên địa bàn xã;",
+        "- Trưởng các thôn.",
+        "3. Công an xã, Ban Chỉ huy Quân sự xã bố trí lực lượng, phương tiện ứng trực 24/24 giờ, "
+        "sẵn sàng cứu hộ, cứu nạn khi có tình huống xảy ra.",
+        "Chủ tịch Ủy ban nhân dân xã yêu cầu các cơ quan, đơn vị và Trưởng các thôn nghiêm túc "
+        "thực hiện./.",
+        "Nơi nhận:", "- Như trên;", "- Lưu: VT, VP.",
+        "CHỦ TỊCH", "Vương Văn Sơn",
+    ])  # fmt: skip
+    document = docx.Document(io.BytesIO(rendered_samples["cong_dien_ung_pho_mua_lu"].docx))
+    line = next(p for p in document.paragraphs if p.text.endswith(" điện:"))
+    assert line.style.name == "VBAuthority" and line.style.font.bold
+    assert "Kính gửi:" not in found
+
+
+def test_a_telegram_to_one_addressee_keeps_the_dash(documents: DocumentService) -> None:
+    payload = load_sample("cong_dien_ung_pho_mua_lu")
+    payload["kinh_gui"] = ["- Trưởng các thôn;"]
+    payload["authority"] = "Ủy ban nhân dân xã Y Tịch"
+    found = lines(documents.render("cong_dien", payload).docx)
+    assert_in_order(
+        found,
+        [
+            "ỦY BAN NHÂN DÂN XÃ Y TỊCH điện:",
+            "- Trưởng các thôn.",
+            "Theo tin"
+            " của Đài Khí tượng Thủy văn tỉnh Lạng Sơn, từ đêm ngày 04/8 đến "
+            "hết ngày 06/8/2023 trên địa bàn xã có mưa to đến rất to, lượng mưa "
+            "phổ biến từ 80 đến 150 mm, có nơi trên 200 mm; nguy cơ cao xảy ra "
+            "lũ quét, sạt lở đất ở vùng đồi núi và ngập úng ở vùng trũng thấp.",
+        ],
+    )
+    payload["kinh_gui"] = []
+    with pytest.raises(DocumentInvalid) as refused:
+        documents.validate("cong_dien", payload)
+    assert refused.value.errors == {"kinh_gui": ["Cần ít nhất 1 mục."]}
 
 
 @pytest.fixture()
