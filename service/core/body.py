@@ -26,9 +26,17 @@ class Numbering:
 class BodyWriter:
     """Writes the blocks of one document, sharing its footnotes."""
 
-    def __init__(self, notes: wordml.Footnotes | None = None, *, landscape: bool = False) -> None:
+    def __init__(
+        self,
+        notes: wordml.Footnotes | None = None,
+        *,
+        landscape: bool = False,
+        titled_articles: bool = False,
+    ) -> None:
         self.notes = notes or wordml.Footnotes()
         self.landscape = landscape
+        # In a regulation an article's text is its title, bold as its number (Decree 30).
+        self.titled_articles = titled_articles
         self.article_count = 0
         self.kinds: dict[str, Callable[[dict[str, Any], Numbering, int], str]] = {
             "paragraph": lambda b, _n, _i: self.rich(b["text"]),
@@ -98,9 +106,11 @@ class BodyWriter:
         """`Điều N.` in bold followed by its text and blocks."""
         self.article_count += 1
         head = wordml.run(f"Điều {self.article_count}. ", bold=True)
-        text = wordml.runs(markup.parse(block["text"]), self.notes)
+        text = wordml.runs(markup.parse(block["text"]), self.notes, bold=self.titled_articles)
         child = Numbering("alpha", "", numbering.depth + 1)
-        return wordml.paragraph(head + text, "VBBody", props=_introducing(block["text"])) + (
+        titles = self.titled_articles and bool(block.get("body"))
+        props = [wordml.keep_next()] if titles else _introducing(block["text"])
+        return wordml.paragraph(head + text, "VBBody", props=props) + (
             self.blocks(block.get("body") or [], child)
         )
 

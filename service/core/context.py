@@ -7,7 +7,7 @@ from typing import Any
 
 from markupsafe import Markup
 
-from service.core import page, rules, vn, wordml
+from service.core import attached, page, rules, vn, wordml
 from service.core.body import BodyWriter
 from service.core.definitions import DocTypeDef
 from service.core.document import Document
@@ -124,27 +124,58 @@ def dash_lines(entries: list[str]) -> list[str]:
 def appendices_xml(
     doc_type: DocTypeDef, data: dict[str, Any], symbol: str, notes: wordml.Footnotes
 ) -> str:
-    """Each appendix on a new section: `Phụ lục I`, its title, the `(Kèm theo …)` line, body."""
+    """Each attached text, then each appendix, on a new section of its own.
+
+    An appendix: `Phụ lục I`, its title, the `(Kèm theo …)` line, its body.
+    """
     out = []
-    issuer, date = data["issuer"], data["date"]
+    issuer = data["issuer"]
     short = issuer.get("agency_short") or vn.short_agency(issuer["agency"])
-    number = vn.number_str(data.get("number"))
-    reference = (
-        f"(Kèm theo {doc_type.name} số {number}/{symbol} "
-        f"{vn.date_short(date.get('day'), date.get('month'), date['year'])} của {short})"
-    )
-    for index, appendix in enumerate(data.get("appendices") or [], 1):
+    texts = data.get("attachments") or []
+    issued_by = reference_line(doc_type, data, symbol, authority(doc_type, data))
+    for index, text in enumerate(texts, 1):
+        marked = _end_attached(text) if data.get("end_mark", True) else text
+        writer = BodyWriter(notes, titled_articles=True)
+        out.append(section_start(index))
+        out.append(attached.text_xml(marked, issued_by, writer, index))
+    reference = reference_line(doc_type, data, symbol, short)
+    for number, appendix in enumerate(data.get("appendices") or [], 1):
         writer = BodyWriter(notes, landscape=appendix.get("landscape", False))
-        # The marker paragraph ends the previous section; the renderer gives it its properties.
-        out.append(
-            f'<w:p><w:bookmarkStart w:id="{9000 + index}" w:name="{SECTION_MARK}{index}"/>'
-            f'<w:bookmarkEnd w:id="{9000 + index}"/></w:p>'
-        )
-        out.append(wordml.paragraph(wordml.run(f"Phụ lục {vn.roman(index)}"), "VBAppendixNo"))
+        out.append(section_start(len(texts) + number))
+        out.append(wordml.paragraph(wordml.run(f"Phụ lục {vn.roman(number)}"), "VBAppendixNo"))
         out.append(wordml.paragraph(wordml.run(vn.upper_vn(appendix["title"])), "VBAppendixTitle"))
         out.append(wordml.paragraph(wordml.run(reference), "VBAppendixRef"))
         out.append(writer.blocks(appendix["body"]))
     return "".join(out)
+
+
+def section_start(index: int) -> str:
+    """The marker paragraph that ends the previous section; the renderer gives it its properties."""
+    return wordml.marker(f"{SECTION_MARK}{index}", 9000 + index)
+
+
+def section_orientations(data: dict[str, Any]) -> list[bool]:
+    """Whether each section after the first is landscape: attached texts, then appendices."""
+    texts = [False for _ in data.get("attachments") or []]
+    return texts + [a.get("landscape", False) for a in data.get("appendices") or []]
+
+
+def reference_line(doc_type: DocTypeDef, data: dict[str, Any], symbol: str, issuer: str) -> str:
+    """`(Kèm theo Kế hoạch số 05/KH-UBND ngày … của …)`: the document a text goes with."""
+    date = data["date"]
+    return (
+        f"(Kèm theo {doc_type.name} số {vn.number_str(data.get('number'))}/{symbol} "
+        f"{vn.date_short(date.get('day'), date.get('month'), date['year'])} của {issuer})"
+    )
+
+
+def _end_attached(text: dict[str, Any]) -> dict[str, Any]:
+    """The attached text with `./.` after the last line of its last chapter."""
+    chapters = text["chapters"]
+    body = _mark_last_block(chapters[-1]["body"])
+    if body is None:
+        return text
+    return {**text, "chapters": [*chapters[:-1], {**chapters[-1], "body": body}]}
 
 
 def with_end_mark(data: dict[str, Any]) -> dict[str, Any]:

@@ -15,8 +15,8 @@ from docxtpl import DocxTemplate
 from jinja2.sandbox import SandboxedEnvironment
 from lxml import etree
 
-from service.core import page, vn, wordml
-from service.core.context import SECTION_MARK, build_context
+from service.core import attached, page, vn, wordml
+from service.core.context import SECTION_MARK, build_context, section_orientations
 from service.core.document import Document, Metadata
 from service.core.template_builder import TEMPLATES_DIR
 
@@ -86,8 +86,8 @@ class Renderer:
         template.render(context, jinja_env=self._env, autoescape=True)
         docx = template.docx
         _add_footnotes(docx, footnotes)
-        appendices = document.data.get("appendices") or []
-        _split_sections(docx, [a.get("landscape", False) for a in appendices])
+        attached.copy_frames(docx)
+        _split_sections(docx, section_orientations(document.data))
         _set_properties(docx, document.metadata)
         out = io.BytesIO()
         docx.save(out)
@@ -114,7 +114,7 @@ def _add_footnotes(document: Any, footnotes: list[str]) -> None:
 
 
 def _split_sections(document: Any, landscapes: list[bool]) -> None:
-    """Turn appendix markers into section breaks; each appendix is numbered from 1."""
+    """Turn section markers into section breaks; each attached text or appendix numbers from 1."""
     if not landscapes:
         return
     body = document.element.body

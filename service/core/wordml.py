@@ -173,6 +173,14 @@ def paragraph(
     return f"<w:p>{ppr}{content}</w:p>"
 
 
+def marker(name: str, bookmark_id: int) -> str:
+    """An empty paragraph holding a named bookmark: a place the renderer finds afterwards."""
+    return (
+        f'<w:p><w:bookmarkStart w:id="{bookmark_id}" w:name="{name}"/>'
+        f'<w:bookmarkEnd w:id="{bookmark_id}"/></w:p>'
+    )
+
+
 def keep_next(keep: bool = True) -> str:
     """w:keepNext, on or off (off overrides a style that keeps with the next paragraph)."""
     return "<w:keepNext/>" if keep else '<w:keepNext w:val="0"/>'

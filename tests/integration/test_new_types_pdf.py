@@ -14,7 +14,11 @@ from tests.integration.test_documents_pdf import assert_a4_with_embedded_fonts, 
 
 pytestmark = pytest.mark.integration
 BASE_PORT = 4100
-SAMPLES = ("nghi_quyet_chu_truong_dau_tu", "cong_dien_ung_pho_mua_lu")
+SAMPLES = (
+    "nghi_quyet_chu_truong_dau_tu",
+    "cong_dien_ung_pho_mua_lu",
+    "quyet_dinh_ban_hanh_quy_che",
+)
 
 
 @pytest.fixture(scope="module")
@@ -88,3 +92,35 @@ def test_telegram_pdf_text_in_order(pdfs: dict[str, bytes]) -> None:
         "nghiêm túc thực hiện./.",
         "Nơi nhận:", "- Như trên;", "- Lưu: VT, VP.", "CHỦ TỊCH", "Vương Văn Sơn",
     ])  # fmt: skip
+
+
+def test_regulation_pdf_text_in_order_on_pages_after_the_decision(pdfs: dict[str, bytes]) -> None:
+    pdf = pdfs["quyet_dinh_ban_hanh_quy_che"]
+    head = [
+        "UBND HUYỆN CHI LĂNG ỦY BAN NHÂN DÂN XÃ Y TỊCH", "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
+        "Số: 15/QĐ-UBND", "QUYẾT ĐỊNH",
+    ]  # fmt: skip
+    reference = (
+        "(Kèm theo Quyết định số 15/QĐ-UBND ngày 05 tháng 02 năm 2023 của Ủy ban nhân dân xã "
+        "Y Tịch)"
+    )
+    assert_reads_in_order(pdf, head, "Y Tịch, ngày 05 tháng 02 năm 2023", [
+        "Ban hành Quy chế làm việc của Ủy ban nhân dân xã Y Tịch",
+        "ỦY BAN NHÂN DÂN XÃ Y TỊCH", "Căn cứ Luật Tổ chức chính quyền địa phương",
+        "QUYẾT ĐỊNH:", "Điều 1. Ban hành kèm theo Quyết định này Quy chế làm việc",
+        "Điều 3. Thành viên Ủy ban nhân dân xã", "thi hành Quyết định này./.",
+        "Nơi nhận:", "- Như Điều 3;", "- Lưu: VT, VP.",
+        "TM. ỦY BAN NHÂN DÂN CHỦ TỊCH", "Vương Văn Sơn",
+        "UBND HUYỆN CHI LĂNG ỦY BAN NHÂN DÂN XÃ Y TỊCH", "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
+        "Độc lập - Tự do - Hạnh phúc", "QUY CHẾ",
+        "Làm việc của Ủy ban nhân dân xã Y Tịch", reference,
+        "Chương I QUY ĐỊNH CHUNG", "Điều 1. Phạm vi và đối tượng điều chỉnh",
+        "Điều 2. Nguyên tắc làm việc", "Chương II", "Điều 3. Trách nhiệm của Chủ tịch",
+        "Chương IV ĐIỀU KHOẢN THI HÀNH", "Điều 8. Tổ chức thực hiện",
+        "sửa đổi, bổ sung cho phù hợp./.", "TM. ỦY BAN NHÂN DÂN CHỦ TỊCH", "Vương Văn Sơn",
+    ])  # fmt: skip
+    pages = [normalise(text) for text in pdf_text(pdf).split("\f")]
+    signed = next(i for i, text in enumerate(pages) if "Vương Văn Sơn" in text)
+    starts = next(i for i, text in enumerate(pages) if reference in text)
+    assert starts == signed + 1 and "Chương I QUY ĐỊNH CHUNG" in pages[starts]
+    assert "Số: 15/QĐ-UBND" not in pages[starts] and "Nơi nhận:" not in "".join(pages[starts:])

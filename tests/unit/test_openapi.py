@@ -152,6 +152,18 @@ def test_a_body_is_a_list_of_blocks_told_apart_by_kind(doc) -> None:
         assert "kind" in block["required"] and block["additionalProperties"] is False
 
 
+def test_a_decision_may_carry_a_regulation_of_chapters(doc) -> None:
+    decision = doc["components"]["schemas"]["QuyetDinhDocument"]["properties"]
+    attachments = decision["attachments"]
+    assert attachments["type"] == "array" and attachments["title"] == "Văn bản ban hành kèm theo"
+    text = resolve(doc, attachments["items"])
+    assert text["properties"]["type_name"]["enum"] == ["Quy chế", "Quy định"]
+    assert set(text["required"]) == {"title", "chapters"}
+    chapter = resolve(doc, text["properties"]["chapters"]["items"])
+    mapping = chapter["properties"]["body"]["items"]["discriminator"]["mapping"]
+    assert set(mapping) == {"article", "paragraph", "bullet"}
+
+
 def test_enums(doc) -> None:
     paths = doc["paths"]
 

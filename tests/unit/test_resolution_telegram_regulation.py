@@ -10,6 +10,7 @@ import copy
 import io
 import json
 import re
+from pathlib import Path
 from typing import Any
 
 import docx
@@ -21,6 +22,7 @@ from service.bulk.table import Table
 from service.core.documents import DocumentInvalid, DocumentService
 from service.core.form_model import FormModel
 from tests.conftest import csrf_of, load_sample, signed_in
+from tests.unit.test_ooxml import errors_of
 
 HTML = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
@@ -28,7 +30,9 @@ W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 SAMPLES = {
     "nghi_quyet": "nghi_quyet_chu_truong_dau_tu",
     "cong_dien": "cong_dien_ung_pho_mua_lu",
+    "quyet_dinh": "quyet_dinh_ban_hanh_quy_che",
 }
+REGULATION = "quyet_dinh_ban_hanh_quy_che"
 
 
 def lines(data: bytes) -> list[str]:
@@ -157,6 +161,81 @@ def test_a_telegram_to_one_addressee_keeps_the_dash(documents: DocumentService) 
     assert refused.value.errors == {"kinh_gui": ["Cần ít nhất 1 mục."]}
 
 
+def test_regulation_follows_the_decision_on_a_section_of_its_own(
+    rendered_samples: dict[str, Any],
+) -> None:
+    data = rendered_samples[REGULATION].docx
+    assert_in_order(lines(data), [
+        "UBND HUYỆN CHI LĂNG", "ỦY BAN NHÂN DÂN", "XÃ Y TỊCH",
+        "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc",
+        "Số: 15/QĐ-UBND", "Y Tịch, ngày 05 tháng 02 năm 2023",
+        "QUYẾT ĐỊNH",
+        "Ban hành Quy chế làm việc của Ủy ban nhân dân xã Y Tịch",
+        "ỦY BAN NHÂN DÂN XÃ Y TỊCH", "Theo đề nghị của công chức Văn phòng - Thống kê.",
+        "QUYẾT ĐỊNH:",
+        "Điều 1. Ban hành kèm theo Quyết định này Quy chế làm việc của Ủy ban nhân dân xã "
+        "Y Tịch.",
+        "Điều 2. Quyết định này có hiệu lực kể từ ngày ký.",
+        "Nơi nhận:", "- Như Điều 3;", "- Lưu: VT, VP.",
+        "TM. ỦY BAN NHÂN DÂN", "CHỦ TỊCH", "Vương Văn Sơn",
+        # The attached text: the header without number and date, then its own parts.
+        "UBND HUYỆN CHI LĂNG", "ỦY BAN NHÂN DÂN", "XÃ Y TỊCH",
+        "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc",
+        "QUY CHẾ", "Làm việc của Ủy ban nhân dân xã Y Tịch",
+        "(Kèm theo Quyết định số 15/QĐ-UBND ngày 05 tháng 02 năm 2023 của Ủy ban nhân dân "
+        "xã Y Tịch)",
+        "Chương I", "QUY ĐỊNH CHUNG", "Điều 1. Phạm vi và đối tượng điều chỉnh",
+        "Điều 2. Nguyên tắc làm việc",
+        "Chương II", "TRÁCH NHIỆM, PHẠM VI GIẢI QUYẾT CÔNG VIỆC",
+        "Điều 3. Trách nhiệm của Chủ tịch Ủy ban nhân dân xã",
+        "Chương IV", "ĐIỀU KHOẢN THI HÀNH", "Điều 8. Tổ chức thực hiện",
+        "TM. ỦY BAN NHÂN DÂN", "CHỦ TỊCH", "Vương Văn Sơn",
+    ])  # fmt: skip
+    document = docx.Document(io.BytesIO(data))
+    assert len(document.sections) == 2
+    numbering = document.sections[1]._sectPr.find(f"{W}pgNumType")
+    assert numbering.get(f"{W}start") == "1"
+    header, signature = document.tables[-2], document.tables[-1]
+    assert [p.text for p in header.rows[0].cells[0].paragraphs][1:2] == [
+        "ỦY BAN NHÂN DÂN\nXÃ Y TỊCH"
+    ]
+    assert len(header.rows) == 1 and "Số:" not in "".join(c.text for c in header._cells)
+    assert signature.cell(0, 0).text == ""  # no Nơi nhận under the attached text
+    assert [p.text for p in signature.cell(0, 1).paragraphs] == [
+        "TM. ỦY BAN NHÂN DÂN",
+        "CHỦ TỊCH",
+        "Vương Văn Sơn",
+    ]
+    article = next(p for p in document.paragraphs if p.text.startswith("Điều 8. "))
+    assert all(r.bold for r in article.runs)  # a regulation's article title is bold throughout
+    decided = next(p for p in document.paragraphs if p.text.startswith("Điều 2. Quyết"))
+    assert [r.bold for r in decided.runs] == [True, None]
+
+
+def test_a_decision_with_a_regulation_and_an_appendix(
+    documents: DocumentService, tmp_path: Path
+) -> None:
+    payload = load_sample(REGULATION)
+    payload["number"], payload["end_mark"] = None, False
+    payload["attachments"][0]["type_name"] = "Quy định"
+    payload["appendices"] = [
+        {"title": "Lịch họp", "landscape": True, "body": [{"kind": "paragraph", "text": "x"}]}
+    ]
+    rendered = documents.render("quyet_dinh", payload)
+    found = lines(rendered.docx)
+    assert_in_order(found, [
+        "QUY ĐỊNH",
+        "(Kèm theo Quyết định số      /QĐ-UBND ngày 05 tháng 02 năm 2023 của Ủy ban nhân dân "
+        "xã Y Tịch)",
+        "Chương I", "Điều 8. Tổ chức thực hiện", "Vương Văn Sơn", "Phụ lục I", "LỊCH HỌP",
+        "(Kèm theo Quyết định số      /QĐ-UBND ngày 05 tháng 02 năm 2023 của UBND xã Y Tịch)",
+    ])  # fmt: skip
+    assert not any(line.endswith("./.") for line in found)
+    document = docx.Document(io.BytesIO(rendered.docx))
+    assert [s.orientation for s in document.sections] == [0, 0, 1]
+    assert errors_of(rendered.docx, tmp_path) == []
+
+
 @pytest.fixture()
 def clerk(make_app: Any) -> Any:
     return signed_in(make_app(), "quantri", "quan_tri")
@@ -172,6 +251,9 @@ def test_form_preview_and_downloads(
     html = page.get_data(as_text=True)
     for target in re.findall(r'<label for="([^"]+)"', html):
         assert f'id="{target}"' in html, target
+    if type_id == "quyet_dinh":  # an attached text and its chapters are added as cards
+        assert 'data-add="part-attached_text">+ Thêm văn bản kèm theo<' in html
+        assert '<template id="tpl-part-chapter">' in html
     flat = FormModel(documents.catalog, documents.catalog.get(type_id)).to_flat(payload)
     posted = {**flat, "csrf_token": csrf_of(html), "_action": "preview"}
     response = clerk.post(f"/van-ban/{type_id}", data=posted, headers=HTML)
