@@ -132,7 +132,10 @@ class DocumentService:
 def ready_for_signing(document: Document, converted: bytes) -> bytes:
     """Metadata, vi-VN, and empty fields for the signer and the seal over the signature space."""
     space = pdf.locate_signature_space(
-        converted, list(document.signer_lines), document.signer.get("name") or ""
+        converted,
+        list(document.signer_lines),
+        document.signer.get("name") or "",
+        first=bool(document.data.get("attachments")),
     )
     meta = document.metadata
     return pdf.prepare_for_signing(

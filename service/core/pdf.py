@@ -85,8 +85,14 @@ def normalise(text: str) -> str:
     return re.sub(r"\s+", " ", unicodedata.normalize("NFC", text)).strip()
 
 
-def locate_signature_space(pdf: bytes, signer_lines: list[str], signer_name: str) -> SignatureSpace:
-    """The space between the signer's last title line and the name, searched from the last page."""
+def locate_signature_space(
+    pdf: bytes, signer_lines: list[str], signer_name: str, *, first: bool = False
+) -> SignatureSpace:
+    """The space between the signer's last title line and the name, searched from the last page.
+
+    `first` searches from the first page: a decision's block, ahead of the same block that
+    closes the regulation it issues.
+    """
     title = normalise(" ".join(signer_lines))
     name = normalise(signer_name)
     if not title:
@@ -97,7 +103,8 @@ def locate_signature_space(pdf: bytes, signer_lines: list[str], signer_name: str
         except pdfium.PdfiumError as exc:
             raise InvalidPdf(f"cannot read the PDF: {exc}") from exc
         try:
-            for index in reversed(range(len(document))):
+            pages = range(len(document))
+            for index in pages if first else reversed(pages):
                 page = document[index]
                 top = page.get_mediabox()[3]
                 found = _find_block(_right_segments(page, top), title, name)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 from pathlib import Path
 
+import pikepdf
 import pytest
 
-from service.core.documents import DocumentService
+from service.core.documents import DocumentService, ready_for_signing
 from tests.conftest import load_sample, normalise
 from tests.integration.conftest import started_pool
 from tests.integration.test_documents_pdf import assert_a4_with_embedded_fonts, pdf_text
@@ -124,3 +126,14 @@ def test_regulation_pdf_text_in_order_on_pages_after_the_decision(pdfs: dict[str
     starts = next(i for i, text in enumerate(pages) if reference in text)
     assert starts == signed + 1 and "Chương I QUY ĐỊNH CHUNG" in pages[starts]
     assert "Số: 15/QĐ-UBND" not in pages[starts] and "Nơi nhận:" not in "".join(pages[starts:])
+
+
+def test_the_signature_field_is_the_decisions_not_the_regulations(pdfs: dict[str, bytes]) -> None:
+    document = DocumentService(None).load("quyet_dinh", load_sample("quyet_dinh_ban_hanh_quy_che"))
+    pdf = pdfs["quyet_dinh_ban_hanh_quy_che"]
+    signed_on = next(i for i, text in enumerate(pdf_text(pdf).split("\f")) if "Vương" in text)
+    with pikepdf.open(io.BytesIO(ready_for_signing(document, pdf))) as prepared:
+        fields = {str(f.T): f for f in prepared.Root.AcroForm.Fields}
+        pages = [p.obj.objgen for p in prepared.pages]
+        assert pages.index(fields[document.signer_field].P.objgen) == signed_on == 0
+        assert len(pages) == 3
