@@ -93,24 +93,44 @@ class PipeConverter(UnoConverter):
         self.temp_dir = temp_dir
         self._export_filters = None
         self._import_filters = None
+        self._last: tuple[Any, tempfile.TemporaryDirectory[str]] | None = None
+        self._finishing = threading.Lock()
 
     def convert_lean(self, data: bytes, filter_options: Sequence[str], update_index: bool) -> bytes:
         """Convert DOCX bytes to PDF bytes: hidden, read-only, one layout pass unless indexed."""
-        with tempfile.TemporaryDirectory(dir=self.temp_dir) as folder:
-            source, target = Path(folder, "in.docx"), Path(folder, "out.pdf")
+        # The document is closed after the PDF has gone back (finish_last(), called by the
+        # thread that ran this once it has handed the result over, or by the next conversion
+        # first): the caller does not wait for LibreOffice to take the document down.
+        self.finish_last()
+        folder = tempfile.TemporaryDirectory(dir=self.temp_dir)
+        source, target = Path(folder.name, "in.docx"), Path(folder.name, "out.pdf")
+        try:
             source.write_bytes(data)
             document = self.desktop.loadComponentFromURL(
                 source.as_uri(), "_blank", 0, properties(LOAD_PROPERTIES)
             )
             if document is None:
                 raise RuntimeError("LibreOffice could not load the document")
+        except BaseException:
+            folder.cleanup()
+            raise
+        self._last = (document, folder)
+        if update_index:
+            update_indexes(document)
+        document.storeToURL(target.as_uri(), export_properties(filter_options))
+        return target.read_bytes()
+
+    def finish_last(self) -> None:
+        """Close the last converted document and remove its folder, if not done yet."""
+        with self._finishing:
+            last, self._last = self._last, None
+            if last is None:
+                return
+            document, folder = last
             try:
-                if update_index:
-                    update_indexes(document)
-                document.storeToURL(target.as_uri(), export_properties(filter_options))
-            finally:
                 document.close(True)
-            return target.read_bytes()
+            finally:
+                folder.cleanup()
 
 
 # Hidden: no view is made or laid out for a window (a third of a conversion's time, measured);
@@ -296,15 +316,16 @@ class Functions:
 
         def work() -> bytes:
             if update_index is True:  # unoserver's own path: refresh and update indexes twice
+                converter.finish_last()
                 return converter.convert(
                     indata=data, convert_to="pdf", filter_options=filter_options, update_index=True
                 )
             return converter.convert_lean(data, filter_options, update_index == INDEXES_IF_ANY)
 
-        return xmlrpc.client.Binary(self._guarded(work))
+        return xmlrpc.client.Binary(self._guarded(work, then=converter.finish_last))
 
-    def _guarded(self, work: Callable[[], T]) -> T:
-        """Run work in a thread; past the timeout, kill LibreOffice (the process then exits)."""
+    def _guarded(self, work: Callable[[], T], then: Callable[[], None] | None = None) -> T:
+        """Run work, then `then`, in a thread; past the timeout, kill LibreOffice and exit."""
         future: futures.Future[T] = futures.Future()
 
         def run() -> None:
@@ -312,6 +333,11 @@ class Functions:
                 future.set_result(work())
             except BaseException as exc:  # handed to the caller, who raises it as a Fault
                 future.set_exception(exc)
+            if then is not None:
+                try:
+                    then()
+                except Exception:  # LibreOffice's own trouble shows in the next call or watch
+                    log.exception("could not close the last document")
 
         # A daemon thread: one stuck in LibreOffice must not keep the process from exiting.
         threading.Thread(target=run, name="uno-call", daemon=True).start()
