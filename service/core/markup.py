@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 ESCAPABLE = set("*\\^[]")
 MARKS = re.compile(r"[*\\]|\^\[")
+SPECIAL = re.compile(r"[*\\^]")  # where a mark may start: the text between is taken whole
 # A document's number and symbol (`06/QĐ-TTg`, `34/2014/QĐ-TTg`, `965/KH-UBND`, the Party's
 # `06-CT/TU`): a line must not end inside one. Dates (`03/01/2019`) have no hyphen, and no line
 # breaks at their slashes.
@@ -121,8 +122,10 @@ def _tokenize(text: str) -> _Tokens:
                 tokens.items.append(_Marker(count, not after.isspace(), not before.isspace()))
             i = j
         else:
-            tokens.text(char)
-            i += 1
+            found = SPECIAL.search(text, i + 1)
+            end = found.start() if found else len(text)
+            tokens.text(text[i:end])
+            i = end
     return tokens
 
 
