@@ -5,11 +5,13 @@ from __future__ import annotations
 import copy
 import io
 import threading
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from docx.opc.constants import CONTENT_TYPE as CT
+from docx.opc.pkgwriter import PackageWriter
 from docx.oxml.ns import qn
 from docxtpl import DocxTemplate
 from jinja2.sandbox import SandboxedEnvironment
@@ -21,6 +23,8 @@ from service.core.document import Document, Metadata
 from service.core.template_builder import TEMPLATES_DIR
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+# zlib's fastest level: a third of the time of python-docx's default (6), files 18% larger.
+ZIP_LEVEL = 1
 
 
 class TemplateMissing(FileNotFoundError):
@@ -89,9 +93,7 @@ class Renderer:
         attached.copy_frames(docx)
         _split_sections(docx, section_orientations(document.data))
         _set_properties(docx, document.metadata)
-        out = io.BytesIO()
-        docx.save(out)
-        return out.getvalue()
+        return _save(docx)
 
     def _source(self, name: str) -> bytes:
         if name not in self._sources:
@@ -100,6 +102,32 @@ class Renderer:
                 raise TemplateMissing(str(path))
             self._sources[name] = path.read_bytes()
         return self._sources[name]
+
+
+class _FastZip:
+    """python-docx's physical package writer, deflating at ZIP_LEVEL."""
+
+    def __init__(self, archive: zipfile.ZipFile) -> None:
+        self.archive = archive
+
+    def write(self, pack_uri: Any, blob: bytes) -> None:
+        """Store one part under its member name."""
+        self.archive.writestr(pack_uri.membername, blob)
+
+
+def _save(docx: Any) -> bytes:
+    """Write the document as python-docx's save() does, with faster compression."""
+    package = docx.part.package
+    parts = list(package.parts)
+    for part in parts:
+        part.before_marshal()
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=ZIP_LEVEL) as archive:
+        writer: Any = _FastZip(archive)  # duck-typed: python-docx calls write() only
+        PackageWriter._write_content_types_stream(writer, parts)
+        PackageWriter._write_pkg_rels(writer, package.rels)
+        PackageWriter._write_parts(writer, parts)
+    return out.getvalue()
 
 
 def _add_footnotes(document: Any, footnotes: list[str]) -> None:
