@@ -1,0 +1,126 @@
+"""The labelled lines of the Appendix III forms (Mẫu 1.7 to 1.10).
+
+Each form prints its own lines (`Label: value`) as body paragraphs around the shared intro,
+body and closing: `form_head` after the title, `form_tail` before the signature. When a form
+has a tail, its last line ends the text and carries `./.`; a form with a head alone carries it
+on its last line when nothing follows.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from markupsafe import Markup
+
+from service.core import markup, vn, wordml
+
+if TYPE_CHECKING:
+    from service.core.body import BodyWriter
+    from service.core.document import Document
+
+END_MARK = "./."
+
+
+@dataclass(frozen=True)
+class Line:
+    """One body paragraph: `Label: value`, the label alone (`…cấp cho:`), or the value alone."""
+
+    value: str = ""
+    label: str = ""
+    rich: bool = False  # the value holds **bold**, *italic* and footnotes
+
+    def ended(self) -> Line:
+        """The line with `./.` after its value, replacing the stops a clerk typed there."""
+        value = re.sub(r"[\s.;,/]+$", "", self.value) + END_MARK
+        return Line(value, self.label, self.rich)
+
+
+@dataclass(frozen=True)
+class FormText:
+    """A form's own lines before the body and after it, and its extra template values."""
+
+    head: list[Line]
+    tail: list[Line]
+    extra: dict[str, Any]
+
+
+def labelled_xml(line: Line, writer: BodyWriter) -> str:
+    """`Label: value` as a body paragraph, label and value regular, as Appendix III prints them."""
+    lead = f"{line.label}:" if line.label else ""
+    if lead and line.value:
+        lead += " "
+    pieces = markup.parse(line.value) if line.rich else [markup.Span(line.value)]
+    content = (wordml.run(lead) if lead else "") + wordml.runs(pieces, writer.notes)
+    # A label alone introduces the lines under it and stays on their page.
+    props = [wordml.keep_next()] if line.label and not line.value else []
+    return wordml.paragraph(content, "VBBody", props=props)
+
+
+def labelled_list(label: str, items: list[str]) -> list[Line]:
+    """One item on the label's line; several under it, `- a;` … `- z.` as addressees are listed."""
+    entries = [re.sub(r"^\s*[-–]\s*|[\s;.,]+$", "", item) for item in items]
+    entries = [e for e in entries if e]
+    if len(entries) == 1:
+        return [Line(entries[0], label)]
+    last = len(entries) - 1
+    return [Line(label=label)] + [
+        Line(f"- {e}{'.' if i == last else ';'}") for i, e in enumerate(entries)
+    ]
+
+
+def moment(value: dict[str, Any]) -> str:
+    """`07 giờ 30 phút, ngày 10 tháng 3 năm 2023`."""
+    date = vn.date_short(value["day"], value["month"], value["year"])
+    return f"{value['hour']:02d} giờ {value.get('minute') or 0:02d} phút, {date}"
+
+
+def invitation(document: Document, authority: str) -> FormText:
+    """Mẫu 1.7: who is invited, to what, when, where, who chairs, what to bring."""
+    data = document.data
+    head = [
+        *labelled_list(f"{document.issuer['agency']} trân trọng kính mời", data["invitees"]),
+        Line(data["event"], "Tới dự", rich=True),
+        Line(moment(data["time"]), "Thời gian"),
+        Line(data["venue"], "Địa điểm"),
+    ]
+    if data.get("chair"):
+        head.append(Line(data["chair"], "Chủ trì"))
+    head += [Line(text, rich=True) for text in data.get("requests") or []]
+    return FormText(head, [], {})
+
+
+# By template: a form's template has the slots for its lines, its definition the fields.
+FORMS: dict[str, Callable[[Document, str], FormText]] = {
+    "giay_moi.docx": invitation,
+}
+
+
+def form_text(document: Document, authority: str) -> FormText | None:
+    """The form's own lines, or None for a type that has none."""
+    build = FORMS.get(document.doc_type.template)
+    return None if build is None else build(document, authority)
+
+
+def ends_text(text: FormText | None, data: dict[str, Any]) -> bool:
+    """Whether the form's own lines carry `./.` instead of the body or closing."""
+    if text is None or not data.get("end_mark", True):
+        return False
+    return bool(text.tail) or not (data.get("body") or data.get("closing"))
+
+
+def form_context(text: FormText | None, writer: BodyWriter, data: dict[str, Any]) -> dict[str, Any]:
+    """`form_head`, `form_tail` and the form's extra values; empty for the other types."""
+    if text is None:
+        return {"form_head": "", "form_tail": ""}
+    head, tail = list(text.head), list(text.tail)
+    if ends_text(text, data):
+        last = tail if tail else head
+        last[-1] = last[-1].ended()
+    return {
+        "form_head": Markup("".join(labelled_xml(line, writer) for line in head)),
+        "form_tail": Markup("".join(labelled_xml(line, writer) for line in tail)),
+        **text.extra,
+    }

@@ -1,0 +1,241 @@
+"""The Appendix III forms: schema, DOCX text and layout, web form and bulk check of each."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from typing import Any
+
+import docx
+import pytest
+from docx.oxml.ns import qn
+from docx.text.paragraph import Paragraph
+
+from service.bulk.check import check_table
+from service.bulk.table import Table
+from service.core import form_parts
+from service.core.definitions import load_catalog
+from service.core.documents import DocumentInvalid, DocumentService
+from service.core.form_model import FormModel
+from tests.conftest import csrf_of, load_sample, signed_in
+from tests.unit.test_pages import HTML
+
+SAMPLES = {
+    "giay_moi": "giay_moi_so_ket_quy_i",
+}
+CODES = {"giay_moi": "GM"}
+HEADER = [
+    "UBND HUYỆN CHI LĂNG",
+    "ỦY BAN NHÂN DÂN\nXÃ Y TỊCH",
+    "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
+    "Độc lập - Tự do - Hạnh phúc",
+]
+# Every non-empty paragraph of each sample's DOCX in document order: header table, title, the
+# form's own lines, body, signature row and Nơi nhận.
+TEXTS = {
+    "giay_moi": [
+        *HEADER,
+        "Số: 05/GM-UBND",
+        "Y Tịch, ngày 06 tháng 3 năm 2023",
+        "GIẤY MỜI",
+        "Về việc dự Hội nghị sơ kết công tác xây dựng nông thôn mới quý I năm 2023",
+        "Ủy ban nhân dân xã Y Tịch trân trọng kính mời:",
+        "- Đồng chí Bí thư Chi bộ, Trưởng thôn các thôn trên địa bàn xã;",
+        "- Đại diện Mặt trận Tổ quốc và các đoàn thể chính trị - xã hội xã;",
+        "- Công chức chuyên môn thuộc Ủy ban nhân dân xã.",
+        "Tới dự: Hội nghị sơ kết công tác xây dựng nông thôn mới quý I, triển khai nhiệm vụ quý II"
+        " năm 2023.",
+        "Thời gian: 07 giờ 30 phút, ngày 10 tháng 3 năm 2023",
+        "Địa điểm: Hội trường Ủy ban nhân dân xã Y Tịch",
+        "Chủ trì: Đồng chí Vương Văn Sơn - Chủ tịch Ủy ban nhân dân xã",
+        "Đề nghị Trưởng thôn các thôn mang theo báo cáo kết quả thực hiện các tiêu chí nông thôn"
+        " mới của thôn quý I năm 2023.",
+        "Giao Văn phòng - Thống kê xã chuẩn bị hội trường, tài liệu phục vụ Hội nghị. Đề nghị các"
+        " đại biểu đến dự đầy đủ, đúng thời gian./.",
+        "Nơi nhận:",
+        "- Như thành phần mời;",
+        "- CT, PCT UBND xã;",
+        "- Lưu: VT, VP.",
+        "CHỦ TỊCH",
+        "Vương Văn Sơn",
+    ],
+}
+# A required field of each form's own, and where the schema reports it missing.
+OWN_REQUIRED = [
+    ("giay_moi", "venue"),
+    ("giay_moi", "time.hour"),
+]
+
+
+def paragraphs(data: bytes) -> list[Paragraph]:
+    """Every paragraph of the body, table cells included, in document order."""
+    document = docx.Document(io.BytesIO(data))
+    return [Paragraph(p, document) for p in document.element.body.iter(qn("w:p"))]
+
+
+def texts(data: bytes) -> list[str]:
+    """The non-empty paragraphs' text (a line break reads as a new line)."""
+    return [p.text for p in paragraphs(data) if p.text.strip()]
+
+
+@pytest.mark.parametrize("type_id", sorted(SAMPLES))
+def test_the_definition_derives_the_appendix_iii_code(type_id: str) -> None:
+    assert load_catalog().get(type_id).code == CODES[type_id]
+
+
+@pytest.mark.parametrize("type_id", sorted(SAMPLES))
+def test_schema_accepts_the_sample(documents: DocumentService, type_id: str) -> None:
+    payload = load_sample(SAMPLES[type_id])
+    assert payload["doc_type"] == type_id
+    data = documents.validate(type_id, payload)
+    assert data["issuer"]["agency"] == "Ủy ban nhân dân xã Y Tịch"
+
+
+@pytest.mark.parametrize(("type_id", "path"), OWN_REQUIRED)
+def test_schema_refuses_a_missing_own_field_by_its_path(
+    documents: DocumentService, type_id: str, path: str
+) -> None:
+    payload = load_sample(SAMPLES[type_id])
+    *part, name = path.split(".")
+    del (payload[part[0]] if part else payload)[name]
+    with pytest.raises(DocumentInvalid) as refused:
+        documents.validate(type_id, payload)
+    assert refused.value.errors == {path: ["Cần nhập trường này."]}
+
+
+@pytest.mark.parametrize(
+    ("change", "errors"),
+    [
+        ({"hour": 24}, {"time.hour": ["Phải từ 0 đến 23."]}),
+        ({"day": 30, "month": 2}, {"time.day": ["Ngày 30 tháng 2 năm 2023 không có thật."]}),
+    ],
+)
+def test_a_meeting_time_that_does_not_exist_is_refused(
+    documents: DocumentService, change: dict[str, int], errors: dict[str, list[str]]
+) -> None:
+    payload = load_sample(SAMPLES["giay_moi"])
+    payload["time"].update(change)
+    with pytest.raises(DocumentInvalid) as refused:
+        documents.validate("giay_moi", payload)
+    assert refused.value.errors == errors
+
+
+@pytest.mark.parametrize("type_id", sorted(SAMPLES))
+def test_docx_text_in_order(rendered_samples: dict[str, Any], type_id: str) -> None:
+    assert texts(rendered_samples[SAMPLES[type_id]].docx) == TEXTS[type_id]
+
+
+@pytest.mark.parametrize("type_id", sorted(SAMPLES))
+def test_own_lines_are_body_paragraphs_with_regular_labels(
+    rendered_samples: dict[str, Any], type_id: str
+) -> None:
+    found = {p.text: p for p in paragraphs(rendered_samples[SAMPLES[type_id]].docx)}
+    labelled = [p for text, p in found.items() if re.match(r"(Địa điểm|Chức vụ|Thư ký \()", text)]
+    assert labelled
+    for paragraph in labelled:
+        assert paragraph.style.name == "VBBody"
+        assert all(not run.bold and not run.italic for run in paragraph.runs)
+    subject_lines = [p for p in found.values() if p.style.name == "VBSubject" and p.text]
+    assert bool(subject_lines) == (type_id in ("giay_moi", "bien_ban"))
+
+
+def test_an_invitation_with_a_body_ends_its_body(documents: DocumentService) -> None:
+    payload = load_sample(SAMPLES["giay_moi"])
+    payload["body"] = [{"kind": "paragraph", "text": "Rất mong các đồng chí tham dự."}]
+    lines = texts(documents.render("giay_moi", payload).docx)
+    assert "Rất mong các đồng chí tham dự./." in lines
+    assert lines[lines.index("Rất mong các đồng chí tham dự./.") - 1].endswith("đúng thời gian.")
+    payload["end_mark"] = False
+    assert "Rất mong các đồng chí tham dự." in texts(documents.render("giay_moi", payload).docx)
+
+
+def test_a_single_invitee_stays_on_the_invitation_line(documents: DocumentService) -> None:
+    payload = load_sample(SAMPLES["giay_moi"])
+    payload["invitees"] = ["- Ông Hoàng Văn Hải, Trưởng thôn Khòn Cuống;"]
+    lines = texts(documents.render("giay_moi", payload).docx)
+    assert (
+        "Ủy ban nhân dân xã Y Tịch trân trọng kính mời: Ông Hoàng Văn Hải, Trưởng thôn Khòn Cuống"
+        in lines
+    )
+
+
+def test_form_line_helpers() -> None:
+    assert form_parts.moment({"hour": 8, "minute": 0, "day": 5, "month": 2, "year": 2023}) == (
+        "08 giờ 00 phút, ngày 05 tháng 02 năm 2023"
+    )
+    assert form_parts.Line("Hà Nội./.", "Tại").ended() == form_parts.Line("Hà Nội./.", "Tại")
+    assert form_parts.Line("thôn Nà Pe.", "Tại").ended().value == "thôn Nà Pe./."
+    assert form_parts.labelled_list("Kính mời", ["A;", "", "B."]) == [
+        form_parts.Line(label="Kính mời"),
+        form_parts.Line("- A;"),
+        form_parts.Line("- B."),
+    ]
+
+
+# The web form ----------------------------------------------------------------------------
+
+
+OWN_INPUTS = {
+    "giay_moi": ("invitees", "event", "time.hour", "time.minute", "venue", "chair", "requests"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("type_id", sorted(SAMPLES))
+def test_form_preview_and_json_download(
+    make_app: Any, documents: DocumentService, type_id: str
+) -> None:
+    client = signed_in(make_app(), "quantri", "quan_tri")
+    page = client.get(f"/van-ban/{type_id}", headers=HTML).get_data(as_text=True)
+    for name in OWN_INPUTS[type_id]:
+        assert f'name="{name}"' in page, name
+    for target in re.findall(r'<label for="([^"]+)"', page):
+        assert f'id="{target}"' in page, target
+    sample = load_sample(SAMPLES[type_id])
+    catalog = documents.catalog
+    flat = FormModel(catalog, catalog.get(type_id)).to_flat(sample)
+    posted = {**flat, "csrf_token": csrf_of(page), "_action": "preview"}
+    response = client.post(f"/van-ban/{type_id}", data=posted, headers=HTML)
+    preview = response.get_data(as_text=True)
+    assert response.status_code == 200, preview[:2000]
+    link = re.search(r'href="/tai-ve/([^"/]+)\.pdf"', preview)
+    assert link, "no PDF link on the preview"
+    number = f"{sample['number']:02d}"
+    pdf = client.get(f"/tai-ve/{link.group(1)}.pdf")
+    assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
+    name = f"{number}-{CODES[type_id]}-UBND-2023-xa-y-tich"
+    assert f'filename="{name}.pdf"' in pdf.headers["Content-Disposition"]
+    word = client.get(f"/tai-ve/{link.group(1)}.docx")
+    assert f'filename="{name}.docx"' in word.headers["Content-Disposition"]
+    assert texts(word.data) == TEXTS[type_id]
+    download = client.get(f"/tai-ve/{link.group(1)}.json")
+    assert download.status_code == 200 and download.mimetype == "application/json"
+    back = json.loads(download.data)
+    assert documents.validate(type_id, back) == documents.validate(type_id, sample)
+
+
+# Bulk ------------------------------------------------------------------------------------
+
+OWN_COLUMN = {
+    "giay_moi": ("venue", "Nhà văn hóa thôn {n}"),
+}
+
+
+@pytest.mark.parametrize("type_id", sorted(SAMPLES))
+def test_bulk_table_check_takes_each_form_as_base(documents: DocumentService, type_id: str) -> None:
+    column, value = OWN_COLUMN[type_id]
+    rows = [
+        {
+            "commune": commune,
+            "issuer.agency": f"Ủy ban nhân dân xã {commune}",
+            "issuer.place": commune,
+            "signer.name": signer,
+            column: value.format(n=commune),
+        }
+        for commune, signer in (("Thất Khê", "Nông Văn Tài"), ("Chi Lăng", "Hà Thị Mai"))
+    ]
+    report = check_table(
+        documents, type_id, load_sample(SAMPLES[type_id]), Table(list(rows[0]), rows)
+    )
+    assert report.ok and not report.blocking, report.as_dict()
+    assert report.as_dict()["valid_rows"] == 2
