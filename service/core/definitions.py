@@ -102,6 +102,11 @@ class DocTypeDef:
     description: str
     blocks: tuple[str, ...]
     fields: tuple[FieldDef, ...]
+    subject_from: str = ""  # how a type whose subject is optional makes one from its fields
+
+    def derived_subject(self, data: dict[str, Any]) -> str:
+        """The subject made from the type's own fields (the register's trích yếu)."""
+        return self.subject_from.format_map(data) if self.subject_from else ""
 
     def describe(self) -> dict[str, Any]:
         """Summarise the type for listings."""
@@ -175,6 +180,7 @@ def load_catalog(forms_dir: Path = FORMS_DIR) -> Catalog:
             description=raw.get("description", ""),
             blocks=blocks,
             fields=tuple(merged),
+            subject_from=raw.get("subject_from", ""),
         )
     return catalog
 

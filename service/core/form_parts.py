@@ -77,6 +77,12 @@ def moment(value: dict[str, Any]) -> str:
     return f"{value['hour']:02d} giờ {value.get('minute') or 0:02d} phút, {date}"
 
 
+def numeric_date(value: dict[str, Any]) -> str:
+    """`31/03/2023`; a blank day or month is left for the pen."""
+    month = vn.BLANK if value.get("month") is None else f"{value['month']:02d}"
+    return f"{vn.day_str(value.get('day'))}/{month}/{value['year']}"
+
+
 def invitation(document: Document, authority: str) -> FormText:
     """Mẫu 1.7: who is invited, to what, when, where, who chairs, what to bring."""
     data = document.data
@@ -92,9 +98,27 @@ def invitation(document: Document, authority: str) -> FormText:
     return FormText(head, [], {})
 
 
+def introduction(document: Document, authority: str) -> FormText:
+    """Mẫu 1.8: who is introduced, to whom, about what, and until when the paper holds."""
+    data = document.data
+    head = [
+        Line(label=f"{document.issuer['agency']} trân trọng giới thiệu"),
+        Line(data["person"], "Ông (bà)"),
+        *([Line(data["position"], "Chức vụ")] if data.get("position") else []),
+        Line(data["sent_to"], "Được cử đến"),
+        Line(data["purpose"], "Về việc"),
+    ]
+    tail = [
+        Line("Đề nghị Quý cơ quan tạo điều kiện để ông (bà) có tên ở trên hoàn thành nhiệm vụ."),
+        Line(f"Giấy này có giá trị đến hết ngày {numeric_date(data['valid_until'])}"),
+    ]
+    return FormText(head, tail, {})
+
+
 # By template: a form's template has the slots for its lines, its definition the fields.
 FORMS: dict[str, Callable[[Document, str], FormText]] = {
     "giay_moi.docx": invitation,
+    "giay_gioi_thieu.docx": introduction,
 }
 
 

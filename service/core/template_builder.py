@@ -114,6 +114,7 @@ class FormLayout:
 
 FORM_LAYOUTS = {
     "invitation": FormLayout(),  # Mẫu 1.7, giấy mời
+    "introduction": FormLayout(subject=False),  # Mẫu 1.8, giấy giới thiệu
 }
 
 
@@ -171,6 +172,7 @@ TEMPLATE_FILES = {
     "cong_van.docx": "letter",
     "quyet_dinh.docx": "decision",
     "giay_moi.docx": "invitation",
+    "giay_gioi_thieu.docx": "introduction",
 }
 
 

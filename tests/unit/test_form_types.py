@@ -23,8 +23,9 @@ from tests.unit.test_pages import HTML
 
 SAMPLES = {
     "giay_moi": "giay_moi_so_ket_quy_i",
+    "giay_gioi_thieu": "giay_gioi_thieu_lien_he_kinh_phi",
 }
-CODES = {"giay_moi": "GM"}
+CODES = {"giay_moi": "GM", "giay_gioi_thieu": "GGT"}
 HEADER = [
     "UBND HUYỆN CHI LĂNG",
     "ỦY BAN NHÂN DÂN\nXÃ Y TỊCH",
@@ -60,11 +61,34 @@ TEXTS = {
         "CHỦ TỊCH",
         "Vương Văn Sơn",
     ],
+    "giay_gioi_thieu": [
+        *HEADER,
+        "Số: 12/GGT-UBND",
+        "Y Tịch, ngày 20 tháng 3 năm 2023",
+        "GIẤY GIỚI THIỆU",
+        "Ủy ban nhân dân xã Y Tịch trân trọng giới thiệu:",
+        "Ông (bà): Hoàng Thị Thu",
+        "Chức vụ: Công chức Tài chính - Kế toán xã",
+        "Được cử đến: Phòng Tài chính - Kế hoạch huyện Chi Lăng",
+        "Về việc: Liên hệ, hoàn thiện hồ sơ đề nghị hỗ trợ kinh phí thực hiện xây dựng xã phù hợp"
+        " với trẻ em năm 2023.",
+        "Đề nghị Quý cơ quan tạo điều kiện để ông (bà) có tên ở trên hoàn thành nhiệm vụ.",
+        "Giấy này có giá trị đến hết ngày 31/03/2023./.",
+        "Nơi nhận:",
+        "- Như trên;",
+        "- Lưu: VT.",
+        "TM. ỦY BAN NHÂN DÂN",
+        "KT. CHỦ TỊCH",
+        "PHÓ CHỦ TỊCH",
+        "Lộc Văn Thành",
+    ],
 }
 # A required field of each form's own, and where the schema reports it missing.
 OWN_REQUIRED = [
     ("giay_moi", "venue"),
     ("giay_moi", "time.hour"),
+    ("giay_gioi_thieu", "sent_to"),
+    ("giay_gioi_thieu", "valid_until.year"),
 ]
 
 
@@ -121,6 +145,27 @@ def test_a_meeting_time_that_does_not_exist_is_refused(
     assert refused.value.errors == errors
 
 
+@pytest.mark.parametrize(
+    ("type_id", "subject"),
+    [
+        (
+            "giay_gioi_thieu",
+            "Giới thiệu ông (bà) Hoàng Thị Thu đến Phòng Tài chính - Kế hoạch huyện Chi Lăng",
+        ),
+    ],
+)
+def test_a_form_without_a_subject_line_derives_the_registers_subject(
+    documents: DocumentService, type_id: str, subject: str
+) -> None:
+    payload = load_sample(SAMPLES[type_id])
+    assert payload["subject"] is None
+    document = documents.load(type_id, payload)
+    assert document.subject == subject
+    assert document.metadata.title == f"{document.doc_type.name} {subject}"
+    typed = documents.load(type_id, {**payload, "subject": "Trích yếu gõ tay"})
+    assert typed.subject == "Trích yếu gõ tay"
+
+
 @pytest.mark.parametrize("type_id", sorted(SAMPLES))
 def test_docx_text_in_order(rendered_samples: dict[str, Any], type_id: str) -> None:
     assert texts(rendered_samples[SAMPLES[type_id]].docx) == TEXTS[type_id]
@@ -164,6 +209,7 @@ def test_form_line_helpers() -> None:
     assert form_parts.moment({"hour": 8, "minute": 0, "day": 5, "month": 2, "year": 2023}) == (
         "08 giờ 00 phút, ngày 05 tháng 02 năm 2023"
     )
+    assert form_parts.numeric_date({"day": None, "month": 3, "year": 2023}) == "     /03/2023"
     assert form_parts.Line("Hà Nội./.", "Tại").ended() == form_parts.Line("Hà Nội./.", "Tại")
     assert form_parts.Line("thôn Nà Pe.", "Tại").ended().value == "thôn Nà Pe./."
     assert form_parts.labelled_list("Kính mời", ["A;", "", "B."]) == [
@@ -178,6 +224,7 @@ def test_form_line_helpers() -> None:
 
 OWN_INPUTS = {
     "giay_moi": ("invitees", "event", "time.hour", "time.minute", "venue", "chair", "requests"),
+    "giay_gioi_thieu": ("person", "position", "sent_to", "purpose", "valid_until.day"),
 }  # fmt: skip
 
 
@@ -218,6 +265,7 @@ def test_form_preview_and_json_download(
 
 OWN_COLUMN = {
     "giay_moi": ("venue", "Nhà văn hóa thôn {n}"),
+    "giay_gioi_thieu": ("person", "Nguyễn Văn {n}"),
 }
 
 
