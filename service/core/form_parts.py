@@ -83,6 +83,11 @@ def numeric_date(value: dict[str, Any]) -> str:
     return f"{vn.day_str(value.get('day'))}/{month}/{value['year']}"
 
 
+def long_date(value: dict[str, Any]) -> str:
+    """`ngày 13 tháng 3 năm 2023`."""
+    return vn.date_short(value.get("day"), value.get("month"), value["year"])
+
+
 def invitation(document: Document, authority: str) -> FormText:
     """Mẫu 1.7: who is invited, to what, when, where, who chairs, what to bring."""
     data = document.data
@@ -115,10 +120,34 @@ def introduction(document: Document, authority: str) -> FormText:
     return FormText(head, tail, {})
 
 
+def leave(document: Document, authority: str) -> FormText:
+    """Mẫu 1.10: the request, who grants leave to whom, how long, from when, where."""
+    data = document.data
+    head = [
+        Line(
+            f"Xét Đơn đề nghị nghỉ phép {long_date(data['request_date'])} "
+            f"của ông (bà) {data['employee']},"
+        ),
+        Line(label=f"{authority} cấp cho"),
+        Line(data["employee"], "Ông (bà)"),
+        Line(data["position"], "Chức vụ"),
+        Line(data["workplace"], "Đơn vị công tác"),
+    ]
+    tail = [
+        Line(
+            f"Nghỉ phép năm {data['leave_year']} trong thời gian {data['days']:02d} ngày, "
+            f"kể từ {long_date(data['start'])} đến hết {long_date(data['end'])}"
+        ),
+        Line(data["leave_place"], "Tại"),
+    ]
+    return FormText(head, tail, {})
+
+
 # By template: a form's template has the slots for its lines, its definition the fields.
 FORMS: dict[str, Callable[[Document, str], FormText]] = {
     "giay_moi.docx": invitation,
     "giay_gioi_thieu.docx": introduction,
+    "giay_nghi_phep.docx": leave,
 }
 
 

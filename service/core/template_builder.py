@@ -115,6 +115,7 @@ class FormLayout:
 FORM_LAYOUTS = {
     "invitation": FormLayout(),  # Mẫu 1.7, giấy mời
     "introduction": FormLayout(subject=False),  # Mẫu 1.8, giấy giới thiệu
+    "leave": FormLayout(subject=False, signature="leave"),  # Mẫu 1.10, giấy nghỉ phép
 }
 
 
@@ -173,6 +174,7 @@ TEMPLATE_FILES = {
     "quyet_dinh.docx": "decision",
     "giay_moi.docx": "invitation",
     "giay_gioi_thieu.docx": "introduction",
+    "giay_nghi_phep.docx": "leave",
 }
 
 

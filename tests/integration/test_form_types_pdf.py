@@ -74,6 +74,14 @@ def test_pdf_text_in_order(pdfs: dict[str, bytes], type_id: str) -> None:
         assert normalise(line) in rest[at:], line
 
 
+def test_leave_confirmation_stands_level_with_the_signature(pdfs: dict[str, bytes]) -> None:
+    found = words(pdfs["giay_nghi_phep"])
+    box, title = position(found, "Xác nhận của"), position(found, "CHỦ TỊCH")
+    assert box[0] == title[0] and abs(box[2] - title[2]) < 1 and box[1] < title[1]
+    recipients = position(found, "Nơi nhận:")
+    assert recipients[2] > position(found, "Vương Văn Sơn")[2]
+
+
 @pytest.mark.parametrize("type_id", sorted(SAMPLES))
 def test_fonts_are_embedded(pdfs: dict[str, bytes], type_id: str) -> None:
     fonts = embedded_fonts(pdfs[type_id])

@@ -24,8 +24,9 @@ from tests.unit.test_pages import HTML
 SAMPLES = {
     "giay_moi": "giay_moi_so_ket_quy_i",
     "giay_gioi_thieu": "giay_gioi_thieu_lien_he_kinh_phi",
+    "giay_nghi_phep": "giay_nghi_phep_nam_2023",
 }
-CODES = {"giay_moi": "GM", "giay_gioi_thieu": "GGT"}
+CODES = {"giay_moi": "GM", "giay_gioi_thieu": "GGT", "giay_nghi_phep": "GNP"}
 HEADER = [
     "UBND HUYỆN CHI LĂNG",
     "ỦY BAN NHÂN DÂN\nXÃ Y TỊCH",
@@ -82,6 +83,28 @@ TEXTS = {
         "PHÓ CHỦ TỊCH",
         "Lộc Văn Thành",
     ],
+    "giay_nghi_phep": [
+        *HEADER,
+        "Số: 03/GNP-UBND",
+        "Y Tịch, ngày 08 tháng 3 năm 2023",
+        "GIẤY NGHỈ PHÉP",
+        "Xét Đơn đề nghị nghỉ phép ngày 01 tháng 3 năm 2023 của ông (bà) Lò Văn Minh,",
+        "Chủ tịch Ủy ban nhân dân xã Y Tịch cấp cho:",
+        "Ông (bà): Lò Văn Minh",
+        "Chức vụ: Công chức Địa chính - Xây dựng - Nông nghiệp và Môi trường",
+        "Đơn vị công tác: Ủy ban nhân dân xã Y Tịch",
+        "Nghỉ phép năm 2023 trong thời gian 05 ngày, kể từ ngày 13 tháng 3 năm 2023 đến hết ngày"
+        " 17 tháng 3 năm 2023",
+        "Tại: thôn Khòn Cuống, xã Y Tịch, huyện Chi Lăng, tỉnh Lạng Sơn./.",
+        "Xác nhận của cơ quan, tổ chức\nhoặc chính quyền địa phương\nnơi nghỉ phép",
+        "(Ký tên, đóng dấu)",
+        "CHỦ TỊCH",
+        "Vương Văn Sơn",
+        "Nơi nhận:",
+        "- Ông Lò Văn Minh;",
+        "- Văn phòng - Thống kê xã;",
+        "- Lưu: VT.",
+    ],
 }
 # A required field of each form's own, and where the schema reports it missing.
 OWN_REQUIRED = [
@@ -89,6 +112,8 @@ OWN_REQUIRED = [
     ("giay_moi", "time.hour"),
     ("giay_gioi_thieu", "sent_to"),
     ("giay_gioi_thieu", "valid_until.year"),
+    ("giay_nghi_phep", "employee"),
+    ("giay_nghi_phep", "start.year"),
 ]
 
 
@@ -152,6 +177,7 @@ def test_a_meeting_time_that_does_not_exist_is_refused(
             "giay_gioi_thieu",
             "Giới thiệu ông (bà) Hoàng Thị Thu đến Phòng Tài chính - Kế hoạch huyện Chi Lăng",
         ),
+        ("giay_nghi_phep", "Nghỉ phép năm 2023 của ông (bà) Lò Văn Minh"),
     ],
 )
 def test_a_form_without_a_subject_line_derives_the_registers_subject(
@@ -183,6 +209,25 @@ def test_own_lines_are_body_paragraphs_with_regular_labels(
         assert all(not run.bold and not run.italic for run in paragraph.runs)
     subject_lines = [p for p in found.values() if p.style.name == "VBSubject" and p.text]
     assert bool(subject_lines) == (type_id in ("giay_moi", "bien_ban"))
+
+
+def test_leave_is_confirmed_beside_the_signature_and_recipients_follow(
+    rendered_samples: dict[str, Any],
+) -> None:
+    document = docx.Document(io.BytesIO(rendered_samples[SAMPLES["giay_nghi_phep"]].docx))
+    signatures = document.tables[-1]
+    confirmation, note = signatures.cell(0, 0).paragraphs
+    assert confirmation.style.name == "VBSigner" and confirmation.style.font.bold
+    assert note.text == "(Ký tên, đóng dấu)"
+    assert note.runs[0].italic and note.runs[0].bold is False
+    assert [p.text for p in signatures.cell(0, 1).paragraphs] == ["CHỦ TỊCH", "Vương Văn Sơn"]
+    after = [(p.text, p.style.name) for p in document.paragraphs if p.text][-4:]
+    assert after == [
+        ("Nơi nhận:", "VBRecipientsHead"),
+        ("- Ông Lò Văn Minh;", "VBRecipient"),
+        ("- Văn phòng - Thống kê xã;", "VBRecipient"),
+        ("- Lưu: VT.", "VBRecipient"),
+    ]
 
 
 def test_an_invitation_with_a_body_ends_its_body(documents: DocumentService) -> None:
@@ -225,6 +270,7 @@ def test_form_line_helpers() -> None:
 OWN_INPUTS = {
     "giay_moi": ("invitees", "event", "time.hour", "time.minute", "venue", "chair", "requests"),
     "giay_gioi_thieu": ("person", "position", "sent_to", "purpose", "valid_until.day"),
+    "giay_nghi_phep": ("request_date.day", "authority", "employee", "days", "start.day", "end.day"),
 }  # fmt: skip
 
 
@@ -266,6 +312,7 @@ def test_form_preview_and_json_download(
 OWN_COLUMN = {
     "giay_moi": ("venue", "Nhà văn hóa thôn {n}"),
     "giay_gioi_thieu": ("person", "Nguyễn Văn {n}"),
+    "giay_nghi_phep": ("employee", "Hoàng Thị {n}"),
 }
 
 

@@ -20,7 +20,7 @@ from bench.fuzz_openapi import config, from_url, fuzz, local_service
 
 TYPES = [
     "bao_cao", "chuong_trinh", "cong_van", "giay_gioi_thieu", "giay_moi",
-    "huong_dan", "ke_hoach", "phuong_an", "quyet_dinh", "thong_bao", "to_trinh",
+    "giay_nghi_phep", "huong_dan", "ke_hoach", "phuong_an", "quyet_dinh", "thong_bao", "to_trinh",
 ]
 METHODS = ("get", "put", "post", "delete", "patch")
 PUBLIC = ("/health", "/api/health", "/openapi.json")
