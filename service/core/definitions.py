@@ -161,6 +161,10 @@ def load_catalog(forms_dir: Path = FORMS_DIR) -> Catalog:
         where = path.name
         if raw.get("id") != path.stem:
             raise DefinitionError(f"{where}: id must be the file name ({path.stem})")
+        for name, part in raw.get("parts", {}).items():  # parts of this type alone
+            if name in catalog.parts:
+                raise DefinitionError(f"{where}: part {name!r} is already declared")
+            catalog.parts[name] = _group(name, part, f"{where}.parts.{name}")
         overrides = raw.get("overrides", {})
         unknown = set(overrides) - {f.name for f in common}
         if unknown:

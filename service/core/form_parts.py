@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from service.core.document import Document
 
 END_MARK = "./."
+MEETING_END = "Cuộc họp kết thúc vào"
 
 
 @dataclass(frozen=True)
@@ -143,11 +144,33 @@ def leave(document: Document, authority: str) -> FormText:
     return FormText(head, tail, {})
 
 
+def minutes(document: Document, authority: str) -> FormText:
+    """Mẫu 1.9: when, where, who, chair and secretary, the proceedings, when it ended."""
+    data = document.data
+    secretary = data["secretary"]
+    recorder = " - ".join(filter(None, [secretary["name"], secretary.get("role")]))
+    head = [
+        Line(moment(data["start_time"]), "Thời gian bắt đầu"),
+        Line(data["venue"], "Địa điểm"),
+        *labelled_list("Thành phần tham dự", data["attendees"]),
+        Line(data.get("chair") or document.signer.get("name") or "", "Chủ trì (chủ tọa)"),
+        Line(recorder, "Thư ký (người ghi biên bản)"),
+        Line(label="Nội dung (theo diễn biến cuộc họp/hội nghị/hội thảo)"),
+    ]
+    tail = [Line(f"{MEETING_END} {moment(data['end_time'])}")]
+    extra = {
+        "secretary_lines": [vn.upper_vn(secretary.get("title") or "Thư ký")],
+        "secretary_name": secretary["name"],
+    }
+    return FormText(head, tail, extra)
+
+
 # By template: a form's template has the slots for its lines, its definition the fields.
 FORMS: dict[str, Callable[[Document, str], FormText]] = {
     "giay_moi.docx": invitation,
     "giay_gioi_thieu.docx": introduction,
     "giay_nghi_phep.docx": leave,
+    "bien_ban.docx": minutes,
 }
 
 

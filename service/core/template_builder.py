@@ -115,6 +115,7 @@ class FormLayout:
 FORM_LAYOUTS = {
     "invitation": FormLayout(),  # Mẫu 1.7, giấy mời
     "introduction": FormLayout(subject=False),  # Mẫu 1.8, giấy giới thiệu
+    "minutes": FormLayout(date_line=False, signature="minutes"),  # Mẫu 1.9, biên bản
     "leave": FormLayout(subject=False, signature="leave"),  # Mẫu 1.10, giấy nghỉ phép
 }
 
@@ -175,6 +176,7 @@ TEMPLATE_FILES = {
     "giay_moi.docx": "invitation",
     "giay_gioi_thieu.docx": "introduction",
     "giay_nghi_phep.docx": "leave",
+    "bien_ban.docx": "minutes",
 }
 
 

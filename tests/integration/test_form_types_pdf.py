@@ -74,6 +74,20 @@ def test_pdf_text_in_order(pdfs: dict[str, bytes], type_id: str) -> None:
         assert normalise(line) in rest[at:], line
 
 
+def test_minutes_sign_secretary_left_of_chair_on_one_line_without_a_date_line(
+    pdfs: dict[str, bytes],
+) -> None:
+    found = words(pdfs["bien_ban"])
+    secretary, chair = position(found, "THƯ KÝ"), position(found, "CHỦ TỌA")
+    assert secretary[0] == chair[0] and abs(secretary[2] - chair[2]) < 1
+    assert secretary[1] < chair[1]
+    names = position(found, "Lò Thị Lan"), position(found, "Vương Văn Sơn")
+    assert abs(names[0][2] - names[1][2]) < 1 and names[0][1] < names[1][1]
+    text = normalise(pdf_text(pdfs["bien_ban"]))
+    assert "Y Tịch, ngày" not in text
+    assert text.count("ngày 10 tháng 3 năm 2023") == 2  # the start and the end, nothing else
+
+
 def test_leave_confirmation_stands_level_with_the_signature(pdfs: dict[str, bytes]) -> None:
     found = words(pdfs["giay_nghi_phep"])
     box, title = position(found, "Xác nhận của"), position(found, "CHỦ TỊCH")

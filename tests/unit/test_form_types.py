@@ -25,8 +25,9 @@ SAMPLES = {
     "giay_moi": "giay_moi_so_ket_quy_i",
     "giay_gioi_thieu": "giay_gioi_thieu_lien_he_kinh_phi",
     "giay_nghi_phep": "giay_nghi_phep_nam_2023",
+    "bien_ban": "bien_ban_hop_phong_chong_thien_tai",
 }
-CODES = {"giay_moi": "GM", "giay_gioi_thieu": "GGT", "giay_nghi_phep": "GNP"}
+CODES = {"giay_moi": "GM", "giay_gioi_thieu": "GGT", "giay_nghi_phep": "GNP", "bien_ban": "BB"}
 HEADER = [
     "UBND HUYỆN CHI LĂNG",
     "ỦY BAN NHÂN DÂN\nXÃ Y TỊCH",
@@ -105,6 +106,46 @@ TEXTS = {
         "- Văn phòng - Thống kê xã;",
         "- Lưu: VT.",
     ],
+    "bien_ban": [
+        *HEADER,
+        "Số: 02/BB-UBND",
+        "BIÊN BẢN",
+        "Họp triển khai kế hoạch phòng, chống thiên tai năm 2023",
+        "Thời gian bắt đầu: 08 giờ 00 phút, ngày 10 tháng 3 năm 2023",
+        "Địa điểm: Hội trường Ủy ban nhân dân xã Y Tịch",
+        "Thành phần tham dự:",
+        "- Ông Vương Văn Sơn - Chủ tịch UBND xã, Trưởng Ban Chỉ huy phòng, chống thiên tai và tìm"
+        " kiếm cứu nạn xã;",
+        "- Ông Lộc Văn Thành - Phó Chủ tịch UBND xã;",
+        "- Các thành viên Ban Chỉ huy phòng, chống thiên tai và tìm kiếm cứu nạn xã;",
+        "- Trưởng thôn 11 thôn trên địa bàn xã.",
+        "Chủ trì (chủ tọa): Ông Vương Văn Sơn - Chủ tịch UBND xã",
+        "Thư ký (người ghi biên bản): Lò Thị Lan - Công chức Văn phòng - Thống kê xã",
+        "Nội dung (theo diễn biến cuộc họp/hội nghị/hội thảo):",
+        "I. ĐỒNG CHÍ CHỦ TỊCH UBND XÃ QUÁN TRIỆT MỤC ĐÍCH, YÊU CẦU CỦA CUỘC HỌP",
+        "Năm 2022, trên địa bàn xã xảy ra 02 đợt mưa lớn gây sạt lở taluy dương tại thôn Khòn"
+        " Cuống và thôn Làng Cập, làm hư hỏng 03 nhà ở của nhân dân. Để chủ động ứng phó trong"
+        " năm 2023, các thành viên Ban Chỉ huy cần nắm chắc địa bàn được phân công, rà soát các"
+        " điểm có nguy cơ sạt lở, ngập úng.",
+        "II. Ý KIẾN THẢO LUẬN",
+        "- Ông Lộc Văn Thành đề nghị bổ sung phao cứu sinh, áo phao cho lực lượng xung kích các"
+        " thôn;",
+        "- Trưởng thôn Làng Cập đề nghị sớm khơi thông rãnh thoát nước đoạn qua khu dân cư trước"
+        " mùa mưa bão.",
+        "III. KẾT LUẬN CỦA CHỦ TỌA",
+        "Giao Văn phòng - Thống kê xã tham mưu ban hành Kế hoạch phòng, chống thiên tai năm 2023"
+        " trước ngày 20/3/2023; các thôn tổ chức ra quân khơi thông cống rãnh, hoàn thành trong"
+        " tháng 4 năm 2023.",
+        "Cuộc họp kết thúc vào 10 giờ 30 phút, ngày 10 tháng 3 năm 2023./.",
+        "THƯ KÝ",
+        "Lò Thị Lan",
+        "CHỦ TỌA",
+        "Vương Văn Sơn",
+        "Nơi nhận:",
+        "- TT Đảng ủy, TT HĐND xã (B/c);",
+        "- Thành viên Ban Chỉ huy PCTT và TKCN xã;",
+        "- Lưu: VT.",
+    ],
 }
 # A required field of each form's own, and where the schema reports it missing.
 OWN_REQUIRED = [
@@ -114,6 +155,8 @@ OWN_REQUIRED = [
     ("giay_gioi_thieu", "valid_until.year"),
     ("giay_nghi_phep", "employee"),
     ("giay_nghi_phep", "start.year"),
+    ("bien_ban", "secretary.name"),
+    ("bien_ban", "end_time.hour"),
 ]
 
 
@@ -151,6 +194,12 @@ def test_schema_refuses_a_missing_own_field_by_its_path(
     with pytest.raises(DocumentInvalid) as refused:
         documents.validate(type_id, payload)
     assert refused.value.errors == {path: ["Cần nhập trường này."]}
+
+
+def test_a_minute_left_out_is_on_the_hour(documents: DocumentService) -> None:
+    payload = load_sample(SAMPLES["bien_ban"])
+    del payload["end_time"]["minute"]
+    assert documents.validate("bien_ban", payload)["end_time"]["minute"] == 0
 
 
 @pytest.mark.parametrize(
@@ -209,6 +258,24 @@ def test_own_lines_are_body_paragraphs_with_regular_labels(
         assert all(not run.bold and not run.italic for run in paragraph.runs)
     subject_lines = [p for p in found.values() if p.style.name == "VBSubject" and p.text]
     assert bool(subject_lines) == (type_id in ("giay_moi", "bien_ban"))
+
+
+def test_minutes_sign_secretary_left_and_chair_right_without_a_date_line(
+    rendered_samples: dict[str, Any],
+) -> None:
+    document = docx.Document(io.BytesIO(rendered_samples[SAMPLES["bien_ban"]].docx))
+    header, signatures = document.tables[0], document.tables[-1]
+    assert [p.text for p in header.cell(1, 1).paragraphs] == [""]
+    assert len(signatures.rows) == 1
+    left, right = signatures.cell(0, 0).paragraphs, signatures.cell(0, 1).paragraphs
+    assert [(p.text, p.style.name) for p in left] == [
+        ("THƯ KÝ", "VBSigner"),
+        ("Lò Thị Lan", "VBSignerName"),
+    ]
+    assert [(p.text, p.style.name) for p in right] == [
+        ("CHỦ TỌA", "VBSigner"),
+        ("Vương Văn Sơn", "VBSignerName"),
+    ]
 
 
 def test_leave_is_confirmed_beside_the_signature_and_recipients_follow(
@@ -271,6 +338,8 @@ OWN_INPUTS = {
     "giay_moi": ("invitees", "event", "time.hour", "time.minute", "venue", "chair", "requests"),
     "giay_gioi_thieu": ("person", "position", "sent_to", "purpose", "valid_until.day"),
     "giay_nghi_phep": ("request_date.day", "authority", "employee", "days", "start.day", "end.day"),
+    "bien_ban": ("start_time.hour", "venue", "attendees", "chair", "secretary.title",
+                 "secretary.name", "end_time.hour"),
 }  # fmt: skip
 
 
@@ -307,12 +376,26 @@ def test_form_preview_and_json_download(
     assert documents.validate(type_id, back) == documents.validate(type_id, sample)
 
 
+def test_a_missing_own_field_is_shown_by_its_input(make_app: Any) -> None:
+    client = signed_in(make_app(), "quantri", "quan_tri")
+    page = client.get("/van-ban/bien_ban", headers=HTML).get_data(as_text=True)
+    catalog = load_catalog()
+    flat = FormModel(catalog, catalog.get("bien_ban")).to_flat(load_sample(SAMPLES["bien_ban"]))
+    flat.update({"csrf_token": csrf_of(page), "_action": "preview", "secretary.name": ""})
+    response = client.post("/van-ban/bien_ban", data=flat, headers=HTML)
+    assert response.status_code == 422
+    assert 'id="e-secretary.name" data-key="secretary.name">Không được để trống.' in (
+        response.get_data(as_text=True)
+    )
+
+
 # Bulk ------------------------------------------------------------------------------------
 
 OWN_COLUMN = {
     "giay_moi": ("venue", "Nhà văn hóa thôn {n}"),
     "giay_gioi_thieu": ("person", "Nguyễn Văn {n}"),
     "giay_nghi_phep": ("employee", "Hoàng Thị {n}"),
+    "bien_ban": ("secretary.name", "Lý Thị {n}"),
 }
 
 

@@ -19,7 +19,7 @@ from schemathesis.specs.openapi.definitions import OPENAPI_30_VALIDATOR
 from bench.fuzz_openapi import config, from_url, fuzz, local_service
 
 TYPES = [
-    "bao_cao", "chuong_trinh", "cong_van", "giay_gioi_thieu", "giay_moi",
+    "bao_cao", "bien_ban", "chuong_trinh", "cong_van", "giay_gioi_thieu", "giay_moi",
     "giay_nghi_phep", "huong_dan", "ke_hoach", "phuong_an", "quyet_dinh", "thong_bao", "to_trinh",
 ]
 METHODS = ("get", "put", "post", "delete", "patch")
