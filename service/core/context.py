@@ -7,7 +7,7 @@ from typing import Any
 
 from markupsafe import Markup
 
-from service.core import attached, page, rules, vn, wordml
+from service.core import attached, form_parts, page, rules, vn, wordml
 from service.core.body import BodyWriter
 from service.core.definitions import DocTypeDef
 from service.core.document import Document
@@ -29,7 +29,9 @@ def build_context(document: Document) -> tuple[dict[str, Any], list[str]]:
     doc_type, data, symbol = document.doc_type, document.data, document.symbol
     issuer, signer, date = document.issuer, document.signer, document.date
     writer = BodyWriter()
-    body_data = with_end_mark(data) if data.get("end_mark", True) else data
+    own = form_parts.form_text(document, data.get("authority") or default_authority(data))
+    marked = data.get("end_mark", True) and not form_parts.ends_text(own, data)
+    body_data = with_end_mark(data) if marked else data
     agency = header_agency(issuer["agency"])
     context: dict[str, Any] = {
         "data": data,
@@ -65,6 +67,7 @@ def build_context(document: Document) -> tuple[dict[str, Any], list[str]]:
     context.update(kinh_gui(data.get("kinh_gui") or []))
     # A telegram lists its addressees one per line even when there is one (Mẫu 1.6).
     context["addressee_lines"] = addressee_lines(data.get("kinh_gui") or [])
+    context.update(form_parts.form_context(own, writer, data))
     return context, writer.notes.notes
 
 

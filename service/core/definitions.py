@@ -102,6 +102,11 @@ class DocTypeDef:
     description: str
     blocks: tuple[str, ...]
     fields: tuple[FieldDef, ...]
+    subject_from: str = ""  # how a type whose subject is optional makes one from its fields
+
+    def derived_subject(self, data: dict[str, Any]) -> str:
+        """The subject made from the type's own fields (the register's trích yếu)."""
+        return self.subject_from.format_map(data) if self.subject_from else ""
 
     def describe(self) -> dict[str, Any]:
         """Summarise the type for listings."""
@@ -156,6 +161,10 @@ def load_catalog(forms_dir: Path = FORMS_DIR) -> Catalog:
         where = path.name
         if raw.get("id") != path.stem:
             raise DefinitionError(f"{where}: id must be the file name ({path.stem})")
+        for name, part in raw.get("parts", {}).items():  # parts of this type alone
+            if name in catalog.parts:
+                raise DefinitionError(f"{where}: part {name!r} is already declared")
+            catalog.parts[name] = _group(name, part, f"{where}.parts.{name}")
         overrides = raw.get("overrides", {})
         unknown = set(overrides) - {f.name for f in common}
         if unknown:
@@ -175,6 +184,7 @@ def load_catalog(forms_dir: Path = FORMS_DIR) -> Catalog:
             description=raw.get("description", ""),
             blocks=blocks,
             fields=tuple(merged),
+            subject_from=raw.get("subject_from", ""),
         )
     return catalog
 

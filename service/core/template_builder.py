@@ -29,6 +29,8 @@ CENTER, BOTH, LEFT = WD_ALIGN_PARAGRAPH.CENTER, WD_ALIGN_PARAGRAPH.JUSTIFY, WD_A
 LEFT_COL_MM, RIGHT_COL_MM = 72.0, 103.0
 MOTTO = "Độc lập - Tự do - Hạnh phúc"
 MOTTO_SIZE = 14
+# Broken by hand into three even lines: the column would leave `phép` alone on the third.
+LEAVE_CONFIRMATION = "Xác nhận của cơ quan, tổ chức\nhoặc chính quyền địa phương\nnơi nghỉ phép"
 # Word keeps this part in step with styles.xml; python-docx's default one is stale, and a
 # mismatch is "unreadable content" to Word. Word rebuilds it when it needs it.
 STYLES_WITH_EFFECTS = "http://schemas.microsoft.com/office/2007/relationships/stylesWithEffects"
@@ -101,8 +103,25 @@ STYLES = (
 )
 
 
+@dataclass(frozen=True)
+class FormLayout:
+    """An Appendix III form of the Mẫu 1.4 family: what it keeps of it and how it is signed."""
+
+    subject: bool = True  # the subject line under the title
+    date_line: bool = True  # the place and date in the header's right column
+    signature: str = "usual"  # usual, leave (a confirmation beside it), minutes (two signers)
+
+
+FORM_LAYOUTS = {
+    "invitation": FormLayout(),  # Mẫu 1.7, giấy mời
+    "introduction": FormLayout(subject=False),  # Mẫu 1.8, giấy giới thiệu
+    "minutes": FormLayout(date_line=False, signature="minutes"),  # Mẫu 1.9, biên bản
+    "leave": FormLayout(subject=False, signature="leave"),  # Mẫu 1.10, giấy nghỉ phép
+}
+
+
 def build(variant: str) -> DocxDocument:
-    """Build one template: `named` (Mẫu 1.4), `letter` (1.5), `decision` (1.2), `telegram` (1.6)."""
+    """Build one template: `named` (Mẫu 1.4), `letter`, `decision`, `telegram` or a form."""
     doc = Document()
     _drop_styles_with_effects(doc)
     _page_setup(doc)
@@ -111,6 +130,10 @@ def build(variant: str) -> DocxDocument:
     body = doc.paragraphs[0]._p if doc.paragraphs else None
     if body is not None:
         body.getparent().remove(body)
+    if variant in FORM_LAYOUTS:
+        _form(doc, FORM_LAYOUTS[variant])
+        _drop_unused_styles(doc)
+        return doc
     _national_header(doc, letter=variant == "letter")
     if variant == "letter":
         _kinh_gui(doc)
@@ -155,6 +178,10 @@ TEMPLATE_FILES = {
     "cong_van.docx": "letter",
     "quyet_dinh.docx": "decision",
     "cong_dien.docx": "telegram",
+    "giay_moi.docx": "invitation",
+    "giay_gioi_thieu.docx": "introduction",
+    "giay_nghi_phep.docx": "leave",
+    "bien_ban.docx": "minutes",
 }
 
 
@@ -294,7 +321,7 @@ def _table(doc: DocxDocument, widths: tuple[float, float], rows: int = 1) -> lis
     return cells
 
 
-def _national_header(doc: DocxDocument, *, letter: bool) -> None:
+def _national_header(doc: DocxDocument, *, letter: bool, date_line: bool = True) -> None:
     (left, right), (left2, right2) = _table(doc, (LEFT_COL_MM, RIGHT_COL_MM), rows=2)
     _when(left, "VBHdrParent", "parent_agency", "{{ parent_agency }}")
     _p(left, "VBHdrAgency", "{{ agency }}")
@@ -314,7 +341,8 @@ def _national_header(doc: DocxDocument, *, letter: bool) -> None:
     wordml.place(
         urgency._p.get_or_add_pPr(), parse_xml(box.replace("<w:pBdr>", f"<w:pBdr {nsdecls('w')}>"))
     )
-    _p(right2, "VBHdrDate", "{{ date_line }}")
+    # A cell holds at least one paragraph: without the date line it stays empty.
+    _p(right2, "VBHdrDate", "{{ date_line }}" if date_line else "")
 
 
 def _kinh_gui(doc: DocxDocument) -> None:
@@ -335,14 +363,52 @@ def _listed(doc: DocxDocument, style: str, lead: str, items: str, *, indent_mm: 
 
 
 def _signature(doc: DocxDocument) -> None:
+    left, right = _signature_row(doc)
+    _recipients(left)
+    _signer(right, "signer_lines", "signer_name")
+
+
+def _recipients(container: DocxDocument | _Cell) -> Paragraph:
+    head = _p(container, "VBRecipientsHead", "Nơi nhận:")
+    _repeat(container, "VBRecipient", "recipients")
+    return head
+
+
+def _signer(cell: _Cell, lines: str, name: str) -> None:
+    _repeat(cell, "VBSigner", lines)
+    _p(cell, "VBSignerName", f"{{{{ {name} }}}}")
+
+
+def _form(doc: DocxDocument, layout: FormLayout) -> None:
+    """An Appendix III form: its own lines around the body, its own signature."""
+    _national_header(doc, letter=False, date_line=layout.date_line)
+    _p(doc, "VBTitle", "{{ type_name }}")
+    if layout.subject:
+        _p(doc, "VBSubject", "{{ subject }}")
+        _p(doc, "VBRule", "{{p subject_rule }}")
+    for slot in ("form_head", "intro", "body", "closing", "form_tail"):
+        _p(doc, "VBBody", f"{{{{p {slot} }}}}")
+    if layout.signature == "usual":
+        _signature(doc)
+    else:
+        left, right = _signature_row(doc)
+        if layout.signature == "minutes":  # the secretary left, the chair right
+            _signer(left, "secretary_lines", "secretary_name")
+        else:  # confirmed where the leave is spent, on the left
+            _p(left, "VBSigner", LEAVE_CONFIRMATION)
+            note = _p(left, "VBSigner").add_run("(Ký tên, đóng dấu)")
+            note.bold, note.italic = False, True
+        _signer(right, "signer_lines", "signer_name")
+        # Nơi nhận goes under the row, its left cell being taken.
+        _recipients(doc).paragraph_format.space_before = Pt(12)
+    _p(doc, "VBBody", "{{p appendices }}")
+
+
+def _signature_row(doc: DocxDocument) -> tuple[_Cell, _Cell]:
     spacer = _p(doc, "VBBody")
     spacer.paragraph_format.first_line_indent = None
     spacer.paragraph_format.keep_with_next = True
     ((left, right),) = _table(doc, (80.0, 85.0))
-    _p(left, "VBRecipientsHead", "Nơi nhận:")
-    _repeat(left, "VBRecipient", "recipients")
-    _repeat(right, "VBSigner", "signer_lines")
-    _p(right, "VBSignerName", "{{ signer_name }}")
     # Nơi nhận stands level with the first signature line: cells align to the top, and the row
     # must not split across pages.
     for cell in (left, right):
@@ -355,3 +421,4 @@ def _signature(doc: DocxDocument) -> None:
     )
     row = left._tc.getparent()
     row.get_or_add_trPr().append(parse_xml(f"<w:cantSplit {nsdecls('w')}/>"))
+    return left, right

@@ -19,8 +19,9 @@ from schemathesis.specs.openapi.definitions import OPENAPI_30_VALIDATOR
 from bench.fuzz_openapi import config, from_url, fuzz, local_service
 
 TYPES = [
-    "bao_cao", "chuong_trinh", "cong_dien", "cong_van", "huong_dan", "ke_hoach", "nghi_quyet",
-    "phuong_an", "quyet_dinh", "thong_bao", "to_trinh",
+    "bao_cao", "bien_ban", "chuong_trinh", "cong_dien", "cong_van", "giay_gioi_thieu",
+    "giay_moi", "giay_nghi_phep", "huong_dan", "ke_hoach", "nghi_quyet", "phuong_an",
+    "quyet_dinh", "thong_bao", "to_trinh",
 ]
 METHODS = ("get", "put", "post", "delete", "patch")
 PUBLIC = ("/health", "/api/health", "/openapi.json")

@@ -1,0 +1,419 @@
+"""The Appendix III forms: schema, DOCX text and layout, web form and bulk check of each."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from typing import Any
+
+import docx
+import pytest
+from docx.oxml.ns import qn
+from docx.text.paragraph import Paragraph
+
+from service.bulk.check import check_table
+from service.bulk.table import Table
+from service.core import form_parts
+from service.core.definitions import load_catalog
+from service.core.documents import DocumentInvalid, DocumentService
+from service.core.form_model import FormModel
+from tests.conftest import csrf_of, load_sample, signed_in
+from tests.unit.test_pages import HTML
+
+SAMPLES = {
+    "giay_moi": "giay_moi_so_ket_quy_i",
+    "giay_gioi_thieu": "giay_gioi_thieu_lien_he_kinh_phi",
+    "giay_nghi_phep": "giay_nghi_phep_nam_2023",
+    "bien_ban": "bien_ban_hop_phong_chong_thien_tai",
+}
+CODES = {"giay_moi": "GM", "giay_gioi_thieu": "GGT", "giay_nghi_phep": "GNP", "bien_ban": "BB"}
+HEADER = [
+    "UBND HUYỆN CHI LĂNG",
+    "ỦY BAN NHÂN DÂN\nXÃ Y TỊCH",
+    "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
+    "Độc lập - Tự do - Hạnh phúc",
+]
+# Every non-empty paragraph of each sample's DOCX in document order: header table, title, the
+# form's own lines, body, signature row and Nơi nhận.
+TEXTS = {
+    "giay_moi": [
+        *HEADER,
+        "Số: 05/GM-UBND",
+        "Y Tịch, ngày 06 tháng 3 năm 2023",
+        "GIẤY MỜI",
+        "Về việc dự Hội nghị sơ kết công tác xây dựng nông thôn mới quý I năm 2023",
+        "Ủy ban nhân dân xã Y Tịch trân trọng kính mời:",
+        "- Đồng chí Bí thư Chi bộ, Trưởng thôn các thôn trên địa bàn xã;",
+        "- Đại diện Mặt trận Tổ quốc và các đoàn thể chính trị - xã hội xã;",
+        "- Công chức chuyên môn thuộc Ủy ban nhân dân xã.",
+        "Tới dự: Hội nghị sơ kết công tác xây dựng nông thôn mới quý I, triển khai nhiệm vụ quý II"
+        " năm 2023.",
+        "Thời gian: 07 giờ 30 phút, ngày 10 tháng 3 năm 2023",
+        "Địa điểm: Hội trường Ủy ban nhân dân xã Y Tịch",
+        "Chủ trì: Đồng chí Vương Văn Sơn - Chủ tịch Ủy ban nhân dân xã",
+        "Đề nghị Trưởng thôn các thôn mang theo báo cáo kết quả thực hiện các tiêu chí nông thôn"
+        " mới của thôn quý I năm 2023.",
+        "Giao Văn phòng - Thống kê xã chuẩn bị hội trường, tài liệu phục vụ Hội nghị. Đề nghị các"
+        " đại biểu đến dự đầy đủ, đúng thời gian./.",
+        "Nơi nhận:",
+        "- Như thành phần mời;",
+        "- CT, PCT UBND xã;",
+        "- Lưu: VT, VP.",
+        "CHỦ TỊCH",
+        "Vương Văn Sơn",
+    ],
+    "giay_gioi_thieu": [
+        *HEADER,
+        "Số: 12/GGT-UBND",
+        "Y Tịch, ngày 20 tháng 3 năm 2023",
+        "GIẤY GIỚI THIỆU",
+        "Ủy ban nhân dân xã Y Tịch trân trọng giới thiệu:",
+        "Ông (bà): Hoàng Thị Thu",
+        "Chức vụ: Công chức Tài chính - Kế toán xã",
+        "Được cử đến: Phòng Tài chính - Kế hoạch huyện Chi Lăng",
+        "Về việc: Liên hệ, hoàn thiện hồ sơ đề nghị hỗ trợ kinh phí thực hiện xây dựng xã phù hợp"
+        " với trẻ em năm 2023.",
+        "Đề nghị Quý cơ quan tạo điều kiện để ông (bà) có tên ở trên hoàn thành nhiệm vụ.",
+        "Giấy này có giá trị đến hết ngày 31/03/2023./.",
+        "Nơi nhận:",
+        "- Như trên;",
+        "- Lưu: VT.",
+        "TM. ỦY BAN NHÂN DÂN",
+        "KT. CHỦ TỊCH",
+        "PHÓ CHỦ TỊCH",
+        "Lộc Văn Thành",
+    ],
+    "giay_nghi_phep": [
+        *HEADER,
+        "Số: 03/GNP-UBND",
+        "Y Tịch, ngày 08 tháng 3 năm 2023",
+        "GIẤY NGHỈ PHÉP",
+        "Xét Đơn đề nghị nghỉ phép ngày 01 tháng 3 năm 2023 của ông (bà) Lò Văn Minh,",
+        "Chủ tịch Ủy ban nhân dân xã Y Tịch cấp cho:",
+        "Ông (bà): Lò Văn Minh",
+        "Chức vụ: Công chức Địa chính - Xây dựng - Nông nghiệp và Môi trường",
+        "Đơn vị công tác: Ủy ban nhân dân xã Y Tịch",
+        "Nghỉ phép năm 2023 trong thời gian 05 ngày, kể từ ngày 13 tháng 3 năm 2023 đến hết ngày"
+        " 17 tháng 3 năm 2023",
+        "Tại: thôn Khòn Cuống, xã Y Tịch, huyện Chi Lăng, tỉnh Lạng Sơn./.",
+        "Xác nhận của cơ quan, tổ chức\nhoặc chính quyền địa phương\nnơi nghỉ phép",
+        "(Ký tên, đóng dấu)",
+        "CHỦ TỊCH",
+        "Vương Văn Sơn",
+        "Nơi nhận:",
+        "- Ông Lò Văn Minh;",
+        "- Văn phòng - Thống kê xã;",
+        "- Lưu: VT.",
+    ],
+    "bien_ban": [
+        *HEADER,
+        "Số: 02/BB-UBND",
+        "BIÊN BẢN",
+        "Họp triển khai kế hoạch phòng, chống thiên tai năm 2023",
+        "Thời gian bắt đầu: 08 giờ 00 phút, ngày 10 tháng 3 năm 2023",
+        "Địa điểm: Hội trường Ủy ban nhân dân xã Y Tịch",
+        "Thành phần tham dự:",
+        "- Ông Vương Văn Sơn - Chủ tịch UBND xã, Trưởng Ban Chỉ huy phòng, chống thiên tai và tìm"
+        " kiếm cứu nạn xã;",
+        "- Ông Lộc Văn Thành - Phó Chủ tịch UBND xã;",
+        "- Các thành viên Ban Chỉ huy phòng, chống thiên tai và tìm kiếm cứu nạn xã;",
+        "- Trưởng thôn 11 thôn trên địa bàn xã.",
+        "Chủ trì (chủ tọa): Ông Vương Văn Sơn - Chủ tịch UBND xã",
+        "Thư ký (người ghi biên bản): Lò Thị Lan - Công chức Văn phòng - Thống kê xã",
+        "Nội dung (theo diễn biến cuộc họp/hội nghị/hội thảo):",
+        "I. ĐỒNG CHÍ CHỦ TỊCH UBND XÃ QUÁN TRIỆT MỤC ĐÍCH, YÊU CẦU CỦA CUỘC HỌP",
+        "Năm 2022, trên địa bàn xã xảy ra 02 đợt mưa lớn gây sạt lở taluy dương tại thôn Khòn"
+        " Cuống và thôn Làng Cập, làm hư hỏng 03 nhà ở của nhân dân. Để chủ động ứng phó trong"
+        " năm 2023, các thành viên Ban Chỉ huy cần nắm chắc địa bàn được phân công, rà soát các"
+        " điểm có nguy cơ sạt lở, ngập úng.",
+        "II. Ý KIẾN THẢO LUẬN",
+        "- Ông Lộc Văn Thành đề nghị bổ sung phao cứu sinh, áo phao cho lực lượng xung kích các"
+        " thôn;",
+        "- Trưởng thôn Làng Cập đề nghị sớm khơi thông rãnh thoát nước đoạn qua khu dân cư trước"
+        " mùa mưa bão.",
+        "III. KẾT LUẬN CỦA CHỦ TỌA",
+        "Giao Văn phòng - Thống kê xã tham mưu ban hành Kế hoạch phòng, chống thiên tai năm 2023"
+        " trước ngày 20/3/2023; các thôn tổ chức ra quân khơi thông cống rãnh, hoàn thành trong"
+        " tháng 4 năm 2023.",
+        "Cuộc họp kết thúc vào 10 giờ 30 phút, ngày 10 tháng 3 năm 2023./.",
+        "THƯ KÝ",
+        "Lò Thị Lan",
+        "CHỦ TỌA",
+        "Vương Văn Sơn",
+        "Nơi nhận:",
+        "- TT Đảng ủy, TT HĐND xã (B/c);",
+        "- Thành viên Ban Chỉ huy PCTT và TKCN xã;",
+        "- Lưu: VT.",
+    ],
+}
+# A required field of each form's own, and where the schema reports it missing.
+OWN_REQUIRED = [
+    ("giay_moi", "venue"),
+    ("giay_moi", "time.hour"),
+    ("giay_gioi_thieu", "sent_to"),
+    ("giay_gioi_thieu", "valid_until.year"),
+    ("giay_nghi_phep", "employee"),
+    ("giay_nghi_phep", "start.year"),
+    ("bien_ban", "secretary.name"),
+    ("bien_ban", "end_time.hour"),
+]
+
+
+def paragraphs(data: bytes) -> list[Paragraph]:
+    """Every paragraph of the body, table cells included, in document order."""
+    document = docx.Document(io.BytesIO(data))
+    return [Paragraph(p, document) for p in document.element.body.iter(qn("w:p"))]
+
+
+def texts(data: bytes) -> list[str]:
+    """The non-empty paragraphs' text (a line break reads as a new line)."""
+    return [p.text for p in paragraphs(data) if p.text.strip()]
+
+
+@pytest.mark.parametrize("type_id", sorted(SAMPLES))
+def test_the_definition_derives_the_appendix_iii_code(type_id: str) -> None:
+    assert load_catalog().get(type_id).code == CODES[type_id]
+
+
+@pytest.mark.parametrize("type_id", sorted(SAMPLES))
+def test_schema_accepts_the_sample(documents: DocumentService, type_id: str) -> None:
+    payload = load_sample(SAMPLES[type_id])
+    assert payload["doc_type"] == type_id
+    data = documents.validate(type_id, payload)
+    assert data["issuer"]["agency"] == "Ủy ban nhân dân xã Y Tịch"
+
+
+@pytest.mark.parametrize(("type_id", "path"), OWN_REQUIRED)
+def test_schema_refuses_a_missing_own_field_by_its_path(
+    documents: DocumentService, type_id: str, path: str
+) -> None:
+    payload = load_sample(SAMPLES[type_id])
+    *part, name = path.split(".")
+    del (payload[part[0]] if part else payload)[name]
+    with pytest.raises(DocumentInvalid) as refused:
+        documents.validate(type_id, payload)
+    assert refused.value.errors == {path: ["Cần nhập trường này."]}
+
+
+def test_a_minute_left_out_is_on_the_hour(documents: DocumentService) -> None:
+    payload = load_sample(SAMPLES["bien_ban"])
+    del payload["end_time"]["minute"]
+    assert documents.validate("bien_ban", payload)["end_time"]["minute"] == 0
+
+
+@pytest.mark.parametrize(
+    ("change", "errors"),
+    [
+        ({"hour": 24}, {"time.hour": ["Phải từ 0 đến 23."]}),
+        ({"day": 30, "month": 2}, {"time.day": ["Ngày 30 tháng 2 năm 2023 không có thật."]}),
+    ],
+)
+def test_a_meeting_time_that_does_not_exist_is_refused(
+    documents: DocumentService, change: dict[str, int], errors: dict[str, list[str]]
+) -> None:
+    payload = load_sample(SAMPLES["giay_moi"])
+    payload["time"].update(change)
+    with pytest.raises(DocumentInvalid) as refused:
+        documents.validate("giay_moi", payload)
+    assert refused.value.errors == errors
+
+
+@pytest.mark.parametrize(
+    ("type_id", "subject"),
+    [
+        (
+            "giay_gioi_thieu",
+            "Giới thiệu ông (bà) Hoàng Thị Thu đến Phòng Tài chính - Kế hoạch huyện Chi Lăng",
+        ),
+        ("giay_nghi_phep", "Nghỉ phép năm 2023 của ông (bà) Lò Văn Minh"),
+    ],
+)
+def test_a_form_without_a_subject_line_derives_the_registers_subject(
+    documents: DocumentService, type_id: str, subject: str
+) -> None:
+    payload = load_sample(SAMPLES[type_id])
+    assert payload["subject"] is None
+    document = documents.load(type_id, payload)
+    assert document.subject == subject
+    assert document.metadata.title == f"{document.doc_type.name} {subject}"
+    typed = documents.load(type_id, {**payload, "subject": "Trích yếu gõ tay"})
+    assert typed.subject == "Trích yếu gõ tay"
+
+
+@pytest.mark.parametrize("type_id", sorted(SAMPLES))
+def test_docx_text_in_order(rendered_samples: dict[str, Any], type_id: str) -> None:
+    assert texts(rendered_samples[SAMPLES[type_id]].docx) == TEXTS[type_id]
+
+
+@pytest.mark.parametrize("type_id", sorted(SAMPLES))
+def test_own_lines_are_body_paragraphs_with_regular_labels(
+    rendered_samples: dict[str, Any], type_id: str
+) -> None:
+    found = {p.text: p for p in paragraphs(rendered_samples[SAMPLES[type_id]].docx)}
+    labelled = [p for text, p in found.items() if re.match(r"(Địa điểm|Chức vụ|Thư ký \()", text)]
+    assert labelled
+    for paragraph in labelled:
+        assert paragraph.style.name == "VBBody"
+        assert all(not run.bold and not run.italic for run in paragraph.runs)
+    subject_lines = [p for p in found.values() if p.style.name == "VBSubject" and p.text]
+    assert bool(subject_lines) == (type_id in ("giay_moi", "bien_ban"))
+
+
+def test_minutes_sign_secretary_left_and_chair_right_without_a_date_line(
+    rendered_samples: dict[str, Any],
+) -> None:
+    document = docx.Document(io.BytesIO(rendered_samples[SAMPLES["bien_ban"]].docx))
+    header, signatures = document.tables[0], document.tables[-1]
+    assert [p.text for p in header.cell(1, 1).paragraphs] == [""]
+    assert len(signatures.rows) == 1
+    left, right = signatures.cell(0, 0).paragraphs, signatures.cell(0, 1).paragraphs
+    assert [(p.text, p.style.name) for p in left] == [
+        ("THƯ KÝ", "VBSigner"),
+        ("Lò Thị Lan", "VBSignerName"),
+    ]
+    assert [(p.text, p.style.name) for p in right] == [
+        ("CHỦ TỌA", "VBSigner"),
+        ("Vương Văn Sơn", "VBSignerName"),
+    ]
+
+
+def test_leave_is_confirmed_beside_the_signature_and_recipients_follow(
+    rendered_samples: dict[str, Any],
+) -> None:
+    document = docx.Document(io.BytesIO(rendered_samples[SAMPLES["giay_nghi_phep"]].docx))
+    signatures = document.tables[-1]
+    confirmation, note = signatures.cell(0, 0).paragraphs
+    assert confirmation.style.name == "VBSigner" and confirmation.style.font.bold
+    assert note.text == "(Ký tên, đóng dấu)"
+    assert note.runs[0].italic and note.runs[0].bold is False
+    assert [p.text for p in signatures.cell(0, 1).paragraphs] == ["CHỦ TỊCH", "Vương Văn Sơn"]
+    after = [(p.text, p.style.name) for p in document.paragraphs if p.text][-4:]
+    assert after == [
+        ("Nơi nhận:", "VBRecipientsHead"),
+        ("- Ông Lò Văn Minh;", "VBRecipient"),
+        ("- Văn phòng - Thống kê xã;", "VBRecipient"),
+        ("- Lưu: VT.", "VBRecipient"),
+    ]
+
+
+def test_an_invitation_with_a_body_ends_its_body(documents: DocumentService) -> None:
+    payload = load_sample(SAMPLES["giay_moi"])
+    payload["body"] = [{"kind": "paragraph", "text": "Rất mong các đồng chí tham dự."}]
+    lines = texts(documents.render("giay_moi", payload).docx)
+    assert "Rất mong các đồng chí tham dự./." in lines
+    assert lines[lines.index("Rất mong các đồng chí tham dự./.") - 1].endswith("đúng thời gian.")
+    payload["end_mark"] = False
+    assert "Rất mong các đồng chí tham dự." in texts(documents.render("giay_moi", payload).docx)
+
+
+def test_a_single_invitee_stays_on_the_invitation_line(documents: DocumentService) -> None:
+    payload = load_sample(SAMPLES["giay_moi"])
+    payload["invitees"] = ["- Ông Hoàng Văn Hải, Trưởng thôn Khòn Cuống;"]
+    lines = texts(documents.render("giay_moi", payload).docx)
+    assert (
+        "Ủy ban nhân dân xã Y Tịch trân trọng kính mời: Ông Hoàng Văn Hải, Trưởng thôn Khòn Cuống"
+        in lines
+    )
+
+
+def test_form_line_helpers() -> None:
+    assert form_parts.moment({"hour": 8, "minute": 0, "day": 5, "month": 2, "year": 2023}) == (
+        "08 giờ 00 phút, ngày 05 tháng 02 năm 2023"
+    )
+    assert form_parts.numeric_date({"day": None, "month": 3, "year": 2023}) == "     /03/2023"
+    assert form_parts.Line("Hà Nội./.", "Tại").ended() == form_parts.Line("Hà Nội./.", "Tại")
+    assert form_parts.Line("thôn Nà Pe.", "Tại").ended().value == "thôn Nà Pe./."
+    assert form_parts.labelled_list("Kính mời", ["A;", "", "B."]) == [
+        form_parts.Line(label="Kính mời"),
+        form_parts.Line("- A;"),
+        form_parts.Line("- B."),
+    ]
+
+
+# The web form ----------------------------------------------------------------------------
+
+
+OWN_INPUTS = {
+    "giay_moi": ("invitees", "event", "time.hour", "time.minute", "venue", "chair", "requests"),
+    "giay_gioi_thieu": ("person", "position", "sent_to", "purpose", "valid_until.day"),
+    "giay_nghi_phep": ("request_date.day", "authority", "employee", "days", "start.day", "end.day"),
+    "bien_ban": ("start_time.hour", "venue", "attendees", "chair", "secretary.title",
+                 "secretary.name", "end_time.hour"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("type_id", sorted(SAMPLES))
+def test_form_preview_and_json_download(
+    make_app: Any, documents: DocumentService, type_id: str
+) -> None:
+    client = signed_in(make_app(), "quantri", "quan_tri")
+    page = client.get(f"/van-ban/{type_id}", headers=HTML).get_data(as_text=True)
+    for name in OWN_INPUTS[type_id]:
+        assert f'name="{name}"' in page, name
+    for target in re.findall(r'<label for="([^"]+)"', page):
+        assert f'id="{target}"' in page, target
+    sample = load_sample(SAMPLES[type_id])
+    catalog = documents.catalog
+    flat = FormModel(catalog, catalog.get(type_id)).to_flat(sample)
+    posted = {**flat, "csrf_token": csrf_of(page), "_action": "preview"}
+    response = client.post(f"/van-ban/{type_id}", data=posted, headers=HTML)
+    preview = response.get_data(as_text=True)
+    assert response.status_code == 200, preview[:2000]
+    link = re.search(r'href="/tai-ve/([^"/]+)\.pdf"', preview)
+    assert link, "no PDF link on the preview"
+    number = f"{sample['number']:02d}"
+    pdf = client.get(f"/tai-ve/{link.group(1)}.pdf")
+    assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
+    name = f"{number}-{CODES[type_id]}-UBND-2023-xa-y-tich"
+    assert f'filename="{name}.pdf"' in pdf.headers["Content-Disposition"]
+    word = client.get(f"/tai-ve/{link.group(1)}.docx")
+    assert f'filename="{name}.docx"' in word.headers["Content-Disposition"]
+    assert texts(word.data) == TEXTS[type_id]
+    download = client.get(f"/tai-ve/{link.group(1)}.json")
+    assert download.status_code == 200 and download.mimetype == "application/json"
+    back = json.loads(download.data)
+    assert documents.validate(type_id, back) == documents.validate(type_id, sample)
+
+
+def test_a_missing_own_field_is_shown_by_its_input(make_app: Any) -> None:
+    client = signed_in(make_app(), "quantri", "quan_tri")
+    page = client.get("/van-ban/bien_ban", headers=HTML).get_data(as_text=True)
+    catalog = load_catalog()
+    flat = FormModel(catalog, catalog.get("bien_ban")).to_flat(load_sample(SAMPLES["bien_ban"]))
+    flat.update({"csrf_token": csrf_of(page), "_action": "preview", "secretary.name": ""})
+    response = client.post("/van-ban/bien_ban", data=flat, headers=HTML)
+    assert response.status_code == 422
+    assert 'id="e-secretary.name" data-key="secretary.name">Không được để trống.' in (
+        response.get_data(as_text=True)
+    )
+
+
+# Bulk ------------------------------------------------------------------------------------
+
+OWN_COLUMN = {
+    "giay_moi": ("venue", "Nhà văn hóa thôn {n}"),
+    "giay_gioi_thieu": ("person", "Nguyễn Văn {n}"),
+    "giay_nghi_phep": ("employee", "Hoàng Thị {n}"),
+    "bien_ban": ("secretary.name", "Lý Thị {n}"),
+}
+
+
+@pytest.mark.parametrize("type_id", sorted(SAMPLES))
+def test_bulk_table_check_takes_each_form_as_base(documents: DocumentService, type_id: str) -> None:
+    column, value = OWN_COLUMN[type_id]
+    rows = [
+        {
+            "commune": commune,
+            "issuer.agency": f"Ủy ban nhân dân xã {commune}",
+            "issuer.place": commune,
+            "signer.name": signer,
+            column: value.format(n=commune),
+        }
+        for commune, signer in (("Thất Khê", "Nông Văn Tài"), ("Chi Lăng", "Hà Thị Mai"))
+    ]
+    report = check_table(
+        documents, type_id, load_sample(SAMPLES[type_id]), Table(list(rows[0]), rows)
+    )
+    assert report.ok and not report.blocking, report.as_dict()
+    assert report.as_dict()["valid_rows"] == 2
