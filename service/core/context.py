@@ -55,7 +55,7 @@ def build_context(document: Document) -> tuple[dict[str, Any], list[str]]:
         "vv_line": "V/v " + document.subject,
         "authority": vn.upper_vn(authority(doc_type, data)),
         "enacting": ENACTING.get(doc_type.name, "QUYẾT ĐỊNH:"),
-        "legal_bases": Markup(writer.paragraphs(body_data["legal_bases"], "VBBasis")),
+        "legal_bases": Markup(writer.paragraphs(body_data.get("legal_bases", []), "VBBasis")),
         "intro": Markup(writer.paragraphs(body_data["intro"])),
         "body": Markup(writer.blocks(body_data["body"])),
         "closing": Markup(writer.paragraphs(body_data["closing"])),

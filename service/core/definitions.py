@@ -169,8 +169,11 @@ def load_catalog(forms_dir: Path = FORMS_DIR) -> Catalog:
         unknown = set(overrides) - {f.name for f in common}
         if unknown:
             raise DefinitionError(f"{where}: overrides of unknown fields {sorted(unknown)}")
+        omitted = _omitted(raw.get("omit", []), common, where)
         own = [FieldDef.parse(f, f"{where}.{f.get('name')}") for f in raw.get("fields", [])]
-        merged = [f.with_overrides(overrides.get(f.name, {})) for f in common] + own
+        merged = [
+            f.with_overrides(overrides.get(f.name, {})) for f in common if f.name not in omitted
+        ] + own
         blocks = tuple(raw.get("blocks", ()))
         missing = set(blocks) - set(catalog.blocks)
         if missing:
@@ -187,6 +190,17 @@ def load_catalog(forms_dir: Path = FORMS_DIR) -> Catalog:
             subject_from=raw.get("subject_from", ""),
         )
     return catalog
+
+
+def _omitted(names: list[str], common: list[FieldDef], where: str) -> set[str]:
+    """The shared fields a type's layout does not print, so its form and schema leave out."""
+    optional = {f.name for f in common if not f.required}
+    wrong = set(names) - optional
+    if wrong:
+        raise DefinitionError(
+            f"{where}: only optional shared fields can be omitted: {sorted(wrong)}"
+        )
+    return set(names)
 
 
 def _read_yaml(path: Path) -> Any:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 import json
 import re
+import shutil
+from pathlib import Path
 from typing import Any
 
 import docx
@@ -15,7 +17,7 @@ from docx.text.paragraph import Paragraph
 from service.bulk.check import check_table
 from service.bulk.table import Table
 from service.core import form_parts
-from service.core.definitions import load_catalog
+from service.core.definitions import FORMS_DIR, DefinitionError, load_catalog
 from service.core.documents import DocumentInvalid, DocumentService
 from service.core.form_model import FormModel
 from tests.conftest import csrf_of, load_sample, signed_in
@@ -417,3 +419,26 @@ def test_bulk_table_check_takes_each_form_as_base(documents: DocumentService, ty
     )
     assert report.ok and not report.blocking, report.as_dict()
     assert report.as_dict()["valid_rows"] == 2
+
+
+@pytest.mark.parametrize("type_id", sorted(SAMPLES))
+def test_a_form_neither_asks_for_nor_takes_what_it_does_not_print(type_id: str) -> None:
+    """Kính gửi and legal bases are left out of the form's fields, so the API refuses them."""
+    names = {f.name for f in load_catalog().get(type_id).fields}
+    assert {"kinh_gui", "legal_bases"} & names == set()
+    assert {"intro", "body", "closing", "recipients"} <= names
+    payload = {**load_sample(SAMPLES[type_id]), "kinh_gui": ["UBND huyện Chi Lăng"]}
+    with pytest.raises(DocumentInvalid) as refused:
+        DocumentService(None).load(type_id, payload)
+    assert refused.value.errors == {"kinh_gui": ["Trường này không có trong mẫu văn bản."]}
+
+
+def test_only_optional_shared_fields_can_be_omitted(tmp_path: Path) -> None:
+    """A definition that omits a required shared field is refused when the catalog loads."""
+    shutil.copy(FORMS_DIR / "_shared.yaml", tmp_path / "_shared.yaml")
+    (tmp_path / "thu.yaml").write_text(
+        "id: thu\nname: Kế hoạch\ntemplate: x.docx\nomit: [signer, kinh_gui]\n", encoding="utf-8"
+    )
+    with pytest.raises(DefinitionError) as refused:
+        load_catalog(tmp_path)
+    assert str(refused.value) == "thu.yaml: only optional shared fields can be omitted: ['signer']"
