@@ -119,7 +119,8 @@ def appendices_xml(
             f'<w:p><w:bookmarkStart w:id="{9000 + index}" w:name="{SECTION_MARK}{index}"/>'
             f'<w:bookmarkEnd w:id="{9000 + index}"/></w:p>'
         )
-        out.append(wordml.paragraph(wordml.run(f"Phụ lục {vn.roman(index)}"), "VBAppendixNo"))
+        numeral = vn.roman(appendix.get("number") or index)  # a trích sao keeps the original's
+        out.append(wordml.paragraph(wordml.run(f"Phụ lục {numeral}"), "VBAppendixNo"))
         out.append(wordml.paragraph(wordml.run(vn.upper_vn(appendix["title"])), "VBAppendixTitle"))
         out.append(wordml.paragraph(wordml.run(reference), "VBAppendixRef"))
         out.append(writer.blocks(appendix["body"]))

@@ -132,6 +132,7 @@ def build(variant: str) -> DocxDocument:
     _p(doc, "VBBody", "{{p closing }}")
     _signature(doc)
     _p(doc, "VBBody", "{{p appendices }}")
+    _copy_blocks(doc)
     _drop_unused_styles(doc)
     return doc
 
@@ -345,3 +346,36 @@ def _signature(doc: DocxDocument) -> None:
     )
     row = left._tc.getparent()
     row.get_or_add_trPr().append(parse_xml(f"<w:cantSplit {nsdecls('w')}/>"))
+
+
+def _copy_blocks(doc: DocxDocument) -> None:
+    """Under everything copied, each copy's block (Decree 30, Appendix I part III): a rule
+    across the text, then the copying agency, number and Nơi nhận beside the kind, date, signer.
+    """
+    width = page.text_width_mm(False)
+    _p(doc, "VBRule", "{%p for copy in copies %}")
+    _xml_paragraph(doc, rules.rule(width, width, before_pt=12))
+    doc.paragraphs[-1].paragraph_format.keep_with_next = True
+    (left, right), (left2, right2) = _table(doc, (80.0, width - 80.0), rows=2)
+    _when(left, "VBHdrParent", "copy.parent_agency", "{{ copy.parent_agency }}")
+    _p(left, "VBHdrAgency", "{{ copy.agency }}")
+    _p(left, "VBHdrNumber", "{{ copy.number_line }}")
+    _p(right, "VBSigner", "{{ copy.mark }}")
+    _p(right, "VBHdrDate", "{{ copy.date_line }}")
+    _p(left2, "VBRecipientsHead", "Nơi nhận:")
+    _repeat(left2, "VBRecipient", "copy.recipients")
+    _repeat(right2, "VBSigner", "copy.signer_lines")
+    _p(right2, "VBSignerName", "{{ copy.signer_name }}")
+    # Nơi nhận and the signer start level, a line below the number and date; Nơi nhận flush
+    # with the text's left edge.
+    for cell, left_margin in ((left2, '<w:left w:w="0" w:type="dxa"/>'), (right2, "")):
+        wordml.place(
+            cell._tc.get_or_add_tcPr(),
+            parse_xml(
+                f'<w:tcMar {nsdecls("w")}><w:top w:w="240" w:type="dxa"/>{left_margin}</w:tcMar>'
+            ),
+        )
+    for row in (left._tc.getparent(), left2._tc.getparent()):
+        row.get_or_add_trPr().append(parse_xml(f"<w:cantSplit {nsdecls('w')}/>"))
+    _p(doc, "VBRule")  # a body does not end on a table
+    _p(doc, "VBRule", "{%p endfor %}")
