@@ -41,7 +41,12 @@ def init_app(app: Flask, api: Api) -> None:
 
     @app.context_processor
     def copy_links() -> dict[str, Any]:
-        return {"copy_kinds": copy_kinds, "copies_of": copies_of, "copy_type_names": TYPE_NAMES}
+        return {
+            "copy_kinds": copy_kinds,
+            "copies_of": copies_of,
+            "copy_source": copy_source,
+            "copy_type_names": TYPE_NAMES,
+        }
 
 
 def copy_kinds(entry: RegisterRecord) -> list[tuple[str, str]]:
@@ -54,6 +59,13 @@ def copy_kinds(entry: RegisterRecord) -> list[tuple[str, str]]:
 def copies_of(entry: RegisterRecord) -> list[RegisterRecord]:
     """The copies made from an entry that the reader sees."""
     return services().copier.copies_of(entry.id or 0, scope())
+
+
+def copy_source(entry: RegisterRecord) -> RegisterRecord | None:
+    """The entry a copy was made from, when the reader sees it."""
+    if entry.source_id is None:
+        return None
+    return services().register.get(entry.source_id, scope())
 
 
 @bp.get("/so-van-ban-di/<int:entry_id>/sao")

@@ -413,7 +413,10 @@ def test_clerk_copies_from_the_entry_page_after_confirming_the_number(app) -> No
     entry_url = made.headers["Location"]
     status, entry = page(clerk, entry_url)
     assert status == 200 and "Bản trích sao số 01/TS-UBND" in entry
-    assert f'href="/so-van-ban-di/{original.id}"' in entry
+    assert (
+        f'Sao từ văn bản <a href="/so-van-ban-di/{original.id}">Số: 01/KH-UBND</a> (bản gốc).'
+        in entry
+    )
     assert "tai-ve.pdf" in entry and 'id="sao-' not in entry  # a trích sao is not copied on
     again = clerk.post(f"/so-van-ban-di/{original.id}/sao/xac-nhan", data=posted, headers=HTML)
     assert again.status_code == 409
