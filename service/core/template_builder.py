@@ -357,6 +357,12 @@ def _copy_blocks(doc: DocxDocument) -> None:
     _xml_paragraph(doc, rules.rule(width, width, before_pt=12))
     doc.paragraphs[-1].paragraph_format.keep_with_next = True
     (left, right), (left2, right2) = _table(doc, (80.0, width - 80.0), rows=2)
+    # At the text's left edge, landscape too: indented by the cells' margin, so that Nơi nhận
+    # (its cell has none) stands where the body's lines start.
+    table = doc.tables[-1]
+    table.alignment = WD_TABLE_ALIGNMENT.LEFT
+    indent = f'<w:tblInd {nsdecls("w")} w:w="{wordml.mm(rules.CELL_MARGIN_MM)}" w:type="dxa"/>'
+    table._tbl.tblPr.get_or_add_jc().addnext(parse_xml(indent))
     _when(left, "VBHdrParent", "copy.parent_agency", "{{ copy.parent_agency }}")
     _p(left, "VBHdrAgency", "{{ copy.agency }}")
     _p(left, "VBHdrNumber", "{{ copy.number_line }}")
@@ -377,5 +383,8 @@ def _copy_blocks(doc: DocxDocument) -> None:
         )
     for row in (left._tc.getparent(), left2._tc.getparent()):
         row.get_or_add_trPr().append(parse_xml(f"<w:cantSplit {nsdecls('w')}/>"))
+    # The rows stay on one page: Word and Writer keep a row whose paragraphs keep with the next.
+    for paragraph in (*left.paragraphs, *right.paragraphs):
+        paragraph.paragraph_format.keep_with_next = True
     _p(doc, "VBRule")  # a body does not end on a table
     _p(doc, "VBRule", "{%p endfor %}")
