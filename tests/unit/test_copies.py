@@ -447,3 +447,19 @@ def test_copies_validate_against_the_ooxml_schemas(issuer, copier, tmp_path) -> 
     ]
     for entry in made:
         assert errors_of(entry.docx, tmp_path, entry.file_name("docx")) == []
+
+
+def test_the_block_follows_the_appendices_even_a_landscape_one(issuer, copier) -> None:
+    payload = {
+        **load_sample("ke_hoach_phan_cong_phong_chong_duoi_nuoc"),
+        "signer": plan()["signer"],
+    }
+    payload["appendices"][0]["landscape"] = True
+    payload["number"] = None
+    original = issuer.issue("ke_hoach", payload, actor="lan", unit="y-tich")
+    made = copier.make(original, {"kind": "SY"}, actor="lan")
+    text = docx_text(made.docx)
+    assert text.startswith(docx_text(original.docx))
+    assert text.index("Phụ lục I") < text.index("Số: 01/SY-UBND") < text.index("SAO Y")
+    parts = copier.parts(original)
+    assert parts[-1].key == "PL1" and parts[-1].title.startswith("Phụ lục I: Bảng phân công")
