@@ -184,6 +184,7 @@ class Copier:
                 "parts": request.parts,
                 "signer": request.signer,
                 "recipients": request.recipients,
+                "archive": block["archive"],  # the register book counts the archived copy
                 "number": tx.number,
                 "date": _date(today),
                 "doc_type": original.doc_type.id,

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 import re
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+import openpyxl
 import pytest
 
 from service.core import copies
@@ -463,3 +465,22 @@ def test_the_block_follows_the_appendices_even_a_landscape_one(issuer, copier) -
     assert text.index("Phụ lục I") < text.index("Số: 01/SY-UBND") < text.index("SAO Y")
     parts = copier.parts(original)
     assert parts[-1].key == "PL1" and parts[-1].title.startswith("Phụ lục I: Bảng phân công")
+
+
+def test_the_year_book_lists_copies_in_their_own_series(app) -> None:
+    original = issue_for(app)
+    copier = app.extensions["vb_services"].copier
+    made = copier.make(original, {"kind": "SY", "recipients": ["Phòng Nội vụ"]}, actor="lan")
+    clerk = signed_in(app, "lan", "van_thu", "y-tich")
+    response = clerk.get(f"/so-van-ban-di/xuat-xlsx?nam={made.year}")
+    sheets = openpyxl.load_workbook(io.BytesIO(response.data)).worksheets
+    rows = [list(row) for row in sheets[1].iter_rows(values_only=True)]
+    assert rows[2] == [
+        "01",
+        made.document_date.strftime("%d/%m/%Y"),
+        "SY-UBND",
+        f"Bản sao y: {made.subject}",
+        "Pho Chu tich Nguyen Van Hien",
+        "Phòng Nội vụ",
+        2,
+    ]
