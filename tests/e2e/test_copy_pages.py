@@ -9,11 +9,10 @@ import pytest
 from playwright.sync_api import expect
 
 from service.core.clock import today_in_vietnam
-from tests.e2e.clerk import UNIT, add, create_unit_over_http, download, field, preview
-from tests.e2e.clerk import staff_over_http as staff
+from tests.e2e.clerk import add, download, field, preview, van_thu_page
 from tests.e2e.conftest import CLERK as ADMIN
 from tests.e2e.conftest import CLERK_PASSWORD as ADMIN_PASSWORD
-from tests.e2e.conftest import DESKTOP, log_in, screenshot
+from tests.e2e.conftest import screenshot
 from tests.integration import calls
 from tests.integration.servers import start_service
 from tests.integration.test_documents_pdf import pdf_text
@@ -38,14 +37,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 @pytest.fixture(scope="module")
 def van_thu(server: str, browser: Any) -> Iterator[Any]:
     """A văn thư of Y Tịch, logged in on her own."""
-    create_unit_over_http(server, {**UNIT, "slug": SLUG})
-    staff(server, CLERK, CLERK_PASSWORD, "van_thu", SLUG)
-    context = browser.new_context(viewport=DESKTOP, accept_downloads=True, locale="vi-VN")
-    context.set_default_timeout(60_000)
-    clerk = context.new_page()
-    log_in(clerk, server, CLERK, CLERK_PASSWORD)
-    yield clerk
-    context.close()
+    with van_thu_page(server, browser, SLUG, CLERK, CLERK_PASSWORD) as clerk:
+        yield clerk
 
 
 def confirm_copy(page: Any, shown: str) -> None:
