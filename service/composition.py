@@ -28,6 +28,7 @@ from service.store.signing_keys import SigningKeys
 from service.store.units import SqlUnits
 from service.usecases.accounts import Accounts, ApiKeys
 from service.usecases.admission import Admission
+from service.usecases.copying import Copier
 from service.usecases.issuing import Issuer
 from service.usecases.register import AuditTrail, RegisterBook
 from service.usecases.services import Services, close_all
@@ -123,6 +124,7 @@ def build_services(
             lockout=dt.timedelta(minutes=settings.lockout_minutes),
         ),
         api_keys=ApiKeys(SqlApiKeys(database), units),
+        copier=Copier(register, documents, units),
         explain_outage=explain_with(disk_full, database_outage),
         closers=closers,
     )

@@ -104,7 +104,8 @@ class BodyWriter:
 
     def article(self, block: dict[str, Any], numbering: Numbering, counter: int) -> str:
         """`Điều N.` in bold followed by its text and blocks."""
-        self.article_count += 1
+        # A trích sao gives the articles it keeps their numbers in the original.
+        self.article_count = block.get("number") or self.article_count + 1
         head = wordml.run(f"Điều {self.article_count}. ", bold=True)
         text = wordml.runs(markup.parse(block["text"]), self.notes, bold=self.titled_articles)
         child = Numbering("alpha", "", numbering.depth + 1)

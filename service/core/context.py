@@ -145,7 +145,8 @@ def appendices_xml(
     for number, appendix in enumerate(data.get("appendices") or [], 1):
         writer = BodyWriter(notes, landscape=appendix.get("landscape", False))
         out.append(section_start(len(texts) + number))
-        out.append(wordml.paragraph(wordml.run(f"Phụ lục {vn.roman(number)}"), "VBAppendixNo"))
+        numeral = vn.roman(appendix.get("number") or number)  # a trích sao keeps the original's
+        out.append(wordml.paragraph(wordml.run(f"Phụ lục {numeral}"), "VBAppendixNo"))
         out.append(wordml.paragraph(wordml.run(vn.upper_vn(appendix["title"])), "VBAppendixTitle"))
         out.append(wordml.paragraph(wordml.run(reference), "VBAppendixRef"))
         out.append(writer.blocks(appendix["body"]))

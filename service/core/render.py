@@ -20,6 +20,7 @@ from lxml import etree
 
 from service.core import attached, page, vn, wordml
 from service.core.context import SECTION_MARK, build_context, section_orientations
+from service.core.copies import copy_context
 from service.core.document import Document, Metadata
 from service.core.template_builder import TEMPLATES_DIR
 
@@ -107,6 +108,7 @@ class Renderer:
     def render(self, document: Document) -> bytes:
         """Return the DOCX of one validated document."""
         context, footnotes = build_context(document)
+        context.update(copy_context(document.data))
         template = _Template(io.BytesIO(self._source(document.doc_type.template)))
         template.render(context, jinja_env=self._env, autoescape=True)
         docx = template.docx

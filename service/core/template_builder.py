@@ -132,8 +132,16 @@ def build(variant: str) -> DocxDocument:
         body.getparent().remove(body)
     if variant in FORM_LAYOUTS:
         _form(doc, FORM_LAYOUTS[variant])
-        _drop_unused_styles(doc)
-        return doc
+    else:
+        _document(doc, variant)
+    # A copy's block follows everything copied, whatever the layout (Appendix I part III).
+    _copy_blocks(doc)
+    _drop_unused_styles(doc)
+    return doc
+
+
+def _document(doc: DocxDocument, variant: str) -> None:
+    """The Mẫu 1.2, 1.4, 1.5 and 1.6 layouts: header, title or V/v, text, signature, appendices."""
     _national_header(doc, letter=variant == "letter")
     if variant == "letter":
         _kinh_gui(doc)
@@ -159,8 +167,6 @@ def build(variant: str) -> DocxDocument:
     _p(doc, "VBBody", "{{p closing }}")
     _signature(doc)
     _p(doc, "VBBody", "{{p appendices }}")
-    _drop_unused_styles(doc)
-    return doc
 
 
 def write_all(directory: Path = TEMPLATES_DIR) -> list[Path]:
@@ -422,3 +428,45 @@ def _signature_row(doc: DocxDocument) -> tuple[_Cell, _Cell]:
     row = left._tc.getparent()
     row.get_or_add_trPr().append(parse_xml(f"<w:cantSplit {nsdecls('w')}/>"))
     return left, right
+
+
+def _copy_blocks(doc: DocxDocument) -> None:
+    """Under everything copied, each copy's block (Decree 30, Appendix I part III): a rule
+    across the text, then the copying agency, number and Nơi nhận beside the kind, date, signer.
+    """
+    width = page.text_width_mm(False)
+    _p(doc, "VBRule", "{%p for copy in copies %}")
+    _xml_paragraph(doc, rules.rule(width, width, before_pt=12))
+    doc.paragraphs[-1].paragraph_format.keep_with_next = True
+    (left, right), (left2, right2) = _table(doc, (80.0, width - 80.0), rows=2)
+    # At the text's left edge, landscape too: indented by the cells' margin, so that Nơi nhận
+    # (its cell has none) stands where the body's lines start.
+    table = doc.tables[-1]
+    table.alignment = WD_TABLE_ALIGNMENT.LEFT
+    indent = f'<w:tblInd {nsdecls("w")} w:w="{wordml.mm(rules.CELL_MARGIN_MM)}" w:type="dxa"/>'
+    table._tbl.tblPr.get_or_add_jc().addnext(parse_xml(indent))
+    _when(left, "VBHdrParent", "copy.parent_agency", "{{ copy.parent_agency }}")
+    _p(left, "VBHdrAgency", "{{ copy.agency }}")
+    _p(left, "VBHdrNumber", "{{ copy.number_line }}")
+    _p(right, "VBSigner", "{{ copy.mark }}")
+    _p(right, "VBHdrDate", "{{ copy.date_line }}")
+    _p(left2, "VBRecipientsHead", "Nơi nhận:")
+    _repeat(left2, "VBRecipient", "copy.recipients")
+    _repeat(right2, "VBSigner", "copy.signer_lines")
+    _p(right2, "VBSignerName", "{{ copy.signer_name }}")
+    # Nơi nhận and the signer start level, a line below the number and date; Nơi nhận flush
+    # with the text's left edge.
+    for cell, left_margin in ((left2, '<w:left w:w="0" w:type="dxa"/>'), (right2, "")):
+        wordml.place(
+            cell._tc.get_or_add_tcPr(),
+            parse_xml(
+                f'<w:tcMar {nsdecls("w")}><w:top w:w="240" w:type="dxa"/>{left_margin}</w:tcMar>'
+            ),
+        )
+    for row in (left._tc.getparent(), left2._tc.getparent()):
+        row.get_or_add_trPr().append(parse_xml(f"<w:cantSplit {nsdecls('w')}/>"))
+    # The rows stay on one page: Word and Writer keep a row whose paragraphs keep with the next.
+    for paragraph in (*left.paragraphs, *right.paragraphs):
+        paragraph.paragraph_format.keep_with_next = True
+    _p(doc, "VBRule")  # a body does not end on a table
+    _p(doc, "VBRule", "{%p endfor %}")

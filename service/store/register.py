@@ -45,7 +45,7 @@ from service.usecases.ports import (
 RECORD_COLUMNS = (
     "id", "agency_key", "year", "number", "symbol", "doc_type", "agency", "subject",
     "document_date", "issued_at", "issued_by", "file_stem", "display_name", "docx_sha256",
-    "pdf_sha256", "signed", "signed_by",
+    "pdf_sha256", "signed", "signed_by", "source_id",
 )
 STORE_SET = ("id", "issued_at")
 
@@ -92,6 +92,8 @@ class RegisterEntry(Base):
     pdf_sha256: Mapped[str] = mapped_column(String(64))
     signed: Mapped[bool] = mapped_column(Boolean, default=False)
     signed_by: Mapped[str | None] = mapped_column(String(200))
+    # A copy's source entry (its copies are listed with it); entries are never removed.
+    source_id: Mapped[int | None] = mapped_column(Integer, index=True)
 
     def record(self, *, with_inputs: bool = False) -> RegisterRecord:
         """The entry as the use cases see it (no files)."""
@@ -151,6 +153,8 @@ def _filtered(query: RegisterQuery) -> Select[Any]:
         statement = statement.where(RegisterEntry.unit_slug == query.unit)
     if query.units is not None:
         statement = statement.where(RegisterEntry.unit_slug.in_(sorted(query.units)))
+    if query.source_id is not None:
+        statement = statement.where(RegisterEntry.source_id == query.source_id)
     if query.date_from is not None:
         statement = statement.where(RegisterEntry.document_date >= query.date_from)
     if query.date_to is not None:

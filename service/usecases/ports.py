@@ -36,6 +36,7 @@ class RegisterRecord:
     pdf_sha256: str
     signed: bool
     signed_by: str | None
+    source_id: int | None = None  # the entry a copy (sao y, sao lục, trích sao) was made from
     id: int | None = None  # given by the store
     issued_at: dt.datetime | None = None  # given by the store
     # Only when one entry is read whole, or has just been issued:
@@ -77,6 +78,7 @@ class RegisterRecord:
             "pdf_sha256": self.pdf_sha256,
             "signed": self.signed,
             "signed_by": self.signed_by,
+            "source_id": self.source_id,
         }
 
 
@@ -103,6 +105,7 @@ class RegisterQuery:
     date_from: dt.date | None = None
     date_to: dt.date | None = None
     units: frozenset[str] | None = None  # the reader's scope; None: every unit
+    source_id: int | None = None  # copies made from this entry
 
 
 @dataclass(frozen=True)

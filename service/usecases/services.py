@@ -14,6 +14,7 @@ from service.core.preview import PreviewStore
 from service.settings import Settings
 from service.usecases.accounts import Accounts, ApiKeys
 from service.usecases.admission import Admission
+from service.usecases.copying import Copier
 from service.usecases.issuing import Issuer
 from service.usecases.ports import KeyStore
 from service.usecases.register import AuditTrail, RegisterBook
@@ -38,6 +39,7 @@ class Services:
     admission: Admission  # web requests that convert; bulk rows wait for the converter instead
     accounts: Accounts
     api_keys: ApiKeys
+    copier: Copier
     explain_outage: Explain = disk_full  # the store adds what a database outage looks like
     closers: list[Callable[[], None]] = field(default_factory=list)
 

@@ -17,6 +17,8 @@ from service.web import (
     admin_pages,
     auth,
     auth_pages,
+    copies,
+    copy_pages,
     errors,
     jobs,
     metrics,
@@ -95,7 +97,7 @@ def create_app(services: Services) -> Flask:
     auth.init_app(app)
     app.register_blueprint(auth_pages.bp)
     app.register_blueprint(admin_pages.bp)
-    for feature in (pages, register, register_pages, jobs):
+    for feature in (pages, register, register_pages, jobs, copies, copy_pages):
         feature.init_app(app, api)
     openapi.complete(api, services.documents.catalog)
 

@@ -311,6 +311,7 @@ RESPONSE_SCHEMAS: dict[str, dict[str, Any]] = {
         "issued_at": DATE_TIME, "issued_by": {"type": "string"},
         "docx_sha256": {"type": "string"}, "pdf_sha256": {"type": "string"},
         "signed": {"type": "boolean"}, "signed_by": NULLABLE_TEXT, "links": LINKS,
+        "source_id": {"type": "integer", "nullable": True},
     }),
     "RegisterEntryDetail": {
         "allOf": [ref("RegisterEntry"), record({"inputs": {"type": "object"}})],

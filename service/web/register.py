@@ -134,6 +134,15 @@ def entry_json(entry: RegisterRecord) -> dict[str, Any]:
     return {**entry.summary(), "links": links}
 
 
+def created(entry: RegisterRecord) -> Response:
+    """201 with a new entry, Location pointing at it."""
+    body = entry_json(entry)
+    response = jsonify(body)
+    response.status_code = 201
+    response.headers["Location"] = body["links"]["self"]
+    return response
+
+
 def listing(page: Page, as_json: Callable[[Any], dict[str, Any]] | None = None) -> Any:
     """One page of a searched list (register or audit) with its position, as JSON."""
     return jsonify(
@@ -194,11 +203,7 @@ class Issue(MethodView):
         issuer = services().issuer
         with services().admission.admit():
             entry = issuer.issue(type_id, payload, actor=current_actor(), unit=unit, sign=sign)
-        body = entry_json(entry)
-        response = jsonify(body)
-        response.status_code = 201
-        response.headers["Location"] = body["links"]["self"]
-        return response
+        return created(entry)
 
 
 @register_blp.route("")

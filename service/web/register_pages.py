@@ -20,7 +20,7 @@ from flask import (
 from flask_smorest import Api
 
 from service.bulk.inputs import InputNotFound
-from service.core import placeholders
+from service.core import copies, placeholders
 from service.core.clock import VIETNAM, today_in_vietnam
 from service.core.document import Document
 from service.core.vn import ascii_slug
@@ -49,7 +49,7 @@ def init_app(app: Flask, api: Api) -> None:
 def type_name(type_id: str) -> str:
     """A document type's Vietnamese name (the id for a type no longer defined)."""
     found = documents().catalog.types.get(type_id)
-    return found.name if found is not None else type_id
+    return found.name if found is not None else copies.TYPE_NAMES.get(type_id, type_id)
 
 
 def search_form() -> tuple[RegisterQuery, dict[str, str], dict[str, str], int]:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import requests
@@ -175,3 +177,21 @@ def wait_for_draft(page: Any, subject: str) -> None:
              && localStorage.getItem(k).includes(JSON.stringify(subject)))""",
         arg=subject,
     )
+
+
+@contextmanager
+def van_thu_page(
+    server: str, browser: Any, slug: str, username: str, password: str
+) -> Iterator[Any]:
+    """A văn thư of a new Y Tịch unit, made by the quản trị on the account page, logged in on
+    her own page (desktop size, downloads accepted)."""
+    from tests.e2e.conftest import DESKTOP, log_in
+
+    create_unit_over_http(server, {**UNIT, "slug": slug})
+    staff_over_http(server, username, password, "van_thu", slug)
+    context = browser.new_context(viewport=DESKTOP, accept_downloads=True, locale="vi-VN")
+    context.set_default_timeout(60_000)
+    clerk = context.new_page()
+    log_in(clerk, server, username, password)
+    yield clerk
+    context.close()

@@ -12,17 +12,9 @@ import pytest
 from playwright.sync_api import expect
 
 from service.core.clock import today_in_vietnam
-from tests.e2e.clerk import (
-    UNIT,
-    add,
-    create_unit_over_http,
-    download,
-    field,
-    preview,
-    staff_over_http,
-)
+from tests.e2e.clerk import add, download, field, preview, van_thu_page
 from tests.e2e.clerk import wait_for_preview_image as wait_for_image
-from tests.e2e.conftest import DESKTOP, log_in, screenshot
+from tests.e2e.conftest import screenshot
 
 pytestmark = pytest.mark.integration
 SLUG = "so-di-y-tich"
@@ -33,14 +25,8 @@ SUBJECT = "Phòng, chống đuối nước cho trẻ em dịp hè năm 2026"
 @pytest.fixture(scope="module")
 def van_thu(server: str, browser: Any) -> Iterator[Any]:
     """A văn thư of Y Tịch, made by the quản trị on the account page, logged in on her own."""
-    create_unit_over_http(server, {**UNIT, "slug": SLUG})
-    staff_over_http(server, CLERK, CLERK_PASSWORD, "van_thu", SLUG)
-    context = browser.new_context(viewport=DESKTOP, accept_downloads=True, locale="vi-VN")
-    context.set_default_timeout(60_000)
-    clerk = context.new_page()
-    log_in(clerk, server, CLERK, CLERK_PASSWORD)
-    yield clerk
-    context.close()
+    with van_thu_page(server, browser, SLUG, CLERK, CLERK_PASSWORD) as clerk:
+        yield clerk
 
 
 def test_issue_from_preview_find_without_accents_and_read_the_number(

@@ -1,0 +1,115 @@
+"""Copies of issued documents over HTTP: POST /api/register/<id>/copies (SY, SL, TS)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+from flask.views import MethodView
+from flask_smorest import Api, Blueprint
+
+from service.usecases.copying import EntryNotFound
+from service.usecases.issuing import NumberMovedOn
+from service.web.api import document_request
+from service.web.auth import current_actor, scope
+from service.web.context import services
+from service.web.errors import error_response
+from service.web.openapi import errors, json_body, ref
+from service.web.register import ENTRY_ID, SQL_INT_MAX, created, not_found
+
+copies_blp = Blueprint(
+    "copies",
+    __name__,
+    url_prefix="/api/register",
+    description="Bản sao văn bản đã ban hành: sao y, sao lục, trích sao, số riêng trong sổ.",
+)
+SIGNER = {
+    "type": "object",
+    "description": "Người ký bản sao; để trống là người ký trong hồ sơ đơn vị.",
+    "properties": {
+        "collective": {"type": "string", "nullable": True},
+        "mode": {"type": "string", "nullable": True, "enum": ["KT", "TL", "TUQ", "Q", None]},
+        "head_title": {"type": "string", "nullable": True},
+        "title": {"type": "string"},
+        "name": {"type": "string"},
+    },
+}
+COPY_REQUEST = {
+    "type": "object",
+    "properties": {
+        "kind": {
+            "type": "string",
+            "enum": ["SY", "SL", "TS"],
+            "description": "SY sao y, SL sao lục (chỉ từ bản sao y), TS trích sao",
+        },
+        "parts": {
+            "type": "array",
+            "items": {"type": "string"},
+            "description": "Chỉ với TS: các phần cần trích, `1`, `2`… theo thứ tự các mục lớn "
+            "của nội dung, `PL1`… các phụ lục",
+        },
+        "signer": SIGNER,
+        "recipients": {
+            "type": "array",
+            "items": {"type": "string"},
+            "description": "Nơi nhận bản sao; `Lưu: VT.` luôn ở cuối",
+        },
+        "expected_number": {
+            "type": "integer",
+            "minimum": 1,
+            "description": "Số đã cho người dùng xem; 409 nếu sổ đã cấp số đó cho bản sao khác",
+        },
+    },
+    "required": ["kind"],
+}
+
+
+@copies_blp.route(f"/{ENTRY_ID}/copies")
+class Copies(MethodView):
+    """Copies of one register entry."""
+
+    @copies_blp.doc(
+        requestBody={
+            "required": True,
+            "content": {"application/json": {"schema": ref("CopyRequest")}},
+        },
+        responses={
+            "201": json_body(
+                ref("RegisterEntry"),
+                "Đã cấp số bản sao và lưu; Location trỏ tới mục mới trong sổ",
+                Location={"description": "Địa chỉ của mục", "schema": {"type": "string"}},
+            ),
+            **errors(400, 404, 409, 413, 415, 422, 502, 503),
+        },
+    )
+    def post(self, entry_id: int) -> Any:
+        """Make a copy of the entry with the next number of the agency's copies; 201."""
+        copier = services().copier
+        try:
+            source = copier.source(entry_id, scope())
+        except EntryNotFound:
+            return not_found(entry_id)
+        payload, controls = document_request(("expected_number",))
+        expect = controls["expected_number"]
+        if expect is not None and not (
+            isinstance(expect, int) and not isinstance(expect, bool) and 1 <= expect <= SQL_INT_MAX
+        ):
+            message = "Số dự kiến phải là số nguyên dương."
+            return error_response(422, "Yêu cầu sao chưa hợp lệ.", {"expected_number": [message]})
+        services().admission.refuse_when_full()
+        try:
+            with services().admission.admit():
+                made = copier.make(source, payload, actor=current_actor(), expect=expect)
+        except NumberMovedOn as exc:
+            message = (
+                f"Số {exc.shown:02d} đã được cấp cho bản sao khác; bản sao này sẽ nhận "
+                f"số {exc.now:02d}."
+            )
+            return error_response(409, "Số bản sao đã thay đổi.", {"expected_number": [message]})
+        return created(made)
+
+
+def init_app(app: Flask, api: Api) -> None:
+    """Register the route and its request's schema."""
+    api.register_blueprint(copies_blp)
+    api.spec.components.schema("CopyRequest", COPY_REQUEST)
