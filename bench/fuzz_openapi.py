@@ -67,8 +67,8 @@ class Known:
             return bool(re.search(self.detail, found.get("detail", "")))
         if self.error_keys is None:
             return True
-        keys = set(found.get("error_keys", ()))
-        return bool(keys) and keys <= self.error_keys
+        fields = {key.split(".")[0] for key in found.get("error_keys", ())}  # signer.title → signer
+        return bool(fields) and fields <= self.error_keys
 
 
 KNOWN = (
@@ -82,6 +82,10 @@ KNOWN = (
     Known("positive_data_acceptance", r"^POST /api/register/issue/", 422,
           frozenset({"unit", "sign"}),
           "the unit must exist, and hold a signing key to sign"),
+    Known("positive_data_acceptance", r"^POST /api/register/\{entry_id\}/copies$", 422,
+          frozenset({"kind", "parts", "signer"}),
+          "a copy's kind and parts depend on the entry (sao lục only from a sao y, parts it has),"
+          " and a unit without a profile needs a signer"),
     *(
         Known("negative_data_rejection", r"^POST /api/(documents|register/issue)/", status, None,
               "flags read true, 1, yes, on as true and any other value as false",
