@@ -91,6 +91,7 @@ def build_services(
             converter = open_converter(settings, wait=wait)
             closers.append(converter.close)
         documents = DocumentService(converter, audit=DatabaseAudit(database))
+        explain_outage = explain_with(disk_full, database_outage)
         units = UnitProfiles(SqlUnits(database), documents.catalog, documents.schemas)
         keys = SigningKeys(settings.data_dir / "signing")
         register = SqlRegister(database)
@@ -100,6 +101,7 @@ def build_services(
             documents,
             jobs_root or settings.data_dir / "jobs",
             flat=jobs_root is not None,
+            outage=explain_outage,
         )
         runner = bulk_runner(settings, ctx)
         closers.append(runner.stop)
@@ -125,6 +127,6 @@ def build_services(
         ),
         api_keys=ApiKeys(SqlApiKeys(database), units),
         copier=Copier(register, documents, units),
-        explain_outage=explain_with(disk_full, database_outage),
+        explain_outage=explain_outage,
         closers=closers,
     )

@@ -16,7 +16,7 @@ from service.bulk.row_document import row_document, unfilled_message
 from service.core.converter import ConversionError, ConverterUnavailable
 from service.core.documents import DocumentInvalid, DocumentService
 from service.core.files import sha256
-from service.core.outages import disk_full
+from service.core.outages import Explain, disk_full, low_disk
 from service.core.pdf_checks import validate_pdf
 
 log = logging.getLogger("service.bulk")
@@ -30,6 +30,8 @@ class BulkContext:
     documents: DocumentService
     jobs_root: Path
     flat: bool = False  # the CLI writes one job straight into its output folder
+    # What a machine's outage looks like (a full disk; the store adds the database's).
+    outage: Explain = disk_full
 
     def files(self, job_id: str) -> JobFiles:
         """The job's output folder."""
@@ -71,17 +73,20 @@ def process_row(
         log.info("bulk %s row %d: no converter free, will wait: %s", job_id, index, exc)
         return RowOutcome.WAIT
     except ConversionError as exc:
+        if low_disk(ctx.jobs_root):
+            # LibreOffice could not write its PDF: the disk's fault, as for a write refused.
+            log.error("bulk %s row %d: conversion failed on a full disk, will wait: %s",
+                      job_id, index, exc)
+            return RowOutcome.WAIT
         if not last_attempt:
             log.warning("bulk %s row %d: conversion failed, will retry: %s", job_id, index, exc)
             return RowOutcome.RETRY
         return _fail(ctx, job_id, index, f"Không chuyển được sang PDF: {exc}")
-    except OSError as exc:
-        if disk_full(exc) is None:
-            log.exception("bulk %s row %d failed", job_id, index)
-            return _fail(ctx, job_id, index, f"Lỗi khi tạo văn bản: {type(exc).__name__}: {exc}")
-        log.error("bulk %s row %d: the disk is full, will wait: %s", job_id, index, exc)
-        return RowOutcome.WAIT  # the machine's fault, not the row's: it waits for room
     except Exception as exc:  # one bad row never stops the others
+        if ctx.outage(exc) is not None:
+            # The machine's fault, not the row's (a full disk, the database away): it waits.
+            log.error("bulk %s row %d: %s, will wait: %s", job_id, index, ctx.outage(exc), exc)
+            return RowOutcome.WAIT
         log.exception("bulk %s row %d failed", job_id, index)
         return _fail(ctx, job_id, index, f"Lỗi khi tạo văn bản: {type(exc).__name__}: {exc}")
     ctx.jobs.complete_row(job_id, index, output)

@@ -129,7 +129,7 @@ def test_a_full_disk_refuses_an_issue_and_makes_bulk_rows_wait(service) -> None:
     stalled = requests.get(location, headers=bearer(token), timeout=10).json()
     time.sleep(8)
     later = requests.get(location, headers=bearer(token), timeout=10).json()
-    assert later["failed"] == 0 and later["state"] == "running"
+    assert later["failed"] == 0 and later["state"] == "running", later
     assert later["done"] <= stalled["done"] + 1  # a row in flight may have been written
     signal_and_wait(signals / "free", signals / "freed")
     deadline = time.monotonic() + 600

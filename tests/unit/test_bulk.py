@@ -8,6 +8,7 @@ import json
 import threading
 import time
 import zipfile
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -22,12 +23,13 @@ from service.bulk.outputs import JobFiles, ManifestRow, row_stem
 from service.bulk.overrides import apply_overrides, resolve_column
 from service.bulk.ports import RowOutcome, RowOutput
 from service.bulk.table import Table, TableUnreadable, read_table, write_csv, write_xlsx
-from service.bulk.work import BulkContext, run_row_with_retries
+from service.bulk.work import BulkContext, process_row, run_row_with_retries
 from service.bulk_cli import progress_line
 from service.core.converter import ConversionFailed, ConverterUnavailable
 from service.core.documents import DocumentService
 from service.core.fields import split_items
 from service.core.files import sha256
+from service.core.outages import disk_full
 from service.store.database import Database
 from service.store.jobs import SqlJobStore
 from tests.conftest import copy_of_migrated, docx_text, load_sample, normalise
@@ -349,3 +351,44 @@ def test_a_full_disk_makes_a_row_wait_not_fail(tmp_path: Path, monkeypatch) -> N
     outcome = run_row_with_retries(ctx, job_id, 1, 3, lambda s: waited.append(s) is True)
     assert (outcome, waited) == (RowOutcome.DONE, [1.0])
     assert ctx.jobs.rows(job_id)[0].status == "done"
+
+
+@pytest.mark.parametrize(("disk_low", "outcome", "status"), [
+    (True, RowOutcome.WAIT, "running"), (False, RowOutcome.FAILED, "failed"),
+])
+def test_a_conversion_failing_on_a_full_disk_waits(
+    tmp_path: Path, monkeypatch, disk_low: bool, outcome: RowOutcome, status: str
+) -> None:
+    """LibreOffice failing for want of room is the disk's fault: the row stays open to wait."""
+    database = Database(f"sqlite:///{copy_of_migrated(tmp_path / 'db.sqlite')}")
+    converter = FakeConverter(ConversionFailed("export failed"))
+    ctx = BulkContext(SqlJobStore(database), DocumentService(converter), tmp_path / "jobs")
+    job_id = ctx.jobs.create_job(doc_type="ke_hoach", base=BASE, columns=["commune"],
+                                 rows=[("Xã A", {})], backend="embedded", actor="t",
+                                 separator=";")
+    monkeypatch.setattr("service.bulk.work.low_disk", lambda folder: disk_low)
+    assert process_row(ctx, job_id, 1, last_attempt=True) == outcome
+    assert ctx.jobs.rows(job_id)[0].status == status
+
+
+def test_a_database_full_while_rendering_makes_a_row_wait(tmp_path: Path) -> None:
+    """The render's audit write refused for want of room is the machine's fault: the row waits."""
+    from sqlalchemy.exc import OperationalError
+
+    from service.core.outages import explain_with
+    from service.store.database import database_outage
+
+    class FullAudit:
+        def record(self, *args: Any, **kwargs: Any) -> None:
+            raise OperationalError("INSERT", {}, Exception("database or disk is full"))
+
+    database = Database(f"sqlite:///{copy_of_migrated(tmp_path / 'db.sqlite')}")
+    documents = DocumentService(FakeConverter(), audit=FullAudit())
+    outage = explain_with(database_outage)
+    ctx = BulkContext(SqlJobStore(database), documents, tmp_path / "jobs", outage=outage)
+    job_id = ctx.jobs.create_job(doc_type="ke_hoach", base=BASE, columns=["commune"],
+                                 rows=[("Xã A", {})], backend="embedded", actor="t",
+                                 separator=";")
+    assert process_row(ctx, job_id, 1, last_attempt=True) == RowOutcome.WAIT
+    assert ctx.jobs.rows(job_id)[0].status == "running"
+    assert process_row(replace(ctx, outage=disk_full), job_id, 1) == RowOutcome.FAILED
