@@ -109,7 +109,7 @@ class BulkJobs:
                 backend=self.runner.backend,
                 actor=actor,
                 separator=separator,
-                title=markup.plain(str(base.get("subject") or "")),
+                title=markup.plain(self.ctx.documents.catalog.get(type_id).subject_of(base)),
                 input_key=key,
                 unit=unit,
                 duplex=duplex,

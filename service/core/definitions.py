@@ -108,6 +108,10 @@ class DocTypeDef:
         """The subject made from the type's own fields (the register's trích yếu)."""
         return self.subject_from.format_map(data) if self.subject_from else ""
 
+    def subject_of(self, data: dict[str, Any]) -> str:
+        """The subject typed, or the one the type makes from its fields."""
+        return str(data.get("subject") or self.derived_subject(data))
+
     def describe(self) -> dict[str, Any]:
         """Summarise the type for listings."""
         return {

@@ -72,7 +72,7 @@ class Document:
         """Derive every fact once from data that its type's schema has loaded."""
         issuer, signer = data["issuer"], data["signer"]
         symbol = data.get("symbol") or document_symbol(doc_type, issuer)
-        subject = markup.plain(data.get("subject") or doc_type.derived_subject(data))
+        subject = markup.plain(doc_type.subject_of(data))
         ascii_name, display_name = file_names(doc_type, data, symbol, subject)
         return cls(
             doc_type=doc_type,

@@ -442,3 +442,37 @@ def test_only_optional_shared_fields_can_be_omitted(tmp_path: Path) -> None:
     with pytest.raises(DefinitionError) as refused:
         load_catalog(tmp_path)
     assert str(refused.value) == "thu.yaml: only optional shared fields can be omitted: ['signer']"
+
+
+@pytest.mark.parametrize(
+    ("type_id", "title"),
+    [
+        (
+            "giay_gioi_thieu",
+            "Giới thiệu ông (bà) Hoàng Thị Thu đến Phòng Tài chính - Kế hoạch huyện Chi Lăng",
+        ),
+        ("giay_nghi_phep", "Nghỉ phép năm 2023 của ông (bà) Lò Văn Minh"),
+    ],
+)
+def test_a_job_from_a_form_without_subject_is_titled_as_the_register_would(
+    tmp_path: Path, type_id: str, title: str
+) -> None:
+    """The job is named by the subject the type makes from its fields, as the register's entry."""
+    from service.bulk.embedded import EmbeddedRunner
+    from service.bulk.jobs import BulkJobs
+    from service.bulk.work import BulkContext
+    from service.store.database import Database
+    from service.store.jobs import SqlJobStore
+    from tests.conftest import copy_of_migrated
+    from tests.fakes import FakeConverter
+
+    base = load_sample(SAMPLES[type_id])
+    table = Table(["commune"], [{"commune": "Xã Chi Lăng"}])
+    database = Database(f"sqlite:///{copy_of_migrated(tmp_path / 'db.sqlite')}")
+    ctx = BulkContext(SqlJobStore(database), DocumentService(FakeConverter()), tmp_path / "jobs")
+    runner = EmbeddedRunner(ctx, workers=1)
+    try:
+        job_id = BulkJobs(ctx, runner).create(base, table, actor="t")
+        assert (BulkJobs(ctx, runner).progress(job_id) or {})["title"] == title
+    finally:
+        runner.stop()
