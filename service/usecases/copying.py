@@ -191,25 +191,7 @@ class Copier:
                 "document": self._original(entry)[1],
                 "copies": blocks,
             }
-            record = RegisterRecord(
-                agency_key=_series(issuer),
-                year=today.year,
-                number=tx.number,
-                symbol=plan.symbol,
-                doc_type=request.kind.type_id,
-                agency=issuer["agency"],
-                unit=entry.unit,
-                subject=plan.subject,
-                document_date=today,
-                issued_by=actor[:120],
-                file_stem=document.ascii_name,
-                display_name=document.display_name,
-                docx_sha256=sha256(rendered.docx),
-                pdf_sha256=sha256(made),
-                signed=False,
-                signed_by=None,
-                source_id=entry.id,
-            )
+            record = _copy_record(plan, document, actor, rendered.docx, made)
             return tx.add_entry(
                 record, inputs, rendered.docx, made, after=_events(request.kind, entry, actor)
             )
@@ -292,6 +274,32 @@ def _copy_document(
             subject=plan.subject,
             keywords=[request.kind.type_name, plan.symbol, agency],
         ),
+    )
+
+
+def _copy_record(
+    plan: CopyPlan, document: Document, actor: str, docx: bytes, pdf: bytes
+) -> RegisterRecord:
+    """The copy's own register entry, in the copies' series, naming its source."""
+    issuer: dict[str, Any] = dict(document.issuer)
+    return RegisterRecord(
+        agency_key=_series(issuer),
+        year=plan.date.year,
+        number=plan.number,
+        symbol=plan.symbol,
+        doc_type=plan.request.kind.type_id,
+        agency=issuer["agency"],
+        unit=plan.source.unit,
+        subject=plan.subject,
+        document_date=plan.date,
+        issued_by=actor[:120],
+        file_stem=document.ascii_name,
+        display_name=document.display_name,
+        docx_sha256=sha256(docx),
+        pdf_sha256=sha256(pdf),
+        signed=False,
+        signed_by=None,
+        source_id=plan.source.id,
     )
 
 
