@@ -69,6 +69,10 @@ def bulk_runner(settings: Settings, ctx: BulkContext) -> Runner:
     return EmbeddedRunner(ctx, max(settings.bulk_workers, 1), settings.bulk_retries)
 
 
+# What an outage of this service looks like: a full disk, or the database away or full.
+OUTAGES = explain_with(disk_full, database_outage)
+
+
 def build_services(
     settings: Settings,
     *,
@@ -91,7 +95,6 @@ def build_services(
             converter = open_converter(settings, wait=wait)
             closers.append(converter.close)
         documents = DocumentService(converter, audit=DatabaseAudit(database))
-        explain_outage = explain_with(disk_full, database_outage)
         units = UnitProfiles(SqlUnits(database), documents.catalog, documents.schemas)
         keys = SigningKeys(settings.data_dir / "signing")
         register = SqlRegister(database)
@@ -101,7 +104,7 @@ def build_services(
             documents,
             jobs_root or settings.data_dir / "jobs",
             flat=jobs_root is not None,
-            outage=explain_outage,
+            outage=OUTAGES,
         )
         runner = bulk_runner(settings, ctx)
         closers.append(runner.stop)
@@ -127,6 +130,6 @@ def build_services(
         ),
         api_keys=ApiKeys(SqlApiKeys(database), units),
         copier=Copier(register, documents, units),
-        explain_outage=explain_outage,
+        explain_outage=OUTAGES,
         closers=closers,
     )
