@@ -185,13 +185,9 @@ def van_thu_page(
 ) -> Iterator[Any]:
     """A văn thư of a new Y Tịch unit, made by the quản trị on the account page, logged in on
     her own page (desktop size, downloads accepted)."""
-    from tests.e2e.conftest import DESKTOP, log_in
+    from tests.e2e.conftest import logged_in_page
 
     create_unit_over_http(server, {**UNIT, "slug": slug})
     staff_over_http(server, username, password, "van_thu", slug)
-    context = browser.new_context(viewport=DESKTOP, accept_downloads=True, locale="vi-VN")
-    context.set_default_timeout(60_000)
-    clerk = context.new_page()
-    log_in(clerk, server, username, password)
-    yield clerk
-    context.close()
+    with logged_in_page(browser, server, username, password) as clerk:
+        yield clerk

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -58,13 +59,32 @@ def browser() -> Iterator[Any]:
 @pytest.fixture()
 def page(browser: Any, server: str) -> Iterator[Any]:
     """A fresh page (own storage) at 1366×768, logged in, accepting downloads and dialogs."""
+    with logged_in_page(browser, server, accept_dialogs=True) as tab:
+        yield tab
+
+
+@contextmanager
+def logged_in_page(
+    browser: Any,
+    server: str,
+    username: str = CLERK,
+    password: str = CLERK_PASSWORD,
+    *,
+    timeout_ms: int = 60_000,
+    accept_dialogs: bool = False,
+) -> Iterator[Any]:
+    """A page of its own browser context (own storage) at desktop size, accepting downloads,
+    logged in as this account."""
     context = browser.new_context(viewport=DESKTOP, accept_downloads=True, locale="vi-VN")
-    context.set_default_timeout(60_000)
+    context.set_default_timeout(timeout_ms)
     tab = context.new_page()
-    tab.on("dialog", lambda dialog: dialog.accept())
-    log_in(tab, server)
-    yield tab
-    context.close()
+    if accept_dialogs:
+        tab.on("dialog", lambda dialog: dialog.accept())
+    log_in(tab, server, username, password)
+    try:
+        yield tab
+    finally:
+        context.close()
 
 
 def log_in(tab: Any, server: str, username: str = CLERK, password: str = CLERK_PASSWORD) -> None:

@@ -23,7 +23,7 @@ from tests.e2e.clerk import (
     staff_over_http,
     wait_for_preview_image,
 )
-from tests.e2e.conftest import DESKTOP, log_in, screenshot
+from tests.e2e.conftest import logged_in_page, screenshot
 
 pytestmark = pytest.mark.integration
 
@@ -52,12 +52,8 @@ def clerk(server: str) -> str:
 @pytest.fixture()
 def tab(browser: Any, server: str, clerk: str) -> Iterator[Any]:
     """A fresh page logged in as the văn thư."""
-    context = browser.new_context(viewport=DESKTOP, accept_downloads=True, locale="vi-VN")
-    context.set_default_timeout(90_000)
-    page = context.new_page()
-    log_in(page, server, clerk, PASSWORD)
-    yield page
-    context.close()
+    with logged_in_page(browser, server, clerk, PASSWORD, timeout_ms=90_000) as page:
+        yield page
 
 
 def pdf_body(pdf: bytes) -> str:
