@@ -106,11 +106,29 @@ def files(description: str, *media: str, **headers: Any) -> dict[str, Any]:
 # -- request bodies per document type -------------------------------------------------------
 
 
+# Catalog (as its repr) → the components document_schemas published for it. Converting the
+# marshmallow schemas is most of an app's build, and every app of a process reads the same forms.
+_PUBLISHED: dict[str, dict[str, dict[str, Any]]] = {}
+
+
 def document_schemas(api: Api, schemas: SchemaFactory) -> None:
     """Publish each type's document schema and its render and issue request bodies."""
     converter = api.ma_plugin.converter
     converter.add_attribute_function(blocks2property)
     converter.add_attribute_function(text2property)
+    published = api.spec.components.schemas
+    key = repr(schemas.catalog)
+    if key not in _PUBLISHED:
+        before = set(published)
+        convert_document_schemas(api, schemas)
+        _PUBLISHED[key] = {n: s for n, s in published.items() if n not in before}
+    # Shared between apps: nothing changes a component once published (bodies are copies).
+    published.update(_PUBLISHED[key])
+
+
+def convert_document_schemas(api: Api, schemas: SchemaFactory) -> None:
+    """Convert each type's document schema; add the render and issue bodies made from it."""
+    converter = api.ma_plugin.converter
     published = api.spec.components.schemas
     for type_id in schemas.catalog.types:
         cls = schemas.document_class(type_id)
