@@ -7,9 +7,11 @@ bench/fuzz_openapi.py --serve runs the same with a large one.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 
 import pytest
+import requests
 
 from bench.fuzz_openapi import config, from_url, fuzz
 from tests.integration import calls
@@ -41,3 +43,9 @@ def test_fuzzing_a_running_service_finds_nothing(server) -> None:
     assert figures.by_operation["POST /api/documents/ke_hoach"] > 0
     assert figures.by_operation["POST /api/register/issue/cong_van"] > 0
     assert figures.statuses[200] > 0 and figures.statuses[422] > 0
+    doc = requests.get(f"{server}/openapi.json", timeout=30).json()
+    fuzzed = {f"{method.upper()} {path}" for path, item in doc["paths"].items()
+              for method in item if method != "parameters" and re.search(FUZZED, path)}
+    # Without inputs, /openapi.json is not always called.
+    assert set(figures.by_operation) | {"GET /openapi.json"} == fuzzed
+    assert "POST /api/documents/quyet_dinh" in fuzzed and len(fuzzed) == 24

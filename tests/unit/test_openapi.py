@@ -1,13 +1,10 @@
 """/openapi.json: valid OpenAPI 3, every API route, per-type bodies, enums, errors, security.
 
-The last test fuzzes the service from that document with schemathesis (bench/fuzz_openapi.py)
-on a small budget; `VB_FUZZ_EXAMPLES` raises it.
+tests/integration/test_fuzz_openapi.py fuzzes a running service from that document.
 """
 
 from __future__ import annotations
 
-import os
-import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -16,7 +13,7 @@ import pytest
 from flask_smorest.spec.plugins import FlaskPlugin
 from schemathesis.specs.openapi.definitions import OPENAPI_30_VALIDATOR
 
-from bench.fuzz_openapi import config, from_url, fuzz, local_service
+from service.web import openapi
 
 TYPES = [
     "bao_cao", "bien_ban", "chuong_trinh", "cong_dien", "cong_van", "giay_gioi_thieu",
@@ -276,22 +273,11 @@ def test_405_says_what_is_allowed(app, method, path, allow) -> None:
     assert response.json["code"] == 405
 
 
-# Every route, but render and issue of two types only: a body is slow to generate.
-FUZZED = r"^(?!/api/(documents|register/issue)/(?!(quyet_dinh|cong_van)$))"
-
-
-def test_fuzzing_from_the_document_finds_nothing(doc) -> None:
-    """Every check of schemathesis, positive and negative data, on a small budget."""
-    examples = int(os.environ.get("VB_FUZZ_EXAMPLES", "2"))
-    with local_service() as (url, token):
-        cfg = config(examples, 1, {"Authorization": f"Bearer {token}"},
-                     phases=("examples", "fuzzing"))
-        figures = fuzz(from_url(url, cfg), only=FUZZED)
-    assert figures.failures == []
-    assert figures.server_errors(allowed=()) == {}
-    fuzzed = {f"{method.upper()} {path}" for path, method, _ in operations(doc)
-              if re.search(FUZZED, path)}
-    # Without inputs, /openapi.json is not always called.
-    assert set(figures.by_operation) | {"GET /openapi.json"} == fuzzed
-    assert "POST /api/documents/quyet_dinh" in fuzzed and len(fuzzed) == 22
-    assert figures.statuses[200] > 0 and figures.statuses[422] > 0
+def test_a_document_from_shared_components_equals_one_converted_afresh(make_app, doc,
+                                                                       monkeypatch) -> None:
+    """Apps of one process share the converted document schemas; nothing they do changes them."""
+    monkeypatch.setattr(openapi, "_PUBLISHED", {})
+    converted = make_app(rate_limit=0).test_client(token=None).get("/openapi.json").json
+    assert len(openapi._PUBLISHED) == 1
+    shared = make_app(rate_limit=0).test_client(token=None).get("/openapi.json").json
+    assert converted == doc and shared == doc
