@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -208,6 +209,13 @@ def _omitted(names: list[str], common: list[FieldDef], where: str) -> set[str]:
 
 
 def _read_yaml(path: Path) -> Any:
-    """Parse a definition file, with LibYAML's C parser when PyYAML has it (ten times faster)."""
+    """Parse a definition file once for each version of it on disk (the parse is read-only)."""
+    stat = path.stat()
+    return _parsed(path, stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=256)
+def _parsed(path: Path, mtime_ns: int, size: int) -> Any:
+    """Parse with LibYAML's C parser when PyYAML has it (ten times faster)."""
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     return yaml.load(path.read_text(encoding="utf-8"), Loader=loader)
