@@ -79,6 +79,16 @@ def rendered_samples(documents: DocumentService) -> dict[str, Any]:
 
 
 @functools.cache
+def built_template(name: str) -> bytes:
+    """doc_templates/<name> as the template builder writes it now, built once per test run."""
+    from service.core.template_builder import TEMPLATE_FILES, build
+
+    out = io.BytesIO()
+    build(TEMPLATE_FILES[name]).save(out)
+    return out.getvalue()
+
+
+@functools.cache
 def migrated_sqlite() -> Path:
     """A SQLite file migrated to the latest schema once per test run, for tests to copy."""
     from service.store.database import Database
