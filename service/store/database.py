@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -59,6 +60,9 @@ class Database:
                 if connection.dialect.name == "postgresql":
                     # Processes starting together migrate one after the other.
                     connection.exec_driver_sql("SELECT pg_advisory_xact_lock(300020)")
+                if current_revision(connection) == head_revision():
+                    # Running Alembic's environment costs more than the rest of a start.
+                    return
                 config = alembic_config(self.url)
                 config.attributes["connection"] = connection
                 command.upgrade(config, "head")
@@ -66,6 +70,21 @@ class Database:
     def dispose(self) -> None:
         """Close every pooled connection."""
         self.engine.dispose()
+
+
+def current_revision(connection: Any) -> str | None:
+    """The revision a database is at (None when it has no schema yet)."""
+    from alembic.migration import MigrationContext
+
+    return MigrationContext.configure(connection).get_current_revision()
+
+
+@functools.cache
+def head_revision() -> str | None:
+    """The latest revision of the bundled migrations (read once a process)."""
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
 
 
 def alembic_config(url: str) -> Any:
