@@ -161,8 +161,7 @@ def load_signer(pkcs12: bytes, passphrase: bytes | None) -> signers.SimpleSigner
 def sign_field(
     pdf: bytes,
     *,
-    pkcs12: bytes,
-    passphrase: bytes | None,
+    signer: signers.SimpleSigner,
     field: str,
     reason: str = DEFAULT_REASON,
     location: str = "",
@@ -175,7 +174,6 @@ def sign_field(
     seal picture is its appearance (Decree 30: the seal image, at actual size, over the left
     third of the signature); without, a text stamp names the signer and the time.
     """
-    signer = load_signer(pkcs12, passphrase)
     meta = signers.PdfSignatureMetadata(
         field_name=field,
         reason=reason or None,

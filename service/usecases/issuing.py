@@ -165,17 +165,18 @@ class Issuer:
 
     def _seal(self, pdf: bytes, document: Document, key: UnitKey) -> tuple[bytes, str]:
         """Sign the seal field with the unit's key and seal picture; the certificate's name."""
+        # Opening a key checks its RSA numbers (~50 ms): once a seal.
+        signer = load_signer(key.pkcs12, key.passphrase)
         signed = sign_field(
             pdf,
-            pkcs12=key.pkcs12,
-            passphrase=key.passphrase,
+            signer=signer,
             field=document.seal_field,
             reason=SEAL_REASON,
             location=document.issuer.get("place") or "",
             tsa_url=self.tsa_url or None,
             seal=key.seal,
         )
-        return signed, signer_name(load_signer(key.pkcs12, key.passphrase))
+        return signed, signer_name(signer)
 
 
 def agency_key(issuer: Any) -> str:

@@ -16,7 +16,13 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
 
 from service.core.pdf import InvalidPdf, field_name
-from service.core.signing import PdfNotSignable, SigningKeyInvalid, sign_field, verify
+from service.core.signing import (
+    PdfNotSignable,
+    SigningKeyInvalid,
+    load_signer,
+    sign_field,
+    verify,
+)
 from tests.unit.test_pdf_unit import BODY, NAME, block, make_pdf, prepare
 
 SIGNER_FIELD = field_name("Chữ ký", NAME)
@@ -69,7 +75,7 @@ def prepared() -> bytes:
 
 def signed_pdf(pkcs12: bytes) -> bytes:
     """The prepared PDF with the signer's field signed."""
-    return sign_field(prepared(), pkcs12=pkcs12, passphrase=PASSPHRASE, field=SIGNER_FIELD)
+    return sign_field(prepared(), signer=load_signer(pkcs12, PASSPHRASE), field=SIGNER_FIELD)
 
 
 def test_sign_then_verify(key: tuple[bytes, bytes]) -> None:
@@ -103,7 +109,7 @@ def test_seal_field_stays_empty(key: tuple[bytes, bytes]) -> None:
 
 def test_signing_is_an_incremental_update(key: tuple[bytes, bytes]) -> None:
     source = prepared()
-    signed = sign_field(source, pkcs12=key[0], passphrase=PASSPHRASE, field=SIGNER_FIELD)
+    signed = sign_field(source, signer=load_signer(key[0], PASSPHRASE), field=SIGNER_FIELD)
     assert signed.startswith(source) and signed.count(b"%%EOF") == 3
 
 
@@ -130,19 +136,20 @@ def test_a_changed_byte_breaks_the_signature(key: tuple[bytes, bytes]) -> None:
 
 def test_wrong_passphrase(key: tuple[bytes, bytes]) -> None:
     with pytest.raises(SigningKeyInvalid):
-        sign_field(prepared(), pkcs12=key[0], passphrase=b"sai", field=SIGNER_FIELD)
+        load_signer(key[0], b"sai")
 
 
 def test_not_pkcs12() -> None:
     with pytest.raises(SigningKeyInvalid):
-        sign_field(prepared(), pkcs12=b"not a key", passphrase=None, field=SIGNER_FIELD)
+        load_signer(b"not a key", None)
 
 
 def test_unknown_or_signed_field(key: tuple[bytes, bytes]) -> None:
+    signer = load_signer(key[0], PASSPHRASE)
     with pytest.raises(PdfNotSignable, match="no signature field"):
-        sign_field(prepared(), pkcs12=key[0], passphrase=PASSPHRASE, field="Khong co")
+        sign_field(prepared(), signer=signer, field="Khong co")
     with pytest.raises(PdfNotSignable, match="already signed"):
-        sign_field(signed_pdf(key[0]), pkcs12=key[0], passphrase=PASSPHRASE, field=SIGNER_FIELD)
+        sign_field(signed_pdf(key[0]), signer=signer, field=SIGNER_FIELD)
 
 
 def test_unsigned_pdf_has_no_signatures() -> None:
@@ -155,4 +162,4 @@ def test_not_a_pdf(data: bytes, key: tuple[bytes, bytes]) -> None:
     with pytest.raises(InvalidPdf):
         verify(data)
     with pytest.raises(InvalidPdf):
-        sign_field(data, pkcs12=key[0], passphrase=PASSPHRASE, field=SIGNER_FIELD)
+        sign_field(data, signer=load_signer(key[0], PASSPHRASE), field=SIGNER_FIELD)
