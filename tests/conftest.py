@@ -23,14 +23,21 @@ from service.core.converter import Converter
 from service.core.documents import DocumentService
 from service.settings import Settings
 from tests.fakes import FakeConverter
+from tests.speedups import freeze_heap, share_url_builders
 
 ROOT = Path(__file__).resolve().parents[1]
 # Hashes carry their own cost, so a cheaper one made here still checks the same way; the
 # service's 0.1 s per log-in would otherwise be most of the unit suite's time.
 credentials.SCRYPT_N = 2**10
+share_url_builders()
 SAMPLES = ROOT / "samples"
 # The seed plans live in shared/ beside the checkout (as in CI); VB_SEEDS_DIR points elsewhere.
 SEEDS = Path(os.environ.get("VB_SEEDS_DIR") or ROOT.parent / "shared" / "seeds")
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Start the tests with what collection built frozen out of garbage collection."""
+    freeze_heap()
 
 
 def load_sample(name: str) -> dict[str, Any]:
