@@ -67,7 +67,9 @@ def test_a_full_queue_answers_503_at_once_and_health_stays_quick(make_app) -> No
         assert refused.json["message"] == BUSY
         began = time.monotonic()
         assert client.get("/health").status_code == 200
-        assert time.monotonic() - began < 0.1
+        # The conversions inside are held for up to 30 s: a second proves health did not wait,
+        # and leaves room for a busy machine.
+        assert time.monotonic() - began < 1.0
         # A DOCX needs no converter: it is not queued.
         assert client.post("/api/documents/ke_hoach?format=docx", json=seed).status_code == 200
         # While full, a PDF request is refused before its body is even read: the CPU goes to
