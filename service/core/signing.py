@@ -12,6 +12,9 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from asn1crypto import x509 as asn1_x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 from PIL import Image, UnidentifiedImageError
 from pyhanko.pdf_utils import generic, layout
 from pyhanko.pdf_utils.images import PdfImage
@@ -20,7 +23,7 @@ from pyhanko.pdf_utils.misc import PdfError as HankoPdfError
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import signers, timestamps
 from pyhanko.sign.fields import enumerate_sig_fields
-from pyhanko.sign.general import SigningError
+from pyhanko.sign.general import SigningError, get_pyca_cryptography_hash
 from pyhanko.sign.signers.constants import DEFAULT_SIGNING_STAMP_STYLE
 from pyhanko.sign.validation import async_validate_pdf_signature
 from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
@@ -147,6 +150,31 @@ class SignatureReport:
         return asdict(self)
 
 
+class _ParsedKeySigner(signers.SimpleSigner):
+    """A pyHanko signer that signs with an RSA key parsed once, not at every signature.
+
+    pyHanko reads the key from DER in each `sign_raw`, and cryptography checks an RSA key
+    at every read (about 50 ms here); one signature signs twice, the first time to size the
+    field. Other mechanisms go through pyHanko's own path.
+    """
+
+    def __init__(self, loaded: signers.SimpleSigner, rsa_key: RSAPrivateKey) -> None:
+        super().__init__(
+            signing_cert=loaded.signing_cert,
+            signing_key=loaded.signing_key,
+            cert_registry=loaded.cert_registry,
+            signature_mechanism=loaded.signature_mechanism,
+        )
+        self._rsa_key = rsa_key
+
+    def sign_raw(self, data: bytes, digest_algorithm: str) -> bytes:
+        """Sign with the parsed key when the mechanism is RSA PKCS#1 v1.5."""
+        mechanism = self.get_signature_mechanism_for_digest(digest_algorithm)
+        if mechanism.signature_algo != "rsassa_pkcs1v15":
+            return super().sign_raw(data, digest_algorithm)
+        return self._rsa_key.sign(data, PKCS1v15(), get_pyca_cryptography_hash(digest_algorithm))
+
+
 def load_signer(pkcs12: bytes, passphrase: bytes | None) -> signers.SimpleSigner:
     """A pyHanko signer from PKCS#12 data; SigningKeyInvalid when it cannot be opened."""
     try:
@@ -155,7 +183,11 @@ def load_signer(pkcs12: bytes, passphrase: bytes | None) -> signers.SimpleSigner
         raise SigningKeyInvalid(f"cannot open the PKCS#12 key: {exc}") from exc
     if signer is None:  # older pyHanko returned None instead of raising
         raise SigningKeyInvalid("cannot open the PKCS#12 key")
-    return signer
+    # Opening the PKCS#12 data has just checked the key: parsing it again need not.
+    key = serialization.load_der_private_key(
+        signer.signing_key.dump(), password=None, unsafe_skip_rsa_key_validation=True
+    )
+    return _ParsedKeySigner(signer, key) if isinstance(key, RSAPrivateKey) else signer
 
 
 def sign_field(

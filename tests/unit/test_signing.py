@@ -14,6 +14,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
+from pyhanko.sign.signers import pdf_cms
 
 from service.core.pdf import InvalidPdf, field_name
 from service.core.signing import (
@@ -132,6 +133,23 @@ def test_a_changed_byte_breaks_the_signature(key: tuple[bytes, bytes]) -> None:
     signed[10] ^= 0x01
     (report,) = verify(bytes(signed))
     assert not report.intact and not report.valid
+
+
+def test_signing_reads_the_key_once(
+    key: tuple[bytes, bytes], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    signer = load_signer(key[0], PASSPHRASE)
+    reads: list[bytes] = []
+    real = pdf_cms.serialization.load_der_private_key
+
+    def counted(data: bytes, *args: object, **kwargs: object) -> object:
+        reads.append(data)
+        return real(data, *args, **kwargs)
+
+    # pyHanko's own path parses (and checks) the key at every signature.
+    monkeypatch.setattr(pdf_cms.serialization, "load_der_private_key", counted)
+    (report,) = verify(sign_field(prepared(), signer=signer, field=SIGNER_FIELD))
+    assert report.intact and report.valid and reads == []
 
 
 def test_wrong_passphrase(key: tuple[bytes, bytes]) -> None:
