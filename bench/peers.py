@@ -5,6 +5,8 @@ All three paths convert the same DOCX (rendered by the service from each sample)
 - service: the in-process DocumentService, render (JSON -> DOCX) + ConverterPool.convert, timed
   in this process (no HTTP: Carbone's converter is timed inside Node, so both leave out a web
   layer);
+- service converter: the same pool converting the rendered DOCX, no render: the LibreOffice
+  work (and its transport) the service's path cannot go below;
 - bare unoserver: a stock `unoserver.server` and its UnoClient, update_index as the service
   asks for it (`--bare-update-index auto`: only when the DOCX holds an index);
 - Carbone 3.x: its converter (`carbone/lib/converter`), one factory per LibreOffice process,
@@ -247,6 +249,12 @@ def bench_latency(
         validate_pdf(pdf)
         return elapsed
 
+    def via_converter() -> float:
+        assert service.converter is not None
+        started = time.perf_counter()
+        service.converter.convert(docx)  # the pool checks the PDF
+        return time.perf_counter() - started
+
     def via_bare() -> float:
         started = time.perf_counter()
         pdf = client.convert(indata=docx, convert_to="pdf", update_index=update_index)
@@ -262,14 +270,19 @@ def bench_latency(
         service.render(doc_type, payload)
         return time.perf_counter() - started
 
-    paths = {"service": via_service, "bare": via_bare, "carbone": via_carbone}
+    paths = {
+        "service": via_service,
+        "converter": via_converter,
+        "bare": via_bare,
+        "carbone": via_carbone,
+    }
     for call in paths.values():
         for _ in range(3):  # warm-up
             call()
     times: dict[str, list[float]] = {name: [] for name in paths}
     names = list(paths)
     for i in range(n):
-        for name in names[i % 3 :] + names[: i % 3]:
+        for name in names[i % len(names) :] + names[: i % len(names)]:
             times[name].append(paths[name]())
     result = {name: p50_ms(values) for name, values in times.items()}
     result["render"] = p50_ms([render_only() for _ in range(n)])
@@ -279,12 +292,21 @@ def bench_latency(
     return {"docx": docx_path, "p50_ms": result}
 
 
-def service_burst(service: DocumentService, sample: str, count: int, clients: int) -> float:
+def service_burst(
+    service: DocumentService, sample: str, count: int, clients: int, render: bool = True
+) -> float:
+    """Seconds for `count` JSON -> PDF documents (or, without render, conversions of its DOCX)."""
     payload = json.loads((ROOT / sample).read_text(encoding="utf-8"))
     doc_type = str(payload["doc_type"])
+    docx = service.render(doc_type, payload).docx
+    assert service.converter is not None
+    converter = service.converter
 
     def one(_: int) -> None:
-        service.to_pdf(service.render(doc_type, payload))
+        if render:
+            service.to_pdf(service.render(doc_type, payload))
+        else:
+            converter.convert(docx)
 
     started = time.perf_counter()
     with ThreadPoolExecutor(clients) as executor:
@@ -308,14 +330,16 @@ def bench_throughput(
             for sample, docx_path in samples:
                 service_burst(service, sample, processes * 2, CLIENTS)  # warm-up
                 carbone.burst(docx_path, processes * 2, CLIENTS)
-                rates: dict[str, list[float]] = {"service": [], "carbone": []}
-                for block in range(2):  # alternating blocks: drift hits both
-                    order = ("service", "carbone") if block == 0 else ("carbone", "service")
+                rates: dict[str, list[float]] = {"service": [], "converter": [], "carbone": []}
+                for block in range(2):  # alternating blocks: drift hits every path
+                    order = list(rates) if block == 0 else list(reversed(rates))
                     for name in order:
-                        if name == "service":
-                            seconds = service_burst(service, sample, count, CLIENTS)
-                        else:
+                        if name == "carbone":
                             seconds = carbone.burst(docx_path, count, CLIENTS)
+                        else:
+                            seconds = service_burst(
+                                service, sample, count, CLIENTS, render=name == "service"
+                            )
                         rates[name].append(count / seconds)
                 result[Path(sample).stem] = {
                     name: round(sum(values) / len(values), 2) for name, values in rates.items()
@@ -337,28 +361,34 @@ def print_report(
     print(f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}")
     print()
     print(
-        "| sample | service JSON → PDF p50 | bare unoserver p50 | Carbone p50 | service / Carbone "
-        "| service / bare | of which render |"
+        "| sample | service JSON → PDF p50 | service converter p50 | bare unoserver p50 "
+        "| Carbone p50 | service / Carbone | converter / Carbone | service / bare "
+        "| of which render |"
     )
-    print("|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|")
     for sample, row in latency.items():
         print(
             f"| {sample} ({row['pages']} pages{', index' if row['index'] else ''}) "
-            f"| {row['service']:.0f} ms | {row['bare']:.0f} ms | {row['carbone']:.0f} ms "
-            f"| {row['service'] / row['carbone']:.2f} | {row['service'] / row['bare']:.2f} "
+            f"| {row['service']:.0f} ms | {row['converter']:.0f} ms | {row['bare']:.0f} ms "
+            f"| {row['carbone']:.0f} ms | {row['service'] / row['carbone']:.2f} "
+            f"| {row['converter'] / row['carbone']:.2f} | {row['service'] / row['bare']:.2f} "
             f"| {row['render']:.0f} ms |"
         )
     print()
     print(f"Throughput, {CLIENTS} concurrent clients, docs/s:")
-    print("| LibreOffice processes | sample | service | Carbone | service / Carbone |")
-    print("|---|---|---|---|---|")
+    print(
+        "| LibreOffice processes | sample | service | service converter | Carbone "
+        "| service / Carbone | converter / Carbone |"
+    )
+    print("|---|---|---|---|---|---|---|")
     for processes, rows in throughput.items():
         for sample, row in rows.items():
             if sample.startswith("peak"):
                 continue
             print(
-                f"| {processes} | {sample} | {row['service']:.2f} | {row['carbone']:.2f} "
-                f"| {row['service'] / row['carbone']:.2f} |"
+                f"| {processes} | {sample} | {row['service']:.2f} | {row['converter']:.2f} "
+                f"| {row['carbone']:.2f} | {row['service'] / row['carbone']:.2f} "
+                f"| {row['converter'] / row['carbone']:.2f} |"
             )
     print()
     print("Peak RSS per LibreOffice instance (MiB, process tree):")
