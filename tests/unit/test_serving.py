@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 import requests
+from waitress import wasyncore
 from waitress.server import create_server
 
 from service.web.serving import ProbeLaneDispatcher, is_probe
@@ -40,7 +41,10 @@ def served() -> Iterator[tuple[str, Blocking]]:
     port = server.socket.getsockname()[1]
     yield f"http://127.0.0.1:{port}", app
     app.release.set()
-    server.close()
+    # Closed on the loop's own thread: closing a socket under its select() there is EBADF.
+    server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
+    thread.join(5)
+    assert not thread.is_alive()
     dispatcher.shutdown()
 
 
