@@ -29,8 +29,25 @@ def validator() -> OpenXmlValidator:
     return OpenXmlValidator(file_format=FileFormat.MICROSOFT_365, max_errors=0)
 
 
+def forget_packages(checker: OpenXmlValidator) -> None:
+    """Empty the validator's caches of what earlier packages held.
+
+    openxml-audit keys them by `id()` of the package it opened: once that package is freed, the
+    next one may get the same id and be checked against an earlier document's footnote ids.
+    """
+    pending = [c for cs in checker._semantic_validator_word._constraints.values() for c in cs]
+    while pending:
+        constraint = pending.pop()
+        for name in ("_value_cache", "_count_cache"):
+            getattr(constraint, name, {}).clear()
+        pending.extend(getattr(constraint, "constraints", ()))
+        if getattr(constraint, "constraint", None) is not None:
+            pending.append(constraint.constraint)
+
+
 def errors(path: Path) -> list[str]:
     """The validator's errors for one file, as `part path: description` lines."""
+    forget_packages(validator())
     result = validator().validate(path)
     return [f"{e.part_uri} {e.path}: {e.description}" for e in result.errors]
 
