@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import io
 import logging
 from collections.abc import Coroutine, Iterable
@@ -44,6 +45,7 @@ __all__ = [
     "TimestampUnavailable",
     "sign_field",
     "signer_name",
+    "unit_signer",
     "verify",
 ]
 
@@ -188,6 +190,16 @@ def load_signer(pkcs12: bytes, passphrase: bytes | None) -> signers.SimpleSigner
         signer.signing_key.dump(), password=None, unsafe_skip_rsa_key_validation=True
     )
     return _ParsedKeySigner(signer, key) if isinstance(key, RSAPrivateKey) else signer
+
+
+@functools.lru_cache(maxsize=64)
+def unit_signer(pkcs12: bytes, passphrase: bytes | None) -> signers.SimpleSigner:
+    """load_signer, kept for the next signature with the same key and passphrase.
+
+    Opening PKCS#12 data decrypts it and checks the RSA key (about 50 ms); a unit seals every
+    document it issues with one key. A replaced key is other bytes, so it is opened anew.
+    """
+    return load_signer(pkcs12, passphrase)
 
 
 def sign_field(

@@ -10,7 +10,7 @@ from service.core.clock import today_in_vietnam
 from service.core.document import DateData, Document
 from service.core.documents import AuditSink, DocumentInvalid, DocumentService, Rendered
 from service.core.files import sha256
-from service.core.signing import load_signer, sign_field, signer_name
+from service.core.signing import sign_field, signer_name, unit_signer
 from service.core.vn import match_key
 from service.usecases.ports import AfterEntry, KeyStore, RegisterRecord, RegisterStore, UnitKey
 from service.usecases.units import UnitProfiles
@@ -165,8 +165,7 @@ class Issuer:
 
     def _seal(self, pdf: bytes, document: Document, key: UnitKey) -> tuple[bytes, str]:
         """Sign the seal field with the unit's key and seal picture; the certificate's name."""
-        # Opening a key checks its RSA numbers (~50 ms): once a seal.
-        signer = load_signer(key.pkcs12, key.passphrase)
+        signer = unit_signer(key.pkcs12, key.passphrase)
         signed = sign_field(
             pdf,
             signer=signer,

@@ -22,6 +22,7 @@ from service.core.signing import (
     SigningKeyInvalid,
     load_signer,
     sign_field,
+    unit_signer,
     verify,
 )
 from tests.unit.test_pdf_unit import BODY, NAME, block, make_pdf, prepare
@@ -150,6 +151,17 @@ def test_signing_reads_the_key_once(
     monkeypatch.setattr(pdf_cms.serialization, "load_der_private_key", counted)
     (report,) = verify(sign_field(prepared(), signer=signer, field=SIGNER_FIELD))
     assert report.intact and report.valid and reads == []
+
+
+def test_a_units_key_is_opened_once_until_it_is_replaced(key: tuple[bytes, bytes]) -> None:
+    first = unit_signer(key[0], PASSPHRASE)
+    assert unit_signer(key[0], PASSPHRASE) is first
+    replaced = unit_signer(make_key()[0], PASSPHRASE)
+    assert replaced is not first and replaced.signing_cert != first.signing_cert
+    with pytest.raises(SigningKeyInvalid):  # a refusal is not kept: each try is refused
+        unit_signer(key[0], b"sai")
+    with pytest.raises(SigningKeyInvalid):
+        unit_signer(key[0], b"sai")
 
 
 def test_wrong_passphrase(key: tuple[bytes, bytes]) -> None:
