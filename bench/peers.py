@@ -1,6 +1,6 @@
 """Benchmark the service's JSON -> PDF path against Carbone and a bare unoserver, same LibreOffice.
 
-All three paths convert the same DOCX (rendered by the service from each sample) in one run:
+All four paths convert the same DOCX (rendered by the service from each sample) in one run:
 
 - service: the in-process DocumentService, render (JSON -> DOCX) + ConverterPool.convert, timed
   in this process (no HTTP: Carbone's converter is timed inside Node, so both leave out a web
@@ -34,6 +34,7 @@ import tempfile
 import threading
 import time
 import zipfile
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -292,32 +293,35 @@ def bench_latency(
     return {"docx": docx_path, "p50_ms": result}
 
 
-def service_burst(
-    service: DocumentService, sample: str, count: int, clients: int, render: bool = True
-) -> float:
-    """Seconds for `count` JSON -> PDF documents (or, without render, conversions of its DOCX)."""
-    payload = json.loads((ROOT / sample).read_text(encoding="utf-8"))
-    doc_type = str(payload["doc_type"])
-    docx = service.render(doc_type, payload).docx
-    assert service.converter is not None
-    converter = service.converter
-
-    def one(_: int) -> None:
-        if render:
-            service.to_pdf(service.render(doc_type, payload))
-        else:
-            converter.convert(docx)
-
+def burst(job: Callable[[], object], count: int, clients: int) -> float:
+    """Seconds for `count` runs of job from `clients` threads."""
     started = time.perf_counter()
     with ThreadPoolExecutor(clients) as executor:
-        list(executor.map(one, range(count)))
+        list(executor.map(lambda _: job(), range(count)))
     return time.perf_counter() - started
+
+
+def throughput_paths(
+    service: DocumentService, carbone: Carbone, sample: str, docx_path: Path
+) -> dict[str, Callable[[int], float]]:
+    """Per path, seconds for a burst of n documents: JSON -> PDF, the DOCX alone, Carbone."""
+    payload = json.loads((ROOT / sample).read_text(encoding="utf-8"))
+    doc_type, docx = str(payload["doc_type"]), docx_path.read_bytes()
+    assert service.converter is not None
+    converter = service.converter
+    return {
+        "service": lambda n: burst(
+            lambda: service.to_pdf(service.render(doc_type, payload)), n, CLIENTS
+        ),
+        "converter": lambda n: burst(lambda: converter.convert(docx), n, CLIENTS),
+        "carbone": lambda n: carbone.burst(docx_path, n, CLIENTS),
+    }
 
 
 def bench_throughput(
     processes: int, samples: list[tuple[str, Path]], base_port: int, work: Path, count: int
 ) -> dict[str, Any]:
-    """Docs/s with CLIENTS concurrent clients, service against Carbone, `processes` each."""
+    """Docs/s with CLIENTS concurrent clients per path, `processes` LibreOffice each."""
     pool = start_pool(processes, base_port, work)
     carbone: Carbone | None = None
     result: dict[str, Any] = {}
@@ -328,19 +332,13 @@ def bench_throughput(
             memory.track("service", lambda: pool_pids(pool))
             memory.track("carbone", carbone.office_pids)
             for sample, docx_path in samples:
-                service_burst(service, sample, processes * 2, CLIENTS)  # warm-up
-                carbone.burst(docx_path, processes * 2, CLIENTS)
-                rates: dict[str, list[float]] = {"service": [], "converter": [], "carbone": []}
+                paths = throughput_paths(service, carbone, sample, docx_path)
+                for run in paths.values():
+                    run(processes * 2)  # warm-up
+                rates: dict[str, list[float]] = {name: [] for name in paths}
                 for block in range(2):  # alternating blocks: drift hits every path
-                    order = list(rates) if block == 0 else list(reversed(rates))
-                    for name in order:
-                        if name == "carbone":
-                            seconds = carbone.burst(docx_path, count, CLIENTS)
-                        else:
-                            seconds = service_burst(
-                                service, sample, count, CLIENTS, render=name == "service"
-                            )
-                        rates[name].append(count / seconds)
+                    for name in list(paths) if block == 0 else list(reversed(paths)):
+                        rates[name].append(count / paths[name](count))
                 result[Path(sample).stem] = {
                     name: round(sum(values) / len(values), 2) for name, values in rates.items()
                 }
