@@ -34,15 +34,27 @@ def layer_of(name: str) -> str:
     return prefixes[prefix]
 
 
-def imports(source: str) -> Iterator[str]:
+def absolute(name: str, node: ast.ImportFrom, is_package: bool) -> str:
+    """The module a `from` import names, relative ones (`from ..store import x`) resolved."""
+    if node.level == 0:
+        return node.module or ""
+    # A module's own package is itself when it is a package's __init__, else its parent.
+    parts = name.split(".") if is_package else name.split(".")[:-1]
+    base = parts[: len(parts) - (node.level - 1)]
+    return ".".join(base + ([node.module] if node.module else []))
+
+
+def imports(source: str, name: str = "", is_package: bool = False) -> Iterator[str]:
     """Every module a source imports, at any depth (function-level imports included)."""
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Import):
             yield from (alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            yield node.module
+        elif isinstance(node, ast.ImportFrom):
+            module = absolute(name, node, is_package)
+            if module:
+                yield module
             # `from service.store import jobs` imports the module service.store.jobs.
-            yield from (f"{node.module}.{alias.name}" for alias in node.names)
+            yield from (f"{module}.{alias.name}".lstrip(".") for alias in node.names)
 
 
 def violations(modules: Iterable[tuple[str, str]]) -> list[str]:
@@ -50,7 +62,9 @@ def violations(modules: Iterable[tuple[str, str]]) -> list[str]:
     found = []
     for name, source in modules:
         layer = layer_of(name)
-        for target in set(imports(source)):
+        is_package = name.split(".")[-1] == "__init__"
+        name = name.removesuffix(".__init__")
+        for target in set(imports(source, name, is_package)):
             root = target.split(".")[0]
             if root in FRAMEWORKS and layer in FRAMEWORK_FREE:
                 found.append(f"{name} ({layer}) imports {target}")
@@ -102,6 +116,21 @@ def test_the_service_keeps_its_layers() -> None:
             "service.web.pages",
             "from service.store import units",
             "service.web.pages imports another adapter: service.store.units",
+        ),
+        (
+            "service.web.pages",
+            "from ..store.units import SqlUnits",
+            "service.web.pages imports another adapter: service.store.units",
+        ),
+        (
+            "service.core.render",
+            "def f():\n    from ..web import context",
+            "service.core.render (core) imports service.web.context (adapters)",
+        ),
+        (
+            "service.web.__init__",
+            "from .. import composition",
+            "service.web (adapters) imports service.composition (root)",
         ),
         (
             "service.web.app",
