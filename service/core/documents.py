@@ -7,7 +7,7 @@ from typing import Any, Protocol
 
 from marshmallow import ValidationError
 
-from service.core import pdf, vn
+from service.core import issue_fields, pdf, vn
 from service.core.converter import Converter
 from service.core.definitions import Catalog, load_catalog
 from service.core.document import Document
@@ -120,17 +120,34 @@ class DocumentService:
         return rendered
 
     def to_pdf(
-        self, rendered: Rendered, *, pdf_version: int | None = None, signing: bool = False
+        self,
+        rendered: Rendered,
+        *,
+        pdf_version: int | None = None,
+        signing: bool = False,
+        numbered_later: bool = False,
     ) -> bytes:
-        """Convert through the converter; with `signing`, add metadata and signature fields."""
+        """Convert through the converter; with `signing`, add metadata and signature fields.
+
+        `numbered_later` (with `signing`) adds the Số and date of issue as fields to fill after
+        the signer has signed: the document must have been rendered without them.
+        """
         if self.converter is None:
             raise RuntimeError("this DocumentService has no converter")
         converted = self.converter.convert(rendered.docx, pdf_version=pdf_version)
-        return ready_for_signing(rendered.document, converted) if signing else converted
+        if not signing:
+            return converted
+        return ready_for_signing(rendered.document, converted, numbered_later=numbered_later)
 
 
-def ready_for_signing(document: Document, converted: bytes) -> bytes:
-    """Metadata, vi-VN, and empty fields for the signer and the seal over the signature space."""
+def ready_for_signing(
+    document: Document, converted: bytes, *, numbered_later: bool = False
+) -> bytes:
+    """Metadata, vi-VN, and empty fields for the signer and the seal over the signature space.
+
+    `numbered_later` also makes the header's blank number, day and month fields to fill at
+    issue, and locks the signer's field against any other change.
+    """
     space = pdf.locate_signature_space(
         converted,
         list(document.signer_lines),
@@ -147,4 +164,5 @@ def ready_for_signing(document: Document, converted: bytes) -> bytes:
         signer_field=document.signer_field,
         seal_field=document.seal_field,
         space=space,
+        issue_blanks=issue_fields.locate_issue_blanks(converted) if numbered_later else (),
     )

@@ -4,46 +4,51 @@ from __future__ import annotations
 
 import io
 import re
-import threading
 import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
 import pikepdf
-import pypdfium2 as pdfium
-from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.misc import PdfError as HankoPdfError
-from pyhanko.sign.fields import SigFieldSpec, append_signature_field
+from pyhanko.sign.fields import (
+    FieldMDPAction,
+    FieldMDPSpec,
+    MDPPerm,
+    SigFieldSpec,
+    append_signature_field,
+)
 
+from service.core.issue_fields import IssueBlank, add_issue_fields
+from service.core.pdf_io import (
+    PDFIUM_LOCK,
+    InvalidPdf,
+    Rect,
+    open_incremental,
+    pdfium_document,
+)
 from service.core.vn import LANGUAGE, strip_diacritics
 
 __all__ = [
+    "PDFIUM_LOCK",
     "InvalidPdf",
     "SignatureSpace",
     "SignatureSpaceNotFound",
     "field_name",
     "locate_signature_space",
+    "open_incremental",
     "prepare_for_signing",
     "seal_rect",
 ]
 
-# PDFium is not thread-safe and the server answers on several threads: every use holds this.
-PDFIUM_LOCK = threading.Lock()
 PAD = 4.0  # points around the signature block's text, sideways
 GAP = 2.0  # points kept clear of the title's descenders and the name's ascenders
 NAMELESS_HEIGHT = 80.0  # the template puts the name 80 pt under the title
 WORD_GAP = 12.0  # a wider horizontal gap separates columns (Nơi nhận | signature block)
 SAME_LINE = 2.0  # words whose tops differ by less share a line
 
-Rect = tuple[float, float, float, float]
-
 
 class SignatureSpaceNotFound(ValueError):
     """The signer's title lines followed by the name are on no page of the PDF."""
-
-
-class InvalidPdf(ValueError):
-    """The bytes are not a PDF that can be read or updated."""
 
 
 @dataclass(frozen=True)
@@ -97,21 +102,14 @@ def locate_signature_space(
     name = normalise(signer_name)
     if not title:
         raise ValueError("signer_lines is empty: there is no signature block to look for")
-    with PDFIUM_LOCK:
-        try:
-            document = pdfium.PdfDocument(pdf)
-        except pdfium.PdfiumError as exc:
-            raise InvalidPdf(f"cannot read the PDF: {exc}") from exc
-        try:
-            pages = range(len(document))
-            for index in pages if first else reversed(pages):
-                page = document[index]
-                top = page.get_mediabox()[3]
-                found = _find_block(_right_segments(page, top), title, name)
-                if found is not None:
-                    return SignatureSpace(index, _to_user_space(top, found))
-        finally:
-            document.close()
+    with pdfium_document(pdf) as document:
+        pages = range(len(document))
+        for index in pages if first else reversed(pages):
+            page = document[index]
+            top = page.get_mediabox()[3]
+            found = _find_block(_right_segments(page, top), title, name)
+            if found is not None:
+                return SignatureSpace(index, _to_user_space(top, found))
     raise SignatureSpaceNotFound(
         f"no page has the signature block {' / '.join(signer_lines)!r} followed by {signer_name!r}"
     )
@@ -220,14 +218,27 @@ def prepare_for_signing(
     signer_field: str,
     seal_field: str | None,
     space: SignatureSpace,
+    issue_blanks: tuple[IssueBlank, ...] = (),
 ) -> bytes:
-    """Set metadata and language, then add the empty signature fields (signer, seal)."""
+    """Set metadata and language, then add the empty signature fields (signer, seal).
+
+    With `issue_blanks`, the Số and the date of issue become read-only text fields and the
+    signer's field locks everything else: a signature on it allows filling those fields and
+    the seal's signature, and nothing more (FieldMDP, DocMDP P=2).
+    """
     fields = [(signer_field, space.rect)]
     if seal_field is not None:
         fields.append((seal_field, seal_rect(space)))
-    _check_field_names([f for f, _ in fields])
-    described = _with_metadata(pdf, title, author, subject, keywords, space.page_index)
-    return _with_fields(described, space.page_index, fields)
+    issue_names = [blank.name for blank in issue_blanks]
+    _check_field_names([f for f, _ in fields] + issue_names)
+    described = _with_metadata(
+        pdf, title, author, subject, keywords, space.page_index, issue_blanks
+    )
+    lock = None
+    if issue_blanks:
+        open_to = issue_names + ([seal_field] if seal_field else [])
+        lock = FieldMDPSpec(FieldMDPAction.EXCLUDE, open_to)
+    return _with_fields(described, space.page_index, fields, lock)
 
 
 def _check_field_names(names: list[str]) -> None:
@@ -239,9 +250,15 @@ def _check_field_names(names: list[str]) -> None:
 
 
 def _with_metadata(
-    pdf: bytes, title: str, author: str, subject: str, keywords: list[str], page_index: int
+    pdf: bytes,
+    title: str,
+    author: str,
+    subject: str,
+    keywords: list[str],
+    page_index: int,
+    issue_blanks: tuple[IssueBlank, ...] = (),
 ) -> bytes:
-    """Info dictionary and XMP in sync (PDF/A identification kept), /Lang vi-VN."""
+    """Info dictionary and XMP in sync (PDF/A identification kept), /Lang vi-VN, issue fields."""
     try:
         document = pikepdf.open(io.BytesIO(pdf))
     except pikepdf.PdfError as exc:
@@ -258,27 +275,26 @@ def _with_metadata(
             meta["dc:language"] = [LANGUAGE]
             meta["pdf:Keywords"] = ", ".join(keywords)
         document.Root.Lang = pikepdf.String(LANGUAGE)
+        if issue_blanks:
+            add_issue_fields(document, issue_blanks)
         out = io.BytesIO()
         document.save(out)
     return out.getvalue()
 
 
-def open_incremental(pdf: bytes) -> IncrementalPdfFileWriter:
-    """A pyHanko writer appending to the PDF; InvalidPdf if it cannot be read."""
-    try:
-        return IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
-    except (HankoPdfError, ValueError) as exc:
-        raise InvalidPdf(f"cannot read the PDF: {exc}") from exc
-
-
-def _with_fields(pdf: bytes, page_index: int, fields: list[tuple[str, Rect]]) -> bytes:
-    """Append the empty signature fields in an incremental update."""
+def _with_fields(
+    pdf: bytes, page_index: int, fields: list[tuple[str, Rect]], lock: FieldMDPSpec | None
+) -> bytes:
+    """Append the empty signature fields in an incremental update; the first may be locked."""
     writer = open_incremental(pdf)
     try:
-        for name, box in fields:
+        for index, (name, box) in enumerate(fields):
             # pyHanko annotates the box as ints but writes any number as a PDF real.
             rect: Any = box
-            spec = SigFieldSpec(sig_field_name=name, on_page=page_index, box=rect)
+            locking: dict[str, Any] = {}
+            if index == 0 and lock is not None:
+                locking = {"field_mdp_spec": lock, "doc_mdp_update_value": MDPPerm.FILL_FORMS}
+            spec = SigFieldSpec(sig_field_name=name, on_page=page_index, box=rect, **locking)
             append_signature_field(writer, spec)
         out = io.BytesIO()
         writer.write(out)
