@@ -108,6 +108,7 @@ def build_services(
         )
         runner = bulk_runner(settings, ctx)
         closers.append(runner.stop)
+        previews = PreviewStore(settings.data_dir / "previews")
     except BaseException:
         close_all(closers)
         raise
@@ -118,8 +119,8 @@ def build_services(
         register=RegisterBook(register),
         audit=AuditTrail(SqlAudit(database)),
         units=units,
-        bulk=BulkJobs(ctx, runner, settings.bulk_max_rows),
-        previews=PreviewStore(settings.data_dir / "previews"),
+        bulk=BulkJobs(ctx, runner, settings.bulk_max_rows, previews),
+        previews=previews,
         keys=keys,
         admission=Admission(converter_size(converter) + settings.queue_length),
         accounts=Accounts(

@@ -17,6 +17,7 @@ from service.bulk.ports import JobState, JobView, RowState
 from service.bulk.table import Table, TooManyRows
 from service.core import markup
 from service.core.clock import iso
+from service.core.preview import PreviewStore
 
 OUTPUTS = {"zip": ZIP, "merged.pdf": MERGED, "manifest.csv": MANIFEST_CSV,
            "manifest.json": MANIFEST_JSON}
@@ -55,12 +56,19 @@ class OutputNotReady(LookupError):
 class BulkJobs:
     """The bulk feature's entry point: a context (job store, documents, folders) and a runner."""
 
-    def __init__(self, ctx: work.BulkContext, runner: Runner, max_rows: int = 5000) -> None:
+    def __init__(
+        self,
+        ctx: work.BulkContext,
+        runner: Runner,
+        max_rows: int = 5000,
+        previews: PreviewStore | None = None,
+    ) -> None:
         self.ctx = ctx
         self.runner = runner
         self.max_rows = max_rows  # also passed to read_table, which stops at the next row
         # Beside the job folders (named by job id), so the CLI's output folder has none.
-        self.inputs = InputStore(ctx.jobs_root / ".inputs")
+        # A preview's token also names its form's document: the base the bulk page offers.
+        self.inputs = InputStore(ctx.jobs_root / ".inputs", previews=previews)
 
     def check(
         self, base: dict[str, Any], table: Table, separator: str = DEFAULT_SEPARATOR

@@ -3,24 +3,20 @@
 from __future__ import annotations
 
 import json
-import re
-import secrets
-import shutil
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pypdfium2 as pdfium
 
-from service.core.files import atomic_target, private_folder, write_atomic
+from service.core.files import atomic_target
 from service.core.pdf import PDFIUM_LOCK
+from service.core.token_store import TokenNotFound, TokenStore
 
-_TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 PREVIEW_SCALE = 1.5  # 108 dpi: diacritics stay legible, a page stays near 70 kB
 
 
-class PreviewNotFound(LookupError):
+class PreviewNotFound(TokenNotFound):
     """The preview has expired or never existed."""
 
 
@@ -34,78 +30,76 @@ class Stored:
 
 
 class PreviewStore:
-    """Files under `root/<token>/`: document.pdf, document.docx, page images, names."""
+    """Renders an hour under `root/<token>/`, their form's documents a day (`root/.documents/`)."""
 
-    def __init__(self, root: Path, ttl_seconds: float = 3600.0) -> None:
+    # A render's folder: document.pdf, document.docx, page-<n>.png, meta.json (pages, names).
+    # Its form's document, under the same token, is a bulk job's base and what an issue
+    # takes: it outlives the images a clerk has long stopped looking at.
+
+    def __init__(
+        self, root: Path, ttl_seconds: float = 3600.0, document_ttl_seconds: float = 24 * 3600.0
+    ) -> None:
         self.root = root
-        self.ttl = ttl_seconds
+        self.renders = TokenStore(root, ttl_seconds, PreviewNotFound)
+        self.documents = TokenStore(root / ".documents", document_ttl_seconds, PreviewNotFound)
 
-    def save(self, pdf: bytes, docx: bytes, names: dict[str, str]) -> Stored:
-        """Keep a render; drop the expired ones."""
-        self.expire()
-        token = secrets.token_urlsafe(18)
-        folder = self.root / token
-        private_folder(self.root)
-        folder.mkdir(mode=0o700)  # a fresh token: never there already
-        write_atomic(folder / "document.pdf", pdf)
-        write_atomic(folder / "document.docx", docx)
+    def save(
+        self, pdf: bytes, docx: bytes, names: dict[str, str], document: dict[str, Any] | None = None
+    ) -> Stored:
+        """Keep a render (and the form's document it shows); drop the expired ones."""
+        token = self.renders.new()
+        self.renders.write(token, "document.pdf", pdf)
+        self.renders.write(token, "document.docx", docx)
         with PDFIUM_LOCK:
-            document = pdfium.PdfDocument(pdf)
+            opened = pdfium.PdfDocument(pdf)
             try:
-                pages = len(document)
+                pages = len(opened)
                 # The page shows page 1 at once: draw it while the PDF is open anyway.
-                first = _page_image(document, 0)
+                first = _page_image(opened, 0)
             finally:
-                document.close()
-        _save_png(first, folder / "page-1.png")
+                opened.close()
+        _save_png(first, self.renders.path(token, "page-1.png"))
         meta = {"pages": pages, "names": names}
-        write_atomic(folder / "meta.json", json.dumps(meta, ensure_ascii=False).encode("utf-8"))
+        self.renders.write(token, "meta.json", json.dumps(meta, ensure_ascii=False).encode())
+        if document is not None:
+            self.documents.new(token)
+            content = json.dumps(document, ensure_ascii=False, indent=1).encode("utf-8")
+            self.documents.write(token, f"{document.get('doc_type') or 'van-ban'}.json", content)
         return Stored(token, pages, names)
 
     def get(self, token: str) -> Stored:
         """A stored render by token or PreviewNotFound."""
-        meta_path = self._folder(token) / "meta.json"
-        if not meta_path.exists():
-            raise PreviewNotFound(token)
-        meta = json.loads(meta_path.read_text("utf-8"))
+        meta = json.loads(self.renders.read(token, "meta.json").decode("utf-8"))
         return Stored(token, meta["pages"], meta["names"])
 
     def file(self, token: str, extension: str) -> bytes:
         """The stored PDF or DOCX."""
-        path = self._folder(token) / f"document.{extension}"
-        if extension not in ("pdf", "docx") or not path.exists():
+        if extension not in ("pdf", "docx"):
             raise PreviewNotFound(token)
-        return path.read_bytes()
+        return self.renders.read(token, f"document.{extension}")
+
+    def document(self, token: str) -> tuple[str, bytes]:
+        """The form's document the preview showed: its JSON file's name and bytes."""
+        found = [p for p in self.documents.files(token) if p.suffix == ".json"]
+        if not found:
+            raise PreviewNotFound(token)
+        return found[0].name, found[0].read_bytes()
 
     def page_png(self, token: str, page: int) -> bytes:
         """Page `page` (1-based) as PNG, drawn once and kept."""
         stored = self.get(token)
         if not 1 <= page <= stored.pages:
             raise PreviewNotFound(f"{token} page {page}")
-        path = self._folder(token) / f"page-{page}.png"
+        path = self.renders.path(token, f"page-{page}.png")
         if not path.exists():
             with PDFIUM_LOCK:
-                document = pdfium.PdfDocument(self._folder(token) / "document.pdf")
+                opened = pdfium.PdfDocument(self.renders.path(token, "document.pdf"))
                 try:
-                    image = _page_image(document, page - 1)
+                    image = _page_image(opened, page - 1)
                 finally:
-                    document.close()
+                    opened.close()
             _save_png(image, path)
         return path.read_bytes()
-
-    def expire(self) -> None:
-        """Remove renders older than the time to live."""
-        if not self.root.exists():
-            return
-        limit = time.time() - self.ttl
-        for folder in self.root.iterdir():
-            if folder.is_dir() and folder.stat().st_mtime < limit:
-                shutil.rmtree(folder, ignore_errors=True)
-
-    def _folder(self, token: str) -> Path:
-        if not _TOKEN.match(token):
-            raise PreviewNotFound(token)
-        return self.root / token
 
 
 def _page_image(document: Any, index: int) -> Any:

@@ -136,13 +136,14 @@ def submit(type_id: str) -> Any:
         return render_form(model, flat, unit=slug, converted=converted, errors=exc.errors), 422
     except ConversionError as exc:
         return converter_trouble(model, flat, slug, exc)
+    # The form as JSON under the same token: /tai-ve/<token>.json, the base of a bulk job and
+    # what an issue from the preview takes.
     stored = services().previews.save(
         pdf,
         rendered.docx,
         {ext: rendered.filename(ext) for ext in MEDIA},
+        converted.payload,
     )
-    # The form as JSON under the same token: /tai-ve/<token>.json, and the base of a bulk job.
-    services().bulk.inputs.keep_json(converted.payload, stored.token)
     return render_form(model, flat, unit=slug, preview=stored)
 
 

@@ -19,10 +19,10 @@ from flask import (
 )
 from flask_smorest import Api
 
-from service.bulk.inputs import InputNotFound
 from service.core import copies, placeholders
 from service.core.clock import VIETNAM, today_in_vietnam
 from service.core.document import Document
+from service.core.preview import PreviewNotFound
 from service.core.vn import ascii_slug
 from service.usecases.issuing import NumberMovedOn
 from service.usecases.ports import RegisterQuery, RegisterRecord
@@ -198,9 +198,8 @@ def _previewed() -> tuple[str, str, str | None, dict[str, Any]]:
     try:
         # The preview kept its form's document under its token (pages.submit): the issue
         # takes exactly what was previewed, not the form as it may have been edited since.
-        kept = services().bulk.inputs.get(token)
-        payload = json.loads(kept.content) if kept.name.endswith(".json") else None
-    except (InputNotFound, ValueError):
+        payload = json.loads(services().previews.document(token)[1])
+    except (PreviewNotFound, ValueError):
         payload = None
     if not isinstance(payload, dict) or payload.get("doc_type", type_id) != type_id:
         abort(404, description=EXPIRED)

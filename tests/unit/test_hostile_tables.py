@@ -207,7 +207,8 @@ def test_the_services_files_are_private(tmp_path: Path) -> None:
     assert all(private(p) for p in (tmp_path / "jobs", files.folder, *files.folder.iterdir()))
 
     previews = PreviewStore(tmp_path / "previews")
-    stored = previews.save(blank_pdf(), b"docx", {"pdf": "a.pdf"})
+    stored = previews.save(blank_pdf(), b"docx", {"pdf": "a.pdf"}, BASE)
     previews.page_png(stored.token, 1)
-    folder = tmp_path / "previews" / stored.token
-    assert all(private(p) for p in (tmp_path / "previews", folder, *folder.iterdir()))
+    folder, kept = tmp_path / "previews" / stored.token, previews.documents.path(stored.token)
+    assert all(private(p) for p in (tmp_path / "previews", folder, *folder.iterdir(),
+                                    kept.parent, kept, *kept.iterdir()))

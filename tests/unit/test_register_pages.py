@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import re
 from typing import Any
 from urllib.parse import quote
@@ -264,3 +265,7 @@ def test_an_expired_or_foreign_preview_cannot_be_issued(app, clerk) -> None:
     foreign = clerk.post("/so-van-ban-di/phat-hanh", data={**fields, "unit": "chi-lang"},
                          headers=HTML)
     assert foreign.status_code == 404
+    # A JSON file a bulk job keeps (a refused attempt's base) was never previewed.
+    kept = app.extensions["vb_services"].bulk.inputs.keep(json.dumps(plan()).encode(), "goc.json")
+    unseen = clerk.post("/so-van-ban-di/phat-hanh", data={**fields, "token": kept}, headers=HTML)
+    assert unseen.status_code == 404 and "Bản xem trước đã hết hạn" in unseen.get_data(as_text=True)
