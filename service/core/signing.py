@@ -303,14 +303,14 @@ def verify(pdf: bytes, *, trust_roots: Iterable[bytes] = ()) -> list[SignatureRe
     roots = [asn1_x509.Certificate.load(der) for der in trust_roots]
     try:
         reader = PdfFileReader(io.BytesIO(pdf), strict=False)
-        _check_signature_fields(reader)
+        check_signature_fields(reader)
         embedded = reader.embedded_signatures
     except (HankoPdfError, ValueError) as exc:
         raise InvalidPdf(f"cannot read the PDF: {exc}") from exc
     return [_report(sig, roots) for sig in embedded]
 
 
-def _check_signature_fields(reader: PdfFileReader) -> None:
+def check_signature_fields(reader: PdfFileReader) -> None:
     """InvalidPdf unless the form and each signature value are dictionaries.
 
     pyHanko takes both shapes for granted and fails with a TypeError or AttributeError on a
@@ -334,8 +334,8 @@ def _report(sig: EmbeddedPdfSignature, roots: list[asn1_x509.Certificate]) -> Si
     reason = sig.sig_object.get("/Reason")
     return SignatureReport(
         field=sig.field_name,
-        signer=_common_name(status),
-        signed_at=_iso(_signing_time(status)),
+        signer=common_name(status),
+        signed_at=_iso(signing_time(status)),
         intact=bool(status.intact),
         valid=bool(status.intact and status.valid),
         trusted=bool(status.trusted),
@@ -344,13 +344,13 @@ def _report(sig: EmbeddedPdfSignature, roots: list[asn1_x509.Certificate]) -> Si
     )
 
 
-def _common_name(status: PdfSignatureStatus) -> str:
+def common_name(status: PdfSignatureStatus) -> str:
     """The signer certificate's subject CN, or the whole subject when it has none."""
     subject = status.signing_cert.subject
     return str(subject.native.get("common_name") or subject.human_friendly)
 
 
-def _signing_time(status: PdfSignatureStatus) -> datetime | None:
+def signing_time(status: PdfSignatureStatus) -> datetime | None:
     """The timestamp authority's time when there is a token, else the signer's own claim."""
     token = status.timestamp_validity
     if token is not None:

@@ -1,0 +1,176 @@
+"""Check a signer's upload: the PDF the service prepared, with their own valid signature added.
+
+A lãnh đạo signs the prepared PDF in their own tool (a USB token in Acrobat or Foxit, or a
+provider's remote signing) and uploads it. It is taken only when its first bytes are exactly
+the prepared PDF, the one thing added is a signature in the signer's field, that signature is
+intact and made while its certificate was valid, and the certificate names the signer.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from asn1crypto import x509 as asn1_x509
+from pyhanko.pdf_utils.misc import PdfError as HankoPdfError
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign.diff_analysis import DEFAULT_DIFF_POLICY, StandardDiffPolicy
+from pyhanko.sign.diff_analysis.constants import ACROFORM_EXEMPT_STRICT_COMPARISON
+from pyhanko.sign.diff_analysis.form_rules_api import FormUpdatingRule
+from pyhanko.sign.diff_analysis.policy_api import ModificationLevel, SuspiciousModification
+from pyhanko.sign.diff_analysis.rules.form_field_rules import SigFieldModificationRule
+from pyhanko.sign.validation import async_validate_pdf_signature
+from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
+from pyhanko.sign.validation.status import PdfSignatureStatus
+from pyhanko_certvalidator import ValidationContext
+
+from service.core.signing import (
+    check_signature_fields,
+    common_name,
+    outside_event_loop,
+    signing_time,
+)
+from service.core.vn import search_key
+
+__all__ = ["SignedUploadRefused", "SignerSignature", "check_signed_upload"]
+
+# The signed revision may fill the signer's (existing) field and nothing else; signing the
+# first field of a document also turns on /SigFlags' append-only bit, which is expected.
+UPLOAD_POLICY = StandardDiffPolicy(
+    global_rules=DEFAULT_DIFF_POLICY.global_rules,
+    form_rule=FormUpdatingRule(
+        field_rules=[SigFieldModificationRule()],
+        ignored_acroform_keys=ACROFORM_EXEMPT_STRICT_COMPARISON | {"/SigFlags"},
+    ),
+)
+# Signing is form filling in pyHanko's levels; a tool may add validation data (LTV) after it.
+ALLOWED = (ModificationLevel.NONE, ModificationLevel.LTA_UPDATES, ModificationLevel.FORM_FILLING)
+
+
+class SignedUploadRefused(ValueError):
+    """An upload that is not the prepared PDF with the signer's valid signature; says why."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason  # a stable code for clients: not_pdf, changed, unsigned, …
+        self.message = message  # what the lãnh đạo reads, in Vietnamese
+
+
+@dataclass(frozen=True)
+class SignerSignature:
+    """The accepted signature, as the register's trail keeps it."""
+
+    field: str
+    subject: str
+    serial: str
+    issuer: str
+    signed_at: datetime | None
+    trusted: bool
+
+
+def check_signed_upload(
+    prepared: bytes,
+    uploaded: bytes,
+    *,
+    field: str,
+    signer_name: str,
+    trust_roots: Iterable[bytes] = (),
+    require_trusted: bool = False,
+) -> SignerSignature:
+    """The signer's signature on `uploaded`, or SignedUploadRefused with the reason."""
+    if not uploaded.startswith(b"%PDF-"):
+        raise SignedUploadRefused("not_pdf", "Tệp tải lên không phải là tệp PDF.")
+    if not uploaded.startswith(prepared):
+        raise SignedUploadRefused(
+            "changed",
+            "Tệp không giữ nguyên bản PDF đã chuẩn bị để ký: hãy tải bản chuẩn bị về, ký đúng "
+            "tệp đó và không sửa gì khác.",
+        )
+    if len(uploaded) == len(prepared):
+        raise SignedUploadRefused("unsigned", "Tệp PDF chưa có chữ ký số.")
+    try:
+        base = PdfFileReader(io.BytesIO(prepared), strict=False).xrefs.total_revisions - 1
+        reader = PdfFileReader(io.BytesIO(uploaded), strict=False)
+        check_signature_fields(reader)
+        signatures = reader.embedded_signatures
+    except (HankoPdfError, ValueError) as exc:
+        raise SignedUploadRefused("damaged", "Tệp PDF bị hỏng, không đọc được.") from exc
+    ours = [sig for sig in signatures if sig.field_name == field]
+    if not ours:
+        raise SignedUploadRefused(
+            "unsigned", "Tệp PDF chưa có chữ ký số ở ô chữ ký của người ký."
+        )
+    _only_the_signature(reader, base, field)
+    status = _validated(ours[0], trust_roots)
+    return _accepted(field, status, signer_name, require_trusted)
+
+
+def _only_the_signature(reader: PdfFileReader, base: int, field: str) -> None:
+    """Refuse anything but the signer's field filled (and validation data) since `base`."""
+    try:
+        result = UPLOAD_POLICY.review_file(reader, base)
+    except (HankoPdfError, ValueError) as exc:
+        result = SuspiciousModification(str(exc))
+    if (
+        isinstance(result, SuspiciousModification)
+        or result.modification_level not in ALLOWED
+        or not result.changed_form_fields <= {field}
+    ):
+        raise SignedUploadRefused(
+            "modified",
+            "Ngoài chữ ký số, tệp đã bị thêm hoặc sửa nội dung khác so với bản chuẩn bị để ký.",
+        )
+
+
+def _validated(
+    signature: EmbeddedPdfSignature, trust_roots: Iterable[bytes]
+) -> PdfSignatureStatus:
+    """pyHanko's offline verdict on the signature, against the operator's roots."""
+    roots = [asn1_x509.Certificate.load(der) for der in trust_roots]
+    context = ValidationContext(trust_roots=roots, allow_fetching=False)
+    status: PdfSignatureStatus = outside_event_loop(
+        async_validate_pdf_signature(signature, signer_validation_context=context)
+    )
+    return status
+
+
+def _accepted(
+    field: str, status: PdfSignatureStatus, signer_name: str, require_trusted: bool
+) -> SignerSignature:
+    """The signature's facts once it is intact, in time, the signer's, and trusted if need be."""
+    if not (status.intact and status.valid):
+        raise SignedUploadRefused(
+            "broken", "Chữ ký số không hợp lệ: tệp đã bị sửa sau khi ký hoặc chữ ký hỏng."
+        )
+    cert = status.signing_cert
+    moment = signing_time(status)
+    validity = cert["tbs_certificate"]["validity"]
+    start, end = validity["not_before"].native, validity["not_after"].native
+    if moment is None or not start <= moment <= end:
+        raise SignedUploadRefused(
+            "expired",
+            f"Chứng thư số chỉ có hiệu lực từ {start:%d/%m/%Y} đến {end:%d/%m/%Y}, không "
+            "bao gồm thời điểm ký.",
+        )
+    subject = common_name(status)
+    if search_key(subject) != search_key(signer_name):
+        raise SignedUploadRefused(
+            "wrong_signer",
+            f"Chứng thư số mang tên “{subject}”, không phải người ký “{signer_name}”.",
+        )
+    if require_trusted and not status.trusted:
+        raise SignedUploadRefused(
+            "untrusted",
+            "Chứng thư số không do tổ chức chứng thực được tin cậy cấp (không nằm trong danh "
+            "sách gốc tin cậy của hệ thống).",
+        )
+    return SignerSignature(
+        field=field,
+        subject=subject,
+        serial=format(cert.serial_number, "X"),
+        issuer=str(cert.issuer.human_friendly),
+        signed_at=moment,
+        trusted=bool(status.trusted),
+    )
