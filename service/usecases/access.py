@@ -11,6 +11,7 @@ class Permission(StrEnum):
     """One kind of action a route needs; a role or an API key's scope grants a set of them."""
 
     RENDER = "render"  # draft, preview and download documents
+    SIGN = "sign"  # sign or return what was submitted to oneself (a lãnh đạo, a signing client)
     ISSUE = "issue"  # take a number, issue and seal into the register
     READ_REGISTER = "read_register"  # search the register and download issued files
     READ_AUDIT = "read_audit"  # read the audit trail
@@ -35,26 +36,29 @@ ROLE_LABELS = {
     Role.QUAN_TRI: "Quản trị",
 }
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
-    # A chuyên viên drafts; the văn thư also issues and keeps the register; the lãnh đạo reads
-    # it; the quản trị runs the office's setup and reads the trail, but issues nothing.
+    # A chuyên viên drafts; the văn thư also issues and keeps the register; the lãnh đạo signs
+    # and reads it; the quản trị runs the office's setup and reads the trail, but issues nothing.
     Role.CHUYEN_VIEN: frozenset({Permission.RENDER, Permission.BULK}),
     Role.VAN_THU: frozenset(
         {Permission.RENDER, Permission.BULK, Permission.ISSUE, Permission.READ_REGISTER,
          Permission.READ_AUDIT}
     ),
-    Role.LANH_DAO: frozenset({Permission.RENDER, Permission.READ_REGISTER, Permission.READ_AUDIT}),
+    Role.LANH_DAO: frozenset(
+        {Permission.RENDER, Permission.SIGN, Permission.READ_REGISTER, Permission.READ_AUDIT}
+    ),
     Role.QUAN_TRI: frozenset(
         {Permission.MANAGE, Permission.READ_AUDIT, Permission.RENDER, Permission.METRICS}
     ),
 }
 # What an API key may be given: everything but managing the service.
 KEY_SCOPES = (
-    Permission.RENDER, Permission.ISSUE, Permission.READ_REGISTER, Permission.READ_AUDIT,
-    Permission.BULK, Permission.METRICS,
+    Permission.RENDER, Permission.SIGN, Permission.ISSUE, Permission.READ_REGISTER,
+    Permission.READ_AUDIT, Permission.BULK, Permission.METRICS,
 )
 PERMISSION_LABELS = {
     Permission.RENDER: "Soạn, xem trước, tải văn bản",
-    Permission.ISSUE: "Cấp số, ban hành, ký số",
+    Permission.SIGN: "Ký hoặc trả lại văn bản được trình ký",
+    Permission.ISSUE: "Cấp số, ban hành, đóng dấu số",
     Permission.READ_REGISTER: "Tra cứu sổ văn bản đi",
     Permission.READ_AUDIT: "Xem nhật ký",
     Permission.BULK: "Tạo văn bản hàng loạt",

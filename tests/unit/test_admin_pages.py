@@ -271,7 +271,7 @@ def test_key_list_shows_scope_units_types_and_creator(admin: Any, services: Any)
     assert "<caption>Các khóa API đã tạo</caption>" in page
     assert 'href="/quan-tri/khoa-api/moi">+ Tạo khóa API</a>' in page
     scoped = row_of(page, "Hệ thống một cửa")
-    assert "<td>Soạn, xem trước, tải văn bản; Cấp số, ban hành, ký số</td>" in scoped
+    assert "<td>Soạn, xem trước, tải văn bản; Cấp số, ban hành, đóng dấu số</td>" in scoped
     assert "<td>Ủy ban nhân dân xã A</td>" in scoped and "<td>Kế hoạch</td>" in scoped
     assert f"<td>{ADMIN}<br>" in scoped and "<td>còn hiệu lực</td>" in scoped
     assert "Thu hồi</button>" in scoped

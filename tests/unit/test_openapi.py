@@ -175,7 +175,9 @@ def test_enums(doc) -> None:
             "pdf", "pdfa-1b", "pdfa-2b", "docx",
         ]
     assert parameter("/api/register/{entry_id}/{kind}", "kind")["enum"] == ["pdf", "docx"]
-    assert parameter("/api/audit", "action")["enum"] == ["render", "issue", "sign"]
+    assert parameter("/api/audit", "action")["enum"] == [
+        "render", "save", "submit", "return", "sign", "issue",
+    ]
     assert parameter("/api/jobs/{job_id}/{kind}", "kind")["enum"] == [
         "zip", "merged.pdf", "manifest.csv", "manifest.json",
     ]
