@@ -2,11 +2,12 @@
 
 from service.store.accounts import Account, ApiKey
 from service.store.audit import AuditEvent
+from service.store.drafts import Draft, DraftFileRow, DraftVersionRow
 from service.store.jobs import BulkJob, BulkRow
 from service.store.register import RegisterCounter, RegisterEntry
 from service.store.units import Unit
 
 __all__ = [
-    "Account", "ApiKey", "AuditEvent", "BulkJob", "BulkRow", "RegisterCounter", "RegisterEntry",
-    "Unit",
+    "Account", "ApiKey", "AuditEvent", "BulkJob", "BulkRow", "Draft", "DraftFileRow",
+    "DraftVersionRow", "RegisterCounter", "RegisterEntry", "Unit",
 ]

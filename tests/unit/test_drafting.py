@@ -1,0 +1,219 @@
+"""Drafts on the server and their way to a signature, without LibreOffice."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import Any
+
+import pikepdf
+import pytest
+
+from service.core.documents import DocumentInvalid, DocumentService
+from service.core.files import sha256
+from service.core.signed_upload import SignedUploadRefused
+from service.core.signing import load_signer, sign_field
+from service.store.accounts import SqlAccounts
+from service.store.audit import DatabaseAudit, SqlAudit
+from service.store.database import Database
+from service.store.drafts import SqlDrafts
+from service.usecases.access import ROLE_PERMISSIONS, Principal, Role
+from service.usecases.draft_ports import DraftStatus, FileKind
+from service.usecases.drafting import (
+    DraftConflict,
+    Drafting,
+    DraftNotFound,
+    NotTheSigner,
+    SignerInvalid,
+    for_signature,
+)
+from service.usecases.ports import AccountRecord, AuditQuery
+from tests.conftest import copy_of_migrated, load_sample
+from tests.fakes import FakeConverter
+from tests.unit.test_signed_upload import PASSPHRASE, Authority
+from tests.vn_pdf import header, signature_block, vietnamese_pdf
+
+SIGNER_NAME = "Vương Văn Sơn"  # seed 000's signer, "Chủ tịch"
+
+
+class SigningPageConverter(FakeConverter):
+    """A fake converter whose page has the header's blanks and seed 000's signature block."""
+
+    def convert(self, docx: bytes, *, pdf_version: int | None = None) -> bytes:
+        super().convert(docx, pdf_version=pdf_version)
+        return vietnamese_pdf(tuple(header() + signature_block(["CHỦ TỊCH"], SIGNER_NAME)))
+
+
+def person(name: str, role: Role, unit: str = "y-tich") -> Principal:
+    return Principal(name, "account", unit, frozenset({unit}), ROLE_PERMISSIONS[role])
+
+
+DRAFTER = person("lan.cv", Role.CHUYEN_VIEN)
+LEADER = person("son.ld", Role.LANH_DAO)
+DEPUTY = person("ha.ld", Role.LANH_DAO)
+STRANGER = person("binh.cv", Role.CHUYEN_VIEN, unit="thanh-linh")
+
+
+@pytest.fixture()
+def database(tmp_path: Path) -> Database:
+    return Database(f"sqlite:///{copy_of_migrated(tmp_path / 'drafts.db')}")
+
+
+@pytest.fixture()
+def drafting(database: Database) -> Drafting:
+    accounts = SqlAccounts(database)
+    for username, name, role, unit in [
+        ("son.ld", SIGNER_NAME, "lanh_dao", "y-tich"),
+        ("ha.ld", "Lê Thu Hà", "lanh_dao", "y-tich"),
+        ("lan.cv", "Nguyễn Thị Lan", "chuyen_vien", "y-tich"),
+        ("tam.ld", "Phạm Văn Tâm", "lanh_dao", "thanh-linh"),
+    ]:
+        accounts.add(AccountRecord(username, name, role, unit, (), "not-a-hash"))
+    accounts.add(AccountRecord("cu.ld", "Đỗ Văn Cũ", "lanh_dao", "y-tich", (), "x", active=False))
+    documents = DocumentService(SigningPageConverter())
+    return Drafting(SqlDrafts(database), documents, accounts, DatabaseAudit(database))
+
+
+def plan(**changes: Any) -> dict[str, Any]:
+    return {**load_sample("seed_000_ke_hoach_y_tich"), **changes}
+
+
+def submitted(drafting: Drafting) -> int:
+    draft = drafting.save(DRAFTER, "ke_hoach", plan())
+    assert draft.id is not None
+    drafting.submit(DRAFTER, draft.id, "son.ld", "Kính trình đồng chí Chủ tịch.")
+    return draft.id
+
+
+def test_a_draft_is_kept_in_its_unit_with_versions(drafting: Drafting) -> None:
+    first = drafting.save(DRAFTER, "ke_hoach", plan())
+    assert (first.unit, first.status, first.version, first.created_by) == (
+        "y-tich", DraftStatus.DRAFT, 1, "lan.cv"
+    )
+    assert first.title == plan()["subject"]
+    assert first.id is not None
+    second = drafting.save(LEADER, "ke_hoach", plan(subject="Kế hoạch đã sửa"), draft_id=first.id)
+    assert (second.version, second.title, second.updated_by) == (2, "Kế hoạch đã sửa", "son.ld")
+    assert [(v.version, v.saved_by) for v in drafting.versions(DRAFTER, first.id)] == [
+        (1, "lan.cv"), (2, "son.ld")
+    ]
+    assert drafting.get(DRAFTER, first.id).data == plan(subject="Kế hoạch đã sửa")
+    assert [d.id for d in drafting.visible(LEADER)] == [first.id]
+    assert drafting.visible(STRANGER) == []
+    with pytest.raises(DraftNotFound):
+        drafting.get(STRANGER, first.id)
+
+
+def test_a_stale_version_is_refused(drafting: Drafting) -> None:
+    draft = drafting.save(DRAFTER, "ke_hoach", plan())
+    assert draft.id is not None
+    drafting.save(DRAFTER, "ke_hoach", plan(), draft_id=draft.id, expect_version=1)
+    with pytest.raises(DraftConflict):
+        drafting.save(DRAFTER, "ke_hoach", plan(), draft_id=draft.id, expect_version=1)
+    assert drafting.get(DRAFTER, draft.id).version == 2
+
+
+def test_an_invalid_document_is_not_saved(drafting: Drafting) -> None:
+    with pytest.raises(DocumentInvalid) as caught:
+        drafting.save(DRAFTER, "ke_hoach", plan(subject=""))
+    assert "subject" in caught.value.errors
+    assert drafting.visible(DRAFTER) == []
+
+
+@pytest.mark.parametrize("signer", ["lan.cv", "tam.ld", "cu.ld", "khong-co"])
+def test_only_an_active_leader_of_the_unit_may_be_asked_to_sign(
+    drafting: Drafting, signer: str
+) -> None:
+    draft = drafting.save(DRAFTER, "ke_hoach", plan())
+    assert draft.id is not None
+    with pytest.raises(SignerInvalid):
+        drafting.submit(DRAFTER, draft.id, signer)
+    assert drafting.get(DRAFTER, draft.id).status == DraftStatus.DRAFT
+    assert drafting.signers("y-tich") == [("ha.ld", "Lê Thu Hà"), ("son.ld", SIGNER_NAME)]
+
+
+def test_submitting_prepares_the_pdf_for_signing(drafting: Drafting) -> None:
+    draft_id = submitted(drafting)
+    draft = drafting.get(DRAFTER, draft_id)
+    assert (draft.status, draft.signer_account, draft.note) == (
+        DraftStatus.SUBMITTED, "son.ld", "Kính trình đồng chí Chủ tịch."
+    )
+    prepared = drafting.file(DRAFTER, draft_id, FileKind.PREPARED)
+    assert prepared is not None and prepared.sha256 == sha256(prepared.content)
+    with pikepdf.open(io.BytesIO(prepared.content)) as pdf:
+        names = [str(f.T) for f in pdf.Root.AcroForm.Fields]
+    assert names[:3] == ["So", "Ngay", "Thang"]
+    assert [d.id for d in drafting.waiting_for(LEADER)] == [draft_id]
+    assert drafting.waiting_for(DEPUTY) == []
+    with pytest.raises(DraftConflict):
+        drafting.save(DRAFTER, "ke_hoach", plan(), draft_id=draft_id)
+
+
+def test_the_signer_returns_it_with_a_comment_and_it_is_submitted_again(
+    drafting: Drafting,
+) -> None:
+    draft_id = submitted(drafting)
+    with pytest.raises(NotTheSigner):
+        drafting.return_to_drafter(DEPUTY, draft_id, "Không phải tôi ký")
+    returned = drafting.return_to_drafter(LEADER, draft_id, "Bổ sung kinh phí ở mục III.")
+    assert returned.status == DraftStatus.RETURNED
+    assert returned.comment == "Bổ sung kinh phí ở mục III."
+    edited = drafting.save(DRAFTER, "ke_hoach", plan(), draft_id=draft_id)
+    assert (edited.status, edited.version) == (DraftStatus.DRAFT, 2)
+    again = drafting.submit(DRAFTER, draft_id, "son.ld")
+    assert (again.status, again.comment) == (DraftStatus.SUBMITTED, "")
+
+
+def test_a_paper_signature_is_recorded(drafting: Drafting) -> None:
+    draft_id = submitted(drafting)
+    signed = drafting.sign_on_paper(LEADER, draft_id)
+    assert signed.status == DraftStatus.SIGNED
+    assert signed.signature is not None
+    assert (signed.signature.paper, signed.signature.recorded_by) == (True, "son.ld")
+    with pytest.raises(DraftConflict):
+        drafting.sign_on_paper(LEADER, draft_id)
+
+
+def test_the_signers_upload_is_taken_and_kept(drafting: Drafting) -> None:
+    draft_id = submitted(drafting)
+    prepared = drafting.file(LEADER, draft_id, FileKind.PREPARED)
+    assert prepared is not None
+    document = drafting.documents.load("ke_hoach", for_signature(plan()))
+    p12 = Authority.make().issue(SIGNER_NAME)
+    uploaded = sign_field(
+        prepared.content, signer=load_signer(p12, PASSPHRASE), field=document.signer_field
+    )
+    signed = drafting.sign_digitally(LEADER, draft_id, uploaded)
+    assert signed.status == DraftStatus.SIGNED
+    assert signed.signature is not None
+    assert (signed.signature.paper, signed.signature.subject, signed.signature.serial) == (
+        False, SIGNER_NAME, "1A2B3C"
+    )
+    kept = drafting.file(LEADER, draft_id, FileKind.SIGNED)
+    assert kept is not None and kept.content == uploaded and kept.sha256 == sha256(uploaded)
+
+
+def test_a_refused_upload_changes_nothing(drafting: Drafting) -> None:
+    draft_id = submitted(drafting)
+    prepared = drafting.file(LEADER, draft_id, FileKind.PREPARED)
+    assert prepared is not None
+    with pytest.raises(SignedUploadRefused) as caught:
+        drafting.sign_digitally(LEADER, draft_id, prepared.content)
+    assert caught.value.reason == "unsigned"
+    assert drafting.get(LEADER, draft_id).status == DraftStatus.SUBMITTED
+    assert drafting.file(LEADER, draft_id, FileKind.SIGNED) is None
+
+
+def test_each_step_is_on_the_trail(drafting: Drafting, database: Database) -> None:
+    draft_id = submitted(drafting)
+    drafting.return_to_drafter(LEADER, draft_id, "Sửa lại")
+    drafting.save(DRAFTER, "ke_hoach", plan(), draft_id=draft_id)
+    drafting.submit(DRAFTER, draft_id, "son.ld")
+    drafting.sign_on_paper(LEADER, draft_id)
+    events, _ = SqlAudit(database).search(AuditQuery(), offset=0, limit=50)
+    steps = [(e["action"], e["actor"]) for e in reversed(events) if e["action"] != "render"]
+    assert steps == [
+        ("save", "lan.cv"), ("submit", "lan.cv"), ("return", "son.ld"), ("save", "lan.cv"),
+        ("submit", "lan.cv"), ("sign", "son.ld"),
+    ]
+    assert {e["unit"] for e in events} == {"y-tich"}
