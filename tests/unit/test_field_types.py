@@ -24,7 +24,7 @@ CATALOG.types["so_lieu"] = DocTypeDef(
     id="so_lieu",
     name="Báo cáo",
     code="BC",
-    template=PLAN.template,
+    layout=PLAN.layout,
     description="",
     blocks=PLAN.blocks,
     fields=(*PLAN.fields, FieldDef("chi_tieu", "part", label="Chỉ tiêu", part="indicator_row")),

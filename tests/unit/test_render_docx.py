@@ -10,8 +10,10 @@ import pytest
 from docx.shared import Pt
 from lxml import etree
 
+from service.core import form_parts
+from service.core.definitions import load_catalog
 from service.core.documents import DocumentService
-from service.core.template_builder import TEMPLATE_FILES, TEMPLATES_DIR
+from service.core.template_builder import DOCUMENT_BUILDERS, TEMPLATE_FILES, TEMPLATES_DIR
 from service.core.vn import upper_vn
 from tests.conftest import built_template, docx_text, load_sample, normalise, sample_names
 
@@ -311,3 +313,11 @@ def test_landscape_appendix_section(documents: DocumentService) -> None:
     widths = sum(c.width for c in table.rows[1].cells)
     assert round(widths / 36000) == 252  # the landscape text width in mm
     assert "Phụ lục II" in docx_text(documents.render("ke_hoach", payload).docx)
+
+
+def test_every_layout_names_a_builder_and_lines_that_exist() -> None:
+    """forms/_layouts.yaml names code by name: each name resolves, or the catalog is wrong."""
+    for layout in load_catalog().layouts.values():
+        assert layout.builder in (*DOCUMENT_BUILDERS, "form"), layout.name
+        assert not layout.lines or layout.lines in form_parts.LINES, layout.name
+        assert layout.authority in ("head", "agency"), layout.name

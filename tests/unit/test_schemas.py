@@ -1,10 +1,11 @@
 """Validation from the definitions: defaults, Vietnamese messages, field paths, cleaning."""
 
+import shutil
 from typing import Any
 
 import pytest
 
-from service.core.definitions import DefinitionError, load_catalog
+from service.core.definitions import FORMS_DIR, DefinitionError, load_catalog
 from service.core.documents import DocumentInvalid, DocumentService
 from tests.conftest import load_sample
 
@@ -97,20 +98,20 @@ def test_agency_code_pattern(documents: DocumentService) -> None:
 
 
 def test_bad_definition_is_reported(tmp_path) -> None:
-    shared = (load_catalog.__globals__["FORMS_DIR"] / "_shared.yaml").read_text(encoding="utf-8")
-    (tmp_path / "_shared.yaml").write_text(shared, encoding="utf-8")
+    for name in ("_shared.yaml", "_layouts.yaml"):
+        shutil.copy(FORMS_DIR / name, tmp_path / name)
     (tmp_path / "x.yaml").write_text(
-        "id: x\nname: Kế hoạch\ntemplate: a.docx\nblocks: [nope]\n", encoding="utf-8"
+        "id: x\nname: Kế hoạch\nlayout: named\nblocks: [nope]\n", encoding="utf-8"
     )
     with pytest.raises(DefinitionError, match="unknown block kinds"):
         load_catalog(tmp_path)
 
 
 def test_new_type_needs_only_a_definition(tmp_path) -> None:
-    shared = (load_catalog.__globals__["FORMS_DIR"] / "_shared.yaml").read_text(encoding="utf-8")
-    (tmp_path / "_shared.yaml").write_text(shared, encoding="utf-8")
+    for name in ("_shared.yaml", "_layouts.yaml"):
+        shutil.copy(FORMS_DIR / name, tmp_path / name)
     (tmp_path / "giay_moi.yaml").write_text(
-        "id: giay_moi\nname: Giấy mời\ntemplate: van_ban_co_ten_loai.docx\nblocks: [paragraph]\n"
+        "id: giay_moi\nname: Giấy mời\nlayout: named\nblocks: [paragraph]\n"
         "fields:\n  - {name: venue, type: line, label: Địa điểm, required: true}\n",
         encoding="utf-8",
     )
