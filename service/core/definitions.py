@@ -9,20 +9,9 @@ from typing import Any
 
 import yaml
 
+from service.core.fields import TYPES
 from service.core.vn import type_code
 
-FIELD_TYPES = {
-    "line",
-    "text",
-    "rich",
-    "integer",
-    "number",
-    "boolean",
-    "choice",
-    "list",
-    "part",
-    "blocks",
-}
 FORMS_DIR = Path(__file__).resolve().parents[2] / "forms"
 
 
@@ -55,7 +44,7 @@ class FieldDef:
     def parse(cls, raw: dict[str, Any], where: str) -> FieldDef:
         """Read a field from its YAML mapping."""
         kind = raw.get("type")
-        if kind not in FIELD_TYPES:
+        if kind not in TYPES:
             raise DefinitionError(f"{where}: unknown field type {kind!r}")
         known = {f for f in cls.__dataclass_fields__} - {"has_default"}
         unknown = set(raw) - known
