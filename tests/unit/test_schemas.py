@@ -5,6 +5,7 @@ from typing import Any
 
 import pytest
 
+from service.core import signer
 from service.core.definitions import FORMS_DIR, DefinitionError, load_catalog
 from service.core.documents import DocumentInvalid, DocumentService
 from tests.conftest import load_sample
@@ -123,3 +124,15 @@ def test_new_type_needs_only_a_definition(tmp_path) -> None:
     payload["venue"] = "Hội trường UBND xã"
     rendered = service.render("giay_moi", payload)
     assert rendered.document.ascii_name == "GM-UBND-2023-xa-y-tich"
+
+
+def test_the_signer_part_is_declared_once() -> None:
+    """The YAML's signer part, its typed form and its modes agree; the copy form reads them."""
+    part = load_catalog().parts[signer.PART]
+    assert [f.name for f in part.fields] == list(signer.SignerData.__annotations__)
+    assert next(f for f in part.fields if f.name == "mode").options == signer.MODES
+    assert signer.form_fields(load_catalog())[1] == ("mode", "Hình thức ký (KT, TL, TUQ, Q)")
+    assert signer.signer_lines({"mode": "TUQ", "head_title": "Chủ tịch", "title": "Chánh VP"}) == [
+        "TUQ. CHỦ TỊCH",
+        "CHÁNH VP",
+    ]
