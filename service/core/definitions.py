@@ -186,6 +186,8 @@ def _layouts(raw: dict[str, Any]) -> dict[str, LayoutDef]:
         if "template" not in values or "builder" not in values:
             raise DefinitionError(f"{where}: a layout needs `template` and `builder`")
         layout = LayoutDef(name=name, **values)
+        if layout.authority not in ("head", "agency"):
+            raise DefinitionError(f"{where}: authority is head or agency")
         other = drawn.setdefault(layout.template, layout)
         if other.drawing() != layout.drawing():
             raise DefinitionError(f"{where}: draws {layout.template} unlike {other.name}")

@@ -27,14 +27,18 @@ MOTTO_SIZE = 14
 # Broken by hand into three even lines: the column would leave `phép` alone on the third.
 LEAVE_CONFIRMATION = "Xác nhận của cơ quan, tổ chức\nhoặc chính quyền địa phương\nnơi nghỉ phép"
 DOCUMENT_BUILDERS = ("named", "letter", "decision", "telegram")  # the rest is `form`
+FORM_SIGNATURES = ("usual", "leave", "minutes")
 # Each template file of forms/_layouts.yaml with a layout that draws it.
 TEMPLATE_FILES = load_catalog().templates()
 
 
 def build(layout: LayoutDef) -> DocxDocument:
     """Build the template of a layout: a document (Mẫu 1.1 to 1.6) or an Appendix III form."""
+    where = f"_layouts.yaml: {layout.name}"
     if layout.builder not in (*DOCUMENT_BUILDERS, "form"):
-        raise DefinitionError(f"_layouts.yaml: {layout.name}: unknown builder {layout.builder!r}")
+        raise DefinitionError(f"{where}: unknown builder {layout.builder!r}")
+    if layout.signature not in FORM_SIGNATURES:
+        raise DefinitionError(f"{where}: unknown signature {layout.signature!r}")
     doc = blank(decision=layout.builder == "decision")
     if layout.builder == "form":
         _form(doc, layout)

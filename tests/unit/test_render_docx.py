@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import io
+import shutil
 import zipfile
+from pathlib import Path
 
 import docx
 import pytest
@@ -11,9 +13,14 @@ from docx.shared import Pt
 from lxml import etree
 
 from service.core import form_parts
-from service.core.definitions import load_catalog
+from service.core.definitions import FORMS_DIR, DefinitionError, load_catalog
 from service.core.documents import DocumentService
-from service.core.template_builder import DOCUMENT_BUILDERS, TEMPLATE_FILES, TEMPLATES_DIR
+from service.core.template_builder import (
+    DOCUMENT_BUILDERS,
+    FORM_SIGNATURES,
+    TEMPLATE_FILES,
+    TEMPLATES_DIR,
+)
 from service.core.vn import upper_vn
 from tests.conftest import built_template, docx_text, load_sample, normalise, sample_names
 
@@ -319,5 +326,15 @@ def test_every_layout_names_a_builder_and_lines_that_exist() -> None:
     """forms/_layouts.yaml names code by name: each name resolves, or the catalog is wrong."""
     for layout in load_catalog().layouts.values():
         assert layout.builder in (*DOCUMENT_BUILDERS, "form"), layout.name
+        assert layout.signature in FORM_SIGNATURES, layout.name
         assert not layout.lines or layout.lines in form_parts.LINES, layout.name
-        assert layout.authority in ("head", "agency"), layout.name
+
+
+def test_a_layout_drawn_two_ways_is_refused(tmp_path: Path) -> None:
+    """Two layouts of one template must draw it alike: the template is built once."""
+    for name in ("_shared.yaml", "_layouts.yaml"):
+        shutil.copy(FORMS_DIR / name, tmp_path / name)
+    with (tmp_path / "_layouts.yaml").open("a", encoding="utf-8") as layouts:
+        layouts.write("letter_again:\n  template: cong_van.docx\n  builder: named\n")
+    with pytest.raises(DefinitionError, match="letter_again: draws cong_van.docx unlike letter"):
+        load_catalog(tmp_path)
