@@ -12,7 +12,7 @@ from service.core.definitions import Catalog
 
 PART = "signer"  # the part of forms/_shared.yaml every document and copy is signed with
 # Signing for the head (KT. ký thay), by order (TL. thừa lệnh) or by delegation (TUQ. thừa ủy
-# quyền): the head's title prints above the signer's own (Decree 30, Appendix I).
+# quyền): the head's title prints above the signer's own.
 DELEGATED = ("KT", "TL", "TUQ")
 ACTING = "Q"  # quyền: the acting head signs under `Q.` and their title
 MODES = (*DELEGATED, ACTING)  # the choices of the part's `mode`, as _shared.yaml lists them
