@@ -11,6 +11,7 @@ from service.core import attached, form_parts, page, rules, vn, wordml
 from service.core.body import BodyWriter
 from service.core.definitions import DocTypeDef
 from service.core.document import Document
+from service.core.signer import delegated
 from service.core.template_builder import LEFT_COL_MM
 
 SECTION_MARK = "_vb_section_"
@@ -18,10 +19,6 @@ AGENCY_BODIES = ("ỦY BAN NHÂN DÂN", "HỘI ĐỒNG NHÂN DÂN")
 HEADER_AGENCY_CHARS = 20  # upper-case bold 13 pt characters that fit the header's left column
 AGENCY_SIZE, SUBJECT_SIZE = 13, 14
 END_MARK = "./."
-# The line before the articles, by type name; decisions say QUYẾT ĐỊNH: (Mẫu 1.1, 1.2).
-ENACTING = {"Nghị quyết": "QUYẾT NGHỊ:"}
-# A council's resolution names the council itself above its bases, not its chair (Mẫu 1.1).
-COUNCIL_TYPES = {"Nghị quyết"}
 
 
 def build_context(document: Document) -> tuple[dict[str, Any], list[str]]:
@@ -54,7 +51,7 @@ def build_context(document: Document) -> tuple[dict[str, Any], list[str]]:
         "subject": document.subject,
         "vv_line": "V/v " + document.subject,
         "authority": vn.upper_vn(authority(doc_type, data)),
-        "enacting": ENACTING.get(doc_type.name, "QUYẾT ĐỊNH:"),
+        "enacting": doc_type.layout.enacting,
         "legal_bases": Markup(writer.paragraphs(body_data.get("legal_bases", []), "VBBasis")),
         "intro": Markup(writer.paragraphs(body_data["intro"])),
         "body": Markup(writer.blocks(body_data["body"])),
@@ -85,15 +82,15 @@ def header_agency(name: str) -> str:
 def default_authority(data: dict[str, Any]) -> str:
     """`Chủ tịch Ủy ban nhân dân xã …`: the head's title and the agency, for decisions."""
     signer = data["signer"]
-    head = signer.get("head_title") if signer.get("mode") in {"KT", "TL", "TUQ"} else None
+    head = signer.get("head_title") if delegated(signer) else None
     return f"{head or signer['title']} {data['issuer']['agency']}"
 
 
 def authority(doc_type: DocTypeDef, data: dict[str, Any]) -> str:
-    """The issuing authority as written, else the council (resolutions) or its head."""
+    """The issuing authority as written, else the agency (a council's resolution) or its head."""
     if data.get("authority"):
         return str(data["authority"])
-    if doc_type.name in COUNCIL_TYPES:
+    if doc_type.layout.authority == "agency":
         return str(data["issuer"]["agency"])
     return default_authority(data)
 

@@ -1,4 +1,4 @@
-"""Document type definitions read from forms/*.yaml: fields, labels, help, defaults."""
+"""Document type definitions read from forms/*.yaml: layouts, fields, labels, help, defaults."""
 
 from __future__ import annotations
 
@@ -9,20 +9,9 @@ from typing import Any
 
 import yaml
 
+from service.core.fields import TYPES
 from service.core.vn import type_code
 
-FIELD_TYPES = {
-    "line",
-    "text",
-    "rich",
-    "integer",
-    "number",
-    "boolean",
-    "choice",
-    "list",
-    "part",
-    "blocks",
-}
 FORMS_DIR = Path(__file__).resolve().parents[2] / "forms"
 
 
@@ -55,7 +44,7 @@ class FieldDef:
     def parse(cls, raw: dict[str, Any], where: str) -> FieldDef:
         """Read a field from its YAML mapping."""
         kind = raw.get("type")
-        if kind not in FIELD_TYPES:
+        if kind not in TYPES:
             raise DefinitionError(f"{where}: unknown field type {kind!r}")
         known = {f for f in cls.__dataclass_fields__} - {"has_default"}
         unknown = set(raw) - known
@@ -93,17 +82,41 @@ class GroupDef:
 
 
 @dataclass(frozen=True)
+class LayoutDef:
+    """A layout of forms/_layouts.yaml: its template, how it is drawn, the text it adds."""
+
+    name: str
+    template: str  # the file in doc_templates/ it fills
+    builder: str  # how template_builder draws it: named, letter, decision, telegram or form
+    subject: bool = True  # a form keeps the subject line under the title
+    date_line: bool = True  # a form keeps the place and date in the header
+    signature: str = "usual"  # a form's signature: usual, leave or minutes
+    lines: str = ""  # a form's own labelled lines, by their name in form_parts
+    enacting: str = "QUYẾT ĐỊNH:"  # the line before a decision's articles
+    authority: str = "head"  # who the authority line names by default: head or agency
+
+    def drawing(self) -> tuple[str, bool, bool, str]:
+        """What the template's drawing depends on: layouts sharing a template agree on it."""
+        return (self.builder, self.subject, self.date_line, self.signature)
+
+
+@dataclass(frozen=True)
 class DocTypeDef:
-    """A document type: its name, type code, template, allowed blocks and fields."""
+    """A document type: its name, type code, layout, allowed blocks and fields."""
 
     id: str
     name: str
     code: str | None
-    template: str
+    layout: LayoutDef
     description: str
     blocks: tuple[str, ...]
     fields: tuple[FieldDef, ...]
     subject_from: str = ""  # how a type whose subject is optional makes one from its fields
+
+    @property
+    def template(self) -> str:
+        """The file in doc_templates/ the type's layout fills."""
+        return self.layout.template
 
     def derived_subject(self, data: dict[str, Any]) -> str:
         """The subject made from the type's own fields (the register's trích yếu)."""
@@ -133,6 +146,14 @@ class Catalog:
     blocks: dict[str, GroupDef]
     types: dict[str, DocTypeDef] = field(default_factory=dict)
     fields: tuple[FieldDef, ...] = ()  # every type's fields, as _shared.yaml declares them
+    layouts: dict[str, LayoutDef] = field(default_factory=dict)
+
+    def templates(self) -> dict[str, LayoutDef]:
+        """Each template file with a layout that draws it (they all draw it the same way)."""
+        drawn: dict[str, LayoutDef] = {}
+        for layout in self.layouts.values():
+            drawn.setdefault(layout.template, layout)
+        return drawn
 
     def get(self, type_id: str) -> DocTypeDef:
         """Return a type by id or raise UnknownDocType."""
@@ -152,14 +173,37 @@ def _group(name: str, raw: dict[str, Any], where: str) -> GroupDef:
     return GroupDef(name, raw.get("label", name), fields, tuple(raw.get("checks", ())))
 
 
+def _layouts(raw: dict[str, Any]) -> dict[str, LayoutDef]:
+    """Read forms/_layouts.yaml; layouts that share a template must draw it alike."""
+    known = set(LayoutDef.__dataclass_fields__) - {"name"}
+    layouts: dict[str, LayoutDef] = {}
+    drawn: dict[str, LayoutDef] = {}
+    for name, values in raw.items():
+        where = f"_layouts.yaml: {name}"
+        unknown = set(values) - known
+        if unknown:
+            raise DefinitionError(f"{where}: unknown keys {sorted(unknown)}")
+        if "template" not in values or "builder" not in values:
+            raise DefinitionError(f"{where}: a layout needs `template` and `builder`")
+        layout = LayoutDef(name=name, **values)
+        if layout.authority not in ("head", "agency"):
+            raise DefinitionError(f"{where}: authority is head or agency")
+        other = drawn.setdefault(layout.template, layout)
+        if other.drawing() != layout.drawing():
+            raise DefinitionError(f"{where}: draws {layout.template} unlike {other.name}")
+        layouts[name] = layout
+    return layouts
+
+
 def load_catalog(forms_dir: Path = FORMS_DIR) -> Catalog:
-    """Read forms/_shared.yaml and every type definition beside it."""
+    """Read forms/_shared.yaml, forms/_layouts.yaml and every type definition beside them."""
     shared = _read_yaml(forms_dir / "_shared.yaml")
     common = [FieldDef.parse(f, f"fields.{f['name']}") for f in shared["fields"]]
     catalog = Catalog(
         parts={n: _group(n, raw, f"parts.{n}") for n, raw in shared["parts"].items()},
         blocks={n: _group(n, raw, f"blocks.{n}") for n, raw in shared["blocks"].items()},
         fields=tuple(common),
+        layouts=_layouts(_read_yaml(forms_dir / "_layouts.yaml")),
     )
     for path in sorted(forms_dir.glob("[!_]*.yaml")):
         raw = _read_yaml(path)
@@ -183,12 +227,14 @@ def load_catalog(forms_dir: Path = FORMS_DIR) -> Catalog:
         missing = set(blocks) - set(catalog.blocks)
         if missing:
             raise DefinitionError(f"{where}: unknown block kinds {sorted(missing)}")
+        if raw.get("layout") not in catalog.layouts:
+            raise DefinitionError(f"{where}: unknown layout {raw.get('layout')!r}")
         code = raw["code"] if "code" in raw else type_code(raw["name"])
         catalog.types[path.stem] = DocTypeDef(
             id=path.stem,
             name=raw["name"],
             code=code,
-            template=raw["template"],
+            layout=catalog.layouts[raw["layout"]],
             description=raw.get("description", ""),
             blocks=blocks,
             fields=tuple(merged),

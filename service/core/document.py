@@ -7,6 +7,7 @@ from typing import Any, NotRequired, TypedDict
 
 from service.core import markup, pdf, vn
 from service.core.definitions import DocTypeDef
+from service.core.signer import SignerData, signer_lines
 
 
 class IssuerData(TypedDict):
@@ -18,16 +19,6 @@ class IssuerData(TypedDict):
     agency_code: str
     unit_code: NotRequired[str | None]
     place: str
-
-
-class SignerData(TypedDict):
-    """The `signer` part after validation."""
-
-    collective: NotRequired[str | None]
-    mode: NotRequired[str | None]
-    head_title: NotRequired[str | None]
-    title: str
-    name: NotRequired[str | None]
 
 
 class DateData(TypedDict):
@@ -110,19 +101,6 @@ def document_symbol(doc_type: DocTypeDef, issuer: IssuerData) -> str:
     """The symbol after the number: KH-UBND, or UBND-VX for an official letter."""
     unit = issuer.get("unit_code") if doc_type.code is None else None
     return vn.symbol(doc_type.code, issuer["agency_code"], unit)
-
-
-def signer_lines(signer: SignerData) -> list[str]:
-    """The stacked upper-case lines: TM. …, KT./TL./TUQ. …, then the title (Q. for acting)."""
-    lines = []
-    if signer.get("collective"):
-        lines.append("TM. " + vn.upper_vn(signer.get("collective") or ""))
-    mode = signer.get("mode")
-    if mode in {"KT", "TL", "TUQ"}:
-        lines.append(f"{mode}. " + vn.upper_vn(signer.get("head_title") or ""))
-    title = vn.upper_vn(signer["title"])
-    lines.append(f"Q. {title}" if mode == "Q" else title)
-    return lines
 
 
 def file_names(

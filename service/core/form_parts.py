@@ -165,19 +165,19 @@ def minutes(document: Document, authority: str) -> FormText:
     return FormText(head, tail, extra)
 
 
-# By template: a form's template has the slots for its lines, its definition the fields.
-FORMS: dict[str, Callable[[Document, str], FormText]] = {
-    "giay_moi.docx": invitation,
-    "giay_gioi_thieu.docx": introduction,
-    "giay_nghi_phep.docx": leave,
-    "bien_ban.docx": minutes,
+# By name: a layout of forms/_layouts.yaml names its form's lines with `lines:`.
+LINES: dict[str, Callable[[Document, str], FormText]] = {
+    "invitation": invitation,
+    "introduction": introduction,
+    "leave": leave,
+    "minutes": minutes,
 }
 
 
 def form_text(document: Document, authority: str) -> FormText | None:
-    """The form's own lines, or None for a type that has none."""
-    build = FORMS.get(document.doc_type.template)
-    return None if build is None else build(document, authority)
+    """The form's own lines, or None for a layout that has none."""
+    name = document.doc_type.layout.lines
+    return LINES[name](document, authority) if name else None
 
 
 def ends_text(text: FormText | None, data: dict[str, Any]) -> bool:

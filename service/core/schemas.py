@@ -11,6 +11,7 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validates_schema
 from service.core.definitions import Catalog, FieldDef, GroupDef
 from service.core.fields import MESSAGES as FIELD_MESSAGES
 from service.core.fields import field_type
+from service.core.signer import delegated
 
 MESSAGES = {
     **FIELD_MESSAGES,
@@ -49,9 +50,9 @@ def _check_date(data: dict[str, Any]) -> None:
 
 def _check_signer(data: dict[str, Any]) -> None:
     """Require the head's title when a deputy or delegate signs."""
-    mode = data.get("mode")
-    if mode in {"KT", "TL", "TUQ"} and not data.get("head_title"):
-        raise ValidationError(MESSAGES["head_title"].format(mode=mode), "head_title")
+    if delegated(data) and not data.get("head_title"):
+        message = MESSAGES["head_title"].format(mode=data["mode"])
+        raise ValidationError(message, "head_title")
 
 
 CHECKS: dict[str, Callable[[dict[str, Any]], None]] = {

@@ -48,7 +48,7 @@ def profile_type(catalog: Catalog) -> DocTypeDef:
     """The profile as a form: the slug, then the profile's fields."""
     first = next(iter(catalog.types.values()))
     shared = profile_fields(catalog).fields
-    return DocTypeDef(first.id, "Đơn vị", None, first.template, "", (), (SLUG_FIELD, *shared))
+    return DocTypeDef(first.id, "Đơn vị", None, first.layout, "", (), (SLUG_FIELD, *shared))
 
 
 class UnitProfiles:

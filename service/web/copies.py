@@ -23,16 +23,10 @@ copies_blp = Blueprint(
     url_prefix="/api/register",
     description="Bản sao văn bản đã ban hành: sao y, sao lục, trích sao, số riêng trong sổ.",
 )
+# The signer part of forms/_shared.yaml, published with the document schemas.
 SIGNER = {
-    "type": "object",
+    "allOf": [ref("Signer")],
     "description": "Người ký bản sao; để trống là người ký trong hồ sơ đơn vị.",
-    "properties": {
-        "collective": {"type": "string", "nullable": True},
-        "mode": {"type": "string", "nullable": True, "enum": ["KT", "TL", "TUQ", "Q", None]},
-        "head_title": {"type": "string", "nullable": True},
-        "title": {"type": "string"},
-        "name": {"type": "string"},
-    },
 }
 COPY_REQUEST = {
     "type": "object",

@@ -8,7 +8,9 @@ from typing import Any
 from flask import Blueprint, Flask, abort, flash, redirect, render_template, request, url_for
 from flask_smorest import Api
 
+from service.core import signer
 from service.core.copies import KINDS, TYPE_NAMES
+from service.core.definitions import load_catalog
 from service.core.documents import DocumentInvalid
 from service.usecases.copying import CopyPlan, EntryNotFound
 from service.usecases.issuing import NumberMovedOn
@@ -20,13 +22,7 @@ from service.web.register import SQL_INT_MAX
 
 bp = Blueprint("copy_pages", __name__, template_folder="templates")
 bp.before_request(csrf.check)
-SIGNER_FIELDS = (
-    ("collective", "Tập thể lãnh đạo (TM.)"),
-    ("mode", "Hình thức ký (KT, TL, TUQ, Q)"),
-    ("head_title", "Chức vụ người đứng đầu"),
-    ("title", "Chức vụ người ký"),
-    ("name", "Họ và tên người ký"),
-)
+SIGNER_FIELDS = signer.form_fields(load_catalog())  # as forms/_shared.yaml declares them
 LABELS = {
     "kind": "Hình thức sao",
     "parts": "Phần cần trích sao",

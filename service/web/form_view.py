@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from service.core.definitions import FieldDef
+from service.core.fields import FieldType, field_type
 from service.core.form_model import OUTLINE_SUFFIX, TEXT_KIND, Flat, FormModel, indices
 from service.usecases.units import PROFILE_FIELDS
 
@@ -18,8 +19,6 @@ TEXT_LABEL = "Đoạn văn"
 OUTLINE_LABEL = "Nội dung"
 NESTED_LABEL = "Mục con, bảng trong mục"
 NEW_KEY = "__NEW__"  # the key of a template item; the page's script renames it when adding
-# Field types that fit one cell of a row: a part made only of them is edited as a table.
-CELL_TYPES = ("line", "rich", "text", "number", "integer")
 
 
 class FormView:
@@ -110,7 +109,11 @@ class FormView:
 
     def tabular(self, part: str) -> bool:
         """Whether a repeated part is edited as table rows (all its fields fit in a cell)."""
-        return all(f.type in CELL_TYPES for f in self.catalog.parts[part].fields)
+        return all(field_type(f).in_cell for f in self.catalog.parts[part].fields)
+
+    def input_type(self, f: FieldDef) -> FieldType:
+        """The field's type, which says what the form draws for it."""
+        return field_type(f)
 
     def list_parts(self) -> list[str]:
         """Every part that appears as a repeated item (templates for the add buttons)."""

@@ -18,7 +18,6 @@ from service.core import page
 from service.core.definitions import load_catalog
 from service.core.documents import DocumentService
 from service.core.markup import REFERENCE
-from service.core.template_builder import FORM_LAYOUTS, TEMPLATE_FILES, FormLayout
 from tests.conftest import docx_text, load_sample, sample_names
 from tests.integration.conftest import started_pool
 
@@ -175,8 +174,8 @@ def test_no_line_ends_inside_a_reference(sample_pdfs, service: DocumentService) 
 
 def has_subject_line(type_id: str) -> bool:
     """Whether the type's layout prints a subject under its title (a letter has V/v instead)."""
-    variant = TEMPLATE_FILES[load_catalog().get(type_id).template]
-    return variant != "letter" and FORM_LAYOUTS.get(variant, FormLayout()).subject
+    layout = load_catalog().get(type_id).layout
+    return layout.builder != "letter" and layout.subject
 
 
 @pytest.mark.parametrize("name", sample_names())

@@ -10,7 +10,7 @@ import pytest
 
 from service.bulk.check import row_problems
 from service.bulk.overrides import apply_overrides
-from service.core.definitions import FIELD_TYPES, DocTypeDef, FieldDef, load_catalog
+from service.core.definitions import DefinitionError, DocTypeDef, FieldDef, load_catalog
 from service.core.documents import DocumentInvalid, DocumentService
 from service.core.fields import TYPES, FieldInvalid, field_type, read_date, split_items
 from service.core.form_model import FormModel
@@ -24,7 +24,7 @@ CATALOG.types["so_lieu"] = DocTypeDef(
     id="so_lieu",
     name="Báo cáo",
     code="BC",
-    template=PLAN.template,
+    layout=PLAN.layout,
     description="",
     blocks=PLAN.blocks,
     fields=(*PLAN.fields, FieldDef("chi_tieu", "part", label="Chỉ tiêu", part="indicator_row")),
@@ -254,8 +254,14 @@ def test_lists_and_structures_show_what_reads_back() -> None:
     assert field_type(date).read(date, field_type(date).show(date, value)) == value
 
 
-def test_every_declared_type_has_one_reader() -> None:
-    assert set(TYPES) == FIELD_TYPES
+def test_a_definition_takes_only_the_registered_field_types() -> None:
+    """TYPES is the one registry: a field of another type is refused when the catalog loads."""
+    with pytest.raises(DefinitionError, match="unknown field type 'date'"):
+        FieldDef.parse({"name": "due", "type": "date"}, "x.yaml.due")
+    catalog = load_catalog()
+    groups = [*catalog.parts.values(), *catalog.blocks.values(), *catalog.types.values()]
+    declared = [f for g in groups for f in g.fields]
+    assert {f.type for f in declared} | {f.item.type for f in declared if f.item} <= set(TYPES)
 
 
 def test_read_date_and_split_items_on_their_own() -> None:

@@ -435,9 +435,10 @@ def test_a_form_neither_asks_for_nor_takes_what_it_does_not_print(type_id: str) 
 
 def test_only_optional_shared_fields_can_be_omitted(tmp_path: Path) -> None:
     """A definition that omits a required shared field is refused when the catalog loads."""
-    shutil.copy(FORMS_DIR / "_shared.yaml", tmp_path / "_shared.yaml")
+    for name in ("_shared.yaml", "_layouts.yaml"):
+        shutil.copy(FORMS_DIR / name, tmp_path / name)
     (tmp_path / "thu.yaml").write_text(
-        "id: thu\nname: Kế hoạch\ntemplate: x.docx\nomit: [signer, kinh_gui]\n", encoding="utf-8"
+        "id: thu\nname: Kế hoạch\nlayout: named\nomit: [signer, kinh_gui]\n", encoding="utf-8"
     )
     with pytest.raises(DefinitionError) as refused:
         load_catalog(tmp_path)

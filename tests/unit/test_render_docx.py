@@ -3,15 +3,24 @@
 from __future__ import annotations
 
 import io
+import shutil
 import zipfile
+from pathlib import Path
 
 import docx
 import pytest
 from docx.shared import Pt
 from lxml import etree
 
+from service.core import form_parts
+from service.core.definitions import FORMS_DIR, DefinitionError, load_catalog
 from service.core.documents import DocumentService
-from service.core.template_builder import TEMPLATE_FILES, TEMPLATES_DIR
+from service.core.template_builder import (
+    DOCUMENT_BUILDERS,
+    FORM_SIGNATURES,
+    TEMPLATE_FILES,
+    TEMPLATES_DIR,
+)
 from service.core.vn import upper_vn
 from tests.conftest import built_template, docx_text, load_sample, normalise, sample_names
 
@@ -311,3 +320,21 @@ def test_landscape_appendix_section(documents: DocumentService) -> None:
     widths = sum(c.width for c in table.rows[1].cells)
     assert round(widths / 36000) == 252  # the landscape text width in mm
     assert "Phụ lục II" in docx_text(documents.render("ke_hoach", payload).docx)
+
+
+def test_every_layout_names_a_builder_and_lines_that_exist() -> None:
+    """forms/_layouts.yaml names code by name: each name resolves, or the catalog is wrong."""
+    for layout in load_catalog().layouts.values():
+        assert layout.builder in (*DOCUMENT_BUILDERS, "form"), layout.name
+        assert layout.signature in FORM_SIGNATURES, layout.name
+        assert not layout.lines or layout.lines in form_parts.LINES, layout.name
+
+
+def test_a_layout_drawn_two_ways_is_refused(tmp_path: Path) -> None:
+    """Two layouts of one template must draw it alike: the template is built once."""
+    for name in ("_shared.yaml", "_layouts.yaml"):
+        shutil.copy(FORMS_DIR / name, tmp_path / name)
+    with (tmp_path / "_layouts.yaml").open("a", encoding="utf-8") as layouts:
+        layouts.write("letter_again:\n  template: cong_van.docx\n  builder: named\n")
+    with pytest.raises(DefinitionError, match="letter_again: draws cong_van.docx unlike letter"):
+        load_catalog(tmp_path)

@@ -1,10 +1,12 @@
 """Validation from the definitions: defaults, Vietnamese messages, field paths, cleaning."""
 
+import shutil
 from typing import Any
 
 import pytest
 
-from service.core.definitions import DefinitionError, load_catalog
+from service.core import signer
+from service.core.definitions import FORMS_DIR, DefinitionError, load_catalog
 from service.core.documents import DocumentInvalid, DocumentService
 from tests.conftest import load_sample
 
@@ -97,20 +99,20 @@ def test_agency_code_pattern(documents: DocumentService) -> None:
 
 
 def test_bad_definition_is_reported(tmp_path) -> None:
-    shared = (load_catalog.__globals__["FORMS_DIR"] / "_shared.yaml").read_text(encoding="utf-8")
-    (tmp_path / "_shared.yaml").write_text(shared, encoding="utf-8")
+    for name in ("_shared.yaml", "_layouts.yaml"):
+        shutil.copy(FORMS_DIR / name, tmp_path / name)
     (tmp_path / "x.yaml").write_text(
-        "id: x\nname: Kế hoạch\ntemplate: a.docx\nblocks: [nope]\n", encoding="utf-8"
+        "id: x\nname: Kế hoạch\nlayout: named\nblocks: [nope]\n", encoding="utf-8"
     )
     with pytest.raises(DefinitionError, match="unknown block kinds"):
         load_catalog(tmp_path)
 
 
 def test_new_type_needs_only_a_definition(tmp_path) -> None:
-    shared = (load_catalog.__globals__["FORMS_DIR"] / "_shared.yaml").read_text(encoding="utf-8")
-    (tmp_path / "_shared.yaml").write_text(shared, encoding="utf-8")
+    for name in ("_shared.yaml", "_layouts.yaml"):
+        shutil.copy(FORMS_DIR / name, tmp_path / name)
     (tmp_path / "giay_moi.yaml").write_text(
-        "id: giay_moi\nname: Giấy mời\ntemplate: van_ban_co_ten_loai.docx\nblocks: [paragraph]\n"
+        "id: giay_moi\nname: Giấy mời\nlayout: named\nblocks: [paragraph]\n"
         "fields:\n  - {name: venue, type: line, label: Địa điểm, required: true}\n",
         encoding="utf-8",
     )
@@ -122,3 +124,15 @@ def test_new_type_needs_only_a_definition(tmp_path) -> None:
     payload["venue"] = "Hội trường UBND xã"
     rendered = service.render("giay_moi", payload)
     assert rendered.document.ascii_name == "GM-UBND-2023-xa-y-tich"
+
+
+def test_the_signer_part_is_declared_once() -> None:
+    """The YAML's signer part, its typed form and its modes agree; the copy form reads them."""
+    part = load_catalog().parts[signer.PART]
+    assert [f.name for f in part.fields] == list(signer.SignerData.__annotations__)
+    assert next(f for f in part.fields if f.name == "mode").options == signer.MODES
+    assert signer.form_fields(load_catalog())[1] == ("mode", "Hình thức ký (KT, TL, TUQ, Q)")
+    assert signer.signer_lines({"mode": "TUQ", "head_title": "Chủ tịch", "title": "Chánh VP"}) == [
+        "TUQ. CHỦ TỊCH",
+        "CHÁNH VP",
+    ]
