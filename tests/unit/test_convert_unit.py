@@ -24,16 +24,10 @@ import psutil
 import pytest
 from pypdf import PdfReader
 
-from service.convert.instances import InstanceState, Timings, backoff
+from service.convert.office_profile import LEAN_SETTINGS, lean_profile
 from service.convert.pool import ConverterPool, PoolConfig
-from service.convert.unoserver_process import (
-    GROUP_FILE,
-    LEAN_SETTINGS,
-    claim_slot,
-    lean_profile,
-    port_is_free,
-    reap_leftover,
-)
+from service.convert.process import InstanceState, Timings, backoff
+from service.convert.slots import GROUP_FILE, claim_slot, port_is_free, reap_leftover
 from service.core.converter import (
     ConversionError,
     ConversionFailed,
@@ -490,11 +484,11 @@ def test_instances_due_together_are_recycled_one_at_a_time(make_pool: MakePool) 
     with sup.cond:
         first.since_start = second.since_start = 2
         second.state = InstanceState.STARTING  # the other is being restarted right now
-        assert not pool._due_for_recycling_locked(first)  # the pool would have none left
+        assert not sup._due_for_recycling_locked(first)  # the pool would have none left
         first.since_start = 4
-        assert pool._due_for_recycling_locked(first)  # leaks stay bounded: twice at most
+        assert sup._due_for_recycling_locked(first)  # leaks stay bounded: twice at most
         first.since_start, second.state = 2, InstanceState.READY
-        assert pool._due_for_recycling_locked(first)
+        assert sup._due_for_recycling_locked(first)
 
 
 def test_killed_idle_instance_is_noticed_and_restarted(make_pool: MakePool) -> None:
@@ -670,7 +664,7 @@ class FakeDocument:
 
 
 def test_a_document_without_indexes_gets_no_refresh() -> None:
-    from service.convert.uno_server import update_indexes
+    from service.convert.office import update_indexes
 
     document = FakeDocument(0)
     assert update_indexes(document) == 0
@@ -678,7 +672,7 @@ def test_a_document_without_indexes_gets_no_refresh() -> None:
 
 
 def test_a_document_with_a_toc_is_refreshed_and_updated_twice() -> None:
-    from service.convert.uno_server import update_indexes
+    from service.convert.office import update_indexes
 
     document = FakeDocument(1)
     assert update_indexes(document) == 1
@@ -686,7 +680,7 @@ def test_a_document_with_a_toc_is_refreshed_and_updated_twice() -> None:
 
 
 def test_pdf_a_options_become_typed_filter_data() -> None:
-    from service.convert.uno_server import export_properties
+    from service.convert.office import export_properties
 
     props = {p.Name: p.Value for p in export_properties(filter_options(2))}
     assert props["FilterName"] == "writer_pdf_Export"
