@@ -17,6 +17,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import replace
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -26,8 +27,9 @@ from pypdf import PdfReader
 
 from service.convert.office_profile import LEAN_SETTINGS, lean_profile
 from service.convert.pool import ConverterPool, PoolConfig
-from service.convert.process import InstanceState, Timings, backoff
+from service.convert.process import InstanceState, ProcessFailed, Timings, backoff
 from service.convert.slots import GROUP_FILE, claim_slot, port_is_free, reap_leftover
+from service.convert.supervisor import Supervisor
 from service.core.converter import (
     ConversionError,
     ConversionFailed,
@@ -569,7 +571,7 @@ def test_remote_is_used_then_marked_unhealthy_then_probed_back(
         remote.wait()
 
 
-def test_a_server_that_cannot_start_is_retried_with_backoff(tmp_path: Path) -> None:
+def test_a_server_that_cannot_start_says_why_and_is_retried(tmp_path: Path) -> None:
     failing = (
         sys.executable,
         "-I",
@@ -593,11 +595,87 @@ def test_a_server_that_cannot_start_is_retried_with_backoff(tmp_path: Path) -> N
         assert "no LibreOffice here" in health["instances"][0]["last_error"]
         with pytest.raises(ConverterUnavailable):
             pool.convert(DOCX)
-        # Pauses of 0.05, 0.1, 0.2, 0.4 ... s: one or two more starts in this window, where
-        # restarting at once (or at a fixed pace) would start many.
-        time.sleep(0.3)
-        restarts = pool.health()["instances"][0]["restarts"]
-    assert 2 <= restarts <= 4
+
+
+class MemoryProcess:
+    """A Process in memory: its starts fail while `broken`, and it dies when `dead` is set."""
+
+    address = "memory"
+
+    def __init__(self, broken: bool = False, starts_wanted: int = 1) -> None:
+        self.broken, self.dead = broken, False
+        self.pid: int | None = None
+        self.starts: list[float] = []
+        self.stops: list[float] = []
+        self.starts_wanted = starts_wanted
+        self.enough = threading.Event()  # set at the start numbered starts_wanted
+
+    def start(self, deadline: float, abort: Callable[[], bool]) -> None:
+        self.starts.append(time.monotonic())
+        if len(self.starts) >= self.starts_wanted:
+            self.enough.set()
+        if self.broken:
+            raise ProcessFailed("cannot start: broken")
+        self.dead, self.pid = False, len(self.starts)
+
+    def stop(self, grace: float = 0.0) -> None:
+        self.stops.append(grace)
+
+    def failure(self) -> str | None:
+        return "exited (code 1)" if self.dead else None
+
+
+def supervise(process: MemoryProcess, **limits: Any) -> Supervisor[MemoryProcess]:
+    """A started Supervisor over one MemoryProcess (no remotes, probes always answer)."""
+    options: dict[str, Any] = {
+        "max_tasks": 100,
+        "acquire_timeout": 5.0,
+        "startup_timeout": 1.0,
+        "remote_timeout": 1.0,
+        "timings": FAST,
+    }
+    options.update(limits)
+    supervisor = Supervisor([], lambda: [process], lambda proc, timeout: None, **options)
+    supervisor.start()
+    return supervisor
+
+
+def test_the_supervisor_restarts_a_failing_start_after_doubling_pauses() -> None:
+    process = MemoryProcess(broken=True, starts_wanted=5)
+    timings = replace(FAST, backoff_step=0.05, max_backoff=30.0)
+    supervisor = supervise(process, timings=timings)
+    try:
+        assert process.enough.wait(10)
+        (inst,) = supervisor.instances
+        assert inst.last_error == "cannot start: broken" and inst.state != InstanceState.READY
+    finally:
+        supervisor.stop()
+    # The pauses before starts 2 to 5: none after the first failure, then 0.05, 0.1, 0.2 s.
+    gaps = [later - earlier for earlier, later in pairwise(process.starts[:5])]
+    expected = [backoff(timings, failures) for failures in (1, 2, 3, 4)]
+    assert expected == [0, 0.05, 0.1, 0.2]
+    assert all(gap >= pause * 0.95 for gap, pause in zip(gaps, expected, strict=True)), gaps
+
+
+def test_the_supervisor_recycles_after_max_tasks_and_restarts_a_dead_process() -> None:
+    process = MemoryProcess()
+    supervisor = supervise(process, max_tasks=2)
+    try:
+        assert supervisor.wait_ready(5)
+        for _ in range(2):
+            inst, gen = supervisor.checkout(None)
+            supervisor.release(inst, gen, done=True)
+        _wait_for(lambda: inst.restarts == 1 and inst.state == InstanceState.READY)
+        assert process.stops == [FAST.recycle_grace]  # a healthy one is asked to stop first
+        process.dead = True
+        _wait_for(lambda: inst.restarts == 2 and inst.state == InstanceState.READY)
+        assert inst.last_error == "process exited (code 1)" and inst.conversions == 2
+        assert supervisor.report()["instances"][0]["pid"] == 3
+    finally:
+        supervisor.stop()
+    assert process.stops[-1] == FAST.stop_grace
+    with pytest.raises(ConverterUnavailable, match="stopped"):
+        supervisor.checkout(None)
 
 
 def test_a_wedged_idle_instance_is_found_by_the_probe_and_restarted(
