@@ -63,7 +63,9 @@ class Timings:
     monitor_interval: float = 0.5  # seconds between liveness checks
     idle_probe_interval: float = 60.0  # probe a local instance idle this long: is it wedged?
     probe_timeout: float = 10.0
-    socket_grace: float = 3.0  # waited beyond conversion_timeout for an answer (SOCKET_GRACE)
+    # How much longer than a server's own conversion timeout a caller waits for its answer: the
+    # server needs a moment to kill LibreOffice and answer; a stopped or wedged one never does.
+    socket_grace: float = 3.0
     startup_poll: float = 0.25  # between probes of a starting server
     backoff_step: float = 0.5  # the first non-zero pause before a restart; doubles after
     max_backoff: float = 30.0

@@ -13,9 +13,6 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 API_VERSION = "3"
-# How much longer than the server's own conversion timeout the client waits on the socket: the
-# server needs a moment to kill LibreOffice and answer; a stopped or wedged server never answers.
-SOCKET_GRACE = 3.0
 # The environment variable that hands a local server its secret: argv shows in every user's ps.
 SECRET_ENV = "VB_CONVERTER_SECRET"
 # convert()'s update_index for a local server: update tables of contents and other indexes only
