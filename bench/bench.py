@@ -43,7 +43,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from service.convert.pool import ConverterPool, PoolConfig  # noqa: E402
-from service.convert.unoserver_process import port_is_free  # noqa: E402
+from service.convert.slots import port_is_free  # noqa: E402
 from service.core.documents import DocumentService  # noqa: E402
 from service.core.pdf_checks import validate_pdf  # noqa: E402
 

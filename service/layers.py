@@ -20,7 +20,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("adapters", ("service.store", "service.convert", "service.web", "service.worker")),
     ("root", ("service.composition",)),
     ("entry", ("service.__init__", "service.__main__", "service.cli", "service.bulk_cli",
-               "service.access_cli", "service.worker.celery_app")),
+               "service.access_cli", "service.celery_worker")),
 )
 
 # Adapters stay out of each other: each is wired to the others by the root alone.

@@ -17,7 +17,7 @@ from typing import Any
 from pypdf import PdfWriter
 
 from service.convert.gotenberg import CONVERT_PATH, HEALTH_PATH
-from service.convert.instances import InstanceState
+from service.convert.process import InstanceState
 from service.core.converter import ConversionError, check_pdf_version
 
 

@@ -18,7 +18,7 @@ import urllib.parse
 import urllib.request
 from typing import Any
 
-from service.convert.instances import InstanceState
+from service.convert.process import InstanceState
 from service.core.converter import (
     ConversionFailed,
     ConverterUnavailable,

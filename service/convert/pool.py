@@ -2,9 +2,9 @@
 
 LibreOffice converts one document at a time, hangs on some files and leaks over long runs, so
 the pool runs N unoserver processes (each with its own ports and profile), checks them out one
-caller at a time, and retries a failed conversion once on another instance; the Supervisor
-(instances.py) kills and restarts an instance that crashed, hung or converted
-`max_conversions` documents.
+caller at a time, and retries a failed conversion once on another instance; the generic
+Supervisor (supervisor.py) stops and restarts an instance that crashed, hung or converted
+`max_conversions` documents. Here: what a conversion is, and which failures mean what.
 """
 
 from __future__ import annotations
@@ -19,7 +19,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from service.convert.instances import IN_SERVICE, Instance, InstanceState, Supervisor, Timings
+from service.convert.office_process import OfficeProcess, RemoteServer
+from service.convert.process import Instance, Timings
+from service.convert.slots import Slots
+from service.convert.supervisor import Supervisor
 from service.core.converter import (
     ConversionFailed,
     ConverterUnavailable,
@@ -46,7 +49,7 @@ class PoolConfig:
     startup_timeout: float = 60.0
     remotes: tuple[str, ...] = ()  # "host:port" of unoservers run elsewhere; never restarted
     work_dir: Path = Path("var/pool")  # profiles (one per instance) and logs
-    server_command: tuple[str, ...] = (sys.executable, "-m", "service.convert.uno_server")
+    server_command: tuple[str, ...] = (sys.executable, "-m", "service.convert.rpc_server")
     timings: Timings = field(default_factory=Timings)  # tests shrink these; nobody else needs to
 
     @classmethod
@@ -71,6 +74,9 @@ class _BadOutput(Exception):
     """The instance answered, but not with a usable PDF; the instance itself is fine."""
 
 
+Server = OfficeProcess | RemoteServer
+
+
 class ConverterPool:
     """A supervised pool of unoserver instances that converts DOCX to PDF."""
 
@@ -84,7 +90,28 @@ class ConverterPool:
         for remote in config.remotes:
             _check_address(remote)
         self.config = config
-        self._supervisor = Supervisor(config)
+        self._slots = Slots(config.work_dir, config.base_port)
+        timings = config.timings
+        self._supervisor: Supervisor[Server] = Supervisor(
+            [RemoteServer(address) for address in config.remotes],
+            self._local_servers,
+            _probe,
+            max_tasks=config.max_conversions,
+            acquire_timeout=config.acquire_timeout,
+            startup_timeout=config.startup_timeout,
+            remote_timeout=config.conversion_timeout + timings.socket_grace,
+            timings=timings,
+        )
+
+    def _local_servers(self) -> list[Server]:
+        """One server per local slot, its ports and directory held for this pool."""
+        cfg = self.config
+        return [
+            OfficeProcess(
+                cfg.server_command, self._slots, cfg.conversion_timeout, cfg.timings.startup_poll
+            )
+            for _ in range(cfg.size)
+        ]
 
     # -- life cycle ---------------------------------------------------------------------------
 
@@ -97,22 +124,13 @@ class ConverterPool:
 
     def wait_ready(self, timeout: float) -> bool:
         """Block until every instance is in service or timeout passes; say whether they are."""
-        sup = self._supervisor
-        with sup.cond:
-            ok = sup.cond.wait_for(
-                lambda: sup.stopping or all(i.state in IN_SERVICE for i in sup.instances),
-                timeout=timeout,
-            )
-            states = [(i.address, i.state.value, i.last_error) for i in sup.instances]
-            ok = ok and not sup.stopping
-        if not ok:
-            log.warning("converter pool not fully ready after %g s: %s", timeout, states)
-        return ok
+        return self._supervisor.wait_ready(timeout)
 
     def close(self) -> None:
         """Kill every local instance with its LibreOffice; safe to call more than once."""
         atexit.unregister(self.close)
         self._supervisor.stop()
+        self._slots.release()
 
     def __enter__(self) -> ConverterPool:
         self.start()
@@ -127,11 +145,12 @@ class ConverterPool:
         """Convert a DOCX to PDF (PDF/A-1b/2b/3b with pdf_version 1/2/3); retry once."""
         options = filter_options(pdf_version)
         check_docx(docx)
+        sup = self._supervisor
         errors: list[str] = []
-        avoid: tuple[Instance, int] | None = None
+        avoid: tuple[Instance[Server], int] | None = None
         for _attempt in range(2):
             try:
-                inst, gen = self._checkout(avoid)
+                inst, gen = sup.checkout(avoid)
             except ConverterUnavailable as exc:
                 if errors:
                     raise ConverterUnavailable(f"{exc}; first attempt: {errors[0]}") from exc
@@ -145,9 +164,9 @@ class ConverterPool:
             except _BadOutput as exc:
                 errors.append(f"{inst.address}: {exc}")
                 log.warning("conversion on %s gave no usable PDF: %s", inst.address, exc)
-                self._release(inst, gen, error=str(exc))
+                sup.release(inst, gen, error=str(exc))
             else:
-                self._release(inst, gen, converted=True)
+                sup.release(inst, gen, done=True)
                 log.debug(
                     "converted %d bytes of DOCX to %d of PDF on %s in %.2f s",
                     len(docx),
@@ -159,14 +178,17 @@ class ConverterPool:
             avoid = (inst, gen)
         raise ConversionFailed("conversion failed twice: " + "; ".join(errors))
 
-    def _convert_on(self, inst: Instance, gen: int, docx: bytes, options: list[str]) -> bytes:
+    def _convert_on(
+        self, inst: Instance[Server], gen: int, docx: bytes, options: list[str]
+    ) -> bytes:
         """Run one attempt on a checked-out instance; retire the instance if it broke."""
         timeout = self.config.conversion_timeout + self.config.timings.socket_grace
         try:
-            data = inst.client().convert(docx, options, timeout)
+            data = inst.process.client().convert(docx, options, timeout)
         except xmlrpc.client.Fault as fault:
             message = _fault_text(fault)
-            if _fault_means_dead(message) or inst.lost_libreoffice():
+            # A local server that lost its LibreOffice exits soon after such a fault.
+            if _fault_means_dead(message) or inst.process.failure() is not None:
                 self._supervisor.retire(inst, gen, f"LibreOffice failed: {message}")
                 raise _BrokenInstance(message) from fault
             # The server is fine: LibreOffice could not load or export this document.
@@ -185,100 +207,16 @@ class ConverterPool:
             raise _BadOutput(str(exc)) from exc
         return data
 
-    # -- checking instances out and in --------------------------------------------------------
-
-    def _checkout(self, avoid: tuple[Instance, int] | None) -> tuple[Instance, int]:
-        """Take an idle instance, preferring one other than `avoid`; wait up to acquire_timeout."""
-        sup = self._supervisor
-        deadline = time.monotonic() + self.config.acquire_timeout
-        with sup.cond:
-            if not sup.started:
-                raise ConverterUnavailable("the converter pool has not been started")
-            while True:
-                if sup.stopping:
-                    raise ConverterUnavailable("the converter pool is stopped")
-                inst = self._pick_idle(avoid)
-                if inst is not None:
-                    sup.idle.remove(inst)
-                    inst.state = InstanceState.BUSY
-                    inst.last_used = time.monotonic()
-                    return inst, inst.generation
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    busy = sum(i.state == InstanceState.BUSY for i in sup.instances)
-                    total = len(sup.instances)
-                    raise ConverterUnavailable(
-                        f"no converter free within {self.config.acquire_timeout:g} s "
-                        f"({busy} of {total} busy, {total - busy} out of service)"
-                    )
-                sup.cond.wait(remaining)
-
-    def _pick_idle(self, avoid: tuple[Instance, int] | None) -> Instance | None:
-        idle = self._supervisor.idle
-        if avoid is None:
-            return idle[0] if idle else None
-        bad, bad_gen = avoid
-        for inst in idle:
-            if inst is not bad or inst.generation != bad_gen:
-                return inst
-        if bad in idle:
-            # Only the instance that just failed is free: take it if no other is in service.
-            others = (i for i in self._supervisor.instances if i is not bad)
-            if not any(i.state in IN_SERVICE for i in others):
-                return bad
-        return None
-
-    def _release(
-        self, inst: Instance, gen: int, *, converted: bool = False, error: str | None = None
-    ) -> None:
-        """Give a checked-out instance back, or recycle it after max_conversions."""
-        sup = self._supervisor
-        with sup.cond:
-            if inst.generation != gen or inst.state != InstanceState.BUSY:
-                return  # retired meanwhile; its supervisor owns it now
-            inst.last_used = time.monotonic()
-            if error is not None:
-                inst.last_error = error
-            if converted:
-                inst.conversions += 1
-                inst.since_start += 1
-                inst.failures = 0
-                if self._due_for_recycling_locked(inst):
-                    log.info("recycling %s after %d conversions", inst.address, inst.since_start)
-                    inst.recycle = True
-                    sup.retire_locked(inst, None)
-                    return
-            sup.enter_service_locked(inst)
-
-    def _due_for_recycling_locked(self, inst: Instance) -> bool:
-        """Whether a local instance has converted enough to be restarted now.
-
-        Instances under even load reach max_conversions together; restarting them together
-        would leave the pool with none (health 503, requests waiting 15 s). So an instance
-        waits while no other is in service, up to twice the count (leaks stay bounded).
-        """
-        if inst.remote or inst.since_start < self.config.max_conversions:
-            return False
-        others = [i for i in self._supervisor.instances if i is not inst]
-        in_service = any(i.state in IN_SERVICE for i in others)
-        return in_service or not others or inst.since_start >= 2 * self.config.max_conversions
-
     # -- reporting ----------------------------------------------------------------------------
 
     def health(self) -> dict[str, Any]:
         """Report the pool's state without touching LibreOffice (the monitor keeps it true)."""
-        sup = self._supervisor
-        with sup.cond:
-            instances = [i.describe() for i in sup.instances]
-            stopping = sup.stopping
-        ready = sum(i["state"] in IN_SERVICE for i in instances)
-        return {
-            "ok": ready > 0 and not stopping,
-            "ready": ready,
-            "size": len(instances),
-            "busy": sum(i["state"] == InstanceState.BUSY for i in instances),
-            "instances": instances,
-        }
+        return self._supervisor.report()
+
+
+def _probe(server: Server, timeout: float) -> None:
+    """Ask a server for info(): it goes through LibreOffice, so it proves that answers too."""
+    server.client().info(timeout)
 
 
 def _check_address(address: str) -> None:

@@ -1,1 +1,1 @@
-"""Bulk rows on Celery: the dispatcher the service uses and the worker app."""
+"""Bulk rows on Celery, the service side: the Celery app's settings and the task dispatcher."""

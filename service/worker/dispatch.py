@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from celery import Celery
+try:
+    from celery import Celery
+except ModuleNotFoundError as missing:  # an optional extra: the defaults need no Celery
+    raise ModuleNotFoundError(
+        "VB_BULK_BACKEND=celery needs Celery, which the service installs as an extra: "
+        "pip install -e '.[celery]' (or bash .ci/setup celery)",
+        name=missing.name,
+    ) from missing
 
 from service.bulk.work import BulkContext
 from service.settings import Settings

@@ -240,7 +240,7 @@ def bulk_env(data_dir: Path, **settings: Any) -> dict[str, str]:
 def start_worker(data_dir: Path, name: str, concurrency: int = 2, **settings: Any) -> Proc:
     """A Celery worker process (a thread per concurrent row) with its own unoserver pool."""
     command = [
-        str(ROOT / ".venv/bin/celery"), "-A", "service.worker.celery_app", "worker",
+        str(ROOT / ".venv/bin/celery"), "-A", "service.celery_worker", "worker",
         "--pool", "threads", "--concurrency", str(concurrency), "-n", f"{name}@%h",
         "--loglevel", "INFO",
         "-Q", "vanban-bulk", "--without-gossip", "--without-mingle",

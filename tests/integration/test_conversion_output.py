@@ -18,7 +18,7 @@ from docx.oxml import parse_xml
 from docx.oxml.ns import nsdecls
 
 from service.convert.pool import ConverterPool
-from service.convert.unoserver_process import INDEXES_IF_ANY
+from service.convert.rpc_client import INDEXES_IF_ANY
 from service.core.documents import DocumentService
 from service.core.pdf_checks import validate_pdf
 from tests.conftest import load_sample, normalise, sample_names
@@ -39,12 +39,12 @@ def pool(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ConverterPool]:
 def unoserver_path(pool: ConverterPool, data: bytes, options: list[str] | None = None) -> bytes:
     """The PDF from unoserver's own convert (visible load, indexes updated twice): the old path."""
     (inst,) = pool._supervisor.instances  # one instance: the same LibreOffice both ways
-    return inst.client().convert(data, options or [], 60.0, update_index=True)
+    return inst.process.client().convert(data, options or [], 60.0, update_index=True)
 
 
 def lean_path(pool: ConverterPool, data: bytes, update_index: bool | str) -> bytes:
     (inst,) = pool._supervisor.instances
-    return inst.client().convert(data, [], 60.0, update_index=update_index)
+    return inst.process.client().convert(data, [], 60.0, update_index=update_index)
 
 
 def embedded_fonts(data: bytes) -> dict[str, bool]:

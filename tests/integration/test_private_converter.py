@@ -20,7 +20,8 @@ import psutil
 import pytest
 
 from service.convert.pool import ConverterPool
-from service.convert.unoserver_process import SECRET_ENV, port_is_free
+from service.convert.rpc_client import SECRET_ENV
+from service.convert.slots import port_is_free
 from tests.integration.conftest import pool_processes, started_pool
 
 pytestmark = pytest.mark.integration

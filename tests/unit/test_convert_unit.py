@@ -17,6 +17,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import replace
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -24,16 +25,11 @@ import psutil
 import pytest
 from pypdf import PdfReader
 
-from service.convert.instances import InstanceState, Timings, backoff
+from service.convert.office_profile import LEAN_SETTINGS, lean_profile
 from service.convert.pool import ConverterPool, PoolConfig
-from service.convert.unoserver_process import (
-    GROUP_FILE,
-    LEAN_SETTINGS,
-    claim_slot,
-    lean_profile,
-    port_is_free,
-    reap_leftover,
-)
+from service.convert.process import InstanceState, ProcessFailed, Timings, backoff
+from service.convert.slots import GROUP_FILE, claim_slot, port_is_free, reap_leftover
+from service.convert.supervisor import Supervisor
 from service.core.converter import (
     ConversionError,
     ConversionFailed,
@@ -490,11 +486,11 @@ def test_instances_due_together_are_recycled_one_at_a_time(make_pool: MakePool) 
     with sup.cond:
         first.since_start = second.since_start = 2
         second.state = InstanceState.STARTING  # the other is being restarted right now
-        assert not pool._due_for_recycling_locked(first)  # the pool would have none left
+        assert not sup._due_for_recycling_locked(first)  # the pool would have none left
         first.since_start = 4
-        assert pool._due_for_recycling_locked(first)  # leaks stay bounded: twice at most
+        assert sup._due_for_recycling_locked(first)  # leaks stay bounded: twice at most
         first.since_start, second.state = 2, InstanceState.READY
-        assert pool._due_for_recycling_locked(first)
+        assert sup._due_for_recycling_locked(first)
 
 
 def test_killed_idle_instance_is_noticed_and_restarted(make_pool: MakePool) -> None:
@@ -575,7 +571,7 @@ def test_remote_is_used_then_marked_unhealthy_then_probed_back(
         remote.wait()
 
 
-def test_a_server_that_cannot_start_is_retried_with_backoff(tmp_path: Path) -> None:
+def test_a_server_that_cannot_start_says_why_and_is_retried(tmp_path: Path) -> None:
     failing = (
         sys.executable,
         "-I",
@@ -599,11 +595,87 @@ def test_a_server_that_cannot_start_is_retried_with_backoff(tmp_path: Path) -> N
         assert "no LibreOffice here" in health["instances"][0]["last_error"]
         with pytest.raises(ConverterUnavailable):
             pool.convert(DOCX)
-        # Pauses of 0.05, 0.1, 0.2, 0.4 ... s: one or two more starts in this window, where
-        # restarting at once (or at a fixed pace) would start many.
-        time.sleep(0.3)
-        restarts = pool.health()["instances"][0]["restarts"]
-    assert 2 <= restarts <= 4
+
+
+class MemoryProcess:
+    """A Process in memory: its starts fail while `broken`, and it dies when `dead` is set."""
+
+    address = "memory"
+
+    def __init__(self, broken: bool = False, starts_wanted: int = 1) -> None:
+        self.broken, self.dead = broken, False
+        self.pid: int | None = None
+        self.starts: list[float] = []
+        self.stops: list[float] = []
+        self.starts_wanted = starts_wanted
+        self.enough = threading.Event()  # set at the start numbered starts_wanted
+
+    def start(self, deadline: float, abort: Callable[[], bool]) -> None:
+        self.starts.append(time.monotonic())
+        if len(self.starts) >= self.starts_wanted:
+            self.enough.set()
+        if self.broken:
+            raise ProcessFailed("cannot start: broken")
+        self.dead, self.pid = False, len(self.starts)
+
+    def stop(self, grace: float = 0.0) -> None:
+        self.stops.append(grace)
+
+    def failure(self) -> str | None:
+        return "exited (code 1)" if self.dead else None
+
+
+def supervise(process: MemoryProcess, **limits: Any) -> Supervisor[MemoryProcess]:
+    """A started Supervisor over one MemoryProcess (no remotes, probes always answer)."""
+    options: dict[str, Any] = {
+        "max_tasks": 100,
+        "acquire_timeout": 5.0,
+        "startup_timeout": 1.0,
+        "remote_timeout": 1.0,
+        "timings": FAST,
+    }
+    options.update(limits)
+    supervisor = Supervisor([], lambda: [process], lambda proc, timeout: None, **options)
+    supervisor.start()
+    return supervisor
+
+
+def test_the_supervisor_restarts_a_failing_start_after_doubling_pauses() -> None:
+    process = MemoryProcess(broken=True, starts_wanted=5)
+    timings = replace(FAST, backoff_step=0.05, max_backoff=30.0)
+    supervisor = supervise(process, timings=timings)
+    try:
+        assert process.enough.wait(10)
+        (inst,) = supervisor.instances
+        assert inst.last_error == "cannot start: broken" and inst.state != InstanceState.READY
+    finally:
+        supervisor.stop()
+    # The pauses before starts 2 to 5: none after the first failure, then 0.05, 0.1, 0.2 s.
+    gaps = [later - earlier for earlier, later in pairwise(process.starts[:5])]
+    expected = [backoff(timings, failures) for failures in (1, 2, 3, 4)]
+    assert expected == [0, 0.05, 0.1, 0.2]
+    assert all(gap >= pause * 0.95 for gap, pause in zip(gaps, expected, strict=True)), gaps
+
+
+def test_the_supervisor_recycles_after_max_tasks_and_restarts_a_dead_process() -> None:
+    process = MemoryProcess()
+    supervisor = supervise(process, max_tasks=2)
+    try:
+        assert supervisor.wait_ready(5)
+        for _ in range(2):
+            inst, gen = supervisor.checkout(None)
+            supervisor.release(inst, gen, done=True)
+        _wait_for(lambda: inst.restarts == 1 and inst.state == InstanceState.READY)
+        assert process.stops == [FAST.recycle_grace]  # a healthy one is asked to stop first
+        process.dead = True
+        _wait_for(lambda: inst.restarts == 2 and inst.state == InstanceState.READY)
+        assert inst.last_error == "process exited (code 1)" and inst.conversions == 2
+        assert supervisor.report()["instances"][0]["pid"] == 3
+    finally:
+        supervisor.stop()
+    assert process.stops[-1] == FAST.stop_grace
+    with pytest.raises(ConverterUnavailable, match="stopped"):
+        supervisor.checkout(None)
 
 
 def test_a_wedged_idle_instance_is_found_by_the_probe_and_restarted(
@@ -670,7 +742,7 @@ class FakeDocument:
 
 
 def test_a_document_without_indexes_gets_no_refresh() -> None:
-    from service.convert.uno_server import update_indexes
+    from service.convert.office import update_indexes
 
     document = FakeDocument(0)
     assert update_indexes(document) == 0
@@ -678,7 +750,7 @@ def test_a_document_without_indexes_gets_no_refresh() -> None:
 
 
 def test_a_document_with_a_toc_is_refreshed_and_updated_twice() -> None:
-    from service.convert.uno_server import update_indexes
+    from service.convert.office import update_indexes
 
     document = FakeDocument(1)
     assert update_indexes(document) == 1
@@ -686,7 +758,7 @@ def test_a_document_with_a_toc_is_refreshed_and_updated_twice() -> None:
 
 
 def test_pdf_a_options_become_typed_filter_data() -> None:
-    from service.convert.uno_server import export_properties
+    from service.convert.office import export_properties
 
     props = {p.Name: p.Value for p in export_properties(filter_options(2))}
     assert props["FilterName"] == "writer_pdf_Export"

@@ -16,7 +16,8 @@ from urllib.parse import unquote, urlparse
 import pytest
 
 _import = builtins.__import__
-from service.convert.uno_server import Functions, PipeConverter  # noqa: E402
+from service.convert.office import PipeConverter  # noqa: E402
+from service.convert.rpc_server import Functions  # noqa: E402
 
 # Importing uno replaces __import__ with a hook that turns a missing module into an error other
 # modules' `except ImportError` fallbacks do not expect; the tests after this one import without.

@@ -1,9 +1,10 @@
 """The Celery worker: one task per bulk row on Redis, acks-late, Celery's retries.
 
-Start a worker (each worker runs its own converter, e.g. VB_POOL_SIZE unoserver instances):
+Start a worker (each worker runs its own converter, e.g. VB_POOL_SIZE unoserver instances;
+Celery comes with the `celery` extra: pip install -e '.[celery]'):
 
     VB_BROKER_URL=redis://host:6379/0 VB_DATABASE_URL=... VB_DATA_DIR=/shared/var \\
-    .venv/bin/celery -A service.worker.celery_app worker --pool threads --concurrency 2
+    .venv/bin/celery -A service.celery_worker worker --pool threads --concurrency 2
 """
 
 from __future__ import annotations
