@@ -45,7 +45,7 @@ from service.usecases.ports import (
 RECORD_COLUMNS = (
     "id", "agency_key", "year", "number", "symbol", "doc_type", "agency", "subject",
     "document_date", "issued_at", "issued_by", "file_stem", "display_name", "docx_sha256",
-    "pdf_sha256", "signed", "signed_by", "source_id",
+    "pdf_sha256", "signed", "signed_by", "source_id", "draft_id",
 )
 STORE_SET = ("id", "issued_at")
 
@@ -94,6 +94,8 @@ class RegisterEntry(Base):
     signed_by: Mapped[str | None] = mapped_column(String(200))
     # A copy's source entry (its copies are listed with it); entries are never removed.
     source_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    # The draft whose signed PDF this entry issued: one entry per draft, ever.
+    draft_id: Mapped[int | None] = mapped_column(Integer, index=True, unique=True)
 
     def record(self, *, with_inputs: bool = False) -> RegisterRecord:
         """The entry as the use cases see it (no files)."""
@@ -179,6 +181,12 @@ class SqlRegister:
         """Hold the series while its next document is made; no transaction is open meanwhile."""
         with series_lock(self.database, series, year):
             yield _Issue(self.database, series, year, self.last_number(series, year) + 1)
+
+    def by_draft(self, draft_id: int) -> RegisterRecord | None:
+        """The entry that issued this draft, if it has been issued."""
+        with self.database.session() as session:
+            entry = session.scalar(select(RegisterEntry).where(RegisterEntry.draft_id == draft_id))
+            return entry.record() if entry is not None else None
 
     def last_number(self, series: str, year: int) -> int:
         """The last number given in the series this year (0 before the first)."""

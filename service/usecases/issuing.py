@@ -22,6 +22,15 @@ class SigningUnavailable(LookupError):
     """Signing was asked for, but no unit was named or the unit has no key installed."""
 
 
+class YearChanged(RuntimeError):
+    """A signed document prints one year and is issued in another: it must be signed again."""
+
+    def __init__(self, printed: int, now: int) -> None:
+        super().__init__(f"the document prints {printed}, it is now {now}")
+        self.printed = printed
+        self.now = now
+
+
 class NumberMovedOn(RuntimeError):
     """The series gave its next number to another issue after the clerk was shown it."""
 
@@ -113,10 +122,13 @@ class Issuer:
         if payload.get("number") is not None:
             message = "Số văn bản do sổ văn bản đi cấp khi ban hành; hãy để trống (null)."
             raise DocumentInvalid({"number": [message]})
-        payload = {**self.units.prefill(unit), **payload, "number": None}
+        prefill = self.units.prefill(unit)
+        payload = {**prefill, **payload, "number": None}
         payload["date"] = self._issue_date(payload.get("date"))
         # Bad input fails here, before the series is locked.
-        return payload, Document.of(doc_type, self.documents.validate(type_id, payload))
+        document = Document.of(doc_type, self.documents.validate(type_id, payload))
+        _same_agency(document.issuer, prefill.get("issuer"))
+        return payload, document
 
     def _events(
         self, type_id: str, actor: str, unit: str | None, key: UnitKey | None,
@@ -176,6 +188,18 @@ class Issuer:
             seal=key.seal,
         )
         return signed, signer_name(signer)
+
+
+def _same_agency(issuer: Any, units_issuer: Any) -> None:
+    """DocumentInvalid when a unit's document names another agency: each series is its unit's."""
+    if not units_issuer:
+        return  # no unit named (a system key, the command line): the document says who issues
+    if agency_key(issuer) != agency_key(units_issuer):
+        message = (
+            f"Văn bản của đơn vị này phải do “{units_issuer['agency']}” ban hành; số văn bản "
+            "lấy theo sổ của đơn vị. Để ban hành cho đơn vị khác, hãy chọn đơn vị đó."
+        )
+        raise DocumentInvalid({"issuer.agency": [message]})
 
 
 def agency_key(issuer: Any) -> str:

@@ -37,6 +37,7 @@ class RegisterRecord:
     signed: bool
     signed_by: str | None
     source_id: int | None = None  # the entry a copy (sao y, sao lục, trích sao) was made from
+    draft_id: int | None = None  # the signed draft it issued
     id: int | None = None  # given by the store
     issued_at: dt.datetime | None = None  # given by the store
     # Only when one entry is read whole, or has just been issued:
@@ -180,6 +181,9 @@ class RegisterStore(Protocol):
 
     def issuing(self, series: str, year: int) -> AbstractContextManager[IssueTransaction]:
         """Hold one series (not the database) while its next document is made."""
+
+    def by_draft(self, draft_id: int) -> RegisterRecord | None:
+        """The entry that issued this draft, if it has been issued."""
 
     def last_number(self, series: str, year: int) -> int:
         """The last number given in the series this year (0 before the first)."""

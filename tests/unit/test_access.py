@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from service.usecases.access import Permission
+from service.usecases.issuing import agency_key
 from service.web.auth import PUBLIC, RULES, SESSION_SEEN, header_text
 from service.web.errors import JSON_PREFIXES
 from tests.conftest import TEST_PASSWORD, client_as, csrf_of, grant_key, log_in, signed_in
@@ -209,11 +210,29 @@ def test_a_district_account_sees_the_communes_it_is_given(app) -> None:
     district = signed_in(app, "huyen", "van_thu", "y-tich", extra_units=["thanh-linh"])
     commune = signed_in(app, "xa", "van_thu", "thanh-linh")
     origin = {"Origin": "http://localhost"}
-    entry = commune.post("/api/register/issue/ke_hoach", json=plan(), headers=origin).json
+    own = {k: v for k, v in plan().items() if k != "issuer"}  # the unit's issuer is prefilled
+    entry = commune.post("/api/register/issue/ke_hoach", json=own, headers=origin).json
+    assert entry["agency"] == "Ủy ban nhân dân xã Thành Linh"
     assert district.get(entry["links"]["self"]).status_code == 200
     units_page = commune.get("/don-vi", headers=HTML).get_data(as_text=True)
     assert "thanh-linh" in units_page and "y-tich" not in units_page
     assert "y-tich" in district.get("/don-vi", headers=HTML).get_data(as_text=True)
+
+
+def test_a_unit_cannot_issue_in_another_agencys_series(app) -> None:
+    services = app.extensions["vb_services"]
+    theirs = client_as(app, "thanh-linh", units=["thanh-linh"])
+    refused = theirs.post("/api/register/issue/ke_hoach?unit=thanh-linh", json=plan())
+    assert refused.status_code == 422
+    assert refused.json["errors"] == {"issuer.agency": [
+        "Văn bản của đơn vị này phải do “Ủy ban nhân dân xã Thành Linh” ban hành; số văn bản "
+        "lấy theo sổ của đơn vị. Để ban hành cho đơn vị khác, hãy chọn đơn vị đó."
+    ]}
+    mine = client_as(app, "y-tich", units=["y-tich"])
+    issued = mine.post("/api/register/issue/ke_hoach", json=plan()).json
+    assert issued["number"] == 1  # the refusal took no number from Y Tịch's series
+    series = agency_key(plan()["issuer"])
+    assert services.issuer.register.last_number(series, issued["year"]) == 1
 
 
 def test_a_key_bound_to_document_types_renders_only_those(app) -> None:

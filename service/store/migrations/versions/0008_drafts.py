@@ -1,4 +1,4 @@
-"""Drafts on the server, their versions and files, on their way from drafter to register.
+"""Drafts on the server, their versions and files; a register entry knows the draft it issued.
 
 Revision ID: 0008_drafts
 Revises: 0007_register_copies
@@ -66,9 +66,18 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_draft_files")),
     )
     op.create_index(op.f("ix_draft_files_draft_id"), "draft_files", ["draft_id"], unique=False)
+    # A plain ADD COLUMN keeps the register's append-only triggers; the unique index refuses a
+    # second entry for one draft, so a retried issue can never take a second number.
+    op.add_column("register_entries", sa.Column("draft_id", sa.Integer(), nullable=True))
+    op.create_index(
+        op.f("ix_register_entries_draft_id"), "register_entries", ["draft_id"], unique=True
+    )
 
 
 def downgrade() -> None:
+    op.drop_index(op.f("ix_register_entries_draft_id"), table_name="register_entries")
+    with op.batch_alter_table("register_entries") as batch:
+        batch.drop_column("draft_id")
     op.drop_index(op.f("ix_draft_files_draft_id"), table_name="draft_files")
     op.drop_table("draft_files")
     op.drop_table("draft_versions")
