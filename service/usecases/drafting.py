@@ -26,7 +26,8 @@ from service.usecases.draft_ports import (
     FileKind,
     Signature,
 )
-from service.usecases.ports import AccountStore
+from service.usecases.issuing import Issuer
+from service.usecases.ports import AccountStore, RegisterRecord
 
 __all__ = [
     "DraftConflict",
@@ -66,11 +67,13 @@ class Drafting:
         documents: DocumentService,
         accounts: AccountStore,
         audit: AuditSink,
+        issuer: Issuer,
         *,
         trust_roots: Callable[[], Iterable[bytes]] = tuple,
         require_trusted: bool = False,
     ) -> None:
         self.store = store
+        self.issuer = issuer
         self.documents = documents
         self.accounts = accounts
         self.audit = audit
@@ -198,6 +201,43 @@ class Drafting:
         )
         self._record("sign", who, moved, signature.as_dict())
         return moved
+
+    def issue(
+        self, who: Principal, draft_id: int, *, expect: int | None = None
+    ) -> RegisterRecord:
+        """Number, date (and seal) a signed draft into its unit's register; once, ever.
+
+        A draft whose entry was stored but whose status was not yet moved (a crash between
+        the two) is completed with that entry: no second number is taken.
+        """
+        draft = self.get(who, draft_id)
+        entry = self.issuer.register.by_draft(draft_id)
+        if entry is None:
+            if draft.status != DraftStatus.SIGNED or draft.signature is None:
+                raise DraftConflict(f"draft {draft_id} is {draft.status}")
+            signed = None
+            if not draft.signature.paper:
+                kept = self.store.file(draft_id, FileKind.SIGNED)
+                assert kept is not None
+                signed = kept.content
+            assert draft.data is not None
+            entry = self.issuer.issue_signed(
+                draft.doc_type, draft.data, signed, draft_id=draft_id, actor=who.name,
+                unit=draft.unit, expect=expect,
+            )
+        if draft.status != DraftStatus.ISSUED:
+            self.store.move(
+                draft_id, expect=(DraftStatus.SIGNED,), to=DraftStatus.ISSUED, by=who.name,
+                entry_id=entry.id,
+            )
+        return entry
+
+    def upcoming(self, who: Principal, draft_id: int) -> int:
+        """The number a signed draft would take if it were issued now (not taken)."""
+        draft = self.get(who, draft_id)
+        assert draft.data is not None
+        document = self.issuer.upcoming(draft.doc_type, {**draft.data, "date": None}, draft.unit)
+        return document.number or 0
 
     def file(self, who: Principal, draft_id: int, kind: FileKind) -> DraftFile | None:
         """A visible draft's newest file of this kind."""

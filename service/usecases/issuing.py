@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from service.core.clock import today_in_vietnam
 from service.core.document import DateData, Document
 from service.core.documents import AuditSink, DocumentInvalid, DocumentService, Rendered
 from service.core.files import sha256
+from service.core.issue_fields import fill_issue_fields, issue_field_values
 from service.core.signing import sign_field, signer_name, unit_signer
 from service.core.vn import match_key
 from service.usecases.ports import AfterEntry, KeyStore, RegisterRecord, RegisterStore, UnitKey
@@ -79,8 +81,71 @@ class Issuer:
         """Issue one document (numbered `expect`, when given) and return its register entry."""
         payload, document = self._prepare(type_id, payload, unit)
         key = self._unit_key(unit) if sign else None
+
+        def made(numbered: Document, rendered: Rendered) -> tuple[bytes, str | None]:
+            pdf = self.documents.to_pdf(rendered, signing=True)
+            return self._seal(pdf, numbered, key) if key is not None else (pdf, None)
+
+        return self._take_number(
+            type_id, payload, document, made, actor=actor, unit=unit, key=key, expect=expect
+        )
+
+    def issue_signed(
+        self,
+        type_id: str,
+        payload: dict[str, Any],
+        signed_pdf: bytes | None,
+        *,
+        draft_id: int,
+        actor: str,
+        unit: str,
+        expect: int | None = None,
+    ) -> RegisterRecord:
+        """Issue a draft its signer signed: digitally (`signed_pdf`) or on paper (None).
+
+        A digital signature is kept: the number and date fill the PDF's fields and the unit's
+        seal signs after it, each an incremental update. A paper signature's entry keeps the
+        numbered PDF; the seal is the one stamped on the paper.
+        """
+        printed = int((payload.get("date") or {}).get("year") or 0)
+        payload, document = self._prepare(type_id, {**payload, "date": None}, unit)
+        if signed_pdf is not None and printed != document.date["year"]:
+            raise YearChanged(printed, document.date["year"])
+        key = self._unit_key(unit) if signed_pdf is not None else None
+
+        def made(numbered: Document, rendered: Rendered) -> tuple[bytes, str | None]:
+            if signed_pdf is None:
+                return self.documents.to_pdf(rendered, signing=True), None
+            date = numbered.date
+            values = issue_field_values(numbered.number or 0, date["day"] or 0, date["month"] or 0)
+            assert key is not None
+            return self._seal(fill_issue_fields(signed_pdf, values), numbered, key)
+
+        return self._take_number(
+            type_id, payload, document, made, actor=actor, unit=unit, key=key, expect=expect,
+            draft_id=draft_id,
+        )
+
+    def _take_number(
+        self,
+        type_id: str,
+        payload: dict[str, Any],
+        document: Document,
+        made: Callable[[Document, Rendered], tuple[bytes, str | None]],
+        *,
+        actor: str,
+        unit: str | None,
+        key: UnitKey | None,
+        expect: int | None,
+        draft_id: int | None = None,
+    ) -> RegisterRecord:
+        """Hold the series, make the numbered document's PDF with `made`, store the entry."""
         series, year = agency_key(document.issuer), document.date["year"]
         with self.register.issuing(series, year) as tx:
+            # A draft issued meanwhile (a second click, another văn thư) keeps its one entry.
+            issued = self.register.by_draft(draft_id) if draft_id is not None else None
+            if issued is not None:
+                return issued
             # A confirmation page showed `expect`: if the series moved on since (another issue,
             # or the same confirmation sent twice), nothing is made and the clerk is asked again.
             if expect is not None and tx.number != expect:
@@ -90,14 +155,14 @@ class Issuer:
             rendered = self.documents.render_document(
                 numbered, actor=actor, unit=unit, audit=tx.audit
             )
-            pdf = self.documents.to_pdf(rendered, signing=True)
-            signed_by = None
-            if key is not None:
-                pdf, signed_by = self._seal(pdf, rendered.document, key)
+            pdf, signed_by = made(rendered.document, rendered)
             inputs = {**payload, "number": tx.number}  # as posted (JSON), with number and date
+            record = replace(
+                _record(rendered, series, actor, unit, pdf, signed_by), draft_id=draft_id
+            )
             entry = tx.add_entry(
-                _record(rendered, series, actor, unit, pdf, signed_by), inputs, rendered.docx,
-                pdf, after=self._events(type_id, actor, unit, key, signed_by),
+                record, inputs, rendered.docx, pdf,
+                after=self._events(type_id, actor, unit, key, signed_by),
             )
         return entry
 

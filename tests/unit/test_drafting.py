@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 from pathlib import Path
 from typing import Any
@@ -12,11 +13,14 @@ import pytest
 from service.core.documents import DocumentInvalid, DocumentService
 from service.core.files import sha256
 from service.core.signed_upload import SignedUploadRefused
-from service.core.signing import load_signer, sign_field
+from service.core.signing import load_signer, sign_field, verify
 from service.store.accounts import SqlAccounts
 from service.store.audit import DatabaseAudit, SqlAudit
 from service.store.database import Database
 from service.store.drafts import SqlDrafts
+from service.store.register import SqlRegister
+from service.store.signing_keys import SigningKeys
+from service.store.units import SqlUnits
 from service.usecases.access import ROLE_PERMISSIONS, Principal, Role
 from service.usecases.draft_ports import DraftStatus, FileKind
 from service.usecases.drafting import (
@@ -27,13 +31,21 @@ from service.usecases.drafting import (
     SignerInvalid,
     for_signature,
 )
+from service.usecases.issuing import Issuer, YearChanged
 from service.usecases.ports import AccountRecord, AuditQuery
+from service.usecases.units import UnitProfiles
 from tests.conftest import copy_of_migrated, load_sample
 from tests.fakes import FakeConverter
+from tests.unit.test_register import Today, seal_png
 from tests.unit.test_signed_upload import PASSPHRASE, Authority
 from tests.vn_pdf import header, signature_block, vietnamese_pdf
 
 SIGNER_NAME = "Vương Văn Sơn"  # seed 000's signer, "Chủ tịch"
+THANH_LINH = {
+    "parent_agency": "UBND huyện Chi Lăng", "agency": "Ủy ban nhân dân xã Thành Linh",
+    "agency_short": "UBND xã Thành Linh", "agency_code": "UBND", "unit_code": None,
+    "place": "Thành Linh",
+}
 
 
 class SigningPageConverter(FakeConverter):
@@ -51,6 +63,7 @@ def person(name: str, role: Role, unit: str = "y-tich") -> Principal:
 DRAFTER = person("lan.cv", Role.CHUYEN_VIEN)
 LEADER = person("son.ld", Role.LANH_DAO)
 DEPUTY = person("ha.ld", Role.LANH_DAO)
+CLERK = person("thu.vt", Role.VAN_THU)
 STRANGER = person("binh.cv", Role.CHUYEN_VIEN, unit="thanh-linh")
 
 
@@ -60,7 +73,12 @@ def database(tmp_path: Path) -> Database:
 
 
 @pytest.fixture()
-def drafting(database: Database) -> Drafting:
+def today() -> Today:
+    return Today(dt.date(2023, 2, 7))
+
+
+@pytest.fixture()
+def drafting(database: Database, today: Today, tmp_path: Path) -> Drafting:
     accounts = SqlAccounts(database)
     for username, name, role, unit in [
         ("son.ld", SIGNER_NAME, "lanh_dao", "y-tich"),
@@ -71,7 +89,16 @@ def drafting(database: Database) -> Drafting:
         accounts.add(AccountRecord(username, name, role, unit, (), "not-a-hash"))
     accounts.add(AccountRecord("cu.ld", "Đỗ Văn Cũ", "lanh_dao", "y-tich", (), "x", active=False))
     documents = DocumentService(SigningPageConverter())
-    return Drafting(SqlDrafts(database), documents, accounts, DatabaseAudit(database))
+    units = UnitProfiles(SqlUnits(database), documents.catalog, documents.schemas)
+    seed = plan()
+    for slug, issuer in [("y-tich", seed["issuer"]), ("thanh-linh", THANH_LINH)]:
+        units.save({"slug": slug, "issuer": issuer, "signer": seed["signer"],
+                    "recipients": [], "archive": "VT"})
+    keys = SigningKeys(tmp_path / "keys")
+    keys.install("y-tich", Authority.make().issue("Ủy ban nhân dân xã Y Tịch"), PASSPHRASE,
+                 seal_png())
+    issuer = Issuer(SqlRegister(database), documents, units, keys, today=today)
+    return Drafting(SqlDrafts(database), documents, accounts, DatabaseAudit(database), issuer)
 
 
 def plan(**changes: Any) -> dict[str, Any]:
@@ -164,6 +191,20 @@ def test_the_signer_returns_it_with_a_comment_and_it_is_submitted_again(
     assert (again.status, again.comment) == (DraftStatus.SUBMITTED, "")
 
 
+def signed_digitally(drafting: Drafting) -> tuple[int, bytes]:
+    """A submitted draft its signer signed and uploaded: (id, the upload)."""
+    draft_id = submitted(drafting)
+    prepared = drafting.file(LEADER, draft_id, FileKind.PREPARED)
+    assert prepared is not None
+    document = drafting.documents.load("ke_hoach", for_signature(plan()))
+    p12 = Authority.make().issue(SIGNER_NAME)
+    uploaded = sign_field(
+        prepared.content, signer=load_signer(p12, PASSPHRASE), field=document.signer_field
+    )
+    drafting.sign_digitally(LEADER, draft_id, uploaded)
+    return draft_id, uploaded
+
+
 def test_a_paper_signature_is_recorded(drafting: Drafting) -> None:
     draft_id = submitted(drafting)
     signed = drafting.sign_on_paper(LEADER, draft_id)
@@ -175,15 +216,8 @@ def test_a_paper_signature_is_recorded(drafting: Drafting) -> None:
 
 
 def test_the_signers_upload_is_taken_and_kept(drafting: Drafting) -> None:
-    draft_id = submitted(drafting)
-    prepared = drafting.file(LEADER, draft_id, FileKind.PREPARED)
-    assert prepared is not None
-    document = drafting.documents.load("ke_hoach", for_signature(plan()))
-    p12 = Authority.make().issue(SIGNER_NAME)
-    uploaded = sign_field(
-        prepared.content, signer=load_signer(p12, PASSPHRASE), field=document.signer_field
-    )
-    signed = drafting.sign_digitally(LEADER, draft_id, uploaded)
+    draft_id, uploaded = signed_digitally(drafting)
+    signed = drafting.get(LEADER, draft_id)
     assert signed.status == DraftStatus.SIGNED
     assert signed.signature is not None
     assert (signed.signature.paper, signed.signature.subject, signed.signature.serial) == (
@@ -217,3 +251,72 @@ def test_each_step_is_on_the_trail(drafting: Drafting, database: Database) -> No
         ("submit", "lan.cv"), ("sign", "son.ld"),
     ]
     assert {e["unit"] for e in events} == {"y-tich"}
+
+
+def test_the_vanthu_numbers_dates_and_seals_the_signed_pdf(drafting: Drafting) -> None:
+    draft_id, uploaded = signed_digitally(drafting)
+    assert drafting.upcoming(CLERK, draft_id) == 1
+    entry = drafting.issue(CLERK, draft_id, expect=1)
+    assert (entry.number, entry.number_line, entry.document_date) == (
+        1, "Số: 01/KH-UBND", dt.date(2023, 2, 7)
+    )
+    assert (entry.unit, entry.draft_id, entry.signed, entry.issued_by) == (
+        "y-tich", draft_id, True, "thu.vt"
+    )
+    assert entry.pdf is not None and entry.pdf.startswith(uploaded)  # the signature is kept
+    reports = verify(entry.pdf)
+    assert [(r.signer, r.intact, r.valid) for r in reports] == [
+        (SIGNER_NAME, True, True), ("Ủy ban nhân dân xã Y Tịch", True, True)
+    ]
+    assert reports[1].covers_whole_document
+    with pikepdf.open(io.BytesIO(entry.pdf)) as pdf:
+        values = {str(f.T): str(f.get("/V", "")) for f in pdf.Root.AcroForm.Fields}
+    assert (values["So"], values["Ngay"], values["Thang"]) == ("01", "07", "02")
+    issued = drafting.get(CLERK, draft_id)
+    assert (issued.status, issued.entry_id) == (DraftStatus.ISSUED, entry.id)
+
+
+def test_a_paper_signature_is_issued_with_the_numbered_pdf(drafting: Drafting) -> None:
+    draft_id = submitted(drafting)
+    drafting.sign_on_paper(LEADER, draft_id)
+    entry = drafting.issue(CLERK, draft_id)
+    assert (entry.number, entry.signed) == (1, False)
+    assert entry.pdf is not None and verify(entry.pdf) == []
+
+
+def test_a_draft_is_issued_once(drafting: Drafting) -> None:
+    draft_id, _ = signed_digitally(drafting)
+    first = drafting.issue(CLERK, draft_id)
+    again = drafting.issue(CLERK, draft_id)
+    assert again.id == first.id
+    other = submitted(drafting)
+    drafting.sign_on_paper(LEADER, other)
+    assert drafting.issue(CLERK, other).number == 2  # no number was taken by the second click
+
+
+def test_an_entry_stored_before_a_crash_completes_the_draft(drafting: Drafting) -> None:
+    draft_id, uploaded = signed_digitally(drafting)
+    draft = drafting.get(CLERK, draft_id)
+    assert draft.data is not None
+    entry = drafting.issuer.issue_signed(
+        "ke_hoach", draft.data, uploaded, draft_id=draft_id, actor="thu.vt", unit="y-tich"
+    )  # stored, then the process died before the draft moved on
+    assert drafting.get(CLERK, draft_id).status == DraftStatus.SIGNED
+    assert drafting.issue(CLERK, draft_id).id == entry.id
+    assert drafting.get(CLERK, draft_id).status == DraftStatus.ISSUED
+
+
+def test_only_a_signed_draft_is_issued(drafting: Drafting) -> None:
+    draft_id = submitted(drafting)
+    with pytest.raises(DraftConflict):
+        drafting.issue(CLERK, draft_id)
+
+
+def test_a_year_turned_since_the_signature_asks_for_a_new_one(
+    drafting: Drafting, today: Today
+) -> None:
+    draft_id, _ = signed_digitally(drafting)
+    today.day = dt.date(2024, 1, 2)
+    with pytest.raises(YearChanged):
+        drafting.issue(CLERK, draft_id)
+    assert drafting.get(CLERK, draft_id).status == DraftStatus.SIGNED
