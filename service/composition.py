@@ -18,10 +18,12 @@ from service.core.converter import Converter
 from service.core.documents import DocumentService
 from service.core.outages import disk_full, explain_with
 from service.core.preview import PreviewStore
+from service.core.signed_upload import load_trust_roots
 from service.settings import Settings
 from service.store.accounts import SqlAccounts, SqlApiKeys
 from service.store.audit import DatabaseAudit, SqlAudit
 from service.store.database import Database, database_outage
+from service.store.drafts import SqlDrafts
 from service.store.jobs import SqlJobStore
 from service.store.register import SqlRegister
 from service.store.signing_keys import SigningKeys
@@ -29,6 +31,7 @@ from service.store.units import SqlUnits
 from service.usecases.accounts import Accounts, ApiKeys
 from service.usecases.admission import Admission
 from service.usecases.copying import Copier
+from service.usecases.drafting import Drafting
 from service.usecases.issuing import Issuer
 from service.usecases.register import AuditTrail, RegisterBook
 from service.usecases.services import Services, close_all
@@ -109,6 +112,11 @@ def build_services(
         runner = bulk_runner(settings, ctx)
         closers.append(runner.stop)
         previews = PreviewStore(settings.data_dir / "previews")
+        drafting = Drafting(
+            SqlDrafts(database), documents, SqlAccounts(database), DatabaseAudit(database),
+            issuer, trust_roots=lambda: load_trust_roots(settings.trust_roots),
+            require_trusted=settings.require_trusted_signer,
+        )
     except BaseException:
         close_all(closers)
         raise
@@ -131,6 +139,7 @@ def build_services(
         ),
         api_keys=ApiKeys(SqlApiKeys(database), units),
         copier=Copier(register, documents, units),
+        drafting=drafting,
         explain_outage=OUTAGES,
         closers=closers,
     )

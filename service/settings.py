@@ -76,6 +76,12 @@ class Settings:
         3600, "Seconds before Redis hands an unacknowledged bulk task (lost worker) to another"
     )
     tsa_url: str = _setting("", "RFC 3161 timestamp server used when signing; empty for none")
+    trust_roots: str = _setting(
+        "", "Folder of CA certificates (PEM or DER) that signers' certificates are checked against"
+    )
+    require_trusted_signer: bool = _setting(
+        False, "Refuse a signed upload whose certificate does not chain to VB_TRUST_ROOTS"
+    )
 
     def resolved_database_url(self) -> str:
         """The database URL, SQLite in the data folder unless one is set."""
@@ -108,6 +114,8 @@ def _parse(kind: Any, raw: str) -> Any:
         return int(raw)
     if kind == "float":
         return float(raw)
+    if kind == "bool":
+        return raw.strip().lower() in ("1", "true", "yes", "on")
     if kind == "Path":
         return Path(raw)
     if kind.startswith("tuple"):

@@ -12,7 +12,9 @@ import io
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
+from asn1crypto import pem
 from asn1crypto import x509 as asn1_x509
 from pyhanko.pdf_utils.misc import PdfError as HankoPdfError
 from pyhanko.pdf_utils.reader import PdfFileReader
@@ -34,7 +36,7 @@ from service.core.signing import (
 )
 from service.core.vn import search_key
 
-__all__ = ["SignedUploadRefused", "SignerSignature", "check_signed_upload"]
+__all__ = ["SignedUploadRefused", "SignerSignature", "check_signed_upload", "load_trust_roots"]
 
 # The signed revision may fill the signer's (existing) field and nothing else; signing the
 # first field of a document also turns on /SigFlags' append-only bit, which is expected.
@@ -174,3 +176,20 @@ def _accepted(
         signed_at=moment,
         trusted=bool(status.trusted),
     )
+
+
+def load_trust_roots(folder: str) -> list[bytes]:
+    """The CA certificates (DER) in a folder of .pem, .crt, .cer or .der files; [] for none."""
+    if not folder:
+        return []
+    roots: list[bytes] = []
+    for path in sorted(Path(folder).iterdir()):
+        if path.suffix.lower() not in (".pem", ".crt", ".cer", ".der") or not path.is_file():
+            continue
+        data = path.read_bytes()
+        if pem.detect(data):
+            roots.extend(der for kind, _, der in pem.unarmor(data, multiple=True)
+                         if kind == "CERTIFICATE")
+        else:
+            roots.append(data)
+    return roots

@@ -15,6 +15,7 @@ from service.settings import Settings
 from service.usecases.accounts import Accounts, ApiKeys
 from service.usecases.admission import Admission
 from service.usecases.copying import Copier
+from service.usecases.drafting import Drafting
 from service.usecases.issuing import Issuer
 from service.usecases.ports import KeyStore
 from service.usecases.register import AuditTrail, RegisterBook
@@ -40,6 +41,7 @@ class Services:
     accounts: Accounts
     api_keys: ApiKeys
     copier: Copier
+    drafting: Drafting
     explain_outage: Explain = disk_full  # the store adds what a database outage looks like
     closers: list[Callable[[], None]] = field(default_factory=list)
 

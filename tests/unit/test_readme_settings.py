@@ -37,4 +37,5 @@ def test_the_readme_gives_each_default() -> None:
             assert "empty" in defaults[name], name
         else:
             shown = f"{default:g}" if isinstance(default, float) else str(default)
+            shown = shown.lower() if isinstance(default, bool) else shown  # as it is set
             assert f"`{shown}`" in defaults[name], (name, default, defaults[name])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import io
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from cryptography import x509
@@ -16,8 +17,13 @@ from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 
 from service.core.pdf import field_name
-from service.core.signed_upload import SignedUploadRefused, check_signed_upload
+from service.core.signed_upload import (
+    SignedUploadRefused,
+    check_signed_upload,
+    load_trust_roots,
+)
 from service.core.signing import load_signer, sign_field
+from service.settings import Settings
 from tests.unit.test_pdf_unit import BODY, NAME, block, make_pdf, prepare
 
 FIELD = field_name("Chữ ký", NAME)
@@ -228,3 +234,18 @@ def test_untrusted_when_trust_is_required(prepared: bytes, signed: bytes) -> Non
 def test_a_truncated_upload_is_damaged(prepared: bytes, signed: bytes) -> None:
     cut = len(prepared) + (len(signed) - len(prepared)) // 2
     assert refusal(prepared, signed[:cut]) == ("damaged", "Tệp PDF bị hỏng, không đọc được.")
+
+
+def test_trust_roots_are_read_from_pem_and_der_files(tmp_path: Path) -> None:
+    first, second = Authority.make("CA một"), Authority.make("CA hai")
+    (tmp_path / "mot.pem").write_bytes(first.cert.public_bytes(serialization.Encoding.PEM))
+    (tmp_path / "hai.der").write_bytes(second.root)
+    (tmp_path / "ghi-chu.txt").write_text("không phải chứng thư")
+    assert load_trust_roots(str(tmp_path)) == [second.root, first.root]
+    assert load_trust_roots("") == []
+
+
+def test_the_trusted_signer_setting_reads_as_a_flag() -> None:
+    assert Settings.from_env({"VB_REQUIRE_TRUSTED_SIGNER": "true"}).require_trusted_signer
+    assert not Settings.from_env({"VB_REQUIRE_TRUSTED_SIGNER": "0"}).require_trusted_signer
+    assert not Settings.from_env({}).require_trusted_signer
