@@ -147,6 +147,11 @@ def _filtered(query: RegisterQuery) -> Select[Any]:
     statement = select(RegisterEntry)
     if query.number is not None:
         statement = statement.where(RegisterEntry.number == query.number)
+    if query.symbol:
+        # Symbols are written in capitals ("QĐ-UBND"); SQLite's upper() knows only ASCII, so
+        # the query is raised in Python and the stored symbol compared as it is.
+        prefix = _like(query.symbol.strip().upper())[1:]  # anchored at the start
+        statement = statement.where(RegisterEntry.symbol.like(prefix, escape="\\"))
     if query.doc_type:
         statement = statement.where(RegisterEntry.doc_type == query.doc_type)
     if query.year is not None:

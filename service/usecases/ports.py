@@ -98,6 +98,7 @@ class RegisterQuery:
     """Filters for listing the register; None means any."""
 
     number: int | None = None
+    symbol: str | None = None  # the symbol's start, any case: "KH" finds KH-UBND
     doc_type: str | None = None
     text: str | None = None
     agency: str | None = None

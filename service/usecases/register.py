@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -14,6 +15,22 @@ from service.usecases.ports import (
     RegisterStore,
     StoredFile,
 )
+
+
+class NumberUnreadable(ValueError):
+    """A number searched for is not written as the register prints one."""
+
+
+NUMBER_AS_PRINTED = re.compile(r"^\s*(?:số\s*:?\s*)?0*(\d{1,9})\s*(?:/\s*([^\s/][^/]*?))?\s*$",
+                               re.IGNORECASE)
+
+
+def number_query(text: str) -> tuple[int, str | None]:
+    """(number, symbol start) of a number as printed: "02/KH-UBND", "02", "2/kh", "Số: 02/KH"."""
+    found = NUMBER_AS_PRINTED.match(text)
+    if found is None or int(found.group(1)) == 0:
+        raise NumberUnreadable(text)
+    return int(found.group(1)), (found.group(2) or None)
 
 
 def _page(search: Callable[..., tuple[list[Any], int]], query: Any, page: int,

@@ -26,6 +26,7 @@ from service.store.signing_keys import SigningKeys
 from service.store.units import SqlUnits
 from service.usecases.issuing import Issuer, SigningUnavailable
 from service.usecases.ports import RegisterQuery, UnitProfile
+from service.usecases.register import NumberUnreadable, number_query
 from service.usecases.units import UnitProfiles
 from tests.conftest import copy_of_migrated, docx_text, load_sample
 from tests.fakes import FakeConverter
@@ -325,3 +326,27 @@ def test_an_issue_holds_its_series_and_nothing_else(tmp_path: Path) -> None:
         held.release.set()
         assert (first.result(30).number, same.result(30).number, other.number) == (1, 2, 1)
 
+
+
+@pytest.mark.parametrize(
+    ("printed", "found"),
+    [("02/KH-UBND", ["02/KH-UBND"]), ("02", ["02/BC-UBND", "02/KH-UBND"]),
+     ("2/kh", ["02/KH-UBND"]), ("Số: 02/KH-UBND", ["02/KH-UBND"]), ("02/QĐ", [])],
+)
+def test_a_number_is_found_as_printed(
+    issuer: Issuer, database: Database, printed: str, found: list[str]
+) -> None:
+    for type_id in ("ke_hoach", "ke_hoach", "bao_cao", "bao_cao"):
+        payload = plan() if type_id == "ke_hoach" else load_sample("bao_cao_ket_qua_tre_em_2023")
+        issuer.issue(type_id, {**payload, "signer": SIGNER, "number": None}, actor="a")
+    number, symbol = number_query(printed)
+    entries, _ = SqlRegister(database).search(
+        RegisterQuery(number=number, symbol=symbol), offset=0, limit=50
+    )
+    assert sorted(f"{e.number_text}/{e.symbol}" for e in entries) == found
+
+
+@pytest.mark.parametrize("text", ["abc", "0", "/KH", "02/", "1234567890"])
+def test_a_number_not_written_as_printed_is_unreadable(text: str) -> None:
+    with pytest.raises(NumberUnreadable):
+        number_query(text)
