@@ -138,7 +138,7 @@ def build_services(
             lockout=dt.timedelta(minutes=settings.lockout_minutes),
         ),
         api_keys=ApiKeys(SqlApiKeys(database), units),
-        copier=Copier(register, documents, units),
+        copier=Copier(register, documents, units, sealer=issuer.sealer),
         drafting=drafting,
         explain_outage=OUTAGES,
         closers=closers,

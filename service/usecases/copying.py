@@ -29,7 +29,8 @@ from service.core.documents import (
 from service.core.files import sha256
 from service.core.schemas import flatten_errors
 from service.usecases.issuing import NumberMovedOn, agency_key
-from service.usecases.ports import RegisterQuery, RegisterRecord, RegisterStore
+from service.usecases.ports import RegisterQuery, RegisterRecord, RegisterStore, UnitKey
+from service.usecases.sealing import Sealer
 from service.usecases.units import UnitProfiles
 
 COPY_SERIES = "bản sao"  # every kind of copy shares one series per agency and year
@@ -76,11 +77,13 @@ class Copier:
         documents: DocumentService,
         units: UnitProfiles,
         today: Callable[[], dt.date] = today_in_vietnam,
+        sealer: Sealer | None = None,
     ) -> None:
         self.register = register
         self.documents = documents
         self.units = units
         self.today = today
+        self.sealer = sealer or Sealer(None)
         fields = tuple(f for f in documents.catalog.fields if f.name in REQUEST_FIELDS)
         self.schema = documents.schemas.group(GroupDef("copy", "Bản sao", fields))
 
@@ -149,10 +152,12 @@ class Copier:
         return CopyRequest(kind, parts, loaded["signer"], list(loaded.get("recipients") or []))
 
     def make(
-        self, entry: RegisterRecord, payload: Any, *, actor: str, expect: int | None = None
+        self, entry: RegisterRecord, payload: Any, *, actor: str, expect: int | None = None,
+        sign: bool = False,
     ) -> RegisterRecord:
-        """Number, render, convert and store the copy (numbered `expect`, when given)."""
+        """Number, render, convert (seal, with `sign`) and store the copy (numbered `expect`)."""
         request = self.check(entry, payload)
+        key = self.sealer.key(entry.unit) if sign else None  # SigningUnavailable before a number
         original, today = self._loaded(entry), self.today()
         issuer: dict[str, Any] = dict(original.issuer)
         with self.register.issuing(_series(issuer), today.year) as tx:
@@ -178,6 +183,9 @@ class Copier:
                 ),
             )
             made = ready_for_signing(signing, converted)
+            signed_by = None
+            if key is not None:
+                made, signed_by = self.sealer.seal(made, signing, key)
             inputs = {
                 "kind": request.kind.code,
                 "source": entry.id,
@@ -191,10 +199,12 @@ class Copier:
                 "document": self._original(entry)[1],
                 "copies": blocks,
             }
-            record = _copy_record(plan, document, actor, rendered.docx, made)
-            return tx.add_entry(
-                record, inputs, rendered.docx, made, after=_events(request.kind, entry, actor)
+            record = replace(
+                _copy_record(plan, document, actor, rendered.docx, made),
+                signed=signed_by is not None, signed_by=signed_by,
             )
+            events = _events(request.kind, entry, actor, self.sealer, key, signed_by)
+            return tx.add_entry(record, inputs, rendered.docx, made, after=events)
 
     def _original(self, entry: RegisterRecord) -> tuple[str, dict[str, Any]]:
         """The type and inputs of the issued document an entry holds or copies."""
@@ -325,8 +335,11 @@ def _refusal(kind: CopyKind, entry: RegisterRecord) -> str:
     return f"{made.type_name if made else 'Văn bản'} không dùng để sao tiếp."
 
 
-def _events(kind: CopyKind, source: RegisterRecord, actor: str) -> Any:
-    """What records the copy on the trail, once the entry has its id."""
+def _events(
+    kind: CopyKind, source: RegisterRecord, actor: str, sealer: Sealer, key: UnitKey | None,
+    signed_by: str | None,
+) -> Any:
+    """What records the copy (and its seal) on the trail, once the entry has its id."""
 
     def record(entry: RegisterRecord, audit: AuditSink) -> None:
         details = {
@@ -335,6 +348,8 @@ def _events(kind: CopyKind, source: RegisterRecord, actor: str) -> Any:
             "source": source.id,
             "pdf_sha256": entry.pdf_sha256,
         }
+        if key is not None:
+            sealer.record(audit, entry, key, signed_by, actor=actor, details=details)
         audit.record(
             "render", actor=actor, subject=entry.file_name("docx"), details=details, unit=entry.unit
         )

@@ -12,16 +12,10 @@ from service.core.document import DateData, Document
 from service.core.documents import AuditSink, DocumentInvalid, DocumentService, Rendered
 from service.core.files import sha256
 from service.core.issue_fields import fill_issue_fields, issue_field_values
-from service.core.signing import sign_field, signer_name, unit_signer
 from service.core.vn import match_key
 from service.usecases.ports import AfterEntry, KeyStore, RegisterRecord, RegisterStore, UnitKey
+from service.usecases.sealing import Sealer
 from service.usecases.units import UnitProfiles
-
-SEAL_REASON = "Ban hành văn bản"
-
-
-class SigningUnavailable(LookupError):
-    """Signing was asked for, but no unit was named or the unit has no key installed."""
 
 
 class YearChanged(RuntimeError):
@@ -64,8 +58,7 @@ class Issuer:
         self.register = register
         self.documents = documents
         self.units = units
-        self.keys = keys
-        self.tsa_url = tsa_url
+        self.sealer = Sealer(keys, tsa_url)
         self.today = today
 
     def issue(
@@ -80,11 +73,11 @@ class Issuer:
     ) -> RegisterRecord:
         """Issue one document (numbered `expect`, when given) and return its register entry."""
         payload, document = self._prepare(type_id, payload, unit)
-        key = self._unit_key(unit) if sign else None
+        key = self.sealer.key(unit) if sign else None
 
         def made(numbered: Document, rendered: Rendered) -> tuple[bytes, str | None]:
             pdf = self.documents.to_pdf(rendered, signing=True)
-            return self._seal(pdf, numbered, key) if key is not None else (pdf, None)
+            return self.sealer.seal(pdf, numbered, key) if key is not None else (pdf, None)
 
         return self._take_number(
             type_id, payload, document, made, actor=actor, unit=unit, key=key, expect=expect
@@ -111,7 +104,7 @@ class Issuer:
         payload, document = self._prepare(type_id, {**payload, "date": None}, unit)
         if signed_pdf is not None and printed != document.date["year"]:
             raise YearChanged(printed, document.date["year"])
-        key = self._unit_key(unit) if signed_pdf is not None else None
+        key = self.sealer.key(unit) if signed_pdf is not None else None
 
         def made(numbered: Document, rendered: Rendered) -> tuple[bytes, str | None]:
             if signed_pdf is None:
@@ -119,7 +112,7 @@ class Issuer:
             date = numbered.date
             values = issue_field_values(numbered.number or 0, date["day"] or 0, date["month"] or 0)
             assert key is not None
-            return self._seal(fill_issue_fields(signed_pdf, values), numbered, key)
+            return self.sealer.seal(fill_issue_fields(signed_pdf, values), numbered, key)
 
         return self._take_number(
             type_id, payload, document, made, actor=actor, unit=unit, key=key, expect=expect,
@@ -172,10 +165,6 @@ class Issuer:
         series, year = agency_key(document.issuer), document.date["year"]
         return document.numbered(self.register.last_number(series, year) + 1)
 
-    def can_seal(self, unit: str | None) -> bool:
-        """Whether issuing for this unit may seal with its installed key."""
-        return bool(unit) and self.keys is not None and self.keys.has_key(unit or "")
-
     def _prepare(
         self, type_id: str, payload: Any, unit: str | None
     ) -> tuple[dict[str, Any], Document]:
@@ -204,14 +193,7 @@ class Issuer:
         def record(entry: RegisterRecord, audit: AuditSink) -> None:
             details = {"entry": entry.id, "type": type_id, "pdf_sha256": entry.pdf_sha256}
             if key is not None:
-                audit.record(
-                    "sign",
-                    actor=actor,
-                    subject=entry.number_line,
-                    details={**details, "unit": key.slug, "certificate": signed_by,
-                             "timestamp": bool(self.tsa_url)},
-                    unit=unit,
-                )
+                self.sealer.record(audit, entry, key, signed_by, actor=actor, details=details)
             audit.record(
                 "issue",
                 actor=actor,
@@ -222,14 +204,6 @@ class Issuer:
 
         return record
 
-    def _unit_key(self, slug: str | None) -> UnitKey:
-        """The named unit's signing key; SigningUnavailable without one."""
-        if not slug:
-            raise SigningUnavailable("signing needs a unit with an installed key")
-        if self.keys is None or not self.keys.has_key(slug):
-            raise SigningUnavailable(f"unit {slug!r} has no signing key installed")
-        return self.keys.load(slug)
-
     def _issue_date(self, date: Any) -> Any:
         """The date as given when complete, else today (a blank day or month is filled)."""
         if date is None or (
@@ -239,20 +213,6 @@ class Issuer:
             today = self.today()
             return {"day": today.day, "month": today.month, "year": today.year}
         return date  # complete, or malformed for the schema to report
-
-    def _seal(self, pdf: bytes, document: Document, key: UnitKey) -> tuple[bytes, str]:
-        """Sign the seal field with the unit's key and seal picture; the certificate's name."""
-        signer = unit_signer(key.pkcs12, key.passphrase)
-        signed = sign_field(
-            pdf,
-            signer=signer,
-            field=document.seal_field,
-            reason=SEAL_REASON,
-            location=document.issuer.get("place") or "",
-            tsa_url=self.tsa_url or None,
-            seal=key.seal,
-        )
-        return signed, signer_name(signer)
 
 
 def _same_agency(issuer: Any, units_issuer: Any) -> None:

@@ -13,7 +13,7 @@ from service.core.clock import iso
 from service.core.documents import AuditSink
 from service.core.signing import SealImage
 
-AUDIT_ACTIONS = ("render", "save", "submit", "return", "sign", "issue")
+AUDIT_ACTIONS = ("render", "save", "submit", "return", "sign", "issue", "seal")
 
 
 @dataclass(frozen=True)

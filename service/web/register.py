@@ -14,9 +14,9 @@ from marshmallow import Schema, fields, validate
 
 from service.core.signing import SealImageInvalid, SigningKeyInvalid, TimestampUnavailable
 from service.core.vn import format_number
-from service.usecases.issuing import SigningUnavailable
 from service.usecases.ports import AUDIT_ACTIONS as ACTIONS
 from service.usecases.ports import AuditQuery, Page, RegisterQuery, RegisterRecord
+from service.usecases.sealing import SigningUnavailable
 from service.usecases.units import UnitNotFound
 from service.web.api import (
     MEDIA,

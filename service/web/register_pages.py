@@ -37,7 +37,10 @@ bp = Blueprint("register_pages", __name__, template_folder="templates")
 bp.before_request(csrf.check)
 PER_PAGE = 20
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-ACTION_LABELS = {"render": "Tạo văn bản", "issue": "Ban hành, cấp số", "sign": "Ký số (con dấu)"}
+ACTION_LABELS = {
+    "render": "Tạo văn bản", "save": "Lưu dự thảo", "submit": "Trình ký", "return": "Trả lại",
+    "sign": "Người có thẩm quyền ký", "issue": "Ban hành, cấp số", "seal": "Ký số (con dấu)",
+}
 EXPIRED = "Bản xem trước đã hết hạn; hãy bấm “Xem trước” lại rồi phát hành."
 
 
@@ -217,7 +220,7 @@ def _confirmation(
         type_id=type_id,
         token=token,
         unit=unit,
-        can_seal=services().issuer.can_seal(unit),
+        can_seal=services().issuer.sealer.can_seal(unit),
         notice=notice,
     )
 

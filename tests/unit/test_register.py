@@ -24,9 +24,10 @@ from service.store.database import Database
 from service.store.register import RegisterCounter, RegisterEntry, SqlRegister
 from service.store.signing_keys import SigningKeys
 from service.store.units import SqlUnits
-from service.usecases.issuing import Issuer, SigningUnavailable
+from service.usecases.issuing import Issuer
 from service.usecases.ports import RegisterQuery, UnitProfile
 from service.usecases.register import NumberUnreadable, number_query
+from service.usecases.sealing import SigningUnavailable
 from service.usecases.units import UnitProfiles
 from tests.conftest import copy_of_migrated, docx_text, load_sample
 from tests.fakes import FakeConverter
@@ -237,8 +238,8 @@ def test_search_by_number_type_subject_agency_and_date(
 def test_unit_prefills_and_seals_at_actual_size(issuer: Issuer, database: Database) -> None:
     add_unit(database)
     pkcs12, _ = make_key("Ủy ban nhân dân xã Y Tịch")
-    assert issuer.keys is not None
-    installed = issuer.keys.install("y-tich", pkcs12, PASSPHRASE, seal_png(), seal_mm=36)
+    assert issuer.sealer.keys is not None
+    installed = issuer.sealer.keys.install("y-tich", pkcs12, PASSPHRASE, seal_png(), seal_mm=36)
     assert installed == {"unit": "y-tich", "certificate": "Ủy ban nhân dân xã Y Tịch", "seal": True}
     payload = {k: v for k, v in plan().items() if k not in ("issuer", "signer", "recipients")}
     entry = issuer.issue("ke_hoach", payload, actor="a", unit="y-tich", sign=True)
@@ -262,7 +263,7 @@ def test_unit_prefills_and_seals_at_actual_size(issuer: Issuer, database: Databa
     assert x2 - x1 == pytest.approx(36 * 72 / 25.4, abs=0.01) == pytest.approx(y2 - y1)
     assert (x1 + x2) / 2 == pytest.approx(sx1 + (sx2 - sx1) / 3, abs=0.01)
     with database.session() as session:
-        sign = session.query(AuditEvent).filter_by(action="sign").one()
+        sign = session.query(AuditEvent).filter_by(action="seal").one()
     assert sign.details["certificate"] == "Ủy ban nhân dân xã Y Tịch"
     assert sign.subject == "Số: 01/KH-UBND"
 
@@ -278,12 +279,12 @@ def test_signing_needs_a_unit_with_a_key(issuer: Issuer, database: Database) -> 
 
 def test_unreachable_timestamp_server_takes_no_number(issuer: Issuer, database: Database) -> None:
     add_unit(database)
-    assert issuer.keys is not None
-    issuer.keys.install("y-tich", make_key()[0], PASSPHRASE)
-    issuer.tsa_url = "http://127.0.0.1:2959/tsa"  # nothing listens there
+    assert issuer.sealer.keys is not None
+    issuer.sealer.keys.install("y-tich", make_key()[0], PASSPHRASE)
+    issuer.sealer.tsa_url = "http://127.0.0.1:2959/tsa"  # nothing listens there
     with pytest.raises(TimestampUnavailable, match="127.0.0.1:2959"):
         issuer.issue("ke_hoach", plan(), actor="a", unit="y-tich", sign=True)
-    issuer.tsa_url = ""
+    issuer.sealer.tsa_url = ""
     entry = issuer.issue("ke_hoach", plan(), actor="a", unit="y-tich", sign=True)
     assert entry.number == 1 and entry.signed
     # Without a seal picture, pyHanko's text stamp names the signer.
