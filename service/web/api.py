@@ -3,20 +3,19 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import quote
 
-from flask import Response, abort, jsonify, request
+from flask import jsonify, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from service.core.definitions import DocTypeDef
-from service.core.documents import DocumentService
 from service.core.fields import field_type
 from service.core.pdf import InvalidPdf
 from service.core.signing import verify
 from service.web.auth import current_actor, principal
 from service.web.context import services
-from service.web.errors import RequestBodyInvalid, error_response
+from service.web.errors import error_response
+from service.web.http import MEDIA, check_type, document_request, documents, file_response, flag
 from service.web.openapi import FORMATS, errors, files, json_body, ref
 
 blp = Blueprint(
@@ -25,16 +24,7 @@ blp = Blueprint(
     url_prefix="/api",
     description="Soạn văn bản theo Nghị định 30/2020/NĐ-CP: JSON → DOCX/PDF.",
 )
-MEDIA = {
-    "pdf": "application/pdf",
-    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-}
 PDF_VERSIONS = {"pdf": None, "pdfa-1b": 1, "pdfa-2b": 2}
-
-
-def documents() -> DocumentService:
-    """The app's DocumentService."""
-    return services().documents
 
 
 @blp.route("/types")
@@ -174,49 +164,10 @@ class Health(MethodView):
         return response
 
 
-def check_type(type_id: str) -> None:
-    """Refuse (403) a document type outside an API key's scope."""
-    if not principal().may_use_type(type_id):
-        abort(403, description=f"Khóa API này không được dùng cho loại văn bản {type_id!r}.")
-
-
-def flag(value: Any) -> bool:
-    """A query, form or JSON flag: true, 1, yes, on (an HTML checkbox)."""
-    return value is True or (
-        isinstance(value, str) and value.lower() in ("1", "true", "yes", "on")
-    )
-
-
-def document_request(controls: tuple[str, ...]) -> tuple[Any, dict[str, Any]]:
-    """The posted JSON document, and its control keys: from the query, else from the body."""
-    if not request.is_json:
-        raise RequestBodyInvalid(415, "Nội dung gửi lên phải là application/json.")
-    payload = request.get_json(silent=True)
-    if payload is None:
-        raise RequestBodyInvalid(400, "JSON không đọc được (sai cú pháp hoặc không phải UTF-8).")
-    values: dict[str, Any] = {name: request.args.get(name) or None for name in controls}
-    if isinstance(payload, dict):
-        for name in controls:
-            if values[name] is None:
-                values[name] = payload.get(name)
-        payload = {k: v for k, v in payload.items() if k not in controls}
-    return payload, values
-
-
 def accepted_format() -> str:
     """The format the Accept header prefers, else PDF."""
     best = request.accept_mimetypes.best_match([MEDIA["pdf"], MEDIA["docx"]], default=MEDIA["pdf"])
     return "docx" if best == MEDIA["docx"] else "pdf"
-
-
-def file_response(content: bytes, mimetype: str, ascii_name: str, display_name: str) -> Response:
-    """A download with the file name in ASCII and in UTF-8 (RFC 6266)."""
-    response = Response(content, mimetype=mimetype)
-    response.headers["Content-Disposition"] = (
-        f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(display_name)}"
-    )
-    response.headers["Content-Length"] = str(len(content))
-    return response
 
 
 def describe(doc_type: DocTypeDef) -> dict[str, Any]:

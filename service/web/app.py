@@ -20,7 +20,8 @@ from service.web import (
     copies,
     copy_pages,
     errors,
-    jobs,
+    job_pages,
+    jobs_api,
     metrics,
     openapi,
     pages,
@@ -97,7 +98,7 @@ def create_app(services: Services) -> Flask:
     auth.init_app(app)
     app.register_blueprint(auth_pages.bp)
     app.register_blueprint(admin_pages.bp)
-    for feature in (pages, register, register_pages, jobs, copies, copy_pages):
+    for feature in (pages, register, register_pages, jobs_api, job_pages, copies, copy_pages):
         feature.init_app(app, api)
     openapi.complete(api, services.documents.catalog)
 

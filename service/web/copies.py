@@ -10,12 +10,11 @@ from flask_smorest import Api, Blueprint
 
 from service.usecases.copying import EntryNotFound
 from service.usecases.issuing import NumberMovedOn
-from service.web.api import document_request
 from service.web.auth import current_actor, scope
 from service.web.context import services
 from service.web.errors import error_response
+from service.web.http import ENTRY_ID, SQL_INT_MAX, created, document_request, entry_not_found
 from service.web.openapi import errors, json_body, ref
-from service.web.register import ENTRY_ID, SQL_INT_MAX, created, not_found
 
 copies_blp = Blueprint(
     "copies",
@@ -88,7 +87,7 @@ class Copies(MethodView):
         try:
             source = copier.source(entry_id, scope())
         except EntryNotFound:
-            return not_found(entry_id)
+            return entry_not_found(entry_id)
         payload, controls = document_request(("expected_number",))
         expect = controls["expected_number"]
         if expect is not None and not (

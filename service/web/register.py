@@ -7,7 +7,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from flask import Flask, Response, jsonify, url_for
+from flask import Flask, jsonify
 from flask.views import MethodView
 from flask_smorest import Api, Blueprint
 from marshmallow import Schema, fields, validate
@@ -16,19 +16,24 @@ from service.core.signing import SealImageInvalid, SigningKeyInvalid, TimestampU
 from service.core.vn import format_number
 from service.usecases.issuing import SigningUnavailable
 from service.usecases.ports import AUDIT_ACTIONS as ACTIONS
-from service.usecases.ports import AuditQuery, Page, RegisterQuery, RegisterRecord
+from service.usecases.ports import AuditQuery, Page, RegisterQuery
 from service.usecases.units import UnitNotFound
-from service.web.api import (
-    MEDIA,
-    check_type,
-    document_request,
-    documents,
-    file_response,
-    flag,
-)
 from service.web.auth import current_actor, principal, scope
 from service.web.context import services
 from service.web.errors import error_response
+from service.web.http import (
+    ENTRY_ID,
+    MEDIA,
+    SQL_INT_MAX,
+    check_type,
+    created,
+    document_request,
+    documents,
+    entry_json,
+    entry_not_found,
+    flag,
+    issued_file,
+)
 from service.web.openapi import errors, files, json_body, ref
 
 log = logging.getLogger("service.web.register")
@@ -39,10 +44,6 @@ DATETIME: ErrorMessages = {
     "invalid": "Thời điểm phải viết dạng ISO 8601, ví dụ 2026-01-05T08:00:00+07:00.",
     "utc": "Thời điểm phải nằm trong khoảng năm 1 đến năm 9999 khi đổi sang giờ UTC.",
 }
-# Ids, numbers and pages are SQL INTEGER (32 bits in PostgreSQL): a larger value matches
-# nothing, and the database driver fails on it instead of answering.
-SQL_INT_MAX = 2**31 - 1
-ENTRY_ID = f"<int(min=1, max={SQL_INT_MAX}):entry_id>"  # beyond it the route is a plain 404
 
 
 register_blp = Blueprint(
@@ -122,25 +123,6 @@ class AuditArgs(PageArgs):
     subject = fields.String(metadata={"description": "Chữ trong đối tượng"})
     since = UtcMoment()
     until = UtcMoment()
-
-
-def entry_json(entry: RegisterRecord) -> dict[str, Any]:
-    """An entry with links to itself and its files."""
-    links = {
-        "self": url_for("register.Entry", entry_id=entry.id),
-        "pdf": url_for("register.EntryFile", entry_id=entry.id, kind="pdf"),
-        "docx": url_for("register.EntryFile", entry_id=entry.id, kind="docx"),
-    }
-    return {**entry.summary(), "links": links}
-
-
-def created(entry: RegisterRecord) -> Response:
-    """201 with a new entry, Location pointing at it."""
-    body = entry_json(entry)
-    response = jsonify(body)
-    response.status_code = 201
-    response.headers["Location"] = body["links"]["self"]
-    return response
 
 
 def listing(page: Page, as_json: Callable[[Any], dict[str, Any]] | None = None) -> Any:
@@ -242,7 +224,7 @@ class Entry(MethodView):
         """The entry with its inputs, hashes and links."""
         entry = services().register.get(entry_id, scope())
         if entry is None:
-            return not_found(entry_id)
+            return entry_not_found(entry_id)
         return jsonify({**entry_json(entry), "inputs": entry.inputs})
 
 
@@ -260,7 +242,7 @@ class EntryFile(MethodView):
     def get(self, entry_id: int, kind: str) -> Any:
         """The PDF or DOCX exactly as issued (its SHA-256 is in the entry)."""
         response = issued_file(entry_id, kind)
-        return not_found(entry_id) if response is None else response
+        return entry_not_found(entry_id) if response is None else response
 
 
 @audit_blp.route("")
@@ -282,24 +264,6 @@ class Audit(MethodView):
         )
         found = services().audit.search(query, args["page"], args["per_page"])
         return listing(found)  # the trail's events are JSON already
-
-
-def issued_file(entry_id: int, kind: str) -> Response | None:
-    """An issued PDF or DOCX the caller sees (None otherwise), named with its number."""
-    stored = services().register.file(entry_id, kind, scope())
-    if stored is None:
-        return None
-    # The numbered ASCII name (`05-KH-UBND-2026-xa-y-tich.pdf`) in both `filename` and
-    # `filename*`: browsers prefer the UTF-8 one, and the unnumbered display name made 01 and
-    # 02 of a subject download under one name. The register pages show the same name.
-    response = file_response(stored.content, MEDIA[kind], stored.ascii_name, stored.ascii_name)
-    response.headers["ETag"] = f'"{stored.sha256}"'
-    return response
-
-
-def not_found(entry_id: int) -> Any:
-    """404 for a register entry that does not exist."""
-    return error_response(404, f"Sổ văn bản đi không có mục số {entry_id}.")
 
 
 def init_app(app: Flask, api: Api) -> None:
