@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import jsonify, request
+from flask import request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
@@ -12,11 +12,12 @@ from service.core.definitions import DocTypeDef
 from service.core.fields import field_type
 from service.core.pdf import InvalidPdf
 from service.core.signing import verify
+from service.web import schemas
 from service.web.auth import current_actor, principal
 from service.web.context import services
 from service.web.errors import error_response
 from service.web.http import MEDIA, check_type, document_request, documents, file_response, flag
-from service.web.openapi import FORMATS, errors, files, json_body, ref
+from service.web.openapi import FORMATS, errors, files
 
 blp = Blueprint(
     "documents",
@@ -31,24 +32,21 @@ PDF_VERSIONS = {"pdf": None, "pdfa-1b": 1, "pdfa-2b": 2}
 class Types(MethodView):
     """Document types the service renders."""
 
-    @blp.doc(responses={"200": json_body(
-        {"type": "array", "items": ref("DocumentTypeInfo")}, "Các loại văn bản"
-    )})
+    @blp.response(200, schemas.DocumentTypeInfo(many=True), description="Các loại văn bản")
     def get(self) -> Any:
         """List the document types with their fields."""
-        return jsonify([describe(t) for t in documents().catalog.types.values()])
+        return [describe(t) for t in documents().catalog.types.values()]
 
 
 @blp.route("/types/<type_id>")
 class TypeDetail(MethodView):
     """One document type."""
 
-    @blp.doc(responses={
-        "200": json_body(ref("DocumentTypeInfo"), "Loại văn bản và các trường"), **errors(404)
-    })
+    @blp.response(200, schemas.DocumentTypeInfo, description="Loại văn bản và các trường")
+    @blp.doc(responses=errors(404))
     def get(self, type_id: str) -> Any:
         """Describe one document type: fields, labels, help, defaults."""
-        return jsonify(describe(documents().catalog.get(type_id)))
+        return describe(documents().catalog.get(type_id))
 
 
 @blp.route("/documents/<type_id>")
@@ -127,13 +125,11 @@ class Verify(MethodView):
             "description": "Tệp PDF cần kiểm tra chữ ký số.",
             "content": {MEDIA["pdf"]: {"schema": {"type": "string", "format": "binary"}}},
         },
-        responses={
-            "200": json_body(
-                ref("VerifyReport"),
-                "Các chữ ký: ô ký, người ký, thời điểm ký, còn nguyên vẹn hay không",
-            ),
-            **errors(400, 413, 415),
-        },
+        responses=errors(400, 413, 415),
+    )
+    @blp.response(
+        200, schemas.VerifyReport,
+        description="Các chữ ký: ô ký, người ký, thời điểm ký, còn nguyên vẹn hay không",
     )
     def post(self) -> Any:
         """Report every signature of the posted PDF: signer, time, intact, whole document."""
@@ -144,24 +140,22 @@ class Verify(MethodView):
         except InvalidPdf as exc:
             # Only here is a broken PDF the client's fault: elsewhere the service made it.
             return error_response(400, "Tệp gửi lên không phải PDF đọc được.", {"body": [str(exc)]})
-        return jsonify({"signatures": [r.as_dict() for r in reports], "count": len(reports)})
+        return {"signatures": reports, "count": len(reports)}
 
 
 @blp.route("/health")
 class Health(MethodView):
     """Service health."""
 
-    @blp.doc(responses={
-        "200": json_body(ref("Health"), "Sẵn sàng"),
-        "503": json_body(ref("Health"), "Không bộ chuyển đổi nào sẵn sàng"),
-    })
+    @blp.response(200, schemas.Health, description="Sẵn sàng")
+    @blp.alt_response(503, schema=schemas.Health, description="Không bộ chuyển đổi nào sẵn sàng")
     def get(self) -> Any:
         """Report the converter pool as it really is; 503 when no instance is ready."""
         converter = documents().converter
         pool = converter.health() if converter is not None else {"ok": False}
-        response = jsonify({"status": "ok" if pool.get("ok") else "degraded", "pool": pool})
-        response.status_code = 200 if pool.get("ok") else 503
-        return response
+        return {"status": "ok" if pool.get("ok") else "degraded", "pool": pool}, (
+            200 if pool.get("ok") else 503
+        )
 
 
 def accepted_format() -> str:

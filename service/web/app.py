@@ -7,7 +7,6 @@ from typing import Any
 
 import swagger_ui_bundle
 from flask import Flask, send_from_directory
-from flask_smorest import Api
 from jinja2 import BytecodeCache
 from jinja2.bccache import Bucket
 
@@ -90,8 +89,7 @@ def create_app(services: Services) -> Flask:
     app.extensions[EXTENSION] = services
     request_log.init_app(app)
     metrics.init_app(app)
-    api = Api(app)
-    openapi.document_schemas(api, services.documents.schemas)
+    api = openapi.create_api(app, services.documents.schemas)
     api.register_blueprint(blp)
     errors.init_app(app)
     security.init_app(app)

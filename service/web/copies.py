@@ -7,14 +7,16 @@ from typing import Any
 from flask import Flask
 from flask.views import MethodView
 from flask_smorest import Api, Blueprint
+from marshmallow import EXCLUDE, Schema, fields, validate
 
 from service.usecases.copying import EntryNotFound
 from service.usecases.issuing import NumberMovedOn
+from service.web import schemas
 from service.web.auth import current_actor, scope
 from service.web.context import services
 from service.web.errors import error_response
 from service.web.http import ENTRY_ID, SQL_INT_MAX, created, document_request, entry_not_found
-from service.web.openapi import errors, json_body, ref
+from service.web.openapi import errors
 
 copies_blp = Blueprint(
     "copies",
@@ -33,34 +35,24 @@ SIGNER = {
         "name": {"type": "string"},
     },
 }
-COPY_REQUEST = {
-    "type": "object",
-    "properties": {
-        "kind": {
-            "type": "string",
-            "enum": ["SY", "SL", "TS"],
-            "description": "SY sao y, SL sao lục (chỉ từ bản sao y), TS trích sao",
-        },
-        "parts": {
-            "type": "array",
-            "items": {"type": "string"},
-            "description": "Chỉ với TS: các phần cần trích, `1`, `2`… theo thứ tự các mục lớn "
-            "của nội dung, `PL1`… các phụ lục",
-        },
-        "signer": SIGNER,
-        "recipients": {
-            "type": "array",
-            "items": {"type": "string"},
-            "description": "Nơi nhận bản sao; `Lưu: VT.` luôn ở cuối",
-        },
-        "expected_number": {
-            "type": "integer",
-            "minimum": 1,
-            "description": "Số đã cho người dùng xem; 409 nếu sổ đã cấp số đó cho bản sao khác",
-        },
-    },
-    "required": ["kind"],
-}
+
+
+class CopyRequest(Schema):
+    """A copy of an issued document (documented: the copier checks it as its own rules say)."""
+
+    class Meta:
+        unknown = EXCLUDE  # documents no rule on other keys: the copier's own
+
+    kind = fields.String(required=True, validate=validate.OneOf(["SY", "SL", "TS"]), metadata={
+        "description": "SY sao y, SL sao lục (chỉ từ bản sao y), TS trích sao"})
+    parts = fields.List(fields.String(), metadata={
+        "description": "Chỉ với TS: các phần cần trích, `1`, `2`… theo thứ tự các mục lớn "
+        "của nội dung, `PL1`… các phụ lục"})
+    signer = fields.Dict(metadata=SIGNER)
+    recipients = fields.List(fields.String(), metadata={
+        "description": "Nơi nhận bản sao; `Lưu: VT.` luôn ở cuối"})
+    expected_number = fields.Integer(validate=validate.Range(min=1), metadata={
+        "description": "Số đã cho người dùng xem; 409 nếu sổ đã cấp số đó cho bản sao khác"})
 
 
 @copies_blp.route(f"/{ENTRY_ID}/copies")
@@ -68,18 +60,13 @@ class Copies(MethodView):
     """Copies of one register entry."""
 
     @copies_blp.doc(
-        requestBody={
-            "required": True,
-            "content": {"application/json": {"schema": ref("CopyRequest")}},
-        },
-        responses={
-            "201": json_body(
-                ref("RegisterEntry"),
-                "Đã cấp số bản sao và lưu; Location trỏ tới mục mới trong sổ",
-                Location={"description": "Địa chỉ của mục", "schema": {"type": "string"}},
-            ),
-            **errors(400, 404, 409, 413, 415, 422, 502, 503),
-        },
+        requestBody={"required": True, "content": {"application/json": {"schema": CopyRequest}}},
+        responses=errors(400, 404, 409, 413, 415, 422, 502, 503),
+    )
+    @copies_blp.response(
+        201, schemas.RegisterEntry,
+        description="Đã cấp số bản sao và lưu; Location trỏ tới mục mới trong sổ",
+        headers={"Location": {"description": "Địa chỉ của mục", "schema": {"type": "string"}}},
     )
     def post(self, entry_id: int) -> Any:
         """Make a copy of the entry with the next number of the agency's copies; 201."""
@@ -109,6 +96,5 @@ class Copies(MethodView):
 
 
 def init_app(app: Flask, api: Api) -> None:
-    """Register the route and its request's schema."""
+    """Register the route."""
     api.register_blueprint(copies_blp)
-    api.spec.components.schema("CopyRequest", COPY_REQUEST)

@@ -10,6 +10,7 @@ from flask_smorest import Api, Blueprint
 from service.bulk import communes
 from service.bulk.jobs import OUTPUTS, OutputNotReady, TableRejected
 from service.bulk.table import XLSX_MEDIA, TableTooLarge, write_csv, write_xlsx
+from service.web import schemas
 from service.web.errors import error_response
 from service.web.http import MEDIA
 from service.web.job_requests import (
@@ -20,7 +21,7 @@ from service.web.job_requests import (
     job_view,
     only_own_jobs,
 )
-from service.web.openapi import RETRY_AFTER, error, errors, files, json_body, ref
+from service.web.openapi import RETRY_AFTER, error, errors, files, ref
 
 api_blp = Blueprint(
     "jobs_api",
@@ -52,15 +53,15 @@ LOCATION = {"description": "Địa chỉ theo dõi việc", "schema": {"type": "
         '"allow_invalid": false, "duplex": false}`. '
         "Trả 202 và Location; 422 kèm báo cáo từng dòng, từng cột."
     ),
+    # The schemas name the catalog's types: each app publishes its own (openapi.create_api).
     requestBody={"required": True, "content": {
         "multipart/form-data": {"schema": ref("JobUpload")},
         "application/json": {"schema": ref("JobRequest")},
     }},
-    responses={
-        "202": json_body(ref("Job"), "Đã nhận; theo dõi ở Location", Location=LOCATION),
-        **errors(413, 422),
-    },
+    responses=errors(413, 422),
 )
+@api_blp.response(202, schemas.Job, description="Đã nhận; theo dõi ở Location",
+                  headers={"Location": LOCATION})
 def create_job() -> Any:
     """Create a bulk job; 202 with Location, or 422 with the table's report."""
     try:
@@ -69,31 +70,28 @@ def create_job() -> Any:
         return error_response(422, "Yêu cầu tạo hàng loạt chưa hợp lệ.", exc.errors)
     except TableRejected as exc:
         return rejected(exc)
-    response = current_app.json.response(job_view(job_id))
-    response.status_code = 202
-    response.headers["Location"] = url_for("jobs_api.job_status", job_id=job_id)
-    return response
+    return job_view(job_id), 202, {"Location": url_for("jobs_api.job_status", job_id=job_id)}
 
 
 @api_blp.route("/jobs/<job_id>", methods=["GET"])
-@api_blp.doc(responses={"200": json_body(ref("Job"), "Tiến độ của việc"), **errors(404)})
+@api_blp.doc(responses=errors(404))
+@api_blp.response(200, schemas.Job, description="Tiến độ của việc")
 def job_status(job_id: str) -> Any:
     """State, done/failed/total, ETA, failures and links to the outputs."""
     view = job_view(job_id)
-    if view is None:
-        return job_not_found(job_id)
-    return current_app.json.response(view)
+    return job_not_found(job_id) if view is None else view
 
 
 @api_blp.route("/jobs/<job_id>/cancel", methods=["POST"])
-@api_blp.doc(responses={"200": json_body(ref("Job"), "Đã hủy"), **errors(404, 409)})
+@api_blp.doc(responses=errors(404, 409))
+@api_blp.response(200, schemas.Job, description="Đã hủy")
 def cancel_job(job_id: str) -> Any:
     """Cancel a job: pending rows are skipped; 409 when it had already finished."""
     if bulk().progress(job_id) is None:
         return job_not_found(job_id)
     if not bulk().cancel(job_id):
         return error_response(409, "Việc này đã xong hoặc đã hủy, không hủy được nữa.")
-    return current_app.json.response(job_view(job_id))
+    return job_view(job_id)
 
 
 @api_blp.route("/jobs/<job_id>/<any('zip', 'merged.pdf', 'manifest.csv', 'manifest.json'):kind>",
@@ -128,12 +126,10 @@ def row_file(job_id: str, index: int, ext: str) -> Any:
 
 
 @api_blp.route("/provinces", methods=["GET"])
-@api_blp.doc(responses={"200": json_body(
-    {"type": "array", "items": ref("Province")}, "Các tỉnh, thành phố"
-)})
+@api_blp.response(200, schemas.Province(many=True), description="Các tỉnh, thành phố")
 def province_list() -> Any:
     """The 34 provinces and centrally-run cities (2025), code and name."""
-    return current_app.json.response(communes.provinces())
+    return communes.provinces()
 
 
 @api_blp.route("/communes", methods=["GET"])

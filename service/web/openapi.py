@@ -1,8 +1,9 @@
-"""The OpenAPI document's parts: per-type bodies, response shapes, statuses, the error, security.
+"""The OpenAPI document's parts: per-type bodies, statuses, the error, security.
 
 A client generator and a fuzzer read `/openapi.json` alone, so what it says must be what the
 routes do: one path per document type (a body's schema depends on the type, which a templated
 path cannot say), every status a route answers with the one error shape, and the bearer key.
+The answers' shapes are the marshmallow schemas of service.web.schemas.
 """
 
 from __future__ import annotations
@@ -10,12 +11,14 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from flask import Flask
 from flask_smorest import Api
 from marshmallow import Schema, fields, validate
 
 from service.core.definitions import Catalog
 from service.core.fields import Blocks, CleanString
 from service.core.schemas import SchemaFactory
+from service.web.schemas import Error, job_request_schemas
 
 JSON = "application/json"
 FORMATS = ("pdf", "pdfa-1b", "pdfa-2b", "docx")
@@ -45,22 +48,6 @@ HEADERS: dict[int, dict[str, Any]] = {
     502: {"Retry-After": RETRY_AFTER},
     503: {"Retry-After": RETRY_AFTER},
 }
-ERROR: dict[str, Any] = {
-    "type": "object",
-    "description": "Mọi lỗi của dịch vụ có cùng dạng này.",
-    "properties": {
-        "code": {"type": "integer", "description": "Mã trạng thái HTTP"},
-        "status": {"type": "string", "description": "Tên trạng thái, vd. Unprocessable Entity"},
-        "message": {"type": "string", "description": "Thông báo cho người dùng (tiếng Việt)"},
-        "errors": {
-            "type": "object",
-            "description": "Đường dẫn trường (vd. body.0.title) → các thông báo lỗi",
-            "additionalProperties": {"type": "array", "items": {"type": "string"}},
-        },
-    },
-    "required": ["code", "status", "message"],
-    "additionalProperties": False,
-}
 
 
 def ref(name: str, section: str = "schemas") -> dict[str, str]:
@@ -79,14 +66,6 @@ def error(code: int, description: str, **headers: dict[str, Any]) -> dict[str, A
         "description": description,
         "content": {JSON: {"schema": ref("Error")}},
     }
-    if headers:
-        response["headers"] = headers
-    return response
-
-
-def json_body(schema: dict[str, Any], description: str, **headers: Any) -> dict[str, Any]:
-    """A JSON response with this schema."""
-    response: dict[str, Any] = {"description": description, "content": {JSON: {"schema": schema}}}
     if headers:
         response["headers"] = headers
     return response
@@ -141,8 +120,6 @@ def convert_document_schemas(api: Api, schemas: SchemaFactory) -> None:
         document = published[stem + "Document"]
         api.spec.components.schema(stem + "RenderRequest", render_request(document, type_id))
         api.spec.components.schema(stem + "IssueRequest", issue_request(document, type_id))
-    for name, schema in RESPONSE_SCHEMAS.items():
-        api.spec.components.schema(name, schema)
 
 
 def render_request(document: dict[str, Any], type_id: str) -> dict[str, Any]:
@@ -263,113 +240,29 @@ def block_item(converter: Any, field: Blocks, kind: str) -> dict[str, Any]:
     return found
 
 
-# -- responses ------------------------------------------------------------------------------
-
-DATE_TIME = {"type": "string", "format": "date-time"}
-NULLABLE_TEXT = {"type": "string", "nullable": True}
-LINKS = {"type": "object", "additionalProperties": {"type": "string"}}
-DUPLEX = {"type": "boolean", "description": (
-    "In hai mặt: trong PDF gộp, văn bản của mỗi dòng bắt đầu ở trang lẻ "
-    "(thêm trang trắng sau văn bản có số trang lẻ, trừ văn bản cuối)."
-)}
-
-
-def page_of(item: str) -> dict[str, Any]:
-    """One page of a searched list."""
-    return {
-        "type": "object",
-        "properties": {
-            "items": {"type": "array", "items": ref(item)},
-            "total": {"type": "integer", "minimum": 0},
-            "page": {"type": "integer", "minimum": 1},
-            "per_page": {"type": "integer", "minimum": 1},
-        },
-        "required": ["items", "total", "page", "per_page"],
-    }
-
-
-def record(properties: dict[str, Any], **extra: Any) -> dict[str, Any]:
-    """An object whose listed properties are all present."""
-    return {"type": "object", "properties": properties, "required": list(properties), **extra}
-
-
-RESPONSE_SCHEMAS: dict[str, dict[str, Any]] = {
-    "DocumentTypeInfo": record({
-        "id": {"type": "string"},
-        "name": {"type": "string"},
-        "code": NULLABLE_TEXT,
-        "description": {"type": "string"},
-        "template": {"type": "string"},
-        "blocks": {"type": "array", "items": {"type": "string"}},
-        "fields": {"type": "array", "items": record({
-            "name": {"type": "string"}, "label": {"type": "string"}, "type": {"type": "string"},
-            "required": {"type": "boolean"}, "nullable": {"type": "boolean"},
-            "help": {"type": "string"},
-        })},
-    }),
-    "Health": record({
-        "status": {"type": "string", "enum": ["ok", "degraded"]},
-        "pool": {"type": "object", "properties": {"ok": {"type": "boolean"}}, "required": ["ok"]},
-    }),
-    "VerifyReport": record({
-        "signatures": {"type": "array", "items": record({
-            "field": {"type": "string"}, "signer": {"type": "string"},
-            "signed_at": NULLABLE_TEXT, "intact": {"type": "boolean"},
-            "valid": {"type": "boolean"}, "trusted": {"type": "boolean"},
-            "covers_whole_document": {"type": "boolean"}, "reason": NULLABLE_TEXT,
-        })},
-        "count": {"type": "integer", "minimum": 0},
-    }),
-    "RegisterEntry": record({
-        "id": {"type": "integer"}, "number": {"type": "integer"},
-        "number_text": {"type": "string"}, "symbol": {"type": "string"},
-        "number_line": {"type": "string"}, "doc_type": {"type": "string"},
-        "subject": {"type": "string"}, "agency": {"type": "string"}, "unit": NULLABLE_TEXT,
-        "year": {"type": "integer"}, "date": {"type": "string", "format": "date"},
-        "issued_at": DATE_TIME, "issued_by": {"type": "string"},
-        "docx_sha256": {"type": "string"}, "pdf_sha256": {"type": "string"},
-        "signed": {"type": "boolean"}, "signed_by": NULLABLE_TEXT, "links": LINKS,
-        "source_id": {"type": "integer", "nullable": True},
-    }),
-    "RegisterEntryDetail": {
-        "allOf": [ref("RegisterEntry"), record({"inputs": {"type": "object"}})],
-    },
-    "RegisterPage": page_of("RegisterEntry"),
-    "AuditEvent": record({
-        "id": {"type": "integer"}, "at": DATE_TIME,
-        "action": {"type": "string", "enum": ["render", "issue", "sign"]},
-        "actor": {"type": "string"}, "subject": {"type": "string"}, "unit": NULLABLE_TEXT,
-        "details": {"type": "object"},
-    }),
-    "AuditPage": page_of("AuditEvent"),
-    "Job": record({
-        "id": {"type": "string"},
-        "state": {"type": "string", "enum": ["running", "assembling", "done", "cancelled"]},
-        "backend": {"type": "string"}, "doc_type": {"type": "string"}, "title": {"type": "string"},
-        **{n: {"type": "integer", "minimum": 0} for n in (
-            "total", "pending", "running", "done", "failed", "skipped")},
-        "created_at": DATE_TIME, "started_at": {**DATE_TIME, "nullable": True},
-        "finished_at": {**DATE_TIME, "nullable": True},
-        "eta_seconds": {"type": "number", "nullable": True},
-        "outputs_ready": {"type": "boolean"},
-        "duplex": DUPLEX,
-        "state_label": {"type": "string"},
-        "failures": {"type": "array", "items": record({
-            "row": {"type": "integer"}, "commune": NULLABLE_TEXT, "error": NULLABLE_TEXT,
-        })},
-        "rows": {"type": "array", "items": record({
-            "row": {"type": "integer"}, "commune": NULLABLE_TEXT,
-            "status": {"type": "string"}, "status_label": {"type": "string"},
-            "error": NULLABLE_TEXT, "pdf": NULLABLE_TEXT, "docx": NULLABLE_TEXT,
-            "pdf_name": NULLABLE_TEXT, "docx_name": NULLABLE_TEXT,
-        })},
-        "links": LINKS,
-    }),
-    "Province": record({"code": {"type": "integer"}, "name": {"type": "string"}}),
-}
-
-
 # -- the finished document ------------------------------------------------------------------
+
+
+class ServiceApi(Api):
+    """flask-smorest's Api with the service's error schema and no catch-all `default` answer."""
+
+    ERROR_SCHEMA = Error
+    DEFAULT_ERROR_RESPONSE_NAME = None  # every status is listed: no catch-all to hide one
+
+
+def create_api(app: Flask, schemas: SchemaFactory) -> Api:
+    """The app's Api with the document schemas and the bulk job's request schemas published."""
+    api = ServiceApi(app)
+    # flask-smorest publishes ERROR_SCHEMA; apispec writes a Meta description instead of the
+    # additionalProperties an error must not have, not beside it: the description goes here.
+    api.spec.components.schemas["Error"]["description"] = ERROR_DESCRIPTION
+    document_schemas(api, schemas)
+    for name, schema in job_request_schemas(schemas.catalog).items():
+        api.spec.components.schema(name, schema=schema)
+    return api
+
+
+ERROR_DESCRIPTION = "Mọi lỗi của dịch vụ có cùng dạng này."
 
 
 def complete(api: Api, catalog: Catalog) -> None:
@@ -382,7 +275,8 @@ def complete(api: Api, catalog: Catalog) -> None:
     paths["/openapi.json"] = {"get": {
         "summary": "Tài liệu OpenAPI này",
         "tags": ["health"],
-        "responses": {"200": json_body({"type": "object"}, "Tài liệu OpenAPI 3")},
+        "responses": {"200": {"description": "Tài liệu OpenAPI 3",
+                              "content": {JSON: {"schema": {"type": "object"}}}}},
     }}
     for path, operations in paths.items():
         for method, operation in operations.items():
@@ -392,46 +286,6 @@ def complete(api: Api, catalog: Catalog) -> None:
         if parameter["name"] == "type_id":
             parameter["schema"] = {"type": "string", "enum": list(catalog.types)}
     publish_components(api)
-    for name, schema in job_schemas(catalog).items():
-        api.spec.components.schema(name, schema)
-
-
-def job_schemas(catalog: Catalog) -> dict[str, dict[str, Any]]:
-    """The two ways to post a bulk job: JSON, or a form with the two files."""
-    separator = {"type": "string", "maxLength": 3, "description": "Dấu tách danh sách, mặc định ;"}
-    base = {
-        "type": "object",
-        "description": "Văn bản gốc: các cột của bảng điền hoặc thay các trường của nó.",
-        "properties": {"doc_type": {"type": "string", "enum": list(catalog.types)}},
-        "required": ["doc_type"],
-    }
-    cell = {"nullable": True, "description": "Giá trị ô: chữ, số, đúng/sai"}
-    return {
-        "JobRequest": {
-            "type": "object",
-            "properties": {
-                "base": base,
-                "rows": {"type": "array", "items": {
-                    "type": "object", "additionalProperties": cell,
-                }, "description": "Mỗi dòng một văn bản: cột → giá trị"},
-                "allow_invalid": {"type": "boolean", "default": False},
-                "separator": {**separator, "nullable": True},
-                "duplex": {**DUPLEX, "default": False},
-            },
-            "required": ["base", "rows"],
-        },
-        "JobUpload": {
-            "type": "object",
-            "properties": {
-                "base": {"type": "string", "format": "binary", "description": "Tệp JSON"},
-                "table": {"type": "string", "format": "binary", "description": "CSV, XLSX, JSON"},
-                "allow_invalid": {"type": "string", "enum": ["0", "1"]},
-                "separator": separator,
-                "duplex": {**DUPLEX, "type": "string", "enum": ["0", "1"], "default": "0"},
-            },
-            "required": ["base", "table"],
-        },
-    }
 
 
 def per_type_paths(
@@ -473,9 +327,8 @@ def operation_id(path: str, method: str) -> str:
 
 
 def publish_components(api: Api) -> None:
-    """The error shape, the shared error responses and the bearer scheme."""
+    """The shared error responses and the bearer scheme."""
     components = api.spec.components
-    components.schemas["Error"] = ERROR  # flask-smorest's own would let `errors` hold anything
     components.schemas.pop("PaginationMetadata", None)  # flask-smorest's; no list pages so
     for name in [n for n in components.responses if n.isupper()]:
         del components.responses[name]  # flask-smorest's defaults, all replaced by ours
