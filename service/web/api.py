@@ -25,6 +25,7 @@ blp = Blueprint(
     url_prefix="/api",
     description="Soạn văn bản theo Nghị định 30/2020/NĐ-CP: JSON → DOCX/PDF.",
 )
+health_blp = Blueprint("health", __name__, description="Tình trạng dịch vụ và tài liệu API.")
 PDF_VERSIONS = {"pdf": None, "pdfa-1b": 1, "pdfa-2b": 2}
 
 
@@ -143,7 +144,6 @@ class Verify(MethodView):
         return {"signatures": reports, "count": len(reports)}
 
 
-@blp.route("/health")
 class Health(MethodView):
     """Service health."""
 
@@ -156,6 +156,11 @@ class Health(MethodView):
         return {"status": "ok" if pool.get("ok") else "degraded", "pool": pool}, (
             200 if pool.get("ok") else 503
         )
+
+
+# The same check at /api/health (with the API) and /health (for load balancers).
+blp.route("/health")(Health)
+health_blp.route("/health")(Health)
 
 
 def accepted_format() -> str:

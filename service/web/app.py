@@ -29,7 +29,7 @@ from service.web import (
     request_log,
     security,
 )
-from service.web.api import blp
+from service.web.api import blp, health_blp
 from service.web.context import EXTENSION
 
 
@@ -91,6 +91,7 @@ def create_app(services: Services) -> Flask:
     metrics.init_app(app)
     api = openapi.create_api(app, services.documents.schemas)
     api.register_blueprint(blp)
+    api.register_blueprint(health_blp)
     errors.init_app(app)
     security.init_app(app)
     auth.init_app(app)
@@ -98,11 +99,7 @@ def create_app(services: Services) -> Flask:
     app.register_blueprint(admin_pages.bp)
     for feature in (pages, register, register_pages, jobs_api, job_pages, copies, copy_pages):
         feature.init_app(app, api)
-    openapi.complete(api, services.documents.catalog)
-
-    @app.get("/health")
-    def health() -> Any:
-        return app.view_functions["documents.Health"]()
+    openapi.complete(api, app)
 
     @app.get("/swagger-ui/<path:name>")
     def swagger_assets(name: str) -> Any:

@@ -37,7 +37,7 @@ RULES: dict[str, Rule] = {
     "swagger_assets": PUBLIC,
     "api-docs.openapi_json": PUBLIC,
     "api-docs.openapi_swagger_ui": PUBLIC,
-    "health": PUBLIC,
+    "health.Health": PUBLIC,
     "documents.Health": PUBLIC,
     "auth.login": PUBLIC,
     "auth.logout": SIGNED_IN,

@@ -1,4 +1,4 @@
-"""The OpenAPI document's parts: per-type bodies, statuses, the error, security.
+"""The OpenAPI document's parts: per-type bodies and paths, statuses, the error, security.
 
 A client generator and a fuzzer read `/openapi.json` alone, so what it says must be what the
 routes do: one path per document type (a body's schema depends on the type, which a templated
@@ -13,7 +13,9 @@ from typing import Any
 
 from flask import Flask
 from flask_smorest import Api
+from flask_smorest.spec.plugins import FlaskPlugin
 from marshmallow import Schema, fields, validate
+from werkzeug.routing import Rule
 
 from service.core.definitions import Catalog
 from service.core.fields import Blocks, CleanString
@@ -251,8 +253,8 @@ class ServiceApi(Api):
 
 
 def create_api(app: Flask, schemas: SchemaFactory) -> Api:
-    """The app's Api with the document schemas and the bulk job's request schemas published."""
-    api = ServiceApi(app)
+    """The app's Api: paths through ServicePaths; the error, document and job schemas published."""
+    api = ServiceApi(app, spec_kwargs={"flask_plugin": ServicePaths(schemas.catalog)})
     # flask-smorest publishes ERROR_SCHEMA; apispec writes a Meta description instead of the
     # additionalProperties an error must not have, not beside it: the description goes here.
     api.spec.components.schemas["Error"]["description"] = ERROR_DESCRIPTION
@@ -265,59 +267,89 @@ def create_api(app: Flask, schemas: SchemaFactory) -> Api:
 ERROR_DESCRIPTION = "Mọi lỗi của dịch vụ có cùng dạng này."
 
 
-def complete(api: Api, catalog: Catalog) -> None:
-    """After every blueprint: concrete per-type paths, /health, statuses, the error, security."""
-    spec = api.spec
-    paths: dict[str, dict[str, Any]] = spec._paths  # apispec has no public way to replace one
-    for template, (verb, suffix) in TYPE_PATHS.items():
-        per_type_paths(paths, template, catalog, verb, suffix)
-    paths["/health"] = {"get": {**copy.deepcopy(paths["/api/health"]["get"]), "tags": ["health"]}}
-    paths["/openapi.json"] = {"get": {
+class ServicePaths(FlaskPlugin):
+    """flask-smorest's path plugin, with one path per document type and the shared statuses.
+
+    A route templated on type_id becomes one path per type with that type's body; every
+    operation gets an id, the statuses service.web.auth answers before any view, and its
+    security.
+    """
+
+    def __init__(self, catalog: Catalog) -> None:
+        super().__init__()
+        self.catalog = catalog
+
+    def init_spec(self, spec: Any) -> None:
+        """Keep the spec: a templated route adds the other types' paths to it."""
+        super().init_spec(spec)
+        self.spec = spec
+
+    def path_helper(  # type: ignore[override]
+        self, rule: Rule | None = None, operations: Any = None, parameters: Any = None,
+        path: str | None = None, **kwargs: Any,
+    ) -> str | None:
+        """The path of a Flask rule, or a path given as it is (another type's, added here)."""
+        if rule is None:
+            return path
+        path = super().path_helper(rule, operations, parameters, **kwargs)
+        for parameter in parameters:
+            if parameter["name"] == "type_id":
+                parameter["schema"] = {"type": "string", "enum": list(self.catalog.types)}
+        if path not in TYPE_PATHS:
+            return path
+        verb, suffix = TYPE_PATHS[path]
+        parameters.clear()  # type_id: fixed in each path
+        first, *others = self.catalog.types
+        for type_id in others:
+            self.spec.path(path=path.replace("{type_id}", type_id),
+                           operations=self.per_type(operations, type_id, verb, suffix))
+        operations.update(self.per_type(operations, first, verb, suffix))
+        return path.replace("{type_id}", first)
+
+    def per_type(
+        self, templated: dict[str, Any], type_id: str, verb: str, suffix: str
+    ) -> dict[str, Any]:
+        """The templated route's operations for one type, with that type's body."""
+        operations = copy.deepcopy(templated)
+        name = self.catalog.types[type_id].name
+        for operation in operations.values():
+            stem = "".join(part.capitalize() for part in type_id.split("_"))
+            operation["operationId"] = f"{verb}_{type_id}"
+            operation["summary"] = f"{operation.get('summary', verb)} ({name})"
+            operation["requestBody"]["content"][JSON]["schema"] = ref(stem + suffix)
+            operation["responses"].pop("404", None)  # the type exists
+        return operations
+
+    def operation_helper(
+        self, path: str | None = None, operations: Any = None, **kwargs: Any
+    ) -> None:
+        """Give each operation an id, the statuses every API route answers, its security."""
+        for method, operation in (operations or {}).items():
+            tidy(str(path), method, operation)
+
+
+def complete(api: Api, app: Flask) -> None:
+    """After every blueprint: /openapi.json, the statuses, the bearer scheme."""
+    api.spec.path(rule=next(app.url_map.iter_rules("api-docs.openapi_json")), operations={"get": {
         "summary": "Tài liệu OpenAPI này",
         "tags": ["health"],
         "responses": {"200": {"description": "Tài liệu OpenAPI 3",
                               "content": {JSON: {"schema": {"type": "object"}}}}},
-    }}
-    for path, operations in paths.items():
-        for method, operation in operations.items():
-            if method != "parameters":
-                tidy(path, method, operation)
-    for parameter in paths["/api/types/{type_id}"].get("parameters", []):
-        if parameter["name"] == "type_id":
-            parameter["schema"] = {"type": "string", "enum": list(catalog.types)}
+    }})
     publish_components(api)
-
-
-def per_type_paths(
-    paths: dict[str, Any], template: str, catalog: Catalog, verb: str, suffix: str
-) -> None:
-    """Replace a route templated on type_id by one path per type with that type's body."""
-    templated = paths.pop(template)
-    templated.pop("parameters", None)  # type_id: fixed in each path
-    for type_id, doc_type in catalog.types.items():
-        operations = copy.deepcopy(templated)
-        for operation in operations.values():
-            stem = "".join(part.capitalize() for part in type_id.split("_"))
-            operation["operationId"] = f"{verb}_{type_id}"
-            operation["summary"] = f"{operation.get('summary', verb)} ({doc_type.name})"
-            operation["requestBody"]["content"][JSON]["schema"] = ref(stem + suffix)
-            operation["responses"].pop("404", None)  # the type exists
-        paths[template.replace("{type_id}", type_id)] = operations
 
 
 def tidy(path: str, method: str, operation: dict[str, Any]) -> None:
     """Give an operation an id, the statuses every API route answers, and its security."""
     operation.setdefault("operationId", operation_id(path, method))
     responses = operation["responses"]
-    responses.pop("default", None)  # every status is listed: no catch-all to hide one
     if path in PUBLIC_PATHS:
         operation["security"] = []
     elif path.startswith("/api/"):
         responses.update(errors(401, 403, 429))  # service.web.auth answers them before the view
     for code in list(responses):
-        target = responses[code].get("$ref", "")
-        if code[0] in "45" and target.rpartition("/")[2].isupper():
-            responses[code] = errors(int(code))[code]  # flask-smorest's own, e.g. 422 of a query
+        if str(code)[0] in "45" and isinstance(responses[code], str):
+            responses[code] = errors(int(code))[str(code)]  # flask-smorest's, e.g. 422 of a query
 
 
 def operation_id(path: str, method: str) -> str:
@@ -330,10 +362,7 @@ def publish_components(api: Api) -> None:
     """The shared error responses and the bearer scheme."""
     components = api.spec.components
     components.schemas.pop("PaginationMetadata", None)  # flask-smorest's; no list pages so
-    for name in [n for n in components.responses if n.isupper()]:
-        del components.responses[name]  # flask-smorest's defaults, all replaced by ours
     for code, (name, description) in STATUSES.items():
-        response = error(code, description, **HEADERS.get(code, {}))
-        components.response(name, response)
+        components.response(name, error(code, description, **HEADERS.get(code, {})))
     components.security_scheme(SECURITY_SCHEME, {"type": "http", "scheme": "bearer"})
     api.spec.options["security"] = [{SECURITY_SCHEME: []}]
