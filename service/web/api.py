@@ -153,9 +153,8 @@ class Health(MethodView):
         """Report the converter pool as it really is; 503 when no instance is ready."""
         converter = documents().converter
         pool = converter.health() if converter is not None else {"ok": False}
-        return {"status": "ok" if pool.get("ok") else "degraded", "pool": pool}, (
-            200 if pool.get("ok") else 503
-        )
+        ready = bool(pool.get("ok"))
+        return {"status": "ok" if ready else "degraded", "pool": pool}, 200 if ready else 503
 
 
 # The same check at /api/health (with the API) and /health (for load balancers).

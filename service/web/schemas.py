@@ -22,14 +22,26 @@ DUPLEX = (
 LINKS_DOC = {"type": "object", "additionalProperties": {"type": "string"}}
 
 
+class Moment(fields.DateTime):
+    """An instant in ISO 8601 with its UTC offset: a datetime, or a text the store wrote so."""
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
+        return value if value is None or isinstance(value, str) else iso(value)
+
+
 def text(**options: Any) -> fields.String:
     """A text every answer has (None allowed when `allow_none`)."""
     return fields.String(required=True, **options)
 
 
-def whole(low: int | None = None, **options: Any) -> fields.Integer:
-    """A whole number every answer has, at least `low`."""
-    return fields.Integer(required=True, validate=validate.Range(min=low), **options)
+def whole(low: int | None = None) -> fields.Integer:
+    """A whole number every answer has (at least `low`, when given)."""
+    return fields.Integer(required=True, validate=None if low is None else validate.Range(min=low))
+
+
+def moment(**options: Any) -> Moment:
+    """An instant every answer has (None allowed when `allow_none`)."""
+    return Moment(required=True, **options)
 
 
 def yes_no(**options: Any) -> fields.Boolean:
@@ -40,13 +52,6 @@ def yes_no(**options: Any) -> fields.Boolean:
 def links() -> fields.Dict:
     """Names → addresses of a record's own routes."""
     return fields.Dict(keys=fields.String(), values=fields.String(), required=True)
-
-
-class Moment(fields.DateTime):
-    """An instant in ISO 8601 with its UTC offset: a datetime, or a text the store wrote so."""
-
-    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
-        return value if value is None or isinstance(value, str) else iso(value)
 
 
 class Open(Schema):
@@ -132,7 +137,7 @@ class RegisterEntry(Schema):
     docx_sha256, pdf_sha256 = text(), text()
     unit, signed_by = text(allow_none=True), text(allow_none=True)
     date = fields.Date(required=True, attribute="document_date")
-    issued_at = Moment(required=True)
+    issued_at = moment()
     signed = yes_no()
     source_id = fields.Integer(required=True, allow_none=True)
     links = fields.Function(entry_links, required=True, metadata=LINKS_DOC)
@@ -155,7 +160,7 @@ class AuditEvent(Schema):
     """A recorded render, issue or signature."""
 
     id = whole()
-    at = Moment(required=True)
+    at = moment()
     action = text(validate=validate.OneOf(AUDIT_ACTIONS))
     actor, subject = text(), text()
     unit = text(allow_none=True)
@@ -195,10 +200,8 @@ class Job(Schema):
     state = text(validate=validate.OneOf(["running", "assembling", "done", "cancelled"]))
     total, pending, running = whole(0), whole(0), whole(0)
     done, failed, skipped = whole(0), whole(0), whole(0)
-    created_at = Moment(required=True)
-    started_at, finished_at = Moment(required=True, allow_none=True), Moment(
-        required=True, allow_none=True
-    )
+    created_at = moment()
+    started_at, finished_at = moment(allow_none=True), moment(allow_none=True)
     eta_seconds = fields.Float(required=True, allow_none=True)
     outputs_ready = yes_no()
     duplex = yes_no(metadata={"description": DUPLEX})
