@@ -16,7 +16,7 @@ from service.web.auth import current_actor, scope
 from service.web.context import services
 from service.web.errors import error_response
 from service.web.http import ENTRY_ID, SQL_INT_MAX, created, document_request, entry_not_found
-from service.web.openapi import errors
+from service.web.openapi import errors, ref
 
 copies_blp = Blueprint(
     "copies",
@@ -60,7 +60,10 @@ class Copies(MethodView):
     """Copies of one register entry."""
 
     @copies_blp.doc(
-        requestBody={"required": True, "content": {"application/json": {"schema": CopyRequest}}},
+        requestBody={
+            "required": True,
+            "content": {"application/json": {"schema": ref("CopyRequest")}},
+        },
         responses=errors(400, 404, 409, 413, 415, 422, 502, 503),
     )
     @copies_blp.response(
@@ -96,5 +99,6 @@ class Copies(MethodView):
 
 
 def init_app(app: Flask, api: Api) -> None:
-    """Register the route."""
+    """Register the route and its request's schema."""
     api.register_blueprint(copies_blp)
+    api.spec.components.schema("CopyRequest", schema=CopyRequest)
