@@ -51,7 +51,7 @@ class CopyRequest(Schema):
     signer = fields.Dict(metadata=SIGNER)
     recipients = fields.List(fields.String(), metadata={
         "description": "Nơi nhận bản sao; `Lưu: VT.` luôn ở cuối"})
-    expected_number = fields.Integer(validate=validate.Range(min=1), metadata={
+    expected_number = fields.Integer(validate=validate.Range(min=1, max=SQL_INT_MAX), metadata={
         "description": "Số đã cho người dùng xem; 409 nếu sổ đã cấp số đó cho bản sao khác"})
 
 
