@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from service.core import vn
-from service.core.clock import iso
 from service.core.documents import AuditSink
 from service.core.signing import SealImage
 
@@ -58,29 +57,6 @@ class RegisterRecord:
     def file_name(self, kind: str) -> str:
         """The name its PDF or DOCX downloads under: `05-KH-UBND-2026-xa-y-tich.pdf`."""
         return f"{self.file_stem}.{kind}"
-
-    def summary(self) -> dict[str, Any]:
-        """The entry as the API lists it (no inputs, no files)."""
-        return {
-            "id": self.id,
-            "number": self.number,
-            "number_text": self.number_text,
-            "symbol": self.symbol,
-            "number_line": self.number_line,
-            "doc_type": self.doc_type,
-            "subject": self.subject,
-            "agency": self.agency,
-            "unit": self.unit,
-            "year": self.year,
-            "date": self.document_date.isoformat(),
-            "issued_at": iso(self.issued_at),
-            "issued_by": self.issued_by,
-            "docx_sha256": self.docx_sha256,
-            "pdf_sha256": self.pdf_sha256,
-            "signed": self.signed,
-            "signed_by": self.signed_by,
-            "source_id": self.source_id,
-        }
 
 
 @dataclass(frozen=True)

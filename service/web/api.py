@@ -3,21 +3,21 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import quote
 
-from flask import Response, abort, jsonify, request
+from flask import request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from service.core.definitions import DocTypeDef
-from service.core.documents import DocumentService
 from service.core.fields import field_type
 from service.core.pdf import InvalidPdf
 from service.core.signing import verify
+from service.web import schemas
 from service.web.auth import current_actor, principal
 from service.web.context import services
-from service.web.errors import RequestBodyInvalid, error_response
-from service.web.openapi import FORMATS, errors, files, json_body, ref
+from service.web.errors import error_response
+from service.web.http import MEDIA, check_type, document_request, documents, file_response, flag
+from service.web.openapi import FORMATS, errors, files
 
 blp = Blueprint(
     "documents",
@@ -25,40 +25,29 @@ blp = Blueprint(
     url_prefix="/api",
     description="Soạn văn bản theo Nghị định 30/2020/NĐ-CP: JSON → DOCX/PDF.",
 )
-MEDIA = {
-    "pdf": "application/pdf",
-    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-}
+health_blp = Blueprint("health", __name__, description="Tình trạng dịch vụ và tài liệu API.")
 PDF_VERSIONS = {"pdf": None, "pdfa-1b": 1, "pdfa-2b": 2}
-
-
-def documents() -> DocumentService:
-    """The app's DocumentService."""
-    return services().documents
 
 
 @blp.route("/types")
 class Types(MethodView):
     """Document types the service renders."""
 
-    @blp.doc(responses={"200": json_body(
-        {"type": "array", "items": ref("DocumentTypeInfo")}, "Các loại văn bản"
-    )})
+    @blp.response(200, schemas.DocumentTypeInfo(many=True), description="Các loại văn bản")
     def get(self) -> Any:
         """List the document types with their fields."""
-        return jsonify([describe(t) for t in documents().catalog.types.values()])
+        return [describe(t) for t in documents().catalog.types.values()]
 
 
 @blp.route("/types/<type_id>")
 class TypeDetail(MethodView):
     """One document type."""
 
-    @blp.doc(responses={
-        "200": json_body(ref("DocumentTypeInfo"), "Loại văn bản và các trường"), **errors(404)
-    })
+    @blp.response(200, schemas.DocumentTypeInfo, description="Loại văn bản và các trường")
+    @blp.doc(responses=errors(404))
     def get(self, type_id: str) -> Any:
         """Describe one document type: fields, labels, help, defaults."""
-        return jsonify(describe(documents().catalog.get(type_id)))
+        return describe(documents().catalog.get(type_id))
 
 
 @blp.route("/documents/<type_id>")
@@ -137,13 +126,11 @@ class Verify(MethodView):
             "description": "Tệp PDF cần kiểm tra chữ ký số.",
             "content": {MEDIA["pdf"]: {"schema": {"type": "string", "format": "binary"}}},
         },
-        responses={
-            "200": json_body(
-                ref("VerifyReport"),
-                "Các chữ ký: ô ký, người ký, thời điểm ký, còn nguyên vẹn hay không",
-            ),
-            **errors(400, 413, 415),
-        },
+        responses=errors(400, 413, 415),
+    )
+    @blp.response(
+        200, schemas.VerifyReport,
+        description="Các chữ ký: ô ký, người ký, thời điểm ký, còn nguyên vẹn hay không",
     )
     def post(self) -> Any:
         """Report every signature of the posted PDF: signer, time, intact, whole document."""
@@ -154,69 +141,31 @@ class Verify(MethodView):
         except InvalidPdf as exc:
             # Only here is a broken PDF the client's fault: elsewhere the service made it.
             return error_response(400, "Tệp gửi lên không phải PDF đọc được.", {"body": [str(exc)]})
-        return jsonify({"signatures": [r.as_dict() for r in reports], "count": len(reports)})
+        return {"signatures": reports, "count": len(reports)}
 
 
-@blp.route("/health")
 class Health(MethodView):
     """Service health."""
 
-    @blp.doc(responses={
-        "200": json_body(ref("Health"), "Sẵn sàng"),
-        "503": json_body(ref("Health"), "Không bộ chuyển đổi nào sẵn sàng"),
-    })
+    @blp.response(200, schemas.Health, description="Sẵn sàng")
+    @blp.alt_response(503, schema=schemas.Health, description="Không bộ chuyển đổi nào sẵn sàng")
     def get(self) -> Any:
         """Report the converter pool as it really is; 503 when no instance is ready."""
         converter = documents().converter
         pool = converter.health() if converter is not None else {"ok": False}
-        response = jsonify({"status": "ok" if pool.get("ok") else "degraded", "pool": pool})
-        response.status_code = 200 if pool.get("ok") else 503
-        return response
+        ready = bool(pool.get("ok"))
+        return {"status": "ok" if ready else "degraded", "pool": pool}, 200 if ready else 503
 
 
-def check_type(type_id: str) -> None:
-    """Refuse (403) a document type outside an API key's scope."""
-    if not principal().may_use_type(type_id):
-        abort(403, description=f"Khóa API này không được dùng cho loại văn bản {type_id!r}.")
-
-
-def flag(value: Any) -> bool:
-    """A query, form or JSON flag: true, 1, yes, on (an HTML checkbox)."""
-    return value is True or (
-        isinstance(value, str) and value.lower() in ("1", "true", "yes", "on")
-    )
-
-
-def document_request(controls: tuple[str, ...]) -> tuple[Any, dict[str, Any]]:
-    """The posted JSON document, and its control keys: from the query, else from the body."""
-    if not request.is_json:
-        raise RequestBodyInvalid(415, "Nội dung gửi lên phải là application/json.")
-    payload = request.get_json(silent=True)
-    if payload is None:
-        raise RequestBodyInvalid(400, "JSON không đọc được (sai cú pháp hoặc không phải UTF-8).")
-    values: dict[str, Any] = {name: request.args.get(name) or None for name in controls}
-    if isinstance(payload, dict):
-        for name in controls:
-            if values[name] is None:
-                values[name] = payload.get(name)
-        payload = {k: v for k, v in payload.items() if k not in controls}
-    return payload, values
+# The same check at /api/health (with the API) and /health (for load balancers).
+blp.route("/health")(Health)
+health_blp.route("/health")(Health)
 
 
 def accepted_format() -> str:
     """The format the Accept header prefers, else PDF."""
     best = request.accept_mimetypes.best_match([MEDIA["pdf"], MEDIA["docx"]], default=MEDIA["pdf"])
     return "docx" if best == MEDIA["docx"] else "pdf"
-
-
-def file_response(content: bytes, mimetype: str, ascii_name: str, display_name: str) -> Response:
-    """A download with the file name in ASCII and in UTF-8 (RFC 6266)."""
-    response = Response(content, mimetype=mimetype)
-    response.headers["Content-Disposition"] = (
-        f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(display_name)}"
-    )
-    response.headers["Content-Length"] = str(len(content))
-    return response
 
 
 def describe(doc_type: DocTypeDef) -> dict[str, Any]:

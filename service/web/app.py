@@ -7,7 +7,6 @@ from typing import Any
 
 import swagger_ui_bundle
 from flask import Flask, send_from_directory
-from flask_smorest import Api
 from jinja2 import BytecodeCache
 from jinja2.bccache import Bucket
 
@@ -20,7 +19,8 @@ from service.web import (
     copies,
     copy_pages,
     errors,
-    jobs,
+    job_pages,
+    jobs_api,
     metrics,
     openapi,
     pages,
@@ -29,7 +29,7 @@ from service.web import (
     request_log,
     security,
 )
-from service.web.api import blp
+from service.web.api import blp, health_blp
 from service.web.context import EXTENSION
 
 
@@ -89,21 +89,17 @@ def create_app(services: Services) -> Flask:
     app.extensions[EXTENSION] = services
     request_log.init_app(app)
     metrics.init_app(app)
-    api = Api(app)
-    openapi.document_schemas(api, services.documents.schemas)
+    api = openapi.create_api(app, services.documents.schemas)
     api.register_blueprint(blp)
+    api.register_blueprint(health_blp)
     errors.init_app(app)
     security.init_app(app)
     auth.init_app(app)
     app.register_blueprint(auth_pages.bp)
     app.register_blueprint(admin_pages.bp)
-    for feature in (pages, register, register_pages, jobs, copies, copy_pages):
+    for feature in (pages, register, register_pages, jobs_api, job_pages, copies, copy_pages):
         feature.init_app(app, api)
-    openapi.complete(api, services.documents.catalog)
-
-    @app.get("/health")
-    def health() -> Any:
-        return app.view_functions["documents.Health"]()
+    openapi.complete(api, app)
 
     @app.get("/swagger-ui/<path:name>")
     def swagger_assets(name: str) -> Any:

@@ -30,14 +30,14 @@ SIGNED_IN = "signed-in"  # any caller with credentials
 Rule = Permission | str
 
 # Every endpoint of the app and what it needs; an endpoint missing here is refused (403) and
-# tests/unit/test_access_rules.py fails, so a new route cannot slip out unguarded.
+# tests/unit/test_access.py fails, so a new route cannot slip out unguarded.
 RULES: dict[str, Rule] = {
     "static": PUBLIC,
     "pages.static": PUBLIC,
     "swagger_assets": PUBLIC,
     "api-docs.openapi_json": PUBLIC,
     "api-docs.openapi_swagger_ui": PUBLIC,
-    "health": PUBLIC,
+    "health.Health": PUBLIC,
     "documents.Health": PUBLIC,
     "auth.login": PUBLIC,
     "auth.logout": SIGNED_IN,

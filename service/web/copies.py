@@ -7,15 +7,16 @@ from typing import Any
 from flask import Flask
 from flask.views import MethodView
 from flask_smorest import Api, Blueprint
+from marshmallow import EXCLUDE, Schema, fields, validate
 
 from service.usecases.copying import EntryNotFound
 from service.usecases.issuing import NumberMovedOn
-from service.web.api import document_request
+from service.web import schemas
 from service.web.auth import current_actor, scope
 from service.web.context import services
 from service.web.errors import error_response
-from service.web.openapi import errors, json_body, ref
-from service.web.register import ENTRY_ID, SQL_INT_MAX, created, not_found
+from service.web.http import ENTRY_ID, SQL_INT_MAX, created, document_request, entry_not_found
+from service.web.openapi import errors, ref
 
 copies_blp = Blueprint(
     "copies",
@@ -28,34 +29,24 @@ SIGNER = {
     "allOf": [ref("Signer")],
     "description": "Người ký bản sao; để trống là người ký trong hồ sơ đơn vị.",
 }
-COPY_REQUEST = {
-    "type": "object",
-    "properties": {
-        "kind": {
-            "type": "string",
-            "enum": ["SY", "SL", "TS"],
-            "description": "SY sao y, SL sao lục (chỉ từ bản sao y), TS trích sao",
-        },
-        "parts": {
-            "type": "array",
-            "items": {"type": "string"},
-            "description": "Chỉ với TS: các phần cần trích, `1`, `2`… theo thứ tự các mục lớn "
-            "của nội dung, `PL1`… các phụ lục",
-        },
-        "signer": SIGNER,
-        "recipients": {
-            "type": "array",
-            "items": {"type": "string"},
-            "description": "Nơi nhận bản sao; `Lưu: VT.` luôn ở cuối",
-        },
-        "expected_number": {
-            "type": "integer",
-            "minimum": 1,
-            "description": "Số đã cho người dùng xem; 409 nếu sổ đã cấp số đó cho bản sao khác",
-        },
-    },
-    "required": ["kind"],
-}
+
+
+class CopyRequest(Schema):
+    """A copy of an issued document (documented: the copier checks it as its own rules say)."""
+
+    class Meta:
+        unknown = EXCLUDE  # documents no rule on other keys: the copier's own
+
+    kind = fields.String(required=True, validate=validate.OneOf(["SY", "SL", "TS"]), metadata={
+        "description": "SY sao y, SL sao lục (chỉ từ bản sao y), TS trích sao"})
+    parts = fields.List(fields.String(), metadata={
+        "description": "Chỉ với TS: các phần cần trích, `1`, `2`… theo thứ tự các mục lớn "
+        "của nội dung, `PL1`… các phụ lục"})
+    signer = fields.Dict(metadata=SIGNER)
+    recipients = fields.List(fields.String(), metadata={
+        "description": "Nơi nhận bản sao; `Lưu: VT.` luôn ở cuối"})
+    expected_number = fields.Integer(validate=validate.Range(min=1, max=SQL_INT_MAX), metadata={
+        "description": "Số đã cho người dùng xem; 409 nếu sổ đã cấp số đó cho bản sao khác"})
 
 
 @copies_blp.route(f"/{ENTRY_ID}/copies")
@@ -67,14 +58,12 @@ class Copies(MethodView):
             "required": True,
             "content": {"application/json": {"schema": ref("CopyRequest")}},
         },
-        responses={
-            "201": json_body(
-                ref("RegisterEntry"),
-                "Đã cấp số bản sao và lưu; Location trỏ tới mục mới trong sổ",
-                Location={"description": "Địa chỉ của mục", "schema": {"type": "string"}},
-            ),
-            **errors(400, 404, 409, 413, 415, 422, 502, 503),
-        },
+        responses=errors(400, 404, 409, 413, 415, 422, 502, 503),
+    )
+    @copies_blp.response(
+        201, schemas.RegisterEntry,
+        description="Đã cấp số bản sao và lưu; Location trỏ tới mục mới trong sổ",
+        headers={"Location": {"description": "Địa chỉ của mục", "schema": {"type": "string"}}},
     )
     def post(self, entry_id: int) -> Any:
         """Make a copy of the entry with the next number of the agency's copies; 201."""
@@ -82,7 +71,7 @@ class Copies(MethodView):
         try:
             source = copier.source(entry_id, scope())
         except EntryNotFound:
-            return not_found(entry_id)
+            return entry_not_found(entry_id)
         payload, controls = document_request(("expected_number",))
         expect = controls["expected_number"]
         if expect is not None and not (
@@ -106,4 +95,4 @@ class Copies(MethodView):
 def init_app(app: Flask, api: Api) -> None:
     """Register the route and its request's schema."""
     api.register_blueprint(copies_blp)
-    api.spec.components.schema("CopyRequest", COPY_REQUEST)
+    api.spec.components.schema("CopyRequest", schema=CopyRequest)

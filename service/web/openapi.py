@@ -1,8 +1,9 @@
-"""The OpenAPI document's parts: per-type bodies, response shapes, statuses, the error, security.
+"""The OpenAPI document's parts: per-type bodies and paths, statuses, the error, security.
 
 A client generator and a fuzzer read `/openapi.json` alone, so what it says must be what the
 routes do: one path per document type (a body's schema depends on the type, which a templated
 path cannot say), every status a route answers with the one error shape, and the bearer key.
+The answers' shapes are the marshmallow schemas of service.web.schemas.
 """
 
 from __future__ import annotations
@@ -10,12 +11,16 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from flask import Flask
 from flask_smorest import Api
+from flask_smorest.spec.plugins import FlaskPlugin
 from marshmallow import Schema, fields, validate
+from werkzeug.routing import Rule
 
 from service.core.definitions import Catalog
 from service.core.fields import Blocks, CleanString
 from service.core.schemas import SchemaFactory
+from service.web.schemas import Error, job_request_schemas
 
 JSON = "application/json"
 FORMATS = ("pdf", "pdfa-1b", "pdfa-2b", "docx")
@@ -45,22 +50,6 @@ HEADERS: dict[int, dict[str, Any]] = {
     502: {"Retry-After": RETRY_AFTER},
     503: {"Retry-After": RETRY_AFTER},
 }
-ERROR: dict[str, Any] = {
-    "type": "object",
-    "description": "Mọi lỗi của dịch vụ có cùng dạng này.",
-    "properties": {
-        "code": {"type": "integer", "description": "Mã trạng thái HTTP"},
-        "status": {"type": "string", "description": "Tên trạng thái, vd. Unprocessable Entity"},
-        "message": {"type": "string", "description": "Thông báo cho người dùng (tiếng Việt)"},
-        "errors": {
-            "type": "object",
-            "description": "Đường dẫn trường (vd. body.0.title) → các thông báo lỗi",
-            "additionalProperties": {"type": "array", "items": {"type": "string"}},
-        },
-    },
-    "required": ["code", "status", "message"],
-    "additionalProperties": False,
-}
 
 
 def ref(name: str, section: str = "schemas") -> dict[str, str]:
@@ -79,14 +68,6 @@ def error(code: int, description: str, **headers: dict[str, Any]) -> dict[str, A
         "description": description,
         "content": {JSON: {"schema": ref("Error")}},
     }
-    if headers:
-        response["headers"] = headers
-    return response
-
-
-def json_body(schema: dict[str, Any], description: str, **headers: Any) -> dict[str, Any]:
-    """A JSON response with this schema."""
-    response: dict[str, Any] = {"description": description, "content": {JSON: {"schema": schema}}}
     if headers:
         response["headers"] = headers
     return response
@@ -141,8 +122,6 @@ def convert_document_schemas(api: Api, schemas: SchemaFactory) -> None:
         document = published[stem + "Document"]
         api.spec.components.schema(stem + "RenderRequest", render_request(document, type_id))
         api.spec.components.schema(stem + "IssueRequest", issue_request(document, type_id))
-    for name, schema in RESPONSE_SCHEMAS.items():
-        api.spec.components.schema(name, schema)
 
 
 def render_request(document: dict[str, Any], type_id: str) -> dict[str, Any]:
@@ -263,207 +242,114 @@ def block_item(converter: Any, field: Blocks, kind: str) -> dict[str, Any]:
     return found
 
 
-# -- responses ------------------------------------------------------------------------------
-
-DATE_TIME = {"type": "string", "format": "date-time"}
-NULLABLE_TEXT = {"type": "string", "nullable": True}
-LINKS = {"type": "object", "additionalProperties": {"type": "string"}}
-DUPLEX = {"type": "boolean", "description": (
-    "In hai mặt: trong PDF gộp, văn bản của mỗi dòng bắt đầu ở trang lẻ "
-    "(thêm trang trắng sau văn bản có số trang lẻ, trừ văn bản cuối)."
-)}
-
-
-def page_of(item: str) -> dict[str, Any]:
-    """One page of a searched list."""
-    return {
-        "type": "object",
-        "properties": {
-            "items": {"type": "array", "items": ref(item)},
-            "total": {"type": "integer", "minimum": 0},
-            "page": {"type": "integer", "minimum": 1},
-            "per_page": {"type": "integer", "minimum": 1},
-        },
-        "required": ["items", "total", "page", "per_page"],
-    }
-
-
-def record(properties: dict[str, Any], **extra: Any) -> dict[str, Any]:
-    """An object whose listed properties are all present."""
-    return {"type": "object", "properties": properties, "required": list(properties), **extra}
-
-
-RESPONSE_SCHEMAS: dict[str, dict[str, Any]] = {
-    "DocumentTypeInfo": record({
-        "id": {"type": "string"},
-        "name": {"type": "string"},
-        "code": NULLABLE_TEXT,
-        "description": {"type": "string"},
-        "template": {"type": "string"},
-        "blocks": {"type": "array", "items": {"type": "string"}},
-        "fields": {"type": "array", "items": record({
-            "name": {"type": "string"}, "label": {"type": "string"}, "type": {"type": "string"},
-            "required": {"type": "boolean"}, "nullable": {"type": "boolean"},
-            "help": {"type": "string"},
-        })},
-    }),
-    "Health": record({
-        "status": {"type": "string", "enum": ["ok", "degraded"]},
-        "pool": {"type": "object", "properties": {"ok": {"type": "boolean"}}, "required": ["ok"]},
-    }),
-    "VerifyReport": record({
-        "signatures": {"type": "array", "items": record({
-            "field": {"type": "string"}, "signer": {"type": "string"},
-            "signed_at": NULLABLE_TEXT, "intact": {"type": "boolean"},
-            "valid": {"type": "boolean"}, "trusted": {"type": "boolean"},
-            "covers_whole_document": {"type": "boolean"}, "reason": NULLABLE_TEXT,
-        })},
-        "count": {"type": "integer", "minimum": 0},
-    }),
-    "RegisterEntry": record({
-        "id": {"type": "integer"}, "number": {"type": "integer"},
-        "number_text": {"type": "string"}, "symbol": {"type": "string"},
-        "number_line": {"type": "string"}, "doc_type": {"type": "string"},
-        "subject": {"type": "string"}, "agency": {"type": "string"}, "unit": NULLABLE_TEXT,
-        "year": {"type": "integer"}, "date": {"type": "string", "format": "date"},
-        "issued_at": DATE_TIME, "issued_by": {"type": "string"},
-        "docx_sha256": {"type": "string"}, "pdf_sha256": {"type": "string"},
-        "signed": {"type": "boolean"}, "signed_by": NULLABLE_TEXT, "links": LINKS,
-        "source_id": {"type": "integer", "nullable": True},
-    }),
-    "RegisterEntryDetail": {
-        "allOf": [ref("RegisterEntry"), record({"inputs": {"type": "object"}})],
-    },
-    "RegisterPage": page_of("RegisterEntry"),
-    "AuditEvent": record({
-        "id": {"type": "integer"}, "at": DATE_TIME,
-        "action": {"type": "string", "enum": ["render", "issue", "sign"]},
-        "actor": {"type": "string"}, "subject": {"type": "string"}, "unit": NULLABLE_TEXT,
-        "details": {"type": "object"},
-    }),
-    "AuditPage": page_of("AuditEvent"),
-    "Job": record({
-        "id": {"type": "string"},
-        "state": {"type": "string", "enum": ["running", "assembling", "done", "cancelled"]},
-        "backend": {"type": "string"}, "doc_type": {"type": "string"}, "title": {"type": "string"},
-        **{n: {"type": "integer", "minimum": 0} for n in (
-            "total", "pending", "running", "done", "failed", "skipped")},
-        "created_at": DATE_TIME, "started_at": {**DATE_TIME, "nullable": True},
-        "finished_at": {**DATE_TIME, "nullable": True},
-        "eta_seconds": {"type": "number", "nullable": True},
-        "outputs_ready": {"type": "boolean"},
-        "duplex": DUPLEX,
-        "state_label": {"type": "string"},
-        "failures": {"type": "array", "items": record({
-            "row": {"type": "integer"}, "commune": NULLABLE_TEXT, "error": NULLABLE_TEXT,
-        })},
-        "rows": {"type": "array", "items": record({
-            "row": {"type": "integer"}, "commune": NULLABLE_TEXT,
-            "status": {"type": "string"}, "status_label": {"type": "string"},
-            "error": NULLABLE_TEXT, "pdf": NULLABLE_TEXT, "docx": NULLABLE_TEXT,
-            "pdf_name": NULLABLE_TEXT, "docx_name": NULLABLE_TEXT,
-        })},
-        "links": LINKS,
-    }),
-    "Province": record({"code": {"type": "integer"}, "name": {"type": "string"}}),
-}
-
-
 # -- the finished document ------------------------------------------------------------------
 
 
-def complete(api: Api, catalog: Catalog) -> None:
-    """After every blueprint: concrete per-type paths, /health, statuses, the error, security."""
-    spec = api.spec
-    paths: dict[str, dict[str, Any]] = spec._paths  # apispec has no public way to replace one
-    for template, (verb, suffix) in TYPE_PATHS.items():
-        per_type_paths(paths, template, catalog, verb, suffix)
-    paths["/health"] = {"get": {**copy.deepcopy(paths["/api/health"]["get"]), "tags": ["health"]}}
-    paths["/openapi.json"] = {"get": {
-        "summary": "Tài liệu OpenAPI này",
-        "tags": ["health"],
-        "responses": {"200": json_body({"type": "object"}, "Tài liệu OpenAPI 3")},
-    }}
-    for path, operations in paths.items():
-        for method, operation in operations.items():
-            if method != "parameters":
-                tidy(path, method, operation)
-    for parameter in paths["/api/types/{type_id}"].get("parameters", []):
-        if parameter["name"] == "type_id":
-            parameter["schema"] = {"type": "string", "enum": list(catalog.types)}
-    publish_components(api)
-    for name, schema in job_schemas(catalog).items():
-        api.spec.components.schema(name, schema)
+class ServiceApi(Api):
+    """flask-smorest's Api with the service's error schema and no catch-all `default` answer."""
+
+    ERROR_SCHEMA = Error
+    DEFAULT_ERROR_RESPONSE_NAME = None  # every status is listed: no catch-all to hide one
 
 
-def job_schemas(catalog: Catalog) -> dict[str, dict[str, Any]]:
-    """The two ways to post a bulk job: JSON, or a form with the two files."""
-    separator = {"type": "string", "maxLength": 3, "description": "Dấu tách danh sách, mặc định ;"}
-    base = {
-        "type": "object",
-        "description": "Văn bản gốc: các cột của bảng điền hoặc thay các trường của nó.",
-        "properties": {"doc_type": {"type": "string", "enum": list(catalog.types)}},
-        "required": ["doc_type"],
-    }
-    cell = {"nullable": True, "description": "Giá trị ô: chữ, số, đúng/sai"}
-    return {
-        "JobRequest": {
-            "type": "object",
-            "properties": {
-                "base": base,
-                "rows": {"type": "array", "items": {
-                    "type": "object", "additionalProperties": cell,
-                }, "description": "Mỗi dòng một văn bản: cột → giá trị"},
-                "allow_invalid": {"type": "boolean", "default": False},
-                "separator": {**separator, "nullable": True},
-                "duplex": {**DUPLEX, "default": False},
-            },
-            "required": ["base", "rows"],
-        },
-        "JobUpload": {
-            "type": "object",
-            "properties": {
-                "base": {"type": "string", "format": "binary", "description": "Tệp JSON"},
-                "table": {"type": "string", "format": "binary", "description": "CSV, XLSX, JSON"},
-                "allow_invalid": {"type": "string", "enum": ["0", "1"]},
-                "separator": separator,
-                "duplex": {**DUPLEX, "type": "string", "enum": ["0", "1"], "default": "0"},
-            },
-            "required": ["base", "table"],
-        },
-    }
+def create_api(app: Flask, schemas: SchemaFactory) -> Api:
+    """The app's Api: paths through ServicePaths; the error, document and job schemas published."""
+    api = ServiceApi(app, spec_kwargs={"flask_plugin": ServicePaths(schemas.catalog)})
+    # flask-smorest publishes ERROR_SCHEMA; apispec writes a Meta description instead of the
+    # additionalProperties an error must not have, not beside it: the description goes here.
+    api.spec.components.schemas["Error"]["description"] = ERROR_DESCRIPTION
+    document_schemas(api, schemas)
+    for name, schema in job_request_schemas(schemas.catalog).items():
+        api.spec.components.schema(name, schema=schema)
+    return api
 
 
-def per_type_paths(
-    paths: dict[str, Any], template: str, catalog: Catalog, verb: str, suffix: str
-) -> None:
-    """Replace a route templated on type_id by one path per type with that type's body."""
-    templated = paths.pop(template)
-    templated.pop("parameters", None)  # type_id: fixed in each path
-    for type_id, doc_type in catalog.types.items():
+ERROR_DESCRIPTION = "Mọi lỗi của dịch vụ có cùng dạng này."
+
+
+class ServicePaths(FlaskPlugin):
+    """flask-smorest's path plugin, with one path per document type and the shared statuses.
+
+    A route templated on type_id becomes one path per type with that type's body; every
+    operation gets an id, the statuses service.web.auth answers before any view, and its
+    security.
+    """
+
+    def __init__(self, catalog: Catalog) -> None:
+        super().__init__()
+        self.catalog = catalog
+
+    def init_spec(self, spec: Any) -> None:
+        """Keep the spec: a templated route adds the other types' paths to it."""
+        super().init_spec(spec)
+        self.spec = spec
+
+    def path_helper(  # type: ignore[override]
+        self, rule: Rule | None = None, operations: Any = None, parameters: Any = None,
+        path: str | None = None, **kwargs: Any,
+    ) -> str | None:
+        """The path of a Flask rule, or a path given as it is (another type's, added here)."""
+        if rule is None:
+            return path
+        path = super().path_helper(rule, operations, parameters, **kwargs)
+        for parameter in parameters:
+            if parameter["name"] == "type_id":
+                parameter["schema"] = {"type": "string", "enum": list(self.catalog.types)}
+        if path not in TYPE_PATHS:
+            return path
+        verb, suffix = TYPE_PATHS[path]
+        parameters.clear()  # type_id: fixed in each path
+        first, *others = self.catalog.types
+        for type_id in others:
+            self.spec.path(path=path.replace("{type_id}", type_id),
+                           operations=self.per_type(operations, type_id, verb, suffix))
+        operations.update(self.per_type(operations, first, verb, suffix))
+        return path.replace("{type_id}", first)
+
+    def per_type(
+        self, templated: dict[str, Any], type_id: str, verb: str, suffix: str
+    ) -> dict[str, Any]:
+        """The templated route's operations for one type, with that type's body."""
         operations = copy.deepcopy(templated)
+        name = self.catalog.types[type_id].name
         for operation in operations.values():
             stem = "".join(part.capitalize() for part in type_id.split("_"))
             operation["operationId"] = f"{verb}_{type_id}"
-            operation["summary"] = f"{operation.get('summary', verb)} ({doc_type.name})"
+            operation["summary"] = f"{operation.get('summary', verb)} ({name})"
             operation["requestBody"]["content"][JSON]["schema"] = ref(stem + suffix)
             operation["responses"].pop("404", None)  # the type exists
-        paths[template.replace("{type_id}", type_id)] = operations
+        return operations
+
+    def operation_helper(
+        self, path: str | None = None, operations: Any = None, **kwargs: Any
+    ) -> None:
+        """Give each operation an id, the statuses every API route answers, its security."""
+        for method, operation in (operations or {}).items():
+            tidy(str(path), method, operation)
+
+
+def complete(api: Api, app: Flask) -> None:
+    """After every blueprint: /openapi.json, the statuses, the bearer scheme."""
+    api.spec.path(rule=next(app.url_map.iter_rules("api-docs.openapi_json")), operations={"get": {
+        "summary": "Tài liệu OpenAPI này",
+        "tags": ["health"],
+        "responses": {"200": {"description": "Tài liệu OpenAPI 3",
+                              "content": {JSON: {"schema": {"type": "object"}}}}},
+    }})
+    publish_components(api)
 
 
 def tidy(path: str, method: str, operation: dict[str, Any]) -> None:
     """Give an operation an id, the statuses every API route answers, and its security."""
     operation.setdefault("operationId", operation_id(path, method))
     responses = operation["responses"]
-    responses.pop("default", None)  # every status is listed: no catch-all to hide one
     if path in PUBLIC_PATHS:
         operation["security"] = []
     elif path.startswith("/api/"):
         responses.update(errors(401, 403, 429))  # service.web.auth answers them before the view
     for code in list(responses):
-        target = responses[code].get("$ref", "")
-        if code[0] in "45" and target.rpartition("/")[2].isupper():
-            responses[code] = errors(int(code))[code]  # flask-smorest's own, e.g. 422 of a query
+        if str(code)[0] in "45" and isinstance(responses[code], str):
+            responses[code] = errors(int(code))[str(code)]  # flask-smorest's, e.g. 422 of a query
 
 
 def operation_id(path: str, method: str) -> str:
@@ -473,14 +359,10 @@ def operation_id(path: str, method: str) -> str:
 
 
 def publish_components(api: Api) -> None:
-    """The error shape, the shared error responses and the bearer scheme."""
+    """The shared error responses and the bearer scheme."""
     components = api.spec.components
-    components.schemas["Error"] = ERROR  # flask-smorest's own would let `errors` hold anything
     components.schemas.pop("PaginationMetadata", None)  # flask-smorest's; no list pages so
-    for name in [n for n in components.responses if n.isupper()]:
-        del components.responses[name]  # flask-smorest's defaults, all replaced by ours
     for code, (name, description) in STATUSES.items():
-        response = error(code, description, **HEADERS.get(code, {}))
-        components.response(name, response)
+        components.response(name, error(code, description, **HEADERS.get(code, {})))
     components.security_scheme(SECURITY_SCHEME, {"type": "http", "scheme": "bearer"})
     api.spec.options["security"] = [{SECURITY_SCHEME: []}]

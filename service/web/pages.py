@@ -23,10 +23,10 @@ from service.core.documents import DocumentInvalid
 from service.core.form_model import OUTLINE_HELP, Converted, Flat, FormModel, prefill
 from service.core.preview import PreviewNotFound
 from service.web import csrf, unit_pages
-from service.web.api import MEDIA, documents, file_response
 from service.web.auth import allowed, current_actor, principal
 from service.web.context import services
 from service.web.form_view import FormView
+from service.web.http import MEDIA, documents, file_response
 
 bp = Blueprint(
     "pages",

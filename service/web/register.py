@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable
 from typing import Any
 
-from flask import Flask, Response, jsonify, url_for
+from flask import Flask
 from flask.views import MethodView
 from flask_smorest import Api, Blueprint
 from marshmallow import Schema, fields, validate
@@ -15,21 +14,26 @@ from marshmallow import Schema, fields, validate
 from service.core.signing import SealImageInvalid, SigningKeyInvalid, TimestampUnavailable
 from service.core.vn import format_number
 from service.usecases.ports import AUDIT_ACTIONS as ACTIONS
-from service.usecases.ports import AuditQuery, Page, RegisterQuery, RegisterRecord
+from service.usecases.ports import AuditQuery, RegisterQuery
 from service.usecases.sealing import SigningUnavailable
 from service.usecases.units import UnitNotFound
-from service.web.api import (
-    MEDIA,
-    check_type,
-    document_request,
-    documents,
-    file_response,
-    flag,
-)
+from service.web import schemas
 from service.web.auth import current_actor, principal, scope
 from service.web.context import services
 from service.web.errors import error_response
-from service.web.openapi import errors, files, json_body, ref
+from service.web.http import (
+    ENTRY_ID,
+    MEDIA,
+    SQL_INT_MAX,
+    check_type,
+    created,
+    document_request,
+    documents,
+    entry_not_found,
+    flag,
+    issued_file,
+)
+from service.web.openapi import errors, files
 
 log = logging.getLogger("service.web.register")
 ErrorMessages = dict[str, str | list[Any] | dict[Any, Any]]
@@ -39,10 +43,6 @@ DATETIME: ErrorMessages = {
     "invalid": "Thời điểm phải viết dạng ISO 8601, ví dụ 2026-01-05T08:00:00+07:00.",
     "utc": "Thời điểm phải nằm trong khoảng năm 1 đến năm 9999 khi đổi sang giờ UTC.",
 }
-# Ids, numbers and pages are SQL INTEGER (32 bits in PostgreSQL): a larger value matches
-# nothing, and the database driver fails on it instead of answering.
-SQL_INT_MAX = 2**31 - 1
-ENTRY_ID = f"<int(min=1, max={SQL_INT_MAX}):entry_id>"  # beyond it the route is a plain 404
 
 
 register_blp = Blueprint(
@@ -51,6 +51,7 @@ register_blp = Blueprint(
     url_prefix="/api/register",
     description="Sổ văn bản đi: cấp số, ban hành, ký số bằng khóa của đơn vị, tra cứu.",
 )
+LOCATION = {"description": "Địa chỉ của mục", "schema": {"type": "string"}}
 audit_blp = Blueprint(
     "audit",
     __name__,
@@ -124,37 +125,6 @@ class AuditArgs(PageArgs):
     until = UtcMoment()
 
 
-def entry_json(entry: RegisterRecord) -> dict[str, Any]:
-    """An entry with links to itself and its files."""
-    links = {
-        "self": url_for("register.Entry", entry_id=entry.id),
-        "pdf": url_for("register.EntryFile", entry_id=entry.id, kind="pdf"),
-        "docx": url_for("register.EntryFile", entry_id=entry.id, kind="docx"),
-    }
-    return {**entry.summary(), "links": links}
-
-
-def created(entry: RegisterRecord) -> Response:
-    """201 with a new entry, Location pointing at it."""
-    body = entry_json(entry)
-    response = jsonify(body)
-    response.status_code = 201
-    response.headers["Location"] = body["links"]["self"]
-    return response
-
-
-def listing(page: Page, as_json: Callable[[Any], dict[str, Any]] | None = None) -> Any:
-    """One page of a searched list (register or audit) with its position, as JSON."""
-    return jsonify(
-        {
-            "items": [as_json(item) for item in page.items] if as_json else page.items,
-            "total": page.total,
-            "page": page.page,
-            "per_page": page.per_page,
-        }
-    )
-
-
 @register_blp.route("/issue/<type_id>")
 class Issue(MethodView):
     """Issue a document into the register."""
@@ -180,14 +150,11 @@ class Issue(MethodView):
             # One schema per type: service.web.openapi gives each type its own path.
             "content": {"application/json": {"schema": {"type": "object"}}},
         },
-        responses={
-            "201": json_body(
-                ref("RegisterEntry"),
-                "Đã cấp số và lưu; Location trỏ tới mục trong sổ",
-                Location={"description": "Địa chỉ của mục", "schema": {"type": "string"}},
-            ),
-            **errors(400, 404, 413, 415, 422, 502, 503),
-        },
+        responses=errors(400, 404, 413, 415, 422, 502, 503),
+    )
+    @register_blp.response(
+        201, schemas.RegisterEntry, description="Đã cấp số và lưu; Location trỏ tới mục trong sổ",
+        headers={"Location": LOCATION},
     )
     def post(self, type_id: str) -> Any:
         """Take the next number, date, render DOCX and PDF, seal if asked, store; 201."""
@@ -211,8 +178,7 @@ class Entries(MethodView):
     """The register, searched."""
 
     @register_blp.arguments(RegisterArgs, location="query", as_kwargs=True)
-    @register_blp.response(200)
-    @register_blp.doc(responses={"200": json_body(ref("RegisterPage"), "Một trang của sổ")})
+    @register_blp.response(200, schemas.RegisterPage, description="Một trang của sổ")
     def get(self, **args: Any) -> Any:
         """List issued documents, newest first: by number, type, subject, agency, date, year."""
         query = RegisterQuery(
@@ -226,24 +192,19 @@ class Entries(MethodView):
             date_to=args.get("date_to"),
             units=scope(),
         )
-        found = services().register.search(query, args["page"], args["per_page"])
-        return listing(found, entry_json)
+        return services().register.search(query, args["page"], args["per_page"])
 
 
 @register_blp.route(f"/{ENTRY_ID}")
 class Entry(MethodView):
     """One register entry."""
 
-    @register_blp.response(200)
-    @register_blp.doc(responses={
-        "200": json_body(ref("RegisterEntryDetail"), "Mục trong sổ"), **errors(404)
-    })
+    @register_blp.response(200, schemas.RegisterEntryDetail, description="Mục trong sổ")
+    @register_blp.doc(responses=errors(404))
     def get(self, entry_id: int) -> Any:
         """The entry with its inputs, hashes and links."""
         entry = services().register.get(entry_id, scope())
-        if entry is None:
-            return not_found(entry_id)
-        return jsonify({**entry_json(entry), "inputs": entry.inputs})
+        return entry_not_found(entry_id) if entry is None else entry
 
 
 @register_blp.route(f"/{ENTRY_ID}/<any(pdf, docx):kind>")
@@ -260,7 +221,7 @@ class EntryFile(MethodView):
     def get(self, entry_id: int, kind: str) -> Any:
         """The PDF or DOCX exactly as issued (its SHA-256 is in the entry)."""
         response = issued_file(entry_id, kind)
-        return not_found(entry_id) if response is None else response
+        return entry_not_found(entry_id) if response is None else response
 
 
 @audit_blp.route("")
@@ -268,8 +229,7 @@ class Audit(MethodView):
     """The audit trail; read-only (the database refuses changes too)."""
 
     @audit_blp.arguments(AuditArgs, location="query", as_kwargs=True)
-    @audit_blp.response(200)
-    @audit_blp.doc(responses={"200": json_body(ref("AuditPage"), "Một trang của nhật ký")})
+    @audit_blp.response(200, schemas.AuditPage, description="Một trang của nhật ký")
     def get(self, **args: Any) -> Any:
         """List recorded renders, issues and signatures, newest first."""
         query = AuditQuery(
@@ -280,26 +240,7 @@ class Audit(MethodView):
             until=args.get("until"),
             units=scope(),
         )
-        found = services().audit.search(query, args["page"], args["per_page"])
-        return listing(found)  # the trail's events are JSON already
-
-
-def issued_file(entry_id: int, kind: str) -> Response | None:
-    """An issued PDF or DOCX the caller sees (None otherwise), named with its number."""
-    stored = services().register.file(entry_id, kind, scope())
-    if stored is None:
-        return None
-    # The numbered ASCII name (`05-KH-UBND-2026-xa-y-tich.pdf`) in both `filename` and
-    # `filename*`: browsers prefer the UTF-8 one, and the unnumbered display name made 01 and
-    # 02 of a subject download under one name. The register pages show the same name.
-    response = file_response(stored.content, MEDIA[kind], stored.ascii_name, stored.ascii_name)
-    response.headers["ETag"] = f'"{stored.sha256}"'
-    return response
-
-
-def not_found(entry_id: int) -> Any:
-    """404 for a register entry that does not exist."""
-    return error_response(404, f"Sổ văn bản đi không có mục số {entry_id}.")
+        return services().audit.search(query, args["page"], args["per_page"])
 
 
 def init_app(app: Flask, api: Api) -> None:

@@ -28,10 +28,9 @@ from service.usecases.issuing import NumberMovedOn
 from service.usecases.ports import RegisterQuery, RegisterRecord
 from service.usecases.register_book import register_xlsx
 from service.web import csrf
-from service.web.api import check_type, documents, flag
 from service.web.auth import current_actor, principal, scope
 from service.web.context import services
-from service.web.register import SQL_INT_MAX, issued_file
+from service.web.http import SQL_INT_MAX, check_type, documents, flag, issued_file
 
 bp = Blueprint("register_pages", __name__, template_folder="templates")
 bp.before_request(csrf.check)

@@ -1,0 +1,90 @@
+"""What every web feature answers with: media types, flags, downloads, posted documents, ids."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+from flask import Response, abort, request, url_for
+
+from service.core.documents import DocumentService
+from service.usecases.ports import RegisterRecord
+from service.web.auth import principal, scope
+from service.web.context import services
+from service.web.errors import RequestBodyInvalid, error_response
+
+MEDIA = {
+    "pdf": "application/pdf",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+}
+# Ids, numbers and pages are SQL INTEGER (32 bits in PostgreSQL): a larger value matches
+# nothing, and the database driver fails on it instead of answering.
+SQL_INT_MAX = 2**31 - 1
+ENTRY_ID = f"<int(min=1, max={SQL_INT_MAX}):entry_id>"  # beyond it the route is a plain 404
+
+
+def documents() -> DocumentService:
+    """The app's DocumentService."""
+    return services().documents
+
+
+def check_type(type_id: str) -> None:
+    """Refuse (403) a document type outside an API key's scope."""
+    if not principal().may_use_type(type_id):
+        abort(403, description=f"Khóa API này không được dùng cho loại văn bản {type_id!r}.")
+
+
+def flag(value: Any) -> bool:
+    """A query, form or JSON flag: true, 1, yes, on (an HTML checkbox)."""
+    return value is True or (
+        isinstance(value, str) and value.lower() in ("1", "true", "yes", "on")
+    )
+
+
+def document_request(controls: tuple[str, ...]) -> tuple[Any, dict[str, Any]]:
+    """The posted JSON document, and its control keys: from the query, else from the body."""
+    if not request.is_json:
+        raise RequestBodyInvalid(415, "Nội dung gửi lên phải là application/json.")
+    payload = request.get_json(silent=True)
+    if payload is None:
+        raise RequestBodyInvalid(400, "JSON không đọc được (sai cú pháp hoặc không phải UTF-8).")
+    values: dict[str, Any] = {name: request.args.get(name) or None for name in controls}
+    if isinstance(payload, dict):
+        for name in controls:
+            if values[name] is None:
+                values[name] = payload.get(name)
+        payload = {k: v for k, v in payload.items() if k not in controls}
+    return payload, values
+
+
+def file_response(content: bytes, mimetype: str, ascii_name: str, display_name: str) -> Response:
+    """A download with the file name in ASCII and in UTF-8 (RFC 6266)."""
+    response = Response(content, mimetype=mimetype)
+    response.headers["Content-Disposition"] = (
+        f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(display_name)}"
+    )
+    response.headers["Content-Length"] = str(len(content))
+    return response
+
+
+def issued_file(entry_id: int, kind: str) -> Response | None:
+    """An issued PDF or DOCX the caller sees (None otherwise), named with its number."""
+    stored = services().register.file(entry_id, kind, scope())
+    if stored is None:
+        return None
+    # The numbered ASCII name (`05-KH-UBND-2026-xa-y-tich.pdf`) in both `filename` and
+    # `filename*`: browsers prefer the UTF-8 one, and the unnumbered display name made 01 and
+    # 02 of a subject download under one name. The register pages show the same name.
+    response = file_response(stored.content, MEDIA[kind], stored.ascii_name, stored.ascii_name)
+    response.headers["ETag"] = f'"{stored.sha256}"'
+    return response
+
+
+def entry_not_found(entry_id: int) -> Any:
+    """404 for a register entry that does not exist."""
+    return error_response(404, f"Sổ văn bản đi không có mục số {entry_id}.")
+
+
+def created(entry: RegisterRecord) -> tuple[RegisterRecord, int, dict[str, str]]:
+    """201 with a new register entry (its route's schema dumps it), Location pointing at it."""
+    return entry, 201, {"Location": url_for("register.Entry", entry_id=entry.id)}
