@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import docx
+import pdfplumber
+import pikepdf
 import pytest
 from flask.testing import FlaskClient
 
@@ -62,6 +64,18 @@ def docx_text(data: bytes) -> str:
         )
         for p in document.element.body.iter(ns + "p")
     )
+
+
+def pdf_pages(pdf: bytes | Path) -> int:
+    """How many pages a PDF (its bytes or its file) has."""
+    with pikepdf.open(io.BytesIO(pdf) if isinstance(pdf, bytes) else pdf) as document:
+        return len(document.pages)
+
+
+def pdf_page_texts(pdf: bytes | Path) -> list[str]:
+    """Each page's text, stripped ("" for a blank page)."""
+    with pdfplumber.open(io.BytesIO(pdf) if isinstance(pdf, bytes) else pdf) as document:
+        return [(page.extract_text() or "").strip() for page in document.pages]
 
 
 def normalise(text: str) -> str:

@@ -14,7 +14,7 @@ from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from pypdf import PdfWriter
+import pikepdf
 
 from service.convert.gotenberg import CONVERT_PATH, HEALTH_PATH
 from service.convert.instances import InstanceState
@@ -66,10 +66,10 @@ class FakeConverter:
 
 def blank_pdf(width: float = 595.28, height: float = 841.89) -> bytes:
     """Return a valid one-page PDF, A4 by default."""
-    writer = PdfWriter()
-    writer.add_blank_page(width=width, height=height)
-    out = io.BytesIO()
-    writer.write(out)
+    with pikepdf.new() as pdf:
+        pdf.add_blank_page(page_size=(width, height))
+        out = io.BytesIO()
+        pdf.save(out)
     return out.getvalue()
 
 
