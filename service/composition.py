@@ -19,7 +19,7 @@ from service.core.documents import DocumentService
 from service.core.outages import disk_full, explain_with
 from service.core.preview import PreviewStore
 from service.settings import Settings
-from service.store.accounts import SqlAccounts, SqlApiKeys
+from service.store.accounts import ScryptPasswords, SqlAccounts, SqlApiKeys
 from service.store.audit import DatabaseAudit, SqlAudit
 from service.store.database import Database, database_outage
 from service.store.jobs import SqlJobStore
@@ -125,6 +125,7 @@ def build_services(
         accounts=Accounts(
             SqlAccounts(database),
             units,
+            passwords=ScryptPasswords(),
             max_failures=settings.login_attempts,
             lockout=dt.timedelta(minutes=settings.lockout_minutes),
         ),

@@ -20,17 +20,17 @@ import pikepdf
 import pytest
 from flask.testing import FlaskClient
 
-from service.core import credentials
 from service.core.converter import Converter
 from service.core.documents import DocumentService
 from service.settings import Settings
+from service.store import accounts as stored_accounts
 from tests.fakes import FakeConverter
 from tests.speedups import freeze_heap, share_url_builders
 
 ROOT = Path(__file__).resolve().parents[1]
 # Hashes carry their own cost, so a cheaper one made here still checks the same way; the
 # service's 0.1 s per log-in would otherwise be most of the unit suite's time.
-credentials.SCRYPT_N = 2**10
+stored_accounts.PASSWORD_METHOD = "scrypt:1024:8:1"
 share_url_builders()
 SAMPLES = ROOT / "samples"
 # The seed plans live in shared/ beside the checkout (as in CI); VB_SEEDS_DIR points elsewhere.
