@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import errno
 import json
-import threading
 import time
 import zipfile
 from dataclasses import replace
@@ -31,7 +30,7 @@ from service.core.outages import disk_full
 from service.store.database import Database
 from service.store.jobs import SqlJobStore
 from tests.conftest import copy_of_migrated, docx_text, load_sample, normalise, pdf_pages
-from tests.fakes import FakeConverter, blank_pdf
+from tests.fakes import FakeConverter, GatedConverter, blank_pdf
 
 BASE = load_sample("seed_000_ke_hoach_y_tich")
 
@@ -282,20 +281,6 @@ def test_progress_line_and_eta() -> None:
     assert eta(None, 0, 5) is None and eta(None, 5, 0) == 0.0
 
 
-class GatedConverter(FakeConverter):
-    """Converts one document each time the test opens the gate; records the order."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.gate = threading.Semaphore(0)
-        self.order: list[str] = []
-
-    def convert(self, docx: bytes, *, pdf_version: int | None = None) -> bytes:
-        assert self.gate.acquire(timeout=30)
-        self.order.append(normalise(docx_text(docx)))
-        return super().convert(docx, pdf_version=pdf_version)
-
-
 def commune_rows(prefix: str, count: int) -> Table:
     """A table of `count` communes named prefix 1 … prefix count."""
     rows = [{"commune": f"Xã {prefix} {i}", "issuer.agency": f"Ủy ban nhân dân xã {prefix} {i}"}
@@ -312,8 +297,7 @@ def test_jobs_take_turns_and_a_cancelled_job_leaves_the_queue_at_once(tmp_path: 
     try:
         big = jobs.create(BASE, commune_rows("Lớn", 40), actor="a")
         small = jobs.create(BASE, commune_rows("Nhỏ", 3), actor="b")
-        for _ in range(8):
-            converter.gate.release()
+        converter.let(8)
         deadline = time.monotonic() + 30
         while (jobs.progress(small) or {}).get("state") != "done":
             assert time.monotonic() < deadline, jobs.progress(small)
@@ -321,12 +305,11 @@ def test_jobs_take_turns_and_a_cancelled_job_leaves_the_queue_at_once(tmp_path: 
         # The later, smaller job finished after a few rows of the big one, not after all 40.
         assert (jobs.progress(big) or {})["done"] <= 5
         assert jobs.cancel(big)
-        converter.gate.release()  # the row in flight, if any, may finish
+        converter.let()  # the row in flight, if any, may finish
         assert runner.wait(10)
         assert len(converter.calls) <= 9
     finally:
-        for _ in range(50):
-            converter.gate.release()
+        converter.open()
         runner.stop()
 
 

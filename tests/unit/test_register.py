@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import hashlib
 import io
 import threading
@@ -28,7 +29,7 @@ from service.usecases.issuing import Issuer, SigningUnavailable
 from service.usecases.ports import RegisterQuery, UnitProfile
 from service.usecases.units import UnitProfiles
 from tests.conftest import copy_of_migrated, docx_text, load_sample
-from tests.fakes import FakeConverter
+from tests.fakes import FakeConverter, HeldConverter
 from tests.unit.test_pdf_unit import BODY, LINES, NAME, block, make_pdf
 from tests.unit.test_signing import PASSPHRASE, make_key
 
@@ -289,39 +290,49 @@ def test_unreachable_timestamp_server_takes_no_number(issuer: Issuer, database: 
     assert verify(entry.pdf)[0].signer == NAME
 
 
-class HeldConverter(SignableConverter):
-    """Converts only once `release` is set; `converting` tells that a conversion has begun."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.converting = threading.Event()
-        self.release = threading.Event()
-
-    def convert(self, docx: bytes, *, pdf_version: int | None = None) -> bytes:
-        self.converting.set()
-        assert self.release.wait(30), "the test never let the conversion finish"
-        return super().convert(docx, pdf_version=pdf_version)
+class HeldSignableConverter(HeldConverter, SignableConverter):
+    """Held at the gate, then a PDF carrying the signature block."""
 
 
-def test_an_issue_holds_its_series_and_nothing_else(tmp_path: Path) -> None:
+def series_waits(monkeypatch: pytest.MonkeyPatch) -> threading.Event:
+    """Set when an issue finds its series' lock held and begins to wait for it."""
+    waiting = threading.Event()
+    flock = fcntl.flock
+
+    def telling_flock(descriptor: int, operation: int) -> None:
+        try:
+            flock(descriptor, operation | fcntl.LOCK_NB)
+        except BlockingIOError:
+            waiting.set()
+            flock(descriptor, operation)
+
+    monkeypatch.setattr(fcntl, "flock", telling_flock)  # as the series lock calls it
+    return waiting
+
+
+def test_an_issue_holds_its_series_and_nothing_else(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     database = make_database(tmp_path)
-    held = HeldConverter()
+    waiting = series_waits(monkeypatch)
+    held = HeldSignableConverter()
     documents = DocumentService(held, audit=DatabaseAudit(database))
     slow = make_issuer(database, documents)
     quick = make_issuer(database, DocumentService(SignableConverter(),
                                                   audit=DatabaseAudit(database)))
     with ThreadPoolExecutor(2) as pool:
         first = pool.submit(slow.issue, "ke_hoach", plan(), actor="a")
-        assert held.converting.wait(10)
+        assert held.started.acquire(timeout=10)
         # While the first issue converts: a render writes its audit event at once, another
         # series issues its number, and the same series waits its turn.
         started = time.monotonic()
         documents.render("ke_hoach", plan(date={"day": 1, "month": 3, "year": 2026}), actor="b")
         other = quick.issue("ke_hoach", plan(issuer=other_agency()), actor="c")
         assert time.monotonic() - started < 5
+        assert not waiting.is_set()  # neither the render nor the other series waited
         same = pool.submit(quick.issue, "ke_hoach", plan(), actor="d")
-        time.sleep(0.5)
+        assert waiting.wait(10)  # the same series found its lock held by the first issue
         assert not same.done()
-        held.release.set()
+        held.open()
         assert (first.result(30).number, same.result(30).number, other.number) == (1, 2, 1)
 
