@@ -24,18 +24,17 @@ from service.usecases.ports import RegisterQuery, UnitProfile
 from service.usecases.units import UnitProfiles
 from service.web.auth import RULES
 from tests.conftest import client_as, csrf_of, docx_text, load_sample, normalise, signed_in
-from tests.unit.test_ooxml import errors_of
-from tests.unit.test_pdf_unit import BODY, block, make_pdf
-from tests.unit.test_register import (
+from tests.helpers import (
+    BODY,
     SignableConverter,
-    Today,
-    add_unit,
-    make_database,
+    block,
+    errors_of,
     make_issuer,
-    other_agency,
+    make_pdf,
     plan,
     unit_profile,
 )
+from tests.unit.test_register import Today, add_unit, make_database, other_agency
 from tests.unit.test_register_pages import HTML, page
 
 COPY_DAY = dt.date(2026, 3, 6)

@@ -14,48 +14,29 @@ from typing import Any
 
 import pikepdf
 import pytest
-from PIL import Image, ImageDraw
 
-from service.core.clock import today_in_vietnam
 from service.core.converter import ConversionFailed
 from service.core.documents import DocumentInvalid, DocumentService
 from service.core.signing import TimestampUnavailable, verify
 from service.store.audit import AuditEvent, DatabaseAudit
 from service.store.database import Database
 from service.store.register import RegisterCounter, RegisterEntry, SqlRegister
-from service.store.signing_keys import SigningKeys
 from service.store.units import SqlUnits
 from service.usecases.issuing import Issuer, SigningUnavailable
 from service.usecases.ports import RegisterQuery, UnitProfile
-from service.usecases.units import UnitProfiles
 from tests.conftest import copy_of_migrated, docx_text, load_sample
-from tests.fakes import FakeConverter, HeldConverter
-from tests.unit.test_pdf_unit import BODY, LINES, NAME, block, make_pdf
-from tests.unit.test_signing import PASSPHRASE, make_key
-
-# A signer whose block lines are LINES and NAME, so the fake PDF below has its signature space.
-SIGNER = {
-    "collective": "Uy ban nhan dan",
-    "mode": "KT",
-    "head_title": "Chu tich",
-    "title": "Pho Chu tich",
-    "name": NAME,
-}
-
-
-class SignableConverter(FakeConverter):
-    """A fake converter whose PDF carries the signature block (no LibreOffice)."""
-
-    def convert(self, docx: bytes, *, pdf_version: int | None = None) -> bytes:
-        super().convert(docx, pdf_version=pdf_version)
-        return make_pdf(BODY + block(NAME, LINES))
-
-
-def plan(**changes: Any) -> dict[str, Any]:
-    """Seed 000 (a commune plan, day left blank) with the test signer."""
-    payload = {**load_sample("seed_000_ke_hoach_y_tich"), "signer": SIGNER}
-    payload.update(changes)
-    return payload
+from tests.fakes import HeldConverter
+from tests.helpers import (
+    NAME,
+    PASSPHRASE,
+    SIGNER,
+    SignableConverter,
+    make_issuer,
+    make_key,
+    plan,
+    seal_png,
+    unit_profile,
+)
 
 
 def other_agency() -> dict[str, Any]:
@@ -95,34 +76,9 @@ def issuer(database: Database, today: Today, tmp_path: Path) -> Issuer:
     return make_issuer(database, DocumentService(SignableConverter()), tmp_path, today)
 
 
-def make_issuer(
-    database: Database, documents: DocumentService, folder: Path | None = None,
-    today: Any = today_in_vietnam,
-) -> Issuer:
-    """An Issuer on the database, with the units' keys in the folder (none without one)."""
-    units = UnitProfiles(SqlUnits(database), documents.catalog, documents.schemas)
-    keys = SigningKeys(folder / "signing") if folder is not None else None
-    return Issuer(SqlRegister(database), documents, units, keys, today=today)
-
-
-def seal_png() -> bytes:
-    """A red ring on a transparent ground."""
-    picture = Image.new("RGBA", (300, 300), (0, 0, 0, 0))
-    ImageDraw.Draw(picture).ellipse((4, 4, 296, 296), outline=(220, 0, 0, 255), width=14)
-    out = io.BytesIO()
-    picture.save(out, "PNG")
-    return out.getvalue()
-
-
 def add_unit(database: Database, slug: str = "y-tich") -> None:
     """A unit profile for commune Y Tịch with the test signer."""
     SqlUnits(database).save(UnitProfile(**unit_profile(slug)))
-
-
-def unit_profile(slug: str = "y-tich") -> dict[str, Any]:
-    """Commune Y Tịch's profile with the test signer."""
-    return {"slug": slug, "issuer": plan()["issuer"], "signer": SIGNER,
-            "recipients": ["UBND huyện"], "archive": "VT"}
 
 
 def test_numbers_run_from_01_with_a_leading_zero(issuer: Issuer) -> None:
