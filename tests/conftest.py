@@ -25,13 +25,12 @@ from service.core.documents import DocumentService
 from service.settings import Settings
 from service.store import accounts as stored_accounts
 from tests.fakes import FakeConverter
-from tests.speedups import freeze_heap, share_url_builders
+from tests.speedups import freeze_heap
 
 ROOT = Path(__file__).resolve().parents[1]
 # Hashes carry their own cost, so a cheaper one made here still checks the same way; the
 # service's 0.1 s per log-in would otherwise be most of the unit suite's time.
 stored_accounts.PASSWORD_METHOD = "scrypt:1024:8:1"
-share_url_builders()
 SAMPLES = ROOT / "samples"
 # The seed plans live in shared/ beside the checkout (as in CI); VB_SEEDS_DIR points elsewhere.
 SEEDS = Path(os.environ.get("VB_SEEDS_DIR") or ROOT.parent / "shared" / "seeds")
