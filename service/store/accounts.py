@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import binascii
 import hashlib
 import hmac
 from dataclasses import fields
@@ -174,9 +173,9 @@ def _verify_legacy(password: str, stored: str) -> bool:
         expected = base64.b64decode(digest, validate=True)
         actual = hashlib.scrypt(
             password.encode("utf-8"), salt=base64.b64decode(salt, validate=True),
-            n=int(n), r=int(r), p=int(p), maxmem=64 * 1024 * 1024, dklen=len(expected),
+            n=int(n), r=int(r), p=int(p), maxmem=64 * 1024 * 1024, dklen=32,
         )
-    except (ValueError, binascii.Error):
+    except (ValueError, TypeError):  # base64's errors are ValueErrors too
         return False
     return hmac.compare_digest(actual, expected)
 
