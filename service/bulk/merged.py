@@ -31,25 +31,20 @@ def write_merged_pdf(
             source = sources.enter_context(pikepdf.open(io.BytesIO(path.read_bytes())))
             merged.add_pages_from(source)
         if not merged.pages:
-            _add_blank(merged, *A4)
+            _add_blank(merged, pikepdf.Array([0, 0, *A4]))
         merged.save(target)
 
 
 def pad_after_last_page(pdf: pikepdf.Pdf) -> None:
     """Add an empty page of the last page's size and turn (a landscape appendix stays so)."""
     last = pdf.pages[-1]
-    left, bottom, right, top = (float(v) for v in last.mediabox)
-    blank = _add_blank(pdf, right - left, top - bottom)
+    blank = _add_blank(pdf, pikepdf.Array(list(last.mediabox)))
     if last.obj.get("/Rotate"):
         blank.obj.Rotate = last.obj.Rotate
 
 
-def _add_blank(pdf: pikepdf.Pdf, width: float, height: float) -> pikepdf.Page:
+def _add_blank(pdf: pikepdf.Pdf, box: pikepdf.Array) -> pikepdf.Page:
     """A page with nothing on it: no content stream, empty resources."""
-    page = pikepdf.Dictionary(
-        Type=pikepdf.Name.Page,
-        MediaBox=pikepdf.Array([0, 0, width, height]),
-        Resources=pikepdf.Dictionary(),
-    )
+    page = pikepdf.Dictionary(Type=pikepdf.Name.Page, MediaBox=box, Resources=pikepdf.Dictionary())
     pdf.pages.append(pikepdf.Page(page))
     return pdf.pages[-1]

@@ -93,9 +93,10 @@ def test_blanks_take_the_size_of_the_page_before_and_hold_nothing(tmp_path: Path
     texts, sizes, reader = layout(paths, duplex=True)
     assert texts == ["C p1", "C p2", "C p3", "", "A p1", "", "B p1", "B p2"]
     assert (sizes[3], sizes[5]) == (LANDSCAPE, PORTRAIT)
-    for blank in (reader.pages[3].obj, reader.pages[5].obj):
-        assert "/Contents" not in blank and "/Annots" not in blank
-        assert not blank.Resources.keys()
+    for blank, before in ((reader.pages[3], reader.pages[2]), (reader.pages[5], reader.pages[4])):
+        assert "/Contents" not in blank.obj and "/Annots" not in blank.obj
+        assert not blank.obj.Resources.keys()
+        assert list(blank.mediabox) == list(before.mediabox)  # the very numbers, not rounded
     firsts = [i for i, t in enumerate(texts) if t.endswith(" p1")]
     assert firsts == [0, 4, 6] and all(i % 2 == 0 for i in firsts)
     # Each document's own outline is kept and points at its first page.
