@@ -76,25 +76,27 @@ def normalised_text(pdf: bytes) -> str:
 def fonts_of(pdf: bytes) -> dict[str, bool]:
     """Map each font's name to whether its TrueType program (FontFile2) is embedded."""
     fonts: dict[str, bool] = {}
-    for page in pikepdf.open(io.BytesIO(pdf)).pages:
-        resources = page.obj.get("/Resources")
-        font_dict = resources.get("/Font") if resources else None
-        if not font_dict:
-            continue
-        for font in font_dict.values():
-            described = font
-            if font.get("/Subtype") == "/Type0":
-                described = font["/DescendantFonts"][0]
-            descriptor = described.get("/FontDescriptor")
-            embedded = descriptor is not None and "/FontFile2" in descriptor
-            fonts[str(font.get("/BaseFont"))] = embedded
+    with pikepdf.open(io.BytesIO(pdf)) as document:
+        for page in document.pages:
+            resources = page.obj.get("/Resources")
+            font_dict = resources.get("/Font") if resources else None
+            if not font_dict:
+                continue
+            for font in font_dict.values():
+                described = font
+                if font.get("/Subtype") == "/Type0":
+                    described = font["/DescendantFonts"][0]
+                descriptor = described.get("/FontDescriptor")
+                embedded = descriptor is not None and "/FontFile2" in descriptor
+                fonts[str(font.get("/BaseFont"))] = embedded
     return fonts
 
 
 def xmp_of(pdf: bytes) -> str:
-    metadata = pikepdf.open(io.BytesIO(pdf)).Root.get("/Metadata")
-    assert metadata is not None, "no XMP metadata"
-    return metadata.read_bytes().decode("utf-8")
+    with pikepdf.open(io.BytesIO(pdf)) as document:  # its objects live as long as it is open
+        metadata = document.Root.get("/Metadata")
+        assert metadata is not None, "no XMP metadata"
+        return metadata.read_bytes().decode("utf-8")
 
 
 def soffice_of(pid: int) -> psutil.Process:
