@@ -21,13 +21,13 @@ from pathlib import Path
 from typing import Any
 
 import docx
-from pypdf import PdfReader
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from service.composition import build_services  # noqa: E402
 from service.core.documents import DocumentService  # noqa: E402
+from service.core.pdf_checks import validate_pdf  # noqa: E402
 from service.settings import Settings  # noqa: E402
 from tests.conftest import load_sample, sample_names  # noqa: E402
 
@@ -112,7 +112,7 @@ def measure(services: Any, name: str) -> str:
                 convert[label].append(time.perf_counter() - began)
     r = {k: statistics.median(v) * 1000 for k, v in render.items()}
     c = {k: statistics.median(v) * 1000 for k, v in convert.items()}
-    pages = "/".join(str(len(PdfReader(io.BytesIO(pdfs[k])).pages)) for k in ("form", "plan"))
+    pages = "/".join(str(validate_pdf(pdfs[k])) for k in ("form", "plan"))
     return (
         f"{name:44} {chars['form']:>7}/{chars['plan']:<8} {pages:>6} "
         f"{r['form']:>6.1f}/{r['plan']:<7.1f} {r['form'] / r['plan']:>6.2f} "

@@ -23,7 +23,7 @@ from pyhanko.sign import signers  # noqa: E402
 from service.convert.pool import ConverterPool, PoolConfig  # noqa: E402
 from service.core.documents import DocumentService, ready_for_signing  # noqa: E402
 from service.core.signing import load_signer, sign_field  # noqa: E402
-from tests.unit.test_signing import PASSPHRASE, make_key  # noqa: E402
+from tests.helpers import PASSPHRASE, make_key  # noqa: E402
 
 
 def measure(service: DocumentService, sample: str, rounds: int) -> dict[str, float]:

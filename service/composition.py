@@ -20,7 +20,7 @@ from service.core.outages import disk_full, explain_with
 from service.core.preview import PreviewStore
 from service.core.signed_upload import load_trust_roots
 from service.settings import Settings
-from service.store.accounts import SqlAccounts, SqlApiKeys
+from service.store.accounts import ScryptPasswords, SqlAccounts, SqlApiKeys
 from service.store.audit import DatabaseAudit, SqlAudit
 from service.store.database import Database, database_outage
 from service.store.drafts import SqlDrafts
@@ -134,6 +134,7 @@ def build_services(
         accounts=Accounts(
             SqlAccounts(database),
             units,
+            passwords=ScryptPasswords(),
             max_failures=settings.login_attempts,
             lockout=dt.timedelta(minutes=settings.lockout_minutes),
         ),

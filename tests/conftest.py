@@ -15,21 +15,22 @@ from pathlib import Path
 from typing import Any
 
 import docx
+import pdfplumber
+import pikepdf
 import pytest
 from flask.testing import FlaskClient
 
-from service.core import credentials
 from service.core.converter import Converter
 from service.core.documents import DocumentService
 from service.settings import Settings
+from service.store import accounts as stored_accounts
 from tests.fakes import FakeConverter
-from tests.speedups import freeze_heap, share_url_builders
+from tests.speedups import freeze_heap
 
 ROOT = Path(__file__).resolve().parents[1]
 # Hashes carry their own cost, so a cheaper one made here still checks the same way; the
 # service's 0.1 s per log-in would otherwise be most of the unit suite's time.
-credentials.SCRYPT_N = 2**10
-share_url_builders()
+stored_accounts.PASSWORD_METHOD = "scrypt:1024:8:1"
 SAMPLES = ROOT / "samples"
 # The seed plans live in shared/ beside the checkout (as in CI); VB_SEEDS_DIR points elsewhere.
 SEEDS = Path(os.environ.get("VB_SEEDS_DIR") or ROOT.parent / "shared" / "seeds")
@@ -62,6 +63,18 @@ def docx_text(data: bytes) -> str:
         )
         for p in document.element.body.iter(ns + "p")
     )
+
+
+def pdf_pages(pdf: bytes | Path) -> int:
+    """How many pages a PDF (its bytes or its file) has."""
+    with pikepdf.open(io.BytesIO(pdf) if isinstance(pdf, bytes) else pdf) as document:
+        return len(document.pages)
+
+
+def pdf_page_texts(pdf: bytes | Path) -> list[str]:
+    """Each page's text, stripped ("" for a blank page)."""
+    with pdfplumber.open(io.BytesIO(pdf) if isinstance(pdf, bytes) else pdf) as document:
+        return [(page.extract_text() or "").strip() for page in document.pages]
 
 
 def normalise(text: str) -> str:

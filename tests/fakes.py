@@ -14,7 +14,7 @@ from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from pypdf import PdfWriter
+import pikepdf
 
 from service.convert.gotenberg import CONVERT_PATH, HEALTH_PATH
 from service.convert.process import InstanceState
@@ -64,12 +64,56 @@ class FakeConverter:
         self.closed = True
 
 
+class GatedConverter(FakeConverter):
+    """Converts one document for each turn the test lets through, or every one once opened."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._gate = threading.Condition()
+        self._turns = 0
+        self._open = False
+
+    def let(self, turns: int = 1) -> None:
+        """Let `turns` more conversions through."""
+        with self._gate:
+            self._turns += turns
+            self._gate.notify_all()
+
+    def open(self) -> None:
+        """Let every conversion through, now and from now on."""
+        with self._gate:
+            self._open = True
+            self._gate.notify_all()
+
+    def convert(self, docx: bytes, *, pdf_version: int | None = None) -> bytes:
+        """Wait for a turn (30 s at most), then convert as the fake does."""
+        with self._gate:
+            let_through = self._gate.wait_for(lambda: self._open or self._turns > 0, 30)
+            assert let_through, "the test never let the conversion through"
+            if not self._open:
+                self._turns -= 1
+        return super().convert(docx, pdf_version=pdf_version)
+
+
+class HeldConverter(GatedConverter):
+    """A GatedConverter that tells the test each conversion has begun (`started`)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.started = threading.Semaphore(0)
+
+    def convert(self, docx: bytes, *, pdf_version: int | None = None) -> bytes:
+        """Count the start, then wait at the gate."""
+        self.started.release()
+        return super().convert(docx, pdf_version=pdf_version)
+
+
 def blank_pdf(width: float = 595.28, height: float = 841.89) -> bytes:
     """Return a valid one-page PDF, A4 by default."""
-    writer = PdfWriter()
-    writer.add_blank_page(width=width, height=height)
-    out = io.BytesIO()
-    writer.write(out)
+    with pikepdf.new() as pdf:
+        pdf.add_blank_page(page_size=(width, height))
+        out = io.BytesIO()
+        pdf.save(out)
     return out.getvalue()
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from service.bulk.merged import merged_pdf
+from service.bulk.merged import write_merged_pdf
 from service.bulk.table import formula_safe
 from service.core import vn
 from service.core.files import atomic_target, private_folder, write_atomic
@@ -85,10 +85,8 @@ class JobFiles:
 
     def _merge(self, names: list[str], duplex: bool) -> None:
         """One PDF of every done row in table order, for printing."""
-        writer = merged_pdf((self.path(name) for name in names), duplex=duplex)
         with atomic_target(self.folder / MERGED) as partial, open(partial, "wb") as handle:
-            writer.write(handle)
-        writer.close()
+            write_merged_pdf((self.path(name) for name in names), handle, duplex=duplex)
 
     def _zip(self, rows: list[ManifestRow]) -> None:
         """docx/ and pdf/ folders plus both manifests, streamed from disk."""

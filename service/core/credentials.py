@@ -1,43 +1,17 @@
-"""Password hashes (scrypt) and API key tokens: made, kept as digests, checked in constant time."""
+"""Password rules and API key tokens: made, kept as digests, checked in constant time."""
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 import secrets
 
-# scrypt with N=2^15, r=8: 32 MiB and ~0.1 s a check on one core, memory-hard against GPUs.
-# (The standard library has it: no native dependency to install.)
-SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**15, 8, 1
-SCRYPT_MAXMEM = 64 * 1024 * 1024
 KEY_PREFIX = "vbk_"
 MIN_PASSWORD = 10
 
 
 class PasswordTooWeak(ValueError):
     """A new password is too short or too plain; the message says what to change."""
-
-
-def hash_password(password: str) -> str:
-    """`scrypt$N$r$p$salt$hash`, base64 parts."""
-    salt = secrets.token_bytes(16)
-    digest = _scrypt(password, salt, SCRYPT_N, SCRYPT_R, SCRYPT_P)
-    return "$".join(
-        ["scrypt", str(SCRYPT_N), str(SCRYPT_R), str(SCRYPT_P), _b64(salt), _b64(digest)]
-    )
-
-
-def verify_password(password: str, stored: str) -> bool:
-    """Whether the password matches the stored hash (False for a malformed one)."""
-    try:
-        scheme, n, r, p, salt, digest = stored.split("$")
-        if scheme != "scrypt":
-            return False
-        actual = _scrypt(password, _unb64(salt), int(n), int(r), int(p))
-    except (ValueError, TypeError):
-        return False
-    return hmac.compare_digest(actual, _unb64(digest))
 
 
 def check_new_password(password: str, username: str) -> None:
@@ -77,17 +51,3 @@ def key_digest(token: str) -> str:
 def same_digest(token: str, stored: str) -> bool:
     """Whether the token is the one whose digest is stored (constant time)."""
     return hmac.compare_digest(key_digest(token), stored)
-
-
-def _scrypt(password: str, salt: bytes, n: int, r: int, p: int) -> bytes:
-    return hashlib.scrypt(
-        password.encode("utf-8"), salt=salt, n=n, r=r, p=p, maxmem=SCRYPT_MAXMEM, dklen=32
-    )
-
-
-def _b64(data: bytes) -> str:
-    return base64.b64encode(data).decode("ascii")
-
-
-def _unb64(text: str) -> bytes:
-    return base64.b64decode(text.encode("ascii"), validate=True)

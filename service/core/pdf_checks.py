@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 
-from pypdf import PdfReader
+import pikepdf
 
 EOF_WINDOW = 1024  # %%EOF must sit in the last KiB, where readers look for it
 
@@ -18,8 +18,9 @@ def validate_pdf(data: bytes) -> int:
     if b"%%EOF" not in data[-EOF_WINDOW:]:
         raise ValueError("truncated PDF: no %%EOF at the end")
     try:
-        pages = len(PdfReader(io.BytesIO(data)).pages)
-    except Exception as exc:  # pypdf raises many kinds on broken files
+        with pikepdf.open(io.BytesIO(data)) as pdf:
+            pages = len(pdf.pages)
+    except Exception as exc:  # qpdf recovers what it can and raises on the rest
         raise ValueError(f"unreadable PDF: {type(exc).__name__}: {exc}") from exc
     if pages < 1:
         raise ValueError("PDF has no pages")

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 from dataclasses import fields
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, Boolean, Integer, String, func, select, update
 from sqlalchemy.orm import Mapped, mapped_column
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from service.core.clock import utcnow
 from service.store.base import Base, UTCDateTime
@@ -137,6 +141,43 @@ class SqlAccounts:
         """How many accounts exist."""
         with self.database.session() as session:
             return int(session.scalar(select(func.count()).select_from(Account)) or 0)
+
+
+# scrypt with N=2^15, r=8: 32 MiB and ~0.1 s a check on one core, memory-hard against GPUs.
+# A hash names its own cost, so hashes made at another cost still check.
+PASSWORD_METHOD = "scrypt:32768:8:1"
+_LEGACY_PREFIX = "scrypt$"  # `scrypt$N$r$p$salt$hash`, base64: hashes made before werkzeug's
+
+
+class ScryptPasswords:
+    """The PasswordHasher: werkzeug's scrypt hashes, and the earlier format still checked."""
+
+    def hash(self, password: str) -> str:
+        """`scrypt:N:r:p$salt$hash` as werkzeug writes it."""
+        return generate_password_hash(password, method=PASSWORD_METHOD)
+
+    def verify(self, password: str, stored: str) -> bool:
+        """Whether the password matches the stored hash (False for a malformed one)."""
+        if stored.startswith(_LEGACY_PREFIX):
+            return _verify_legacy(password, stored)
+        try:
+            return check_password_hash(stored, password)
+        except ValueError:  # a method werkzeug does not know
+            return False
+
+
+def _verify_legacy(password: str, stored: str) -> bool:
+    """Check a hash of the earlier `scrypt$N$r$p$salt$hash` format (base64 salt and digest)."""
+    try:
+        _, n, r, p, salt, digest = stored.split("$")
+        expected = base64.b64decode(digest, validate=True)
+        actual = hashlib.scrypt(
+            password.encode("utf-8"), salt=base64.b64decode(salt, validate=True),
+            n=int(n), r=int(r), p=int(p), maxmem=64 * 1024 * 1024, dklen=32,
+        )
+    except (ValueError, TypeError):  # base64's errors are ValueErrors too
+        return False
+    return hmac.compare_digest(actual, expected)
 
 
 class SqlApiKeys:

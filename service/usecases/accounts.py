@@ -8,17 +8,16 @@ import hashlib
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import replace
+from typing import Protocol
 
 from service.core.clock import end_of_day, utcnow
 from service.core.credentials import (
     PasswordTooWeak,
     check_new_password,
-    hash_password,
     key_id_of,
     new_key,
     new_password,
     same_digest,
-    verify_password,
 )
 from service.usecases.access import (
     KEY_SCOPES,
@@ -60,6 +59,18 @@ class AccountLocked(PermissionError):
         self.until = until
 
 
+class PasswordHasher(Protocol):
+    """Makes the hash an account's password is kept as, and checks a password against it."""
+
+    def hash(self, password: str) -> str:
+        """A new salted hash of the password."""
+        ...
+
+    def verify(self, password: str, stored: str) -> bool:
+        """Whether the password matches the stored hash (False for a malformed one)."""
+        ...
+
+
 class Accounts:
     """Creates staff accounts, logs them in with a lockout, and gives each request its principal."""
 
@@ -68,12 +79,14 @@ class Accounts:
         store: AccountStore,
         units: UnitProfiles,
         *,
+        passwords: PasswordHasher,
         max_failures: int = 5,
         lockout: dt.timedelta = dt.timedelta(minutes=15),
         clock: Clock = utcnow,
     ) -> None:
         self.store = store
         self.units = units
+        self.passwords = passwords
         self.max_failures = max(1, max_failures)
         self.lockout = lockout
         self.clock = clock
@@ -125,7 +138,7 @@ class Accounts:
             role=role,
             unit=unit or None,
             extra_units=tuple(sorted(set(extra_units) - {unit or ""})),
-            password_hash=hash_password(password or one_time or ""),
+            password_hash=self.passwords.hash(password or one_time or ""),
             must_change_password=one_time is not None,
         )
         return self.store.add(record), one_time
@@ -168,15 +181,15 @@ class Accounts:
         account = self.get(username)
         password = new_password()
         self.store.update(
-            account.username, password_hash=hash_password(password), must_change_password=True,
-            failed_logins=0, locked_until=None,
+            account.username, password_hash=self.passwords.hash(password),
+            must_change_password=True, failed_logins=0, locked_until=None,
         )
         return password
 
     def change_password(self, username: str, current: str, new: str) -> None:
         """The user's own change: the current password, then a new acceptable one."""
         account = self.get(username)
-        if not verify_password(current, account.password_hash):
+        if not self.passwords.verify(current, account.password_hash):
             raise AccountInvalid({"current": ["Mật khẩu hiện tại không đúng."]})
         if new == current:
             raise AccountInvalid({"new": ["Mật khẩu mới phải khác mật khẩu hiện tại."]})
@@ -185,7 +198,7 @@ class Accounts:
         except PasswordTooWeak as exc:
             raise AccountInvalid({"new": [str(exc)]}) from None
         self.store.update(
-            account.username, password_hash=hash_password(new), must_change_password=False
+            account.username, password_hash=self.passwords.hash(new), must_change_password=False
         )
 
     def log_in(self, username: str, password: str) -> Principal:
@@ -193,11 +206,11 @@ class Accounts:
         now = self.clock()
         account = self.store.get(username.strip())
         if account is None:
-            verify_password(password, _dummy_hash())
+            self.passwords.verify(password, self._dummy_hash)
             raise LoginFailed(username)
         if account.locked_until is not None and account.locked_until > now:
             raise AccountLocked(account.locked_until)
-        if not verify_password(password, account.password_hash) or not account.active:
+        if not self.passwords.verify(password, account.password_hash) or not account.active:
             failures = account.failed_logins + 1
             locked = now + self.lockout if failures >= self.max_failures else None
             self.store.update(
@@ -208,6 +221,11 @@ class Accounts:
             raise LoginFailed(username)
         self.store.update(account.username, failed_logins=0, locked_until=None, last_login=now)
         return principal_of(account)
+
+    @functools.cached_property
+    def _dummy_hash(self) -> str:
+        """Checked when the user name is unknown: a wrong name costs as long as a wrong password."""
+        return self.passwords.hash("not a password of any account")
 
     def principal(self, account_id: int) -> Principal | None:
         """The principal of a logged-in session's account; None once it is disabled or gone."""
@@ -242,12 +260,6 @@ def unknown_units(units: UnitProfiles, slugs: Iterable[str]) -> str | None:
     """The message naming the slugs no unit profile has, or None when all exist."""
     missing = [slug for slug in slugs if not units.exists(slug)]
     return "Không có đơn vị: " + ", ".join(missing) + "." if missing else None
-
-
-@functools.cache
-def _dummy_hash() -> str:
-    """Checked when the user name is unknown: a wrong name costs as long as a wrong password."""
-    return hash_password("not a password of any account")
 
 
 def principal_of(account: AccountRecord) -> Principal:

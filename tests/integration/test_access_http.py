@@ -15,10 +15,9 @@ import requests
 from service.web.auth import PUBLIC, RULES
 from service.web.errors import JSON_PREFIXES
 from tests.conftest import app_builder, grant_key
+from tests.helpers import plan, routes, unit_profile
 from tests.integration import calls
 from tests.integration.servers import Proc, free_port, start_service
-from tests.unit.test_access import routes
-from tests.unit.test_register import plan, unit_profile
 
 pytestmark = pytest.mark.integration
 PASSWORD = "mat-khau-dung-thu"

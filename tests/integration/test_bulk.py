@@ -20,7 +20,6 @@ from typing import Any
 
 import pytest
 import requests
-from pypdf import PdfReader
 
 from service.bulk.communes import commune_table
 from service.bulk.ports import OPEN_ROWS, RowState
@@ -29,7 +28,7 @@ from service.core import vn
 from service.core.files import sha256
 from service.store.database import Database
 from service.store.jobs import BulkRow, SqlJobStore
-from tests.conftest import docx_text, load_sample, normalise
+from tests.conftest import docx_text, load_sample, normalise, pdf_pages
 from tests.integration import calls
 from tests.integration.conftest import require_soffice
 from tests.integration.servers import (
@@ -174,10 +173,10 @@ def check_outputs(server: str, location: str, table: Table, database_url: str) -
         day = index % 28 + 1
         assert vn.date_line(place, day, 2, 2023) in printed, (index, printed[:300])
         assert signer in printed
-        assert row["pages"] == len(PdfReader(io.BytesIO(pdf)).pages)
+        assert row["pages"] == pdf_pages(pdf)
         total_pages += row["pages"]
     merged = calls.get(server + links["merged.pdf"], timeout=60).content
-    assert len(PdfReader(io.BytesIO(merged)).pages) == total_pages == manifest["pages"]
+    assert pdf_pages(merged) == total_pages == manifest["pages"]
     # Every row completed exactly once, whatever was killed on the way.
     stored = rows_in(database_url, progress["id"])
     assert [r.completions for r in stored if r.status == "done"] == [1] * GOOD_ROWS

@@ -24,9 +24,9 @@ import requests
 from service.bulk.table import write_xlsx
 from service.core.outages import DISK_FULL
 from tests.conftest import load_sample
+from tests.helpers import plan
 from tests.integration.servers import ROOT, bulk_env, free_port
 from tests.integration.test_bulk import scenario_table
-from tests.unit.test_register import plan
 
 pytestmark = pytest.mark.integration
 TMPFS_MB = 160  # the LibreOffice profile, the database, and room for a few rows

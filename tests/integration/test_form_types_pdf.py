@@ -10,10 +10,10 @@ import pytest
 
 from service.core.documents import DocumentService
 from tests.conftest import load_sample, normalise
+from tests.form_texts import HEADER, SAMPLES, TEXTS
 from tests.integration.conftest import started_pool
 from tests.integration.test_conversion_output import embedded_fonts
 from tests.integration.test_documents_pdf import pdf_text
-from tests.unit.test_form_types import HEADER, SAMPLES, TEXTS
 
 pytestmark = pytest.mark.integration
 BASE_PORT = 4200  # this module's converter ports (4200-4299)

@@ -31,7 +31,7 @@ from service.core.issue_fields import (
 )
 from service.core.signing import load_signer, sign_field
 from tests.conftest import load_sample
-from tests.unit.test_signing import PASSPHRASE, make_key
+from tests.helpers import PASSPHRASE, make_key
 
 pytestmark = pytest.mark.integration
 SAMPLE = "seed_000_ke_hoach_y_tich"

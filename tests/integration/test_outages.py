@@ -15,6 +15,7 @@ import pytest
 from service.store.database import Database
 from service.store.jobs import SqlJobStore
 from service.store.register import RegisterEntry
+from tests.helpers import plan
 from tests.integration import calls
 from tests.integration.servers import (
     free_port,
@@ -23,7 +24,6 @@ from tests.integration.servers import (
     start_service,
 )
 from tests.integration.test_bulk import finished, post_job, scenario_table, wait_for
-from tests.unit.test_register import plan
 
 pytestmark = pytest.mark.integration
 ROWS = 12

@@ -12,14 +12,15 @@ from collections.abc import Callable
 from typing import Any
 
 import docx
+import pikepdf
 import psutil
 import pytest
 from docx.shared import Pt
-from pypdf import PdfReader
 
 from service.convert.pool import ConverterPool
 from service.core.converter import ConversionFailed, ConverterUnavailable
 from service.core.pdf_checks import validate_pdf
+from tests.integration.test_documents_pdf import pdf_text
 
 pytestmark = pytest.mark.integration
 
@@ -68,33 +69,34 @@ def long_docx() -> bytes:
 
 
 def normalised_text(pdf: bytes) -> str:
-    text = "\n".join(page.extract_text() or "" for page in PdfReader(io.BytesIO(pdf)).pages)
+    text = pdf_text(pdf)
     return re.sub(r"\s+", " ", unicodedata.normalize("NFC", text))
 
 
 def fonts_of(pdf: bytes) -> dict[str, bool]:
     """Map each font's name to whether its TrueType program (FontFile2) is embedded."""
     fonts: dict[str, bool] = {}
-    for page in PdfReader(io.BytesIO(pdf)).pages:
-        resources = page.get("/Resources")
-        font_dict = resources.get_object().get("/Font") if resources else None
-        if not font_dict:
-            continue
-        for ref in font_dict.get_object().values():
-            font = ref.get_object()
-            described = font
-            if font.get("/Subtype") == "/Type0":
-                described = font["/DescendantFonts"][0].get_object()
-            descriptor = described.get("/FontDescriptor")
-            embedded = descriptor is not None and "/FontFile2" in descriptor.get_object()
-            fonts[str(font.get("/BaseFont"))] = embedded
+    with pikepdf.open(io.BytesIO(pdf)) as document:
+        for page in document.pages:
+            resources = page.obj.get("/Resources")
+            font_dict = resources.get("/Font") if resources else None
+            if not font_dict:
+                continue
+            for font in font_dict.values():
+                described = font
+                if font.get("/Subtype") == "/Type0":
+                    described = font["/DescendantFonts"][0]
+                descriptor = described.get("/FontDescriptor")
+                embedded = descriptor is not None and "/FontFile2" in descriptor
+                fonts[str(font.get("/BaseFont"))] = embedded
     return fonts
 
 
 def xmp_of(pdf: bytes) -> str:
-    metadata = PdfReader(io.BytesIO(pdf)).root_object.get("/Metadata")
-    assert metadata is not None, "no XMP metadata"
-    return bytes(metadata.get_object().get_data()).decode("utf-8")
+    with pikepdf.open(io.BytesIO(pdf)) as document:  # its objects live as long as it is open
+        metadata = document.Root.get("/Metadata")
+        assert metadata is not None, "no XMP metadata"
+        return metadata.read_bytes().decode("utf-8")
 
 
 def soffice_of(pid: int) -> psutil.Process:

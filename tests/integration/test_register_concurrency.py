@@ -16,9 +16,8 @@ from service.store.base import Base
 from service.store.database import Database
 from service.store.register import RegisterCounter, RegisterEntry
 from tests.conftest import docx_text
+from tests.helpers import SignableConverter, database_refuses, make_issuer, plan
 from tests.integration.servers import new_postgres_database
-from tests.unit.test_audit import database_refuses
-from tests.unit.test_register import SignableConverter, make_issuer, plan
 
 pytestmark = pytest.mark.integration
 PROCESSES, EACH = 8, 25

@@ -14,9 +14,9 @@ from service.core.vn import date_line
 from service.usecases.units import PROFILE_FIELDS
 from service.web.context import EXTENSION
 from tests.conftest import client_as, load_sample, normalise
+from tests.helpers import errors_of
 from tests.integration.conftest import started_pool
 from tests.integration.test_documents_pdf import pdf_text
-from tests.unit.test_ooxml import errors_of
 
 pytestmark = pytest.mark.integration
 SIGNER = {

@@ -15,10 +15,9 @@ from service.convert.pool import ConverterPool
 from service.usecases.units import PROFILE_FIELDS
 from service.web.context import EXTENSION
 from tests.conftest import client_as, load_sample, normalise
+from tests.helpers import PASSPHRASE, make_key, seal_png
 from tests.integration.conftest import started_pool
 from tests.integration.test_documents_pdf import pdf_text
-from tests.unit.test_register import seal_png
-from tests.unit.test_signing import PASSPHRASE, make_key
 
 pytestmark = pytest.mark.integration
 SEAL_FIELD = "Dau - Uy ban nhan dan xa Y Tich"

@@ -14,14 +14,9 @@ from service.usecases.issuing import agency_key
 from service.web.auth import PUBLIC, RULES, SESSION_SEEN, header_text
 from service.web.errors import JSON_PREFIXES
 from tests.conftest import TEST_PASSWORD, client_as, csrf_of, grant_key, log_in, signed_in
-from tests.unit.test_register import SignableConverter, plan, unit_profile
+from tests.helpers import SignableConverter, plan, routes, unit_profile
 
 HTML = {"Accept": "text/html"}
-ARGS = {
-    "type_id": "ke_hoach", "entry_id": 1, "kind": "pdf", "job_id": "0" * 32, "index": 1,
-    "ext": "pdf", "token": "x", "extension": "pdf", "page": 1, "slug": "y-tich",
-    "username": "lan", "key_id": "abc", "filename": "style.css", "name": "swagger-ui.css",
-}
 
 
 @pytest.fixture()
@@ -34,20 +29,6 @@ def app(make_app) -> Any:
                        "agency_short": "UBND xã Thành Linh", "place": "Thành Linh"}
     services.units.save(other)
     return app
-
-
-def routes(app: Any) -> list[tuple[str, str, str]]:
-    """(endpoint, method, a URL of it) for every route of the app."""
-    found = []
-    with app.test_request_context():
-        for rule in app.url_map.iter_rules():
-            arguments = {name: ARGS[name] for name in rule.arguments}
-            if "kind" in rule.arguments and "zip" in rule.rule:
-                arguments["kind"] = "zip"
-            url = app.url_for(rule.endpoint, **arguments)
-            for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
-                found.append((rule.endpoint, method, url))
-    return found
 
 
 def test_every_route_has_an_access_rule_and_every_rule_a_route(app) -> None:

@@ -144,7 +144,8 @@ def test_signing_without_a_findable_signature_space_is_422(client) -> None:
 
 
 def test_verify_reports_a_signed_pdf(client) -> None:
-    from tests.unit.test_signing import SIGNER_FIELD, make_key, signed_pdf
+    from tests.helpers import make_key
+    from tests.unit.test_signing import SIGNER_FIELD, signed_pdf
 
     response = client.post(
         "/api/verify", data=signed_pdf(make_key()[0]), content_type="application/pdf"

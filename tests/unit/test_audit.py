@@ -11,11 +11,10 @@ from sqlalchemy import delete, text, update
 from sqlalchemy.exc import DatabaseError
 
 from service.core.documents import DocumentService
-from service.store.audit import AuditEvent, DatabaseAudit
-from service.store.database import Database
+from service.store.audit import AuditEvent
 from service.store.register import RegisterEntry
 from tests.conftest import client_as
-from tests.unit.test_register import SignableConverter, make_database, make_issuer, plan
+from tests.helpers import SignableConverter, make_database, make_issuer, plan
 
 
 @pytest.fixture()
@@ -88,9 +87,3 @@ def test_the_database_refuses_updates_and_deletes(tmp_path: Path) -> None:
         assert session.query(RegisterEntry).one().number == 1
 
 
-def database_refuses(database: Database) -> None:
-    """Shared by the PostgreSQL test: UPDATE and DELETE on the trail fail."""
-    DatabaseAudit(database).record("render", actor="hoa", subject="x.docx", details={})
-    for statement in (update(AuditEvent).values(actor="x"), delete(AuditEvent)):
-        with pytest.raises(DatabaseError, match="append-only"), database.session() as session:
-            session.execute(statement)

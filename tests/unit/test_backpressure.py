@@ -11,23 +11,9 @@ import pytest
 from service.core.form_model import FormModel
 from service.usecases.admission import Admission, QueueFull
 from tests.conftest import load_sample
-from tests.fakes import FakeConverter
+from tests.fakes import FakeConverter, HeldConverter
 
 BUSY = "Bộ chuyển đổi PDF đang bận, vui lòng thử lại sau ít giây."
-
-
-class HeldConverter(FakeConverter):
-    """A fake converter whose conversions wait until the test lets them go."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.release = threading.Event()
-        self.started = threading.Semaphore(0)
-
-    def convert(self, docx: bytes, *, pdf_version: int | None = None) -> bytes:
-        self.started.release()
-        assert self.release.wait(30), "the test never let the conversion go"
-        return super().convert(docx, pdf_version=pdf_version)
 
 
 def test_admission_refuses_the_one_past_capacity_at_once() -> None:
@@ -81,7 +67,7 @@ def test_a_full_queue_answers_503_at_once_and_health_stays_quick(make_app) -> No
                             content_type="application/json")
         assert issue.status_code == 503
     finally:
-        converter.release.set()
+        converter.open()
         for thread in inside:
             thread.join(30)
     assert statuses == [200, 200]
@@ -112,7 +98,7 @@ def test_a_full_queue_is_a_vietnamese_page_for_a_clerk(make_app) -> None:
         text = answer.get_data(as_text=True)
         assert "đang bận" in text and 'value="Thực hiện xây dựng xã' in text  # the form is kept
     finally:
-        converter.release.set()
+        converter.open()
         holder.join(30)
 
 

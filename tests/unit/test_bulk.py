@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import errno
-import io
 import json
-import threading
 import time
 import zipfile
 from dataclasses import replace
@@ -13,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pypdf import PdfReader
 
 from service.bulk.check import check_table
 from service.bulk.communes import commune_table, find_province, provinces
@@ -32,8 +29,8 @@ from service.core.files import sha256
 from service.core.outages import disk_full
 from service.store.database import Database
 from service.store.jobs import SqlJobStore
-from tests.conftest import copy_of_migrated, docx_text, load_sample, normalise
-from tests.fakes import FakeConverter, blank_pdf
+from tests.conftest import copy_of_migrated, docx_text, load_sample, normalise, pdf_pages
+from tests.fakes import FakeConverter, GatedConverter, blank_pdf
 
 BASE = load_sample("seed_000_ke_hoach_y_tich")
 
@@ -181,7 +178,7 @@ def test_outputs_are_keyed_by_row_and_assembled(tmp_path: Path) -> None:
     names = zipfile.ZipFile(files.folder / "all.zip").namelist()
     assert sorted(names) == ["docx/0007-xa-that-khe.docx", "manifest.csv", "manifest.json",
                              "pdf/0007-xa-that-khe.pdf"]
-    assert len(PdfReader(files.folder / "merged.pdf").pages) == 1
+    assert pdf_pages(files.folder / "merged.pdf") == 1
 
 
 def test_a_row_completes_once_however_often_it_is_claimed(tmp_path: Path) -> None:
@@ -232,8 +229,8 @@ def test_embedded_runner_renders_each_row_and_fails_the_bad_one_alone(tmp_path: 
     for i in (1, 2, 3, 4, 6, 7, 8):
         text = normalise(docx_text(archive.read(f"docx/{i:04d}-xa-so-{i}.docx")))
         assert f"XÃ SỐ {i}" in text and f"Lò Văn {i}" in text
-    merged = PdfReader(io.BytesIO(jobs.output(job_id, "merged.pdf").read_bytes()))
-    assert len(merged.pages) == 7  # the fake converter makes one page per row
+    # The fake converter makes one page per row.
+    assert pdf_pages(jobs.output(job_id, "merged.pdf")) == 7
 
 
 class FlakyConverter(FakeConverter):
@@ -284,20 +281,6 @@ def test_progress_line_and_eta() -> None:
     assert eta(None, 0, 5) is None and eta(None, 5, 0) == 0.0
 
 
-class GatedConverter(FakeConverter):
-    """Converts one document each time the test opens the gate; records the order."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.gate = threading.Semaphore(0)
-        self.order: list[str] = []
-
-    def convert(self, docx: bytes, *, pdf_version: int | None = None) -> bytes:
-        assert self.gate.acquire(timeout=30)
-        self.order.append(normalise(docx_text(docx)))
-        return super().convert(docx, pdf_version=pdf_version)
-
-
 def commune_rows(prefix: str, count: int) -> Table:
     """A table of `count` communes named prefix 1 … prefix count."""
     rows = [{"commune": f"Xã {prefix} {i}", "issuer.agency": f"Ủy ban nhân dân xã {prefix} {i}"}
@@ -314,8 +297,7 @@ def test_jobs_take_turns_and_a_cancelled_job_leaves_the_queue_at_once(tmp_path: 
     try:
         big = jobs.create(BASE, commune_rows("Lớn", 40), actor="a")
         small = jobs.create(BASE, commune_rows("Nhỏ", 3), actor="b")
-        for _ in range(8):
-            converter.gate.release()
+        converter.let(8)
         deadline = time.monotonic() + 30
         while (jobs.progress(small) or {}).get("state") != "done":
             assert time.monotonic() < deadline, jobs.progress(small)
@@ -323,12 +305,11 @@ def test_jobs_take_turns_and_a_cancelled_job_leaves_the_queue_at_once(tmp_path: 
         # The later, smaller job finished after a few rows of the big one, not after all 40.
         assert (jobs.progress(big) or {})["done"] <= 5
         assert jobs.cancel(big)
-        converter.gate.release()  # the row in flight, if any, may finish
+        converter.let()  # the row in flight, if any, may finish
         assert runner.wait(10)
         assert len(converter.calls) <= 9
     finally:
-        for _ in range(50):
-            converter.gate.release()
+        converter.open()
         runner.stop()
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import json
 import re
-import threading
 import time
 import zipfile
 from typing import Any
@@ -13,21 +12,9 @@ from typing import Any
 from openpyxl import load_workbook
 
 from tests.conftest import load_sample
-from tests.fakes import FakeConverter
+from tests.fakes import GatedConverter
 
 BASE = load_sample("seed_000_ke_hoach_y_tich")
-
-
-class GatedConverter(FakeConverter):
-    """A fake converter that waits for the test to open the gate (a job caught mid-way)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.gate = threading.Event()
-
-    def convert(self, docx: bytes, *, pdf_version: int | None = None) -> bytes:
-        self.gate.wait(30)
-        return super().convert(docx, pdf_version=pdf_version)
 
 
 def rows(count: int) -> list[dict[str, Any]]:
@@ -96,14 +83,15 @@ def test_bad_requests_get_422_with_the_field(make_app: Any) -> None:
 
 def test_cancel_skips_pending_rows_and_keeps_finished_ones(make_app: Any) -> None:
     converter = GatedConverter()
-    client = make_app(converter=converter, bulk_workers=1).test_client()
+    app = make_app(converter=converter, bulk_workers=1)
+    client = app.test_client()
     location = client.post("/api/jobs", json={"base": BASE, "rows": rows(5)}).headers["Location"]
     assert client.get(f"{location}/zip").status_code == 409  # nothing to download yet
     cancelled = client.post(f"{location}/cancel")
     assert cancelled.status_code == 200 and cancelled.get_json()["state"] == "cancelled"
-    converter.gate.set()
-    body = wait_done(client, location)
-    time.sleep(0.3)  # the row in flight when cancelled finishes
+    converter.open()
+    wait_done(client, location)
+    assert app.extensions["vb_services"].bulk.runner.wait(10)  # the row in flight finishes
     body = client.get(location).get_json()
     assert body["skipped"] >= 4 and body["done"] <= 1 and body["pending"] == 0
     manifest = client.get(f"{location}/manifest.json").get_json()

@@ -8,12 +8,11 @@ import re
 from pathlib import Path
 from typing import Any
 
+import pikepdf
 import pytest
-from pypdf import PdfReader, PdfWriter
-from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject
 
 from service import cli
-from service.bulk.merged import merged_pdf
+from service.bulk.merged import write_merged_pdf
 from service.bulk.ports import RowOutput
 from service.bulk.work import BulkContext, assemble
 from service.core.documents import DocumentService
@@ -21,39 +20,30 @@ from service.core.files import sha256
 from service.store.database import Database
 from service.store.jobs import BulkJob, SqlJobStore
 from service.web.context import EXTENSION
-from tests.conftest import copy_of_migrated, load_sample
+from tests.conftest import copy_of_migrated, load_sample, pdf_page_texts, pdf_pages
 from tests.fakes import FakeConverter
 from tests.unit.test_bulk_api import rows, wait_done
 
 BASE = load_sample("seed_000_ke_hoach_y_tich")
 PORTRAIT, LANDSCAPE = (595.28, 841.89), (841.89, 595.28)
+Size = tuple[float, float]
 
 
 def text_pdf(name: str, sizes: list[tuple[float, float]]) -> bytes:
     """A PDF whose page n reads "<name> p<n>", of the given sizes, with one outline entry."""
-    writer = PdfWriter()
-    font = writer._add_object(
-        DictionaryObject(
-            {
-                NameObject("/Type"): NameObject("/Font"),
-                NameObject("/Subtype"): NameObject("/Type1"),
-                NameObject("/BaseFont"): NameObject("/Helvetica"),
-            }
-        )
-    )
-    for number, (width, height) in enumerate(sizes, start=1):
-        page = writer.add_blank_page(width=width, height=height)
-        stream = DecodedStreamObject()
-        stream.set_data(f"BT /F1 12 Tf 72 72 Td ({name} p{number}) Tj ET".encode())
-        page[NameObject("/Contents")] = writer._add_object(stream)
-        page[NameObject("/Resources")] = DictionaryObject(
-            {
-                NameObject("/Font"): DictionaryObject({NameObject("/F1"): font}),
-            }
-        )
-    writer.add_outline_item(title=name, page_number=0)
-    out = io.BytesIO()
-    writer.write(out)
+    with pikepdf.new() as pdf:
+        font = pdf.make_indirect(pikepdf.Dictionary(
+            Type=pikepdf.Name.Font, Subtype=pikepdf.Name.Type1, BaseFont=pikepdf.Name.Helvetica
+        ))
+        for number, (width, height) in enumerate(sizes, start=1):
+            page = pdf.add_blank_page(page_size=(width, height))
+            text = f"BT /F1 12 Tf 72 72 Td ({name} p{number}) Tj ET".encode()
+            page.obj.Contents = pdf.make_stream(text)
+            page.obj.Resources = pikepdf.Dictionary(Font=pikepdf.Dictionary(F1=font))
+        with pdf.open_outline() as outline:
+            outline.root.append(pikepdf.OutlineItem(name, 0))
+        out = io.BytesIO()
+        pdf.save(out)
     return out.getvalue()
 
 
@@ -67,19 +57,24 @@ def write_docs(folder: Path, docs: dict[str, list[tuple[float, float]]]) -> list
     return paths
 
 
-def layout(writer: PdfWriter) -> tuple[list[str], list[tuple[float, float]], PdfReader]:
-    """Each page's text ("" for a blank page) and size, read back from the written PDF."""
+def layout(paths: list[Path], duplex: bool = False) -> tuple[list[str], list[Size], pikepdf.Pdf]:
+    """Each page's text ("" for a blank page) and size, read back from the merged PDF."""
     out = io.BytesIO()
-    writer.write(out)
-    reader = PdfReader(out)
-    texts = [page.extract_text().strip() for page in reader.pages]
-    sizes = [(float(page.mediabox.width), float(page.mediabox.height)) for page in reader.pages]
-    return texts, sizes, reader
+    write_merged_pdf(paths, out, duplex=duplex)
+    merged = pikepdf.open(out)
+    sizes = [(float(page.mediabox[2]), float(page.mediabox[3])) for page in merged.pages]
+    return pdf_page_texts(out.getvalue()), sizes, merged
+
+
+def outline_pages(pdf: pikepdf.Pdf) -> dict[str, int]:
+    """Each top outline item's title and the index of the page it leads to."""
+    with pdf.open_outline() as outline:
+        return {item.title: pikepdf.Page(item.destination[0]).index for item in outline.root}
 
 
 def test_one_two_three_pages_get_a_blank_after_the_odd_ones_but_the_last(tmp_path: Path) -> None:
     paths = write_docs(tmp_path, {"A": [LANDSCAPE], "B": [PORTRAIT] * 2, "C": [PORTRAIT] * 3})
-    texts, sizes, _ = layout(merged_pdf(paths, duplex=True))
+    texts, sizes, _ = layout(paths, duplex=True)
     assert texts == ["A p1", "", "B p1", "B p2", "C p1", "C p2", "C p3"]
     assert sizes[1] == LANDSCAPE  # the blank page follows the landscape page before it
     assert [i for i, t in enumerate(texts) if t.endswith(" p1")] == [0, 2, 4]  # 0-based: even
@@ -95,29 +90,28 @@ def test_blanks_take_the_size_of_the_page_before_and_hold_nothing(tmp_path: Path
             "B": [PORTRAIT, LANDSCAPE],
         },
     )
-    texts, sizes, reader = layout(merged_pdf(paths, duplex=True))
+    texts, sizes, reader = layout(paths, duplex=True)
     assert texts == ["C p1", "C p2", "C p3", "", "A p1", "", "B p1", "B p2"]
     assert (sizes[3], sizes[5]) == (LANDSCAPE, PORTRAIT)
-    for blank in (reader.pages[3], reader.pages[5]):
-        assert "/Contents" not in blank and "/Annots" not in blank
-        assert blank.get("/Resources") == {}
+    for blank, before in ((reader.pages[3], reader.pages[2]), (reader.pages[5], reader.pages[4])):
+        assert "/Contents" not in blank.obj and "/Annots" not in blank.obj
+        assert not blank.obj.Resources.keys()
+        assert list(blank.mediabox) == list(before.mediabox)  # the very numbers, not rounded
     firsts = [i for i, t in enumerate(texts) if t.endswith(" p1")]
     assert firsts == [0, 4, 6] and all(i % 2 == 0 for i in firsts)
     # Each document's own outline is kept and points at its first page.
-    outline = {item.title: reader.get_destination_page_number(item) for item in reader.outline}
-    assert outline == {"C": 0, "A": 4, "B": 6}
+    assert outline_pages(reader) == {"C": 0, "A": 4, "B": 6}
 
 
 def test_without_duplex_the_documents_follow_each_other(tmp_path: Path) -> None:
     paths = write_docs(tmp_path, {"A": [PORTRAIT], "B": [PORTRAIT] * 2, "C": [PORTRAIT]})
-    texts, _, reader = layout(merged_pdf(paths))
+    texts, _, reader = layout(paths)
     assert texts == ["A p1", "B p1", "B p2", "C p1"]
-    outline = {item.title: reader.get_destination_page_number(item) for item in reader.outline}
-    assert outline == {"A": 0, "B": 1, "C": 3}
+    assert outline_pages(reader) == {"A": 0, "B": 1, "C": 3}
 
 
 def test_a_job_with_nothing_done_still_gets_one_a4_page(tmp_path: Path) -> None:
-    texts, sizes, _ = layout(merged_pdf([], duplex=True))
+    texts, sizes, _ = layout([], duplex=True)
     assert (texts, sizes) == ([""], [PORTRAIT])
 
 
@@ -144,8 +138,7 @@ def test_assembling_a_stored_duplex_job_pads_between_its_done_rows(tmp_path: Pat
         output = RowOutput(docx_name, pdf_name, sha256(b"PK"), sha256(pdf), len(sizes))
         assert store.complete_row(job_id, index, output)
     assert assemble(ctx, job_id)
-    merged = PdfReader(ctx.files(job_id).path("merged.pdf"))
-    texts = [page.extract_text().strip() for page in merged.pages]
+    texts = pdf_page_texts(ctx.files(job_id).path("merged.pdf"))
     assert texts == ["X1 p1", "", "X3 p1", "X3 p2", "X3 p3", "", "X4 p1", "X4 p2"]
     job = store.get_job(job_id)
     assert job is not None and (job.state, job.duplex) == ("done", True)
@@ -169,13 +162,12 @@ def test_api_json_duplex_is_stored_reported_and_lays_out_the_merged_pdf(make_app
     body = wait_done(client, answer.headers["Location"])
     assert body["duplex"] is True and stored_duplex(app, body["id"]) is True
     # The fake converter makes one page per row: a blank page after each but the last.
-    merged = PdfReader(io.BytesIO(client.get(body["links"]["merged.pdf"]).data))
-    assert len(merged.pages) == 5
+    assert pdf_pages(client.get(body["links"]["merged.pdf"]).data) == 5
     plain = client.post("/api/jobs", json={"base": BASE, "rows": rows(3)})
     assert plain.status_code == 202 and plain.get_json()["duplex"] is False
     body = wait_done(client, plain.headers["Location"])
     assert stored_duplex(app, body["id"]) is False
-    assert len(PdfReader(io.BytesIO(client.get(body["links"]["merged.pdf"]).data)).pages) == 3
+    assert pdf_pages(client.get(body["links"]["merged.pdf"]).data) == 3
 
 
 @pytest.mark.parametrize("value", ["yes", 1, None, "true"])
@@ -266,7 +258,7 @@ def test_cli_duplex_flag(
     table.write_text("commune\nXã A\nXã B\nXã C\n", encoding="utf-8")
     out = tmp_path / "out"
     assert cli.main(["bulk", str(base), str(table), "-o", str(out), *flag]) == 0
-    assert len(PdfReader(out / "merged.pdf").pages) == pages
+    assert pdf_pages(out / "merged.pdf") == pages
     database = Database(f"sqlite:///{out / '.bulk.sqlite'}")
     try:
         with database.session() as session:

@@ -7,7 +7,6 @@ pools run on shrunk Timings, so a restart or a re-probe takes milliseconds, not 
 
 from __future__ import annotations
 
-import io
 import json
 import socket
 import subprocess
@@ -23,7 +22,6 @@ from typing import Any
 
 import psutil
 import pytest
-from pypdf import PdfReader
 
 from service.convert.office_profile import LEAN_SETTINGS, lean_profile
 from service.convert.pool import ConverterPool, PoolConfig
@@ -39,6 +37,7 @@ from service.core.converter import (
 )
 from service.core.pdf_checks import validate_pdf
 from service.settings import Settings
+from tests.conftest import pdf_pages
 from tests.fakes import FakeConverter, blank_pdf
 
 MakePool = Callable[..., ConverterPool]
@@ -171,8 +170,7 @@ def test_filter_options() -> None:
 def test_fake_converter_returns_a_one_page_pdf_and_records_calls() -> None:
     fake = FakeConverter()
     pdf = fake.convert(b"docx", pdf_version=2)
-    assert len(PdfReader(io.BytesIO(pdf)).pages) == 1
-    assert validate_pdf(pdf) == 1
+    assert pdf_pages(pdf) == validate_pdf(pdf) == 1
     fake.convert(b"other")
     assert fake.calls == [(b"docx", 2), (b"other", None)]
     health = fake.health()

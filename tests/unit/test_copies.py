@@ -24,14 +24,16 @@ from service.usecases.ports import RegisterQuery, UnitProfile
 from service.usecases.units import UnitProfiles
 from service.web.auth import RULES
 from tests.conftest import client_as, csrf_of, docx_text, load_sample, normalise, signed_in
-from tests.unit.test_ooxml import errors_of
-from tests.unit.test_pdf_unit import BODY, block, make_pdf
-from tests.unit.test_register import (
+from tests.helpers import (
+    BODY,
     SignableConverter,
     Today,
     add_unit,
+    block,
+    errors_of,
     make_database,
     make_issuer,
+    make_pdf,
     other_agency,
     plan,
     unit_profile,

@@ -36,8 +36,7 @@ from service.usecases.ports import AccountRecord, AuditQuery
 from service.usecases.units import UnitProfiles
 from tests.conftest import copy_of_migrated, load_sample
 from tests.fakes import FakeConverter
-from tests.unit.test_register import Today, seal_png
-from tests.unit.test_signed_upload import PASSPHRASE, Authority
+from tests.helpers import PASSPHRASE, Authority, Today, seal_png
 from tests.vn_pdf import header, signature_block, vietnamese_pdf
 
 SIGNER_NAME = "Vương Văn Sơn"  # seed 000's signer, "Chủ tịch"

@@ -109,6 +109,31 @@ def test_a_dtd_in_utf16_is_seen_too() -> None:
         read_table(xlsx_with_sheet(sheet.encode("utf-16")), "xlsx")
 
 
+def test_openpyxl_parses_workbooks_through_defusedxml() -> None:
+    import openpyxl
+
+    assert openpyxl.DEFUSEDXML
+
+
+def test_entity_expansion_in_the_workbook_part_is_refused_fast() -> None:
+    # openpyxl reads this part with lxml, not defusedxml: libxml2 stops the amplification.
+    levels = "".join(f'<!ENTITY e{n} "{f"&e{n - 1};" * 10}">' for n in range(1, 10))
+    bomb = f'<!DOCTYPE x [<!ENTITY e0 "lol">{levels}]>'
+    source = zipfile.ZipFile(io.BytesIO(write_xlsx(Table(["xã"], [{"xã": "Xã A"}]))))
+    out = io.BytesIO()
+    with source, zipfile.ZipFile(out, "w") as target:
+        for part in source.infolist():
+            data = source.read(part)
+            if part.filename == "xl/workbook.xml":
+                data = data.replace(b"<workbook", bomb.encode() + b"<workbook", 1)
+                data = data.replace(b'name="', b'name="&e9;', 1)
+            target.writestr(part, data)
+    started = time.perf_counter()
+    with pytest.raises(TableUnreadable, match="XLSX không đọc được"):
+        read_table(out.getvalue(), "xlsx")
+    assert time.perf_counter() - started < 0.5
+
+
 def test_a_large_sheet_without_its_size_is_refused_before_openpyxl_reads_it_whole() -> None:
     content = xlsx_with_sheet(rows=50_000, dimension=False)
     started = time.perf_counter()

@@ -11,7 +11,7 @@ import pytest
 from service.core import documents, vn
 from service.web.register import DATETIME
 from tests.conftest import docx_text, load_sample
-from tests.unit.test_register import SignableConverter, plan
+from tests.helpers import SignableConverter, plan
 
 HUGE = 2**64 + 1  # past every 64-bit integer SQLite or a C long can hold
 NUMBER_RANGE = "Phải từ -1.000.000.000.000.000 đến 1.000.000.000.000.000."

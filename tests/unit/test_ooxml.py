@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import functools
 import io
 import zipfile
 from pathlib import Path
@@ -12,51 +11,15 @@ from typing import Any
 import docx
 import pytest
 from lxml import etree
-from openxml_audit import FileFormat, OpenXmlValidator
 
 from service.core import wordml
 from service.core.documents import DocumentService
 from service.core.template_builder import TEMPLATE_FILES, TEMPLATES_DIR
 from tests.conftest import built_template, load_sample, sample_names
+from tests.helpers import errors, errors_of
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 PROPERTY_PARTS = ("word/document.xml", "word/styles.xml", "word/footnotes.xml")
-
-
-@functools.cache
-def validator() -> OpenXmlValidator:
-    """The Microsoft 365 validator, its schemas loaded once per test run."""
-    return OpenXmlValidator(file_format=FileFormat.MICROSOFT_365, max_errors=0)
-
-
-def forget_packages(checker: OpenXmlValidator) -> None:
-    """Empty the validator's caches of what earlier packages held.
-
-    openxml-audit keys them by `id()` of the package it opened: once that package is freed, the
-    next one may get the same id and be checked against an earlier document's footnote ids.
-    """
-    pending = [c for cs in checker._semantic_validator_word._constraints.values() for c in cs]
-    while pending:
-        constraint = pending.pop()
-        for name in ("_value_cache", "_count_cache"):
-            getattr(constraint, name, {}).clear()
-        pending.extend(getattr(constraint, "constraints", ()))
-        if getattr(constraint, "constraint", None) is not None:
-            pending.append(constraint.constraint)
-
-
-def errors(path: Path) -> list[str]:
-    """The validator's errors for one file, as `part path: description` lines."""
-    forget_packages(validator())
-    result = validator().validate(path)
-    return [f"{e.part_uri} {e.path}: {e.description}" for e in result.errors]
-
-
-def errors_of(data: bytes, tmp_path: Path, name: str = "out.docx") -> list[str]:
-    """The validator's errors for DOCX bytes."""
-    path = tmp_path / name
-    path.write_bytes(data)
-    return errors(path)
 
 
 def every_block_kind() -> dict[str, Any]:

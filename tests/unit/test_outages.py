@@ -12,7 +12,7 @@ from service.core.converter import ConversionFailed
 from service.core.outages import DATABASE_AWAY, DISK_FULL
 from service.store import register
 from tests.fakes import FakeConverter
-from tests.unit.test_register import SignableConverter, plan
+from tests.helpers import SignableConverter, plan
 
 DOCX = "/api/documents/ke_hoach?format=docx"
 

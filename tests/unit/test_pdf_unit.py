@@ -16,13 +16,8 @@ from service.core.pdf import (
     prepare_for_signing,
     seal_rect,
 )
+from tests.helpers import BODY, LEFT, LINES, NAME, NAME_Y, SIZE, TITLE_Y, block, make_pdf, prepare
 
-SIZE = 14
-LINES = ["TM. UY BAN NHAN DAN", "KT. CHU TICH", "PHO CHU TICH"]
-NAME = "Nguyen Van Hien"
-LEFT = 340.0  # the signature block's lines start here
-TITLE_Y = 500.0  # baseline of the last title line ("PHO CHU TICH")
-NAME_Y = 400.0  # baseline of the name
 # Helvetica's glyph boxes, as pdfminer measures them: from the descent (0.207 em) under the
 # baseline to one em above it.
 DESCENT = 0.207 * SIZE
@@ -33,42 +28,6 @@ def under_title(y: float) -> bool:
     return TITLE_Y - DESCENT - 2.5 <= y <= TITLE_Y - 1.5
 
 
-Text = tuple[float, float, str]  # x, baseline y, text
-
-
-def block(name: str = NAME, lines: list[str] = LINES) -> list[Text]:
-    """The signature block with Nơi nhận level with its first line, as the template lays it out."""
-    texts: list[Text] = [(90, TITLE_Y + 40, "Noi nhan:"), (90, TITLE_Y + 25, "- Nhu tren;")]
-    for i, line in enumerate(lines):
-        texts.append((LEFT, TITLE_Y + 20 * (len(lines) - 1 - i), line))
-    if name:
-        texts.append((LEFT, NAME_Y, name))
-    return texts
-
-
-def make_pdf(*pages: list[Text]) -> bytes:
-    """An A4 PDF, one page per list of texts in 14 pt Helvetica."""
-    pdf = pikepdf.new()
-    font = pdf.make_indirect(
-        pikepdf.Dictionary(
-            Type=pikepdf.Name.Font, Subtype=pikepdf.Name.Type1, BaseFont=pikepdf.Name.Helvetica
-        )
-    )
-    for texts in pages:
-        page = pdf.add_blank_page(page_size=(595, 842))
-        page.Resources = pikepdf.Dictionary(Font=pikepdf.Dictionary(F1=font))
-        ops = [f"BT /F1 {SIZE} Tf 1 0 0 1 {x} {y} Tm ({_escape(t)}) Tj ET" for x, y, t in texts]
-        page.Contents = pdf.make_stream("\n".join(ops).encode("latin-1"))
-    out = io.BytesIO()
-    pdf.save(out)
-    return out.getvalue()
-
-
-def _escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
-
-
-BODY = [(90, 700, "Cac co quan, don vi to chuc thuc hien nghiem tuc Ke hoach nay.")]
 APPENDIX = [(250, 780, "Phu luc I"), (90, 740, "PHO CHU TICH phu trach van hoa")]
 
 
@@ -158,22 +117,6 @@ def test_seal_square_centred_on_the_left_third() -> None:
 )
 def test_field_name(prefix: str, name: str, expected: str) -> None:
     assert field_name(prefix, name) == expected
-
-
-def prepare(pdf: bytes, **overrides: object) -> bytes:
-    """prepare_for_signing with test defaults."""
-    space = locate_signature_space(pdf, LINES, NAME)
-    arguments: dict = {
-        "title": "Kế hoạch tổ chức Tết",
-        "author": "Ủy ban nhân dân xã Thanh Lĩnh",
-        "subject": "Kế hoạch 05/KH-UBND",
-        "keywords": ["Kế hoạch", "KH-UBND"],
-        "signer_field": field_name("Chữ ký", NAME),
-        "seal_field": "Dau co quan",
-        "space": space,
-    }
-    arguments.update(overrides)
-    return prepare_for_signing(pdf, **arguments)
 
 
 def test_prepare_adds_empty_fields_and_metadata() -> None:

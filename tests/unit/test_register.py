@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import hashlib
 import io
 import threading
@@ -13,72 +14,33 @@ from typing import Any
 
 import pikepdf
 import pytest
-from PIL import Image, ImageDraw
 
-from service.core.clock import today_in_vietnam
 from service.core.converter import ConversionFailed
 from service.core.documents import DocumentInvalid, DocumentService
 from service.core.signing import TimestampUnavailable, verify
 from service.store.audit import AuditEvent, DatabaseAudit
 from service.store.database import Database
 from service.store.register import RegisterCounter, RegisterEntry, SqlRegister
-from service.store.signing_keys import SigningKeys
-from service.store.units import SqlUnits
 from service.usecases.issuing import Issuer
-from service.usecases.ports import RegisterQuery, UnitProfile
+from service.usecases.ports import RegisterQuery
 from service.usecases.register import NumberUnreadable, number_query
 from service.usecases.sealing import SigningUnavailable
-from service.usecases.units import UnitProfiles
-from tests.conftest import copy_of_migrated, docx_text, load_sample
-from tests.fakes import FakeConverter
-from tests.unit.test_pdf_unit import BODY, LINES, NAME, block, make_pdf
-from tests.unit.test_signing import PASSPHRASE, make_key
-
-# A signer whose block lines are LINES and NAME, so the fake PDF below has its signature space.
-SIGNER = {
-    "collective": "Uy ban nhan dan",
-    "mode": "KT",
-    "head_title": "Chu tich",
-    "title": "Pho Chu tich",
-    "name": NAME,
-}
-
-
-class SignableConverter(FakeConverter):
-    """A fake converter whose PDF carries the signature block (no LibreOffice)."""
-
-    def convert(self, docx: bytes, *, pdf_version: int | None = None) -> bytes:
-        super().convert(docx, pdf_version=pdf_version)
-        return make_pdf(BODY + block(NAME, LINES))
-
-
-def plan(**changes: Any) -> dict[str, Any]:
-    """Seed 000 (a commune plan, day left blank) with the test signer."""
-    payload = {**load_sample("seed_000_ke_hoach_y_tich"), "signer": SIGNER}
-    payload.update(changes)
-    return payload
-
-
-def other_agency() -> dict[str, Any]:
-    """The issuer block of another commune."""
-    issuer = dict(plan()["issuer"])
-    issuer.update(agency="Ủy ban nhân dân xã Chi Lăng", agency_short="UBND xã Chi Lăng")
-    return issuer
-
-
-def make_database(path: Path) -> Database:
-    """A migrated SQLite database in the folder."""
-    return Database(f"sqlite:///{copy_of_migrated(path / 'register.db')}")
-
-
-class Today:
-    """A settable clock for the issue date."""
-
-    def __init__(self, day: dt.date) -> None:
-        self.day = day
-
-    def __call__(self) -> dt.date:
-        return self.day
+from tests.conftest import docx_text, load_sample
+from tests.fakes import HeldConverter
+from tests.helpers import (
+    NAME,
+    PASSPHRASE,
+    SIGNER,
+    SignableConverter,
+    Today,
+    add_unit,
+    make_database,
+    make_issuer,
+    make_key,
+    other_agency,
+    plan,
+    seal_png,
+)
 
 
 @pytest.fixture()
@@ -94,36 +56,6 @@ def today() -> Today:
 @pytest.fixture()
 def issuer(database: Database, today: Today, tmp_path: Path) -> Issuer:
     return make_issuer(database, DocumentService(SignableConverter()), tmp_path, today)
-
-
-def make_issuer(
-    database: Database, documents: DocumentService, folder: Path | None = None,
-    today: Any = today_in_vietnam,
-) -> Issuer:
-    """An Issuer on the database, with the units' keys in the folder (none without one)."""
-    units = UnitProfiles(SqlUnits(database), documents.catalog, documents.schemas)
-    keys = SigningKeys(folder / "signing") if folder is not None else None
-    return Issuer(SqlRegister(database), documents, units, keys, today=today)
-
-
-def seal_png() -> bytes:
-    """A red ring on a transparent ground."""
-    picture = Image.new("RGBA", (300, 300), (0, 0, 0, 0))
-    ImageDraw.Draw(picture).ellipse((4, 4, 296, 296), outline=(220, 0, 0, 255), width=14)
-    out = io.BytesIO()
-    picture.save(out, "PNG")
-    return out.getvalue()
-
-
-def add_unit(database: Database, slug: str = "y-tich") -> None:
-    """A unit profile for commune Y Tịch with the test signer."""
-    SqlUnits(database).save(UnitProfile(**unit_profile(slug)))
-
-
-def unit_profile(slug: str = "y-tich") -> dict[str, Any]:
-    """Commune Y Tịch's profile with the test signer."""
-    return {"slug": slug, "issuer": plan()["issuer"], "signer": SIGNER,
-            "recipients": ["UBND huyện"], "archive": "VT"}
 
 
 def test_numbers_run_from_01_with_a_leading_zero(issuer: Issuer) -> None:
@@ -291,40 +223,50 @@ def test_unreachable_timestamp_server_takes_no_number(issuer: Issuer, database: 
     assert verify(entry.pdf)[0].signer == NAME
 
 
-class HeldConverter(SignableConverter):
-    """Converts only once `release` is set; `converting` tells that a conversion has begun."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.converting = threading.Event()
-        self.release = threading.Event()
-
-    def convert(self, docx: bytes, *, pdf_version: int | None = None) -> bytes:
-        self.converting.set()
-        assert self.release.wait(30), "the test never let the conversion finish"
-        return super().convert(docx, pdf_version=pdf_version)
+class HeldSignableConverter(HeldConverter, SignableConverter):
+    """Held at the gate, then a PDF carrying the signature block."""
 
 
-def test_an_issue_holds_its_series_and_nothing_else(tmp_path: Path) -> None:
+def series_waits(monkeypatch: pytest.MonkeyPatch) -> threading.Event:
+    """Set when an issue finds its series' lock held and begins to wait for it."""
+    waiting = threading.Event()
+    flock = fcntl.flock
+
+    def telling_flock(descriptor: int, operation: int) -> None:
+        try:
+            flock(descriptor, operation | fcntl.LOCK_NB)
+        except BlockingIOError:
+            waiting.set()
+            flock(descriptor, operation)
+
+    monkeypatch.setattr(fcntl, "flock", telling_flock)  # as the series lock calls it
+    return waiting
+
+
+def test_an_issue_holds_its_series_and_nothing_else(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     database = make_database(tmp_path)
-    held = HeldConverter()
+    waiting = series_waits(monkeypatch)
+    held = HeldSignableConverter()
     documents = DocumentService(held, audit=DatabaseAudit(database))
     slow = make_issuer(database, documents)
     quick = make_issuer(database, DocumentService(SignableConverter(),
                                                   audit=DatabaseAudit(database)))
     with ThreadPoolExecutor(2) as pool:
         first = pool.submit(slow.issue, "ke_hoach", plan(), actor="a")
-        assert held.converting.wait(10)
+        assert held.started.acquire(timeout=10)
         # While the first issue converts: a render writes its audit event at once, another
         # series issues its number, and the same series waits its turn.
         started = time.monotonic()
         documents.render("ke_hoach", plan(date={"day": 1, "month": 3, "year": 2026}), actor="b")
         other = quick.issue("ke_hoach", plan(issuer=other_agency()), actor="c")
         assert time.monotonic() - started < 5
+        assert not waiting.is_set()  # neither the render nor the other series waited
         same = pool.submit(quick.issue, "ke_hoach", plan(), actor="d")
-        time.sleep(0.5)
+        assert waiting.wait(10)  # the same series found its lock held by the first issue
         assert not same.done()
-        held.release.set()
+        held.open()
         assert (first.result(30).number, same.result(30).number, other.number) == (1, 2, 1)
 
 

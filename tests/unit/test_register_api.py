@@ -9,7 +9,7 @@ import pytest
 
 from service.web.context import EXTENSION
 from tests.conftest import client_as, docx_text
-from tests.unit.test_register import PASSPHRASE, SignableConverter, make_key, plan, unit_profile
+from tests.helpers import PASSPHRASE, SignableConverter, make_key, plan, unit_profile
 
 
 @pytest.fixture()

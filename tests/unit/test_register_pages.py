@@ -14,14 +14,7 @@ import pytest
 from service.usecases.ports import UnitProfile
 from service.web import register_pages
 from tests.conftest import client_as, csrf_of, docx_text, signed_in
-from tests.unit.test_register import (
-    PASSPHRASE,
-    SignableConverter,
-    make_key,
-    other_agency,
-    plan,
-    unit_profile,
-)
+from tests.helpers import PASSPHRASE, SignableConverter, make_key, other_agency, plan, unit_profile
 
 HTML = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
 

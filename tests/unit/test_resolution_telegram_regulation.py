@@ -22,7 +22,7 @@ from service.bulk.table import Table
 from service.core.documents import DocumentInvalid, DocumentService
 from service.core.form_model import FormModel
 from tests.conftest import csrf_of, load_sample, signed_in
-from tests.unit.test_ooxml import errors_of
+from tests.helpers import errors_of
 
 HTML = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"

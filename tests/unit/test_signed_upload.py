@@ -4,15 +4,10 @@ from __future__ import annotations
 
 import datetime
 import io
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.hazmat.primitives.serialization import pkcs12
-from cryptography.x509.oid import NameOID
+from cryptography.hazmat.primitives import serialization
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 
@@ -24,71 +19,10 @@ from service.core.signed_upload import (
 )
 from service.core.signing import load_signer, sign_field
 from service.settings import Settings
-from tests.unit.test_pdf_unit import BODY, NAME, block, make_pdf, prepare
+from tests.helpers import BODY, DAY, NAME, NOW, PASSPHRASE, Authority, block, make_pdf, prepare
 
 FIELD = field_name("Chữ ký", NAME)
 SEAL = "Dau co quan"
-PASSPHRASE = b"token-pin"
-NOW = datetime.datetime.now(datetime.UTC)
-DAY = datetime.timedelta(days=1)
-
-
-@dataclass(frozen=True)
-class Authority:
-    """A test certificate authority: its key and self-signed certificate."""
-
-    key: rsa.RSAPrivateKey
-    cert: x509.Certificate
-
-    @classmethod
-    def make(cls, name: str = "Test CA ký số chuyên dùng") -> Authority:
-        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
-        cert = (
-            x509.CertificateBuilder()
-            .subject_name(subject)
-            .issuer_name(subject)
-            .public_key(key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(NOW - 30 * DAY)
-            .not_valid_after(NOW + 365 * DAY)
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-            .add_extension(
-                x509.KeyUsage(True, False, False, False, False, True, True, False, False),
-                critical=True,
-            )
-            .sign(key, hashes.SHA256())
-        )
-        return cls(key, cert)
-
-    def issue(
-        self, common_name: str, *, start: datetime.datetime = NOW - DAY,
-        end: datetime.datetime = NOW + 30 * DAY, serial: int = 0x1A2B3C,
-    ) -> bytes:
-        """A signer's PKCS#12 (PASSPHRASE), certified by this authority."""
-        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        cert = (
-            x509.CertificateBuilder()
-            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)]))
-            .issuer_name(self.cert.subject)
-            .public_key(key.public_key())
-            .serial_number(serial)
-            .not_valid_before(start)
-            .not_valid_after(end)
-            .add_extension(
-                x509.KeyUsage(True, True, False, False, False, False, False, False, False),
-                critical=True,
-            )
-            .sign(self.key, hashes.SHA256())
-        )
-        return pkcs12.serialize_key_and_certificates(
-            b"signer", key, cert, [self.cert],
-            serialization.BestAvailableEncryption(PASSPHRASE),
-        )
-
-    @property
-    def root(self) -> bytes:
-        return self.cert.public_bytes(serialization.Encoding.DER)
 
 
 @pytest.fixture(scope="module")

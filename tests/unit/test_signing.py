@@ -9,11 +9,6 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pikepdf
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.hazmat.primitives.serialization import pkcs12
-from cryptography.x509.oid import NameOID
 from pyhanko.sign.signers import pdf_cms
 
 from service.core.pdf import InvalidPdf, field_name
@@ -25,44 +20,10 @@ from service.core.signing import (
     unit_signer,
     verify,
 )
-from tests.unit.test_pdf_unit import BODY, NAME, block, make_pdf, prepare
+from tests.helpers import BODY, NAME, PASSPHRASE, block, make_key, make_pdf, prepare
 
 SIGNER_FIELD = field_name("Chữ ký", NAME)
 SEAL_FIELD = "Dau co quan"
-PASSPHRASE = b"mat-khau"
-
-
-def make_key(common_name: str = NAME) -> tuple[bytes, bytes]:
-    """A self-signed signing certificate as (PKCS#12 with PASSPHRASE, certificate DER)."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
-    now = datetime.datetime.now(datetime.UTC)
-    usage = x509.KeyUsage(
-        digital_signature=True,
-        content_commitment=True,  # nonRepudiation
-        key_encipherment=False,
-        data_encipherment=False,
-        key_agreement=False,
-        key_cert_sign=False,
-        crl_sign=False,
-        encipher_only=False,
-        decipher_only=False,
-    )
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(days=1))
-        .not_valid_after(now + datetime.timedelta(days=30))
-        .add_extension(usage, critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    p12 = pkcs12.serialize_key_and_certificates(
-        b"signer", key, cert, None, serialization.BestAvailableEncryption(PASSPHRASE)
-    )
-    return p12, cert.public_bytes(serialization.Encoding.DER)
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,362 @@
+"""What unit and integration tests share: PDFs with a signature block, keys, payloads, checks."""
+
+from __future__ import annotations
+
+import datetime
+import datetime as dt
+import functools
+import io
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pikepdf
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.serialization import pkcs12
+from cryptography.x509.oid import NameOID
+from openxml_audit import FileFormat, OpenXmlValidator
+from PIL import Image, ImageDraw
+from sqlalchemy import delete, update
+from sqlalchemy.exc import DatabaseError
+
+from service.core.clock import today_in_vietnam
+from service.core.documents import DocumentService
+from service.core.pdf import field_name, locate_signature_space, prepare_for_signing
+from service.store.audit import AuditEvent, DatabaseAudit
+from service.store.database import Database
+from service.store.register import SqlRegister
+from service.store.signing_keys import SigningKeys
+from service.store.units import SqlUnits
+from service.usecases.issuing import Issuer
+from service.usecases.ports import UnitProfile
+from service.usecases.units import UnitProfiles
+from tests.conftest import copy_of_migrated, load_sample
+from tests.fakes import FakeConverter
+
+# -- PDFs with a signature block, at known positions --------------------------------------------
+
+SIZE = 14
+
+
+LINES = ["TM. UY BAN NHAN DAN", "KT. CHU TICH", "PHO CHU TICH"]
+
+
+NAME = "Nguyen Van Hien"
+
+
+LEFT = 340.0  # the signature block's lines start here
+
+
+TITLE_Y = 500.0  # baseline of the last title line ("PHO CHU TICH")
+
+
+NAME_Y = 400.0  # baseline of the name
+
+
+Text = tuple[float, float, str]  # x, baseline y, text
+
+
+def block(name: str = NAME, lines: list[str] = LINES) -> list[Text]:
+    """The signature block with Nơi nhận level with its first line, as the template lays it out."""
+    texts: list[Text] = [(90, TITLE_Y + 40, "Noi nhan:"), (90, TITLE_Y + 25, "- Nhu tren;")]
+    for i, line in enumerate(lines):
+        texts.append((LEFT, TITLE_Y + 20 * (len(lines) - 1 - i), line))
+    if name:
+        texts.append((LEFT, NAME_Y, name))
+    return texts
+
+
+def make_pdf(*pages: list[Text]) -> bytes:
+    """An A4 PDF, one page per list of texts in 14 pt Helvetica."""
+    pdf = pikepdf.new()
+    font = pdf.make_indirect(
+        pikepdf.Dictionary(
+            Type=pikepdf.Name.Font, Subtype=pikepdf.Name.Type1, BaseFont=pikepdf.Name.Helvetica
+        )
+    )
+    for texts in pages:
+        page = pdf.add_blank_page(page_size=(595, 842))
+        page.Resources = pikepdf.Dictionary(Font=pikepdf.Dictionary(F1=font))
+        ops = [f"BT /F1 {SIZE} Tf 1 0 0 1 {x} {y} Tm ({pdf_escaped(t)}) Tj ET" for x, y, t in texts]
+        page.Contents = pdf.make_stream("\n".join(ops).encode("latin-1"))
+    out = io.BytesIO()
+    pdf.save(out)
+    return out.getvalue()
+
+
+def pdf_escaped(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
+
+
+BODY = [(90, 700, "Cac co quan, don vi to chuc thuc hien nghiem tuc Ke hoach nay.")]
+
+
+class SignableConverter(FakeConverter):
+    """A fake converter whose PDF carries the signature block (no LibreOffice)."""
+
+    def convert(self, docx: bytes, *, pdf_version: int | None = None) -> bytes:
+        super().convert(docx, pdf_version=pdf_version)
+        return make_pdf(BODY + block(NAME, LINES))
+
+
+# -- signing keys and seals ---------------------------------------------------------------------
+
+PASSPHRASE = b"mat-khau"
+
+
+def make_key(common_name: str = NAME) -> tuple[bytes, bytes]:
+    """A self-signed signing certificate as (PKCS#12 with PASSPHRASE, certificate DER)."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+    now = datetime.datetime.now(datetime.UTC)
+    usage = x509.KeyUsage(
+        digital_signature=True,
+        content_commitment=True,  # nonRepudiation
+        key_encipherment=False,
+        data_encipherment=False,
+        key_agreement=False,
+        key_cert_sign=False,
+        crl_sign=False,
+        encipher_only=False,
+        decipher_only=False,
+    )
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=30))
+        .add_extension(usage, critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    p12 = pkcs12.serialize_key_and_certificates(
+        b"signer", key, cert, None, serialization.BestAvailableEncryption(PASSPHRASE)
+    )
+    return p12, cert.public_bytes(serialization.Encoding.DER)
+
+
+def seal_png() -> bytes:
+    """A red ring on a transparent ground."""
+    picture = Image.new("RGBA", (300, 300), (0, 0, 0, 0))
+    ImageDraw.Draw(picture).ellipse((4, 4, 296, 296), outline=(220, 0, 0, 255), width=14)
+    out = io.BytesIO()
+    picture.save(out, "PNG")
+    return out.getvalue()
+
+
+# -- payloads and issuers -----------------------------------------------------------------------
+
+# A signer whose block lines are LINES and NAME, so the fake PDF below has its signature space.
+SIGNER = {
+    "collective": "Uy ban nhan dan",
+    "mode": "KT",
+    "head_title": "Chu tich",
+    "title": "Pho Chu tich",
+    "name": NAME,
+}
+
+
+def plan(**changes: Any) -> dict[str, Any]:
+    """Seed 000 (a commune plan, day left blank) with the test signer."""
+    payload = {**load_sample("seed_000_ke_hoach_y_tich"), "signer": SIGNER}
+    payload.update(changes)
+    return payload
+
+
+def unit_profile(slug: str = "y-tich") -> dict[str, Any]:
+    """Commune Y Tịch's profile with the test signer."""
+    return {"slug": slug, "issuer": plan()["issuer"], "signer": SIGNER,
+            "recipients": ["UBND huyện"], "archive": "VT"}
+
+
+def make_issuer(
+    database: Database, documents: DocumentService, folder: Path | None = None,
+    today: Any = today_in_vietnam,
+) -> Issuer:
+    """An Issuer on the database, with the units' keys in the folder (none without one)."""
+    units = UnitProfiles(SqlUnits(database), documents.catalog, documents.schemas)
+    keys = SigningKeys(folder / "signing") if folder is not None else None
+    return Issuer(SqlRegister(database), documents, units, keys, today=today)
+
+
+# -- checks -------------------------------------------------------------------------------------
+
+def database_refuses(database: Database) -> None:
+    """Shared by the PostgreSQL test: UPDATE and DELETE on the trail fail."""
+    DatabaseAudit(database).record("render", actor="hoa", subject="x.docx", details={})
+    for statement in (update(AuditEvent).values(actor="x"), delete(AuditEvent)):
+        with pytest.raises(DatabaseError, match="append-only"), database.session() as session:
+            session.execute(statement)
+
+
+ARGS = {
+    "type_id": "ke_hoach", "entry_id": 1, "kind": "pdf", "job_id": "0" * 32, "index": 1,
+    "ext": "pdf", "token": "x", "extension": "pdf", "page": 1, "slug": "y-tich",
+    "username": "lan", "key_id": "abc", "filename": "style.css", "name": "swagger-ui.css",
+}
+
+
+def routes(app: Any) -> list[tuple[str, str, str]]:
+    """(endpoint, method, a URL of it) for every route of the app."""
+    found = []
+    with app.test_request_context():
+        for rule in app.url_map.iter_rules():
+            arguments = {name: ARGS[name] for name in rule.arguments}
+            if "kind" in rule.arguments and "zip" in rule.rule:
+                arguments["kind"] = "zip"
+            url = app.url_for(rule.endpoint, **arguments)
+            for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+                found.append((rule.endpoint, method, url))
+    return found
+
+
+@functools.cache
+def validator() -> OpenXmlValidator:
+    """The Microsoft 365 validator, its schemas loaded once per test run."""
+    return OpenXmlValidator(file_format=FileFormat.MICROSOFT_365, max_errors=0)
+
+
+def forget_packages(checker: OpenXmlValidator) -> None:
+    """Empty the validator's caches of what earlier packages held.
+
+    openxml-audit keys them by `id()` of the package it opened: once that package is freed, the
+    next one may get the same id and be checked against an earlier document's footnote ids.
+    """
+    pending = [c for cs in checker._semantic_validator_word._constraints.values() for c in cs]
+    while pending:
+        constraint = pending.pop()
+        for name in ("_value_cache", "_count_cache"):
+            getattr(constraint, name, {}).clear()
+        pending.extend(getattr(constraint, "constraints", ()))
+        if getattr(constraint, "constraint", None) is not None:
+            pending.append(constraint.constraint)
+
+
+def errors(path: Path) -> list[str]:
+    """The validator's errors for one file, as `part path: description` lines."""
+    forget_packages(validator())
+    result = validator().validate(path)
+    return [f"{e.part_uri} {e.path}: {e.description}" for e in result.errors]
+
+
+def errors_of(data: bytes, tmp_path: Path, name: str = "out.docx") -> list[str]:
+    """The validator's errors for DOCX bytes."""
+    path = tmp_path / name
+    path.write_bytes(data)
+    return errors(path)
+
+
+# -- issuing: units, databases, a settable clock -----------------------------------------------
+
+
+def other_agency() -> dict[str, Any]:
+    """The issuer block of another commune."""
+    issuer = dict(plan()["issuer"])
+    issuer.update(agency="Ủy ban nhân dân xã Chi Lăng", agency_short="UBND xã Chi Lăng")
+    return issuer
+
+
+def make_database(path: Path) -> Database:
+    """A migrated SQLite database in the folder."""
+    return Database(f"sqlite:///{copy_of_migrated(path / 'register.db')}")
+
+
+class Today:
+    """A settable clock for the issue date."""
+
+    def __init__(self, day: dt.date) -> None:
+        self.day = day
+
+    def __call__(self) -> dt.date:
+        return self.day
+
+
+def add_unit(database: Database, slug: str = "y-tich") -> None:
+    """A unit profile for commune Y Tịch with the test signer."""
+    SqlUnits(database).save(UnitProfile(**unit_profile(slug)))
+
+
+# -- signing: a prepared PDF and a test certificate authority -----------------------------------
+
+
+def prepare(pdf: bytes, **overrides: object) -> bytes:
+    """prepare_for_signing with test defaults."""
+    space = locate_signature_space(pdf, LINES, NAME)
+    arguments: dict = {
+        "title": "Kế hoạch tổ chức Tết",
+        "author": "Ủy ban nhân dân xã Thanh Lĩnh",
+        "subject": "Kế hoạch 05/KH-UBND",
+        "keywords": ["Kế hoạch", "KH-UBND"],
+        "signer_field": field_name("Chữ ký", NAME),
+        "seal_field": "Dau co quan",
+        "space": space,
+    }
+    arguments.update(overrides)
+    return prepare_for_signing(pdf, **arguments)
+
+
+NOW = datetime.datetime.now(datetime.UTC)
+DAY = datetime.timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class Authority:
+    """A test certificate authority: its key and self-signed certificate."""
+
+    key: rsa.RSAPrivateKey
+    cert: x509.Certificate
+
+    @classmethod
+    def make(cls, name: str = "Test CA ký số chuyên dùng") -> Authority:
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+        cert = (
+            x509.CertificateBuilder()
+            .subject_name(subject)
+            .issuer_name(subject)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(NOW - 30 * DAY)
+            .not_valid_after(NOW + 365 * DAY)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .add_extension(
+                x509.KeyUsage(True, False, False, False, False, True, True, False, False),
+                critical=True,
+            )
+            .sign(key, hashes.SHA256())
+        )
+        return cls(key, cert)
+
+    def issue(
+        self, common_name: str, *, start: datetime.datetime = NOW - DAY,
+        end: datetime.datetime = NOW + 30 * DAY, serial: int = 0x1A2B3C,
+    ) -> bytes:
+        """A signer's PKCS#12 (PASSPHRASE), certified by this authority."""
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        cert = (
+            x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)]))
+            .issuer_name(self.cert.subject)
+            .public_key(key.public_key())
+            .serial_number(serial)
+            .not_valid_before(start)
+            .not_valid_after(end)
+            .add_extension(
+                x509.KeyUsage(True, True, False, False, False, False, False, False, False),
+                critical=True,
+            )
+            .sign(self.key, hashes.SHA256())
+        )
+        return pkcs12.serialize_key_and_certificates(
+            b"signer", key, cert, [self.cert],
+            serialization.BestAvailableEncryption(PASSPHRASE),
+        )
+
+    @property
+    def root(self) -> bytes:
+        return self.cert.public_bytes(serialization.Encoding.DER)
