@@ -146,3 +146,95 @@ def test_a_planted_upward_import_is_caught(module: str, source: str, expected: s
 def test_an_import_downward_is_allowed() -> None:
     source = "from service.core.documents import DocumentService"
     assert violations([("service.web.api", source)]) == []
+
+
+def runtime_source(source: str) -> str:
+    """The source without its `if TYPE_CHECKING:` blocks: imports for annotations only."""
+    tree = ast.parse(source)
+    for node in ast.walk(tree):
+        for field in ("body", "orelse"):
+            block = getattr(node, field, None)
+            if isinstance(block, list):
+                kept = [
+                    child for child in block
+                    if not (isinstance(child, ast.If) and ast.unparse(child.test).endswith(
+                        "TYPE_CHECKING"))
+                ]
+                if len(kept) != len(block):
+                    setattr(node, field, kept or [ast.Pass()])
+    return ast.unparse(tree)
+
+
+def import_graph(modules: Iterable[tuple[str, str]]) -> dict[str, set[str]]:
+    """Each service module → the service modules it imports when it runs, relative resolved.
+
+    A submodule importing its own package (`from service.web import csrf` runs
+    service/web/__init__.py) is how packages load, not a circle anyone wrote: left out.
+    """
+    modules = list(modules)
+    names = {name.removesuffix(".__init__") for name, _ in modules}
+    graph: dict[str, set[str]] = {}
+    for name, source in modules:
+        is_package = name.endswith(".__init__")
+        own = name.removesuffix(".__init__")
+        graph[own] = {
+            target for target in imports(runtime_source(source), own, is_package)
+            if target in names and target != own and not own.startswith(target + ".")
+        }
+    return graph
+
+
+def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The import circles of a graph, each as the modules around it (Tarjan's components)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    found: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        for target in sorted(graph.get(node, ())):
+            if target not in index:
+                visit(target)
+                low[node] = min(low[node], low[target])
+            elif target in stack:
+                low[node] = min(low[node], index[target])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                member = stack.pop()
+                component.append(member)
+                if member == node:
+                    break
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return found
+
+
+def test_the_import_graph_has_no_circle() -> None:
+    assert cycles(import_graph(service_modules())) == []
+
+
+def test_a_planted_circle_is_caught() -> None:
+    planted = [
+        ("service.convert.pool", "from service.convert.supervisor import Supervisor"),
+        ("service.convert.supervisor", "def f():\n    from .pool import ConverterPool"),
+    ]
+    assert cycles(import_graph(planted)) == [["service.convert.pool", "service.convert.supervisor"]]
+
+
+MAX_LINES = 400
+
+
+def test_no_module_is_over_400_lines() -> None:
+    long = {
+        str(path.relative_to(PACKAGE.parent)): lines
+        for path in PACKAGE.rglob("*.py")
+        if (lines := len(path.read_text(encoding="utf-8").splitlines())) > MAX_LINES
+    }
+    assert long == {}
