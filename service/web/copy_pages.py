@@ -18,7 +18,7 @@ from service.usecases.ports import RegisterRecord
 from service.web import csrf
 from service.web.auth import allowed, current_actor, scope
 from service.web.context import services
-from service.web.register import SQL_INT_MAX
+from service.web.http import SQL_INT_MAX
 
 bp = Blueprint("copy_pages", __name__, template_folder="templates")
 bp.before_request(csrf.check)

@@ -238,3 +238,25 @@ def test_no_module_is_over_400_lines() -> None:
         if (lines := len(path.read_text(encoding="utf-8").splitlines())) > MAX_LINES
     }
     assert long == {}
+
+
+# The web features: each a set of routes. They share helpers through the web's shared modules
+# (auth, context, errors, http, openapi, schemas, …), never through one another; the pages
+# blueprint mounts the unit pages, which is the one feature-to-feature import.
+WEB_FEATURES = (
+    "admin_pages", "api", "auth_pages", "copies", "copy_pages", "job_pages", "jobs_api", "pages",
+    "register", "register_pages", "unit_pages",
+)
+MOUNTED = {("service.web.pages", "service.web.unit_pages")}
+
+
+def test_web_features_share_helpers_only_through_shared_modules() -> None:
+    features = {f"service.web.{name}" for name in WEB_FEATURES}
+    graph = import_graph(service_modules())
+    crossing = {
+        (module, target)
+        for module in features
+        for target in graph[module]
+        if target in features
+    }
+    assert crossing == MOUNTED
