@@ -36,6 +36,7 @@ from service.usecases.issuing import Issuer
 from service.usecases.register import AuditTrail, RegisterBook
 from service.usecases.services import Services, close_all
 from service.usecases.units import UnitProfiles
+from service.usecases.verification import SignatureChecker
 
 
 def open_converter(settings: Settings, *, wait: bool = False) -> Converter:
@@ -112,10 +113,12 @@ def build_services(
         runner = bulk_runner(settings, ctx)
         closers.append(runner.stop)
         previews = PreviewStore(settings.data_dir / "previews")
+        def trust_roots() -> list[bytes]:
+            return load_trust_roots(settings.trust_roots)
+
         drafting = Drafting(
             SqlDrafts(database), documents, SqlAccounts(database), DatabaseAudit(database),
-            issuer, trust_roots=lambda: load_trust_roots(settings.trust_roots),
-            require_trusted=settings.require_trusted_signer,
+            issuer, trust_roots=trust_roots, require_trusted=settings.require_trusted_signer,
         )
     except BaseException:
         close_all(closers)
@@ -141,6 +144,7 @@ def build_services(
         api_keys=ApiKeys(SqlApiKeys(database), units),
         copier=Copier(register, documents, units, sealer=issuer.sealer),
         drafting=drafting,
+        verifier=SignatureChecker(trust_roots),
         explain_outage=OUTAGES,
         closers=closers,
     )

@@ -20,6 +20,7 @@ from service.usecases.issuing import Issuer
 from service.usecases.ports import KeyStore
 from service.usecases.register import AuditTrail, RegisterBook
 from service.usecases.units import UnitProfiles
+from service.usecases.verification import SignatureChecker
 
 log = logging.getLogger("service")
 
@@ -42,6 +43,7 @@ class Services:
     api_keys: ApiKeys
     copier: Copier
     drafting: Drafting
+    verifier: SignatureChecker
     explain_outage: Explain = disk_full  # the store adds what a database outage looks like
     closers: list[Callable[[], None]] = field(default_factory=list)
 

@@ -11,7 +11,6 @@ from flask_smorest import Blueprint
 from service.core.definitions import DocTypeDef
 from service.core.fields import field_type
 from service.core.pdf import InvalidPdf
-from service.core.signing import verify
 from service.web import schemas
 from service.web.auth import current_actor, principal
 from service.web.context import services
@@ -137,7 +136,7 @@ class Verify(MethodView):
         if request.mimetype != MEDIA["pdf"]:
             return error_response(415, "Nội dung gửi lên phải là application/pdf.")
         try:
-            reports = verify(request.get_data(cache=False))
+            reports = services().verifier.check(request.get_data(cache=False))
         except InvalidPdf as exc:
             # Only here is a broken PDF the client's fault: elsewhere the service made it.
             return error_response(400, "Tệp gửi lên không phải PDF đọc được.", {"body": [str(exc)]})
