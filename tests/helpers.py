@@ -198,6 +198,7 @@ ARGS = {
     "type_id": "ke_hoach", "entry_id": 1, "kind": "pdf", "job_id": "0" * 32, "index": 1,
     "ext": "pdf", "token": "x", "extension": "pdf", "page": 1, "slug": "y-tich",
     "username": "lan", "key_id": "abc", "filename": "style.css", "name": "swagger-ui.css",
+    "draft_id": 1,
 }
 
 
@@ -209,6 +210,8 @@ def routes(app: Any) -> list[tuple[str, str, str]]:
             arguments = {name: ARGS[name] for name in rule.arguments}
             if "kind" in rule.arguments and "zip" in rule.rule:
                 arguments["kind"] = "zip"
+            if "kind" in rule.arguments and "prepared" in rule.rule:
+                arguments["kind"] = "prepared"
             url = app.url_for(rule.endpoint, **arguments)
             for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
                 found.append((rule.endpoint, method, url))
@@ -360,3 +363,42 @@ class Authority:
     @property
     def root(self) -> bytes:
         return self.cert.public_bytes(serialization.Encoding.DER)
+
+
+def this_years_seed() -> dict[str, Any]:
+    """Seed 000 dated this year: a signed document is issued in the year it prints."""
+    data = load_sample("seed_000_ke_hoach_y_tich")
+    return {**data, "date": {**data["date"], "year": today_in_vietnam().year}}
+
+
+def drafting_app(make_app: Any) -> Any:
+    """An app whose converter draws a page to sign, with units Y Tịch (with a seal key) and
+    Thành Linh, both from this year's seed 000."""
+    from tests.vn_pdf import SigningPageConverter
+
+    app = make_app(SigningPageConverter())
+    services = app.extensions["vb_services"]
+    seed = this_years_seed()
+    for slug, agency in (("y-tich", None), ("thanh-linh", "Ủy ban nhân dân xã Thành Linh")):
+        profile = {**unit_profile(slug), "issuer": seed["issuer"], "signer": seed["signer"]}
+        if agency:
+            profile["issuer"] = {**profile["issuer"], "agency": agency, "place": "Thành Linh"}
+        services.units.save(profile)
+    services.keys.install("y-tich", Authority.make().issue("Ủy ban nhân dân xã Y Tịch"),
+                          PASSPHRASE, seal_png())
+    return app
+
+
+def drafting_people(app: Any) -> dict[str, Any]:
+    """Y Tịch's chuyên viên, lãnh đạo (seed 000's signer), a second lãnh đạo and văn thư, and
+    a văn thư of Thành Linh, each logged in."""
+    from tests.conftest import signed_in
+    from tests.vn_pdf import SIGNER_NAME
+
+    return {
+        "drafter": signed_in(app, "lan.cv", "chuyen_vien", "y-tich"),
+        "leader": signed_in(app, "son.ld", "lanh_dao", "y-tich", display_name=SIGNER_NAME),
+        "deputy": signed_in(app, "ha.ld", "lanh_dao", "y-tich"),
+        "clerk": signed_in(app, "thu.vt", "van_thu", "y-tich"),
+        "stranger": signed_in(app, "binh.vt", "van_thu", "thanh-linh"),
+    }

@@ -17,8 +17,10 @@ from PIL import ImageFont
 
 from service.core.pdf_io import PDFIUM_LOCK
 from service.core.vn import BLANK
+from tests.fakes import FakeConverter
 
 Line = tuple[float, float, str, bool]  # x, baseline y, text, italic
+SIGNER_NAME = "Vương Văn Sơn"  # seed 000's signer, "Chủ tịch"
 FILES = {False: "LiberationSerif-Regular.ttf", True: "LiberationSerif-Italic.ttf"}
 
 
@@ -72,3 +74,11 @@ def vietnamese_pdf(lines: tuple[Line, ...], size: float = 13.0) -> bytes:
 def _font(italic: bool) -> bytes:
     with open(ImageFont.truetype(FILES[italic], 10).path, "rb") as file:
         return file.read()
+
+
+class SigningPageConverter(FakeConverter):
+    """A fake converter whose page has the header's blanks and seed 000's signature block."""
+
+    def convert(self, docx: bytes, *, pdf_version: int | None = None) -> bytes:
+        super().convert(docx, pdf_version=pdf_version)
+        return vietnamese_pdf(tuple(header() + signature_block(["CHỦ TỊCH"], SIGNER_NAME)))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,7 +11,7 @@ from typing import Any
 import pypdfium2 as pdfium
 
 from service.core.files import atomic_target
-from service.core.pdf import PDFIUM_LOCK
+from service.core.pdf_io import PDFIUM_LOCK, pdfium_document
 from service.core.token_store import TokenNotFound, TokenStore
 
 PREVIEW_SCALE = 1.5  # 108 dpi: diacritics stay legible, a page stays near 70 kB
@@ -113,3 +114,20 @@ def _save_png(image: Any, path: Path) -> None:
     # times the time for 3 % less.
     with atomic_target(path) as partial:
         image.save(partial, format="PNG")
+
+
+def page_count(pdf: bytes) -> int:
+    """How many pages a PDF has."""
+    with pdfium_document(pdf) as document:
+        return len(document)
+
+
+def page_png(pdf: bytes, page: int) -> bytes:
+    """Page `page` (1-based) of a PDF in colour at the preview scale; IndexError outside it."""
+    with pdfium_document(pdf) as document:
+        if not 1 <= page <= len(document):
+            raise IndexError(page)
+        image = document[page - 1].render(scale=PREVIEW_SCALE).to_pil()
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    return out.getvalue()

@@ -18,6 +18,8 @@ from service.web import (
     auth_pages,
     copies,
     copy_pages,
+    draft_pages,
+    drafts_api,
     errors,
     job_pages,
     jobs_api,
@@ -97,7 +99,10 @@ def create_app(services: Services) -> Flask:
     auth.init_app(app)
     app.register_blueprint(auth_pages.bp)
     app.register_blueprint(admin_pages.bp)
-    for feature in (pages, register, register_pages, jobs_api, job_pages, copies, copy_pages):
+    for feature in (
+        pages, register, register_pages, jobs_api, job_pages, copies, copy_pages, drafts_api,
+        draft_pages,
+    ):
         feature.init_app(app, api)
     openapi.complete(api, app)
 

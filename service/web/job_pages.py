@@ -152,5 +152,5 @@ def render_form(
 
 
 def init_app(app: Flask, api: Api) -> None:
-    """Register the pages (their nav link is in pages.DEFAULT_NAV)."""
+    """Register the pages (their nav link is in nav.DEFAULT_NAV)."""
     app.register_blueprint(bp)

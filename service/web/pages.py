@@ -10,9 +10,11 @@ from flask import (
     Flask,
     abort,
     current_app,
-    g,
+    flash,
+    redirect,
     render_template,
     request,
+    url_for,
 )
 from flask_smorest import Api
 
@@ -22,8 +24,8 @@ from service.core.converter import ConversionError, ConverterUnavailable
 from service.core.documents import DocumentInvalid
 from service.core.form_model import OUTLINE_HELP, Converted, Flat, FormModel, prefill
 from service.core.preview import PreviewNotFound
-from service.web import csrf, unit_pages
-from service.web.auth import allowed, current_actor, principal
+from service.web import csrf, nav, unit_pages
+from service.web.auth import current_actor, principal
 from service.web.context import services
 from service.web.form_view import FormView
 from service.web.http import MEDIA, documents, file_response
@@ -37,42 +39,10 @@ bp = Blueprint(
 )
 bp.before_request(csrf.check)
 unit_pages.register(bp)
-# The nav's pages; another feature adds its own with add_nav_link (missing endpoints are hidden).
-NAV_KEY = "vb_nav"
-DEFAULT_NAV = [
-    ("pages.index", "Văn bản"),
-    ("register_pages.index", "Sổ văn bản đi"),  # for who may read the register
-    ("pages.unit_list", "Đơn vị"),
-    ("jobs.index", "Tạo hàng loạt"),  # shown once the bulk jobs' page exists
-    ("admin.accounts", "Tài khoản"),
-    ("admin.keys", "Khóa API"),
-]
-
-
 def init_app(app: Flask, api: Api) -> None:
-    """Register the pages, the nav, CSRF checks and the preview store on the app."""
-    app.extensions.setdefault(NAV_KEY, list(DEFAULT_NAV))
+    """Register the pages and the menu every page shows."""
+    nav.init_app(app)
     app.register_blueprint(bp)
-    app.context_processor(_page_context)
-
-
-def add_nav_link(app: Flask, endpoint: str, label: str) -> None:
-    """Add a page to the nav of every page (e.g. "jobs.index", "Tạo hàng loạt")."""
-    links = app.extensions.setdefault(NAV_KEY, list(DEFAULT_NAV))
-    if (endpoint, label) not in links:
-        links.append((endpoint, label))
-
-
-def _page_context() -> dict[str, Any]:
-    """What base.html needs on every page: the nav and the CSRF token."""
-    links = current_app.extensions.get(NAV_KEY, DEFAULT_NAV)
-    return {
-        "nav_links": [
-            (e, label) for e, label in links if e in current_app.view_functions and allowed(e)
-        ],
-        "csrf_token": csrf.token,
-        "me": g.get("principal"),
-    }
 
 
 Units = list[tuple[str, str]]
@@ -101,9 +71,17 @@ def index() -> Any:
 
 @bp.get("/van-ban/<type_id>")
 def form(type_id: str) -> Any:
-    """A new document's form, prefilled from the unit profile and today's date in Vietnam."""
+    """A new document's form, prefilled from the unit profile and today's date in Vietnam;
+    with `du_thao`, a saved draft's newest version to edit."""
     doc_type = documents().catalog.get(type_id)  # UnknownDocType is a 404 page
     model = FormModel(documents().catalog, doc_type)
+    draft_id = request.args.get("du_thao", "")
+    if draft_id.isdigit():
+        draft = services().drafting.get(principal(), int(draft_id))  # DraftNotFound: 404
+        if draft.doc_type != type_id or draft.data is None:
+            abort(404, description=f"Dự thảo {draft_id} không phải {doc_type.name.lower()}.")
+        slug, _, choices = unit_selection(draft.unit)
+        return render_form(model, model.to_flat(draft.data), unit=slug, units=choices, draft=draft)
     slug, profile, choices = unit_selection(request.args.get("unit"))
     flat = model.to_flat(prefill(model, profile, today_in_vietnam()))
     return render_form(model, flat, unit=slug, fresh=True, units=choices)
@@ -124,6 +102,8 @@ def submit(type_id: str) -> Any:
             flat = with_profile(model, flat, slug)
         return render_form(model, flat, unit=slug, restored=True)
     converted = model.to_payload(flat)
+    if request.form.get("_action") == "save_draft":
+        return save_draft(model, flat, slug, converted)
     service = documents()
     try:
         document = service.load(type_id, placeholders.fill_single(converted.payload))
@@ -145,6 +125,23 @@ def submit(type_id: str) -> Any:
         converted.payload,
     )
     return render_form(model, flat, unit=slug, preview=stored)
+
+
+def save_draft(model: FormModel, flat: Flat, slug: str | None, converted: Converted) -> Any:
+    """Lưu dự thảo: the form kept on the server in its unit, as a new draft or version."""
+    draft_id, version = request.form.get("_draft_id", ""), request.form.get("_draft_version", "")
+    try:
+        draft = services().drafting.save(
+            principal(), model.doc_type.id, placeholders.fill_single(converted.payload),
+            unit=slug or principal().unit,
+            draft_id=int(draft_id) if draft_id.isdigit() else None,
+            expect_version=int(version) if version.isdigit() else None,
+        )
+    except DocumentInvalid as exc:
+        page = render_form(model, flat, unit=slug, converted=converted, errors=exc.errors)
+        return page, 422
+    flash(f"Đã lưu dự thảo #{draft.id}, phiên bản {draft.version}.", "info")
+    return redirect(url_for("draft_pages.detail", draft_id=draft.id)), 303
 
 
 def converter_trouble(model: FormModel, flat: Flat, slug: str | None, exc: ConversionError):
@@ -194,6 +191,7 @@ def render_form(
     preview: Any = None,
     notice: str | None = None,
     units: Units | None = None,
+    draft: Any = None,
 ) -> str:
     """Draw a type's form with its values, errors by their inputs and the preview."""
     form_errors = converted.form_errors(errors) if converted and errors else {}
@@ -209,6 +207,7 @@ def render_form(
         preview=preview,
         notice=notice,
         outline_help=OUTLINE_HELP,
+        draft=draft,
     )
 
 

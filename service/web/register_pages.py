@@ -44,7 +44,7 @@ EXPIRED = "Bản xem trước đã hết hạn; hãy bấm “Xem trước” l�
 
 
 def init_app(app: Flask, api: Api) -> None:
-    """Register the pages (their nav link is in pages.DEFAULT_NAV, shown to readers)."""
+    """Register the pages (their nav link is in nav.DEFAULT_NAV, shown to readers)."""
     app.register_blueprint(bp)
 
 

@@ -13,6 +13,7 @@ from marshmallow import EXCLUDE, INCLUDE, Schema, fields, post_dump, validate
 
 from service.core.clock import iso
 from service.core.definitions import Catalog
+from service.usecases.draft_ports import STATUS_LABELS, DraftStatus
 from service.usecases.ports import AUDIT_ACTIONS, RegisterRecord
 
 DUPLEX = (
@@ -171,6 +172,68 @@ class AuditPage(RegisterPage):
     """One page of the searched audit trail."""
 
     items = fields.List(fields.Nested(AuditEvent), required=True)
+
+
+# -- drafts --------------------------------------------------------------------------------
+
+
+def draft_links(draft: Any) -> dict[str, str]:
+    """A draft's own address, its kept PDFs and its register entry once issued."""
+    found = {"self": url_for("drafts.Draft", draft_id=draft.id)}
+    if draft.status != DraftStatus.DRAFT or draft.signer_account:
+        found["prepared"] = url_for("drafts.DraftFile", draft_id=draft.id, kind="prepared")
+    if draft.signature is not None and not draft.signature.paper:
+        found["signed"] = url_for("drafts.DraftFile", draft_id=draft.id, kind="signed")
+    if draft.entry_id is not None:
+        found["entry"] = url_for("register.Entry", entry_id=draft.entry_id)
+    return found
+
+
+class DraftSignature(Schema):
+    """How a draft was signed: paper as recorded, or a digital signature's certificate."""
+
+    paper = yes_no()
+    recorded_by, subject, serial, issuer = text(), text(), text(), text()
+    signed_at = text(allow_none=True)
+    trusted = yes_no()
+
+
+class Draft(Schema):
+    """A draft on its way from the drafter to the register."""
+
+    id, version = whole(), whole(1)
+    unit, doc_type, title, created_by, updated_by, note, comment = (
+        text(), text(), text(), text(), text(), text(), text()
+    )
+    status = fields.Function(lambda d: d.status.value, required=True,
+                             metadata={"enum": [s.value for s in DraftStatus]})
+    status_label = fields.Function(lambda d: STATUS_LABELS[d.status], required=True)
+    created_at, updated_at = moment(), moment()
+    signer_account = text(allow_none=True)
+    signature = fields.Nested(DraftSignature, required=True, allow_none=True)
+    entry_id = fields.Integer(required=True, allow_none=True)
+    links = fields.Function(draft_links, required=True, metadata=LINKS_DOC)
+
+
+class DraftVersion(Schema):
+    """Who saved a version, and when."""
+
+    version = whole(1)
+    saved_by = text()
+    saved_at = moment()
+
+
+class DraftDetail(Draft):
+    """A draft with its newest document and every version."""
+
+    document = fields.Function(lambda d: d.data, required=True)
+    versions = fields.List(fields.Nested(DraftVersion), required=True)
+
+
+class DraftList(Schema):
+    """The drafts a caller sees."""
+
+    items = fields.List(fields.Nested(Draft), required=True)
 
 
 # -- bulk jobs -----------------------------------------------------------------------------

@@ -35,24 +35,14 @@ from service.usecases.issuing import Issuer, YearChanged
 from service.usecases.ports import AccountRecord, AuditQuery
 from service.usecases.units import UnitProfiles
 from tests.conftest import copy_of_migrated, load_sample
-from tests.fakes import FakeConverter
 from tests.helpers import PASSPHRASE, Authority, Today, seal_png
-from tests.vn_pdf import header, signature_block, vietnamese_pdf
+from tests.vn_pdf import SIGNER_NAME, SigningPageConverter
 
-SIGNER_NAME = "Vương Văn Sơn"  # seed 000's signer, "Chủ tịch"
 THANH_LINH = {
     "parent_agency": "UBND huyện Chi Lăng", "agency": "Ủy ban nhân dân xã Thành Linh",
     "agency_short": "UBND xã Thành Linh", "agency_code": "UBND", "unit_code": None,
     "place": "Thành Linh",
 }
-
-
-class SigningPageConverter(FakeConverter):
-    """A fake converter whose page has the header's blanks and seed 000's signature block."""
-
-    def convert(self, docx: bytes, *, pdf_version: int | None = None) -> bytes:
-        super().convert(docx, pdf_version=pdf_version)
-        return vietnamese_pdf(tuple(header() + signature_block(["CHỦ TỊCH"], SIGNER_NAME)))
 
 
 def person(name: str, role: Role, unit: str = "y-tich") -> Principal:

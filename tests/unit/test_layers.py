@@ -244,8 +244,8 @@ def test_no_module_is_over_400_lines() -> None:
 # (auth, context, errors, http, openapi, schemas, …), never through one another; the pages
 # blueprint mounts the unit pages, which is the one feature-to-feature import.
 WEB_FEATURES = (
-    "admin_pages", "api", "auth_pages", "copies", "copy_pages", "job_pages", "jobs_api", "pages",
-    "register", "register_pages", "unit_pages",
+    "admin_pages", "api", "auth_pages", "copies", "copy_pages", "draft_pages", "drafts_api",
+    "job_pages", "jobs_api", "pages", "register", "register_pages", "unit_pages",
 )
 MOUNTED = {("service.web.pages", "service.web.unit_pages")}
 

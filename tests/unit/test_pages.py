@@ -249,7 +249,7 @@ def test_restored_draft_takes_a_newly_chosen_units_profile(client: Any) -> None:
 
 
 def test_nav_hides_pages_that_are_not_registered(make_app: Any) -> None:
-    from service.web.pages import add_nav_link
+    from service.web.nav import add_nav_link
 
     app = make_app()
     add_nav_link(app, "khong.co", "Không có")
