@@ -87,6 +87,10 @@ class RegisterArgs(PageArgs):
         error_messages=INTEGER,
         metadata={"description": "Số thứ tự trong sổ (5 tìm Số: 05/…)"},
     )
+    symbol = fields.String(
+        validate=validate.Length(max=60),
+        metadata={"description": "Phần đầu ký hiệu, không phân biệt hoa thường: KH tìm KH-UBND"},
+    )
     type = fields.String(metadata={"description": "Loại văn bản: ke_hoach, bao_cao, …"})
     q = fields.String(metadata={"description": "Chữ trong trích yếu, không phân biệt dấu"})
     agency = fields.String(metadata={"description": "Chữ trong tên cơ quan ban hành"})
@@ -183,6 +187,7 @@ class Entries(MethodView):
         """List issued documents, newest first: by number, type, subject, agency, date, year."""
         query = RegisterQuery(
             number=args.get("number"),
+            symbol=args.get("symbol"),
             doc_type=args.get("type"),
             text=args.get("q"),
             agency=args.get("agency"),

@@ -25,7 +25,8 @@ from service.core.document import Document
 from service.core.preview import PreviewNotFound
 from service.core.vn import ascii_slug
 from service.usecases.issuing import NumberMovedOn
-from service.usecases.ports import RegisterQuery, RegisterRecord
+from service.usecases.ports import Page, RegisterQuery, RegisterRecord
+from service.usecases.register import NumberUnreadable, number_query
 from service.usecases.register_book import register_xlsx
 from service.web import csrf
 from service.web.auth import current_actor, principal, scope
@@ -77,8 +78,17 @@ def search_form() -> tuple[RegisterQuery, dict[str, str], dict[str, str], int]:
             errors[name] = f"{label} phải là ngày hợp lệ (năm-tháng-ngày, ví dụ 2026-01-05)."
             return None
 
+    number, symbol = None, None
+    if typed["so"]:
+        try:
+            number, symbol = number_query(typed["so"])
+        except NumberUnreadable:
+            errors["so"] = "Số văn bản viết như trên văn bản: 02/KH-UBND, 02 hoặc 2/KH."
+        if number is not None and number > SQL_INT_MAX:
+            number, errors["so"] = None, f"Số văn bản từ 1 đến {SQL_INT_MAX}."
     query = RegisterQuery(
-        number=whole("so", "Số văn bản"),
+        number=number,
+        symbol=symbol,
         doc_type=typed["loai"] or None,
         text=typed["q"] or None,
         unit=typed["don_vi"] or None,
@@ -99,7 +109,10 @@ def unit_choices() -> list[tuple[str, str]]:
 def index() -> Any:
     """The register: search by number, type, subject (accents optional), dates and unit."""
     query, typed, errors, page = search_form()
-    found = services().register.search(query, page, PER_PAGE)
+    # A search the clerk must correct finds nothing, rather than every entry without it.
+    found = Page([], 0, page, PER_PAGE) if errors else services().register.search(
+        query, page, PER_PAGE
+    )
     pages = max(1, -(-found.total // PER_PAGE))
     kept = {k: v for k, v in typed.items() if v}
     html = render_template(

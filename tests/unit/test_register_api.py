@@ -50,6 +50,14 @@ def test_issue_answers_201_with_the_entry_and_its_location(client) -> None:
     assert "Số: 01/KH-UBND" in docx_text(docx.data)
 
 
+def test_a_number_and_its_symbol_are_searched(client) -> None:
+    issue(client)
+    issue(client)
+    found = client.get("/api/register?number=2&symbol=kh-ub").json
+    assert [e["number_line"] for e in found["items"]] == ["Số: 02/KH-UBND"]
+    assert client.get("/api/register?number=2&symbol=BC").json["total"] == 0
+
+
 def test_list_and_search(client) -> None:
     issue(client, subject="Phòng, chống đuối nước")
     issue(client, subject="Tiêm chủng")

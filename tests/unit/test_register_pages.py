@@ -66,7 +66,9 @@ def test_search_finds_subjects_with_or_without_accents_and_d_for_dj(app, clerk) 
             "Phòng, chống đuối nước"
         ]
     assert subjects(page(clerk, "/so-van-ban-di?q=duong")[1]) == ["Sửa chữa đường giao thông"]
-    assert subjects(page(clerk, "/so-van-ban-di?so=2")[1]) == ["Tiêm chủng"]
+    for printed in ("2", "02/KH-UBND", "02%2FKH", "S%E1%BB%91%3A+02%2FKH-UBND"):
+        assert subjects(page(clerk, f"/so-van-ban-di?so={printed}")[1]) == ["Tiêm chủng"]
+    assert subjects(page(clerk, "/so-van-ban-di?so=02/BC")[1]) == []
     none = page(clerk, "/so-van-ban-di?loai=bao_cao")[1]
     assert subjects(none) == [] and "Không có văn bản nào khớp điều kiện tìm." in none
 
@@ -78,7 +80,8 @@ def test_date_range_and_bad_values_are_told_in_vietnamese(app, clerk) -> None:
     assert subjects(found) == [entry.subject]
     status, html = page(clerk, "/so-van-ban-di?so=x&tu=05/03/2026")
     assert status == 422
-    assert "Số văn bản phải là số nguyên từ 1 đến 2147483647." in html
+    assert "Số văn bản viết như trên văn bản: 02/KH-UBND, 02 hoặc 2/KH." in html
+    assert "Không có văn bản nào khớp điều kiện tìm." in html  # not every entry instead
     assert "Từ ngày phải là ngày hợp lệ (năm-tháng-ngày, ví dụ 2026-01-05)." in html
 
 
