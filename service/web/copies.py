@@ -15,7 +15,14 @@ from service.web import schemas
 from service.web.auth import current_actor, scope
 from service.web.context import services
 from service.web.errors import error_response
-from service.web.http import ENTRY_ID, SQL_INT_MAX, created, document_request, entry_not_found
+from service.web.http import (
+    ENTRY_ID,
+    SQL_INT_MAX,
+    created,
+    document_request,
+    entry_not_found,
+    flag,
+)
 from service.web.openapi import errors, ref
 
 copies_blp = Blueprint(
@@ -45,6 +52,8 @@ class CopyRequest(Schema):
     signer = fields.Dict(metadata=SIGNER)
     recipients = fields.List(fields.String(), metadata={
         "description": "Nơi nhận bản sao; `Lưu: VT.` luôn ở cuối"})
+    sign = fields.Boolean(metadata={
+        "description": "Ký số bản sao bằng khóa của đơn vị (hình con dấu đúng kích thước)"})
     expected_number = fields.Integer(validate=validate.Range(min=1, max=SQL_INT_MAX), metadata={
         "description": "Số đã cho người dùng xem; 409 nếu sổ đã cấp số đó cho bản sao khác"})
 
@@ -72,7 +81,7 @@ class Copies(MethodView):
             source = copier.source(entry_id, scope())
         except EntryNotFound:
             return entry_not_found(entry_id)
-        payload, controls = document_request(("expected_number",))
+        payload, controls = document_request(("expected_number", "sign"))
         expect = controls["expected_number"]
         if expect is not None and not (
             isinstance(expect, int) and not isinstance(expect, bool) and 1 <= expect <= SQL_INT_MAX
@@ -82,7 +91,10 @@ class Copies(MethodView):
         services().admission.refuse_when_full()
         try:
             with services().admission.admit():
-                made = copier.make(source, payload, actor=current_actor(), expect=expect)
+                made = copier.make(
+                    source, payload, actor=current_actor(), expect=expect,
+                    sign=flag(controls["sign"]),
+                )
         except NumberMovedOn as exc:
             message = (
                 f"Số {exc.shown:02d} đã được cấp cho bản sao khác; bản sao này sẽ nhận "

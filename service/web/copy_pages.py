@@ -18,7 +18,7 @@ from service.usecases.ports import RegisterRecord
 from service.web import csrf
 from service.web.auth import allowed, current_actor, scope
 from service.web.context import services
-from service.web.http import SQL_INT_MAX
+from service.web.http import SQL_INT_MAX, flag
 
 bp = Blueprint("copy_pages", __name__, template_folder="templates")
 bp.before_request(csrf.check)
@@ -100,6 +100,7 @@ def make(entry_id: int) -> Any:
                 payload,
                 actor=current_actor(),
                 expect=int(shown) if shown.isdigit() else None,
+                sign=flag(request.form.get("seal")),
             )
     except DocumentInvalid as exc:
         return _form(source, payload, exc.errors), 422
@@ -163,4 +164,5 @@ def _confirmation(plan: CopyPlan, payload: dict[str, Any], notice: str | None = 
         signer_fields=SIGNER_FIELDS,
         parts={p.key: p.title for p in services().copier.parts(plan.source)},
         notice=notice,
+        can_seal=services().copier.sealer.can_seal(plan.source.unit),
     )

@@ -15,6 +15,7 @@ import pytest
 from service.core import copies
 from service.core.document import Document
 from service.core.documents import DocumentInvalid, DocumentService
+from service.core.signing import verify
 from service.store.database import Database
 from service.store.register import SqlRegister
 from service.store.units import SqlUnits
@@ -26,6 +27,7 @@ from service.web.auth import RULES
 from tests.conftest import client_as, csrf_of, docx_text, load_sample, normalise, signed_in
 from tests.helpers import (
     BODY,
+    PASSPHRASE,
     SignableConverter,
     Today,
     add_unit,
@@ -33,9 +35,11 @@ from tests.helpers import (
     errors_of,
     make_database,
     make_issuer,
+    make_key,
     make_pdf,
     other_agency,
     plan,
+    seal_png,
     unit_profile,
 )
 from tests.unit.test_register_pages import HTML, page
@@ -343,6 +347,25 @@ def test_api_makes_a_copy_201(app) -> None:
         "CHANH VAN PHONG",
         "Hoang Van Tung",
         "",  # the paragraph after the block's table
+    ]
+
+
+def test_a_copy_is_sealed_like_an_issue(app) -> None:
+    services = app.extensions["vb_services"]
+    original = issue_for(app)
+    client = client_as(app, "lan")
+    url = f"/api/register/{original.id}/copies"
+    refused = client.post(url, json={"kind": "SY", "signer": CLERK, "sign": True})
+    assert (refused.status_code, list(refused.json["errors"])) == (422, ["sign"])  # no key yet
+    services.keys.install("y-tich", make_key("Ủy ban nhân dân xã Y Tịch")[0], PASSPHRASE,
+                          seal_png())
+    made = client.post(url, json={"kind": "SY", "signer": CLERK, "sign": True})
+    assert made.status_code == 201, made.json
+    # The refusal took no number: the sealed copy is the first of the series.
+    assert (made.json["number_line"], made.json["signed"]) == ("Số: 01/SY-UBND", True)
+    reports = verify(client.get(made.json["links"]["pdf"]).data)
+    assert [(r.signer, r.valid, r.covers_whole_document) for r in reports] == [
+        ("Ủy ban nhân dân xã Y Tịch", True, True)
     ]
 
 
