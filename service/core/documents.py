@@ -126,22 +126,27 @@ class DocumentService:
         pdf_version: int | None = None,
         signing: bool = False,
         numbered_later: bool = False,
+        seal_size: float | None = None,
     ) -> bytes:
         """Convert through the converter; with `signing`, add metadata and signature fields.
 
         `numbered_later` (with `signing`) adds the Số and date of issue as fields to fill after
-        the signer has signed: the document must have been rendered without them.
+        the signer has signed: the document must have been rendered without them. `seal_size`
+        gives the seal's field its picture's size.
         """
         if self.converter is None:
             raise RuntimeError("this DocumentService has no converter")
         converted = self.converter.convert(rendered.docx, pdf_version=pdf_version)
         if not signing:
             return converted
-        return ready_for_signing(rendered.document, converted, numbered_later=numbered_later)
+        return ready_for_signing(
+            rendered.document, converted, numbered_later=numbered_later, seal_size=seal_size
+        )
 
 
 def ready_for_signing(
-    document: Document, converted: bytes, *, numbered_later: bool = False
+    document: Document, converted: bytes, *, numbered_later: bool = False,
+    seal_size: float | None = None,
 ) -> bytes:
     """Metadata, vi-VN, and empty fields for the signer and the seal over the signature space.
 
@@ -165,4 +170,5 @@ def ready_for_signing(
         seal_field=document.seal_field,
         space=space,
         issue_blanks=issue_fields.locate_issue_blanks(converted) if numbered_later else (),
+        seal_size=seal_size,
     )

@@ -188,12 +188,13 @@ def _to_user_space(page_top: float, box: Rect) -> Rect:
     return (x0, page_top - bottom, x1, page_top - top)
 
 
-def seal_rect(space: SignatureSpace) -> Rect:
-    """The seal: a square as high as the space, centred on its left third (Decree 30)."""
+def seal_rect(space: SignatureSpace, size: float | None = None) -> Rect:
+    """The seal: a square centred on the space's left third (Decree 30), as high as the space
+    or `size` points across (the seal's actual diameter)."""
     x1, y1, _, y2 = space.rect
-    centre = x1 + space.width / 3
-    half = space.height / 2
-    return (centre - half, y1, centre + half, y2)
+    centre_x, centre_y = x1 + space.width / 3, (y1 + y2) / 2
+    half = (size if size is not None else space.height) / 2
+    return (centre_x - half, centre_y - half, centre_x + half, centre_y + half)
 
 
 def field_name(prefix: str, name: str) -> str:
@@ -219,16 +220,18 @@ def prepare_for_signing(
     seal_field: str | None,
     space: SignatureSpace,
     issue_blanks: tuple[IssueBlank, ...] = (),
+    seal_size: float | None = None,
 ) -> bytes:
     """Set metadata and language, then add the empty signature fields (signer, seal).
 
     With `issue_blanks`, the Số and the date of issue become read-only text fields and the
     signer's field locks everything else: a signature on it allows filling those fields and
-    the seal's signature, and nothing more (FieldMDP, DocMDP P=2).
+    the seal's signature, and nothing more (FieldMDP, DocMDP P=2). `seal_size` makes the seal's
+    field its picture's size now, since resizing it after the signer signed would break them.
     """
     fields = [(signer_field, space.rect)]
     if seal_field is not None:
-        fields.append((seal_field, seal_rect(space)))
+        fields.append((seal_field, seal_rect(space, seal_size)))
     issue_names = [blank.name for blank in issue_blanks]
     _check_field_names([f for f, _ in fields] + issue_names)
     described = _with_metadata(

@@ -286,9 +286,15 @@ def _empty_field(writer: IncrementalPdfFileWriter, field: str) -> generic.Indire
 def _resize_around_centre(
     writer: IncrementalPdfFileWriter, widget: generic.IndirectObject, size: float
 ) -> None:
-    """Make the field's widget a `size`-point square on the same centre (in this update)."""
+    """Make the field's widget a `size`-point square on the same centre (in this update).
+
+    A field prepared at the seal's size is left as it is: a later change to a widget that an
+    earlier signature covers reads as tampering with it.
+    """
     annotation = widget.get_object()
     x1, y1, x2, y2 = (float(v) for v in annotation["/Rect"])
+    if abs((x2 - x1) - size) < 0.01 and abs((y2 - y1) - size) < 0.01:
+        return
     cx, cy, half = (x1 + x2) / 2, (y1 + y2) / 2, size / 2
     annotation["/Rect"] = generic.ArrayObject(
         generic.FloatObject(v) for v in (cx - half, cy - half, cx + half, cy + half)

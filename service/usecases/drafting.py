@@ -147,7 +147,10 @@ class Drafting:
         assert draft.data is not None
         document = self.documents.load(draft.doc_type, for_signature(draft.data))
         rendered = self.documents.render_document(document, actor=who.name, unit=draft.unit)
-        prepared = self.documents.to_pdf(rendered, signing=True, numbered_later=True)
+        prepared = self.documents.to_pdf(
+            rendered, signing=True, numbered_later=True,
+            seal_size=self.issuer.sealer.seal_size(draft.unit),
+        )
         moved = self.store.move(
             draft_id, expect=EDITABLE, to=DraftStatus.SUBMITTED, by=who.name,
             file=DraftFile(FileKind.PREPARED, prepared, sha256(prepared), draft.version, who.name),

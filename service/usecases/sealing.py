@@ -6,7 +6,7 @@ from typing import Any
 
 from service.core.document import Document
 from service.core.documents import AuditSink
-from service.core.signing import sign_field, signer_name, unit_signer
+from service.core.signing import SealImage, sign_field, signer_name, unit_signer
 from service.usecases.ports import KeyStore, RegisterRecord, UnitKey
 
 SEAL_REASON = "Ban hành văn bản"
@@ -26,6 +26,14 @@ class Sealer:
     def can_seal(self, unit: str | None) -> bool:
         """Whether this unit has a key to seal with."""
         return bool(unit) and self.keys is not None and self.keys.has_key(unit or "")
+
+    def seal_size(self, unit: str | None) -> float:
+        """The unit's seal picture's diameter in points (36 mm until a seal is installed)."""
+        if self.can_seal(unit):
+            seal = self.key(unit).seal
+            if seal is not None:
+                return seal.size
+        return SealImage(b"").size
 
     def key(self, slug: str | None) -> UnitKey:
         """The named unit's signing key; SigningUnavailable without one."""

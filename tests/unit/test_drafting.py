@@ -9,6 +9,10 @@ from typing import Any
 
 import pikepdf
 import pytest
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign.validation import validate_pdf_signature
+from pyhanko.sign.validation.status import ModificationLevel
+from pyhanko_certvalidator import ValidationContext
 
 from service.core.documents import DocumentInvalid, DocumentService
 from service.core.files import sha256
@@ -258,6 +262,11 @@ def test_the_vanthu_numbers_dates_and_seals_the_signed_pdf(drafting: Drafting) -
         (SIGNER_NAME, True, True), ("Ủy ban nhân dân xã Y Tịch", True, True)
     ]
     assert reports[1].covers_whole_document
+    # The seal's field was prepared at the seal's size: sealing changed nothing the signer's
+    # lock covers, so their signature reads as followed by form filling only.
+    leaders = PdfFileReader(io.BytesIO(entry.pdf)).embedded_signatures[0]
+    status = validate_pdf_signature(leaders, ValidationContext(trust_roots=[]))
+    assert (status.modification_level, status.docmdp_ok) == (ModificationLevel.FORM_FILLING, True)
     with pikepdf.open(io.BytesIO(entry.pdf)) as pdf:
         values = {str(f.T): str(f.get("/V", "")) for f in pdf.Root.AcroForm.Fields}
     assert (values["So"], values["Ngay"], values["Thang"]) == ("01", "07", "02")
