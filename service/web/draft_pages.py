@@ -40,7 +40,6 @@ from service.web.http import MEDIA, SQL_INT_MAX, file_response
 bp = Blueprint("draft_pages", __name__, template_folder="templates")
 bp.before_request(csrf.check)
 DRAFT_ID = f"<int(min=1, max={SQL_INT_MAX}):draft_id>"
-MAX_UPLOAD = 30 * 1024 * 1024  # a signed plan with scanned appendices stays well below
 SIGNING_HELP = (
     "Tải “PDF chuẩn bị để ký”, mở bằng Adobe Acrobat Reader, Foxit PDF Reader hoặc phần mềm ký "
     "của nhà cung cấp chứng thư số, ký vào ô chữ ký có sẵn bằng USB token (hoặc ký từ xa), "
@@ -56,6 +55,11 @@ def init_app(app: Flask, api: Api) -> None:
                      count=lambda: len(services().drafting.waiting_for(principal())))
     nav.add_nav_link(app, "draft_pages.to_issue", "Chờ phát hành", count=lambda: len(
         services().drafting.visible(principal(), statuses=(DraftStatus.SIGNED,))))
+
+
+def upload_limit_mb() -> int:
+    """The largest upload in MB, as VB_MAX_REQUEST_BYTES allows."""
+    return max(1, int(current_app.config["MAX_CONTENT_LENGTH"]) // (1024 * 1024))
 
 
 def draft_or_404(draft_id: int) -> Any:
@@ -124,7 +128,7 @@ def detail(draft_id: int) -> Any:
         and me.can(Permission.SIGN),
         may_issue=draft.status == DraftStatus.SIGNED and me.can(Permission.ISSUE),
         signing_help=SIGNING_HELP,
-        max_upload_mb=MAX_UPLOAD // (1024 * 1024),
+        max_upload_mb=upload_limit_mb(),
     )
 
 
@@ -193,11 +197,9 @@ def on_paper(draft_id: int) -> Any:
 def upload(draft_id: int) -> Any:
     """The signed PDF from the signer's own tool; refused with the reason, nothing kept."""
     chosen = request.files.get("signed")
-    content = chosen.read(MAX_UPLOAD + 1) if chosen else b""
+    content = chosen.read() if chosen else b""  # bounded by the request's size limit
     if not content:
         flash("Hãy chọn tệp PDF đã ký.", "error")
-    elif len(content) > MAX_UPLOAD:
-        flash(f"Tệp quá lớn (tối đa {MAX_UPLOAD // (1024 * 1024)} MB).", "error")
     else:
         try:
             services().drafting.sign_digitally(principal(), draft_id, content)
@@ -259,15 +261,17 @@ def conflict(exc: DraftConflict) -> Any:
 def verify() -> Any:
     """Kiểm tra chữ ký số: every signature of an uploaded PDF, in Vietnamese."""
     if request.method == "GET":
-        return render_template("verify.html", reports=None, name=None)
+        return render_template("verify.html", reports=None, name=None,
+                               max_upload_mb=upload_limit_mb())
     chosen = request.files.get("pdf")
-    content = chosen.read(MAX_UPLOAD + 1) if chosen else b""
-    if not content or len(content) > MAX_UPLOAD:
-        flash(f"Hãy chọn một tệp PDF (tối đa {MAX_UPLOAD // (1024 * 1024)} MB).", "error")
+    content = chosen.read() if chosen else b""  # bounded by the request's size limit
+    if not content:
+        flash(f"Hãy chọn một tệp PDF (tối đa {upload_limit_mb()} MB).", "error")
         return redirect(url_for(".verify")), 303
     try:
         reports = services().verifier.check(content)
     except InvalidPdf:
         flash("Tệp không phải PDF hoặc bị hỏng, không đọc được.", "error")
         return redirect(url_for(".verify")), 303
-    return render_template("verify.html", reports=reports, name=chosen.filename if chosen else "")
+    return render_template("verify.html", reports=reports, name=chosen.filename if chosen else "",
+                           max_upload_mb=upload_limit_mb())
