@@ -27,3 +27,8 @@ def end_of_day(day: date) -> datetime:
 def iso(moment: datetime | None) -> str | None:
     """ISO 8601 with the UTC offset, or None."""
     return moment.astimezone(UTC).isoformat() if moment is not None else None
+
+
+def vietnam_iso(moment: datetime) -> str:
+    """ISO 8601 to the second with Vietnam's offset, as Decree 30 writes a signing time."""
+    return moment.astimezone(VIETNAM).isoformat(timespec="seconds")

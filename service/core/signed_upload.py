@@ -172,7 +172,7 @@ def _accepted(
         field=field,
         subject=subject,
         serial=format(cert.serial_number, "X"),
-        issuer=str(cert.issuer.human_friendly),
+        issuer=str(cert.issuer.native.get("common_name") or cert.issuer.human_friendly),
         signed_at=moment,
         trusted=bool(status.trusted),
     )

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from service.core.clock import vietnam_iso
 from service.core.documents import AuditSink, DocumentInvalid, DocumentService
 from service.core.files import sha256
 from service.core.signed_upload import check_signed_upload
@@ -184,7 +185,7 @@ class Drafting:
         signature = Signature(
             paper=False, recorded_by=who.name, subject=accepted.subject, serial=accepted.serial,
             issuer=accepted.issuer, trusted=accepted.trusted,
-            signed_at=accepted.signed_at.isoformat() if accepted.signed_at else None,
+            signed_at=vietnam_iso(accepted.signed_at) if accepted.signed_at else None,
         )
         moved = self.store.move(
             draft_id, expect=(DraftStatus.SUBMITTED,), to=DraftStatus.SIGNED, by=who.name,

@@ -34,11 +34,21 @@ def init_app(app: Flask) -> None:
     app.extensions.setdefault(COUNTS_KEY, {})
     app.context_processor(page_context)
     app.add_template_filter(vn_time)
+    app.add_template_filter(vn_second)
 
 
 def vn_time(moment: datetime | None) -> str:
     """A moment as a clerk reads it: 07/12/2026 09:41, in Vietnam's time."""
     return moment.astimezone(VIETNAM).strftime("%d/%m/%Y %H:%M") if moment else ""
+
+
+def vn_second(moment: datetime | str | None) -> str:
+    """A signing time to the second in Vietnam's time (an ISO 8601 text is read first)."""
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
+    if moment is None:
+        return ""
+    return moment.astimezone(VIETNAM).strftime("%H:%M:%S ngày %d/%m/%Y (giờ Việt Nam)")
 
 
 def add_nav_link(

@@ -216,6 +216,9 @@ def test_the_signers_upload_is_taken_and_kept(drafting: Drafting) -> None:
     assert (signed.signature.paper, signed.signature.subject, signed.signature.serial) == (
         False, SIGNER_NAME, "1A2B3C"
     )
+    assert signed.signature.signed_at is not None
+    assert signed.signature.signed_at.endswith("+07:00")  # Decree 30: to the second, +07:00
+    assert len(signed.signature.signed_at) == len("2026-12-07T17:15:09+07:00")
     kept = drafting.file(LEADER, draft_id, FileKind.SIGNED)
     assert kept is not None and kept.content == uploaded and kept.sha256 == sha256(uploaded)
 
