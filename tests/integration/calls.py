@@ -11,6 +11,7 @@ import requests
 from service.settings import Settings
 
 TOKENS: dict[str, str] = {}  # base URL → the test key's token
+ENVS: dict[str, dict[str, str]] = {}  # base URL → the service's environment
 
 
 @contextmanager
@@ -31,7 +32,13 @@ def grant(url: str, env: dict[str, str]) -> str:
 
     with services_of(env) as services:
         TOKENS[url] = grant_key(services, name="integration")
+    ENVS[url] = env
     return TOKENS[url]
+
+
+def services_at(url: str) -> Any:
+    """The parts of the service running at this URL (started with start_service)."""
+    return services_of(ENVS[url])
 
 
 def add_account(env: dict[str, str], username: str, role: str, password: str,
