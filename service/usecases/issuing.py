@@ -70,8 +70,13 @@ class Issuer:
         unit: str | None = None,
         sign: bool = False,
         expect: int | None = None,
+        paper_signed: bool = False,
     ) -> RegisterRecord:
-        """Issue one document (numbered `expect`, when given) and return its register entry."""
+        """Issue one document (numbered `expect`, when given) and return its register entry.
+
+        `paper_signed` records on the trail that the issuer confirmed the signer's signature
+        on paper, which the pages ask of a văn thư before a number is taken.
+        """
         payload, document = self._prepare(type_id, payload, unit)
         key = self.sealer.key(unit) if sign else None
 
@@ -80,7 +85,8 @@ class Issuer:
             return self.sealer.seal(pdf, numbered, key) if key is not None else (pdf, None)
 
         return self._take_number(
-            type_id, payload, document, made, actor=actor, unit=unit, key=key, expect=expect
+            type_id, payload, document, made, actor=actor, unit=unit, key=key, expect=expect,
+            paper_signer=_signer_of(document) if paper_signed else None,
         )
 
     def issue_signed(
@@ -131,6 +137,7 @@ class Issuer:
         key: UnitKey | None,
         expect: int | None,
         draft_id: int | None = None,
+        paper_signer: str | None = None,
     ) -> RegisterRecord:
         """Hold the series, make the numbered document's PDF with `made`, store the entry."""
         series, year = agency_key(document.issuer), document.date["year"]
@@ -155,7 +162,7 @@ class Issuer:
             )
             entry = tx.add_entry(
                 record, inputs, rendered.docx, pdf,
-                after=self._events(type_id, actor, unit, key, signed_by),
+                after=self._events(type_id, actor, unit, key, signed_by, paper_signer),
             )
         return entry
 
@@ -186,12 +193,16 @@ class Issuer:
 
     def _events(
         self, type_id: str, actor: str, unit: str | None, key: UnitKey | None,
-        signed_by: str | None,
+        signed_by: str | None, paper_signer: str | None = None,
     ) -> AfterEntry:
-        """What records the issue (and the seal) on the trail, once the entry has its id."""
+        """What records the issue (the paper signature, the seal) on the trail, once the entry
+        has its id."""
 
         def record(entry: RegisterRecord, audit: AuditSink) -> None:
             details = {"entry": entry.id, "type": type_id, "pdf_sha256": entry.pdf_sha256}
+            if paper_signer is not None:
+                audit.record("sign", actor=actor, subject=entry.number_line, unit=unit,
+                             details={**details, "paper": True, "signer": paper_signer})
             if key is not None:
                 self.sealer.record(audit, entry, key, signed_by, actor=actor, details=details)
             audit.record(
@@ -213,6 +224,11 @@ class Issuer:
             today = self.today()
             return {"day": today.day, "month": today.month, "year": today.year}
         return date  # complete, or malformed for the schema to report
+
+
+def _signer_of(document: Document) -> str:
+    """The signer as the signature block names them: "Chủ tịch Vương Văn Sơn"."""
+    return " ".join(p for p in (document.signer.get("title"), document.signer.get("name")) if p)
 
 
 def _same_agency(issuer: Any, units_issuer: Any) -> None:

@@ -184,11 +184,20 @@ def issue() -> Any:
     shown = request.form.get("expect", "")
     expect, seal = int(shown) if shown.isdigit() else None, flag(request.form.get("seal"))
     issuer = services().issuer
+    if not flag(request.form.get("paper_signed")):
+        # Decree 30, Article 15.2: a number only after the competent person has signed.
+        notice = (
+            "Chỉ phát hành trực tiếp văn bản mà người ký đã ký bản giấy: hãy đánh dấu xác nhận. "
+            "Văn bản ký số đi qua “Lưu dự thảo” và “Trình ký”."
+        )
+        return _confirmation(type_id, token, unit, issuer.upcoming(type_id, payload, unit),
+                             notice), 422
     services().admission.refuse_when_full()
     try:
         with services().admission.admit():
             issued = issuer.issue(
-                type_id, payload, actor=current_actor(), unit=unit, sign=seal, expect=expect
+                type_id, payload, actor=current_actor(), unit=unit, sign=seal, expect=expect,
+                paper_signed=True,
             )
     except NumberMovedOn as exc:
         notice = (

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -71,6 +72,7 @@ def test_copies_from_the_register_entry(server: str, van_thu: Any) -> None:
     preview(page)
     with page.expect_navigation():
         page.get_by_role("button", name="Phát hành", exact=True).click()
+    page.get_by_label(re.compile("đã ký bản giấy của văn bản này$")).check()
     with page.expect_navigation():
         page.get_by_role("button", name="Xác nhận phát hành số 01").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Kế hoạch số 01/KH-UBND")

@@ -53,6 +53,7 @@ def test_issue_from_preview_find_without_accents_and_read_the_number(
     assert found, shown
     number = found.group(1)
     screenshot(page, "11-register-confirm")
+    page.get_by_label(re.compile("đã ký bản giấy của văn bản này$")).check()
     with page.expect_navigation():
         page.get_by_role("button", name=f"Xác nhận phát hành số {number}").click()
     expect(page.get_by_role("status")).to_contain_text(f"Đã phát hành văn bản Số: {number}/KH-UBND")

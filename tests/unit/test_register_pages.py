@@ -11,7 +11,7 @@ from urllib.parse import quote
 import openpyxl
 import pytest
 
-from service.usecases.ports import UnitProfile
+from service.usecases.ports import AuditQuery, UnitProfile
 from service.web import register_pages
 from tests.conftest import client_as, csrf_of, docx_text, signed_in
 from tests.helpers import PASSPHRASE, SignableConverter, make_key, other_agency, plan, unit_profile
@@ -225,6 +225,24 @@ def test_issue_from_the_preview_after_confirming_the_number(app, clerk) -> None:
     entry_id = int(done.headers["Location"].rsplit("/", 1)[1])
     docx = clerk.get(f"/so-van-ban-di/{entry_id}/tai-ve.docx").data
     assert "Số: 02/KH-UBND" in docx_text(docx) and "Nội dung." in docx_text(docx)
+
+
+def test_a_direct_issue_needs_the_paper_signature_confirmed(app, clerk) -> None:
+    confirm = clerk.post("/so-van-ban-di/phat-hanh", data=issue_form(preview(clerk)), headers=HTML)
+    html = confirm.get_data(as_text=True)
+    assert '<input type="checkbox" id="da-ky-giay" name="paper_signed" value="1" required>' in html
+    fields = {k: v for k, v in issue_form(html).items() if k != "paper_signed"}
+    refused = clerk.post("/so-van-ban-di/phat-hanh/xac-nhan", data=fields, headers=HTML)
+    assert refused.status_code == 422
+    assert "Chỉ phát hành trực tiếp văn bản mà người ký đã ký bản giấy" in refused.get_data(
+        as_text=True)
+    assert subjects(page(clerk, "/so-van-ban-di")[1]) == []  # no number taken
+    done = clerk.post("/so-van-ban-di/phat-hanh/xac-nhan", data=issue_form(html), headers=HTML)
+    assert done.status_code == 302
+    trail = app.extensions["vb_services"].audit.search(AuditQuery(action="sign")).items
+    assert [(e["actor"], e["details"]["paper"], e["details"]["signer"]) for e in trail] == [
+        ("lan", True, f"{plan()['signer']['title']} {plan()['signer']['name']}")
+    ]
 
 
 def test_a_number_taken_meanwhile_is_shown_again_before_issuing(app, clerk) -> None:
