@@ -26,6 +26,7 @@ from service.store.database import Database, database_outage
 from service.store.drafts import SqlDrafts
 from service.store.jobs import SqlJobStore
 from service.store.register import SqlRegister
+from service.store.scans import SqlScans
 from service.store.signing_keys import SigningKeys
 from service.store.units import SqlUnits
 from service.usecases.accounts import Accounts, ApiKeys
@@ -34,6 +35,7 @@ from service.usecases.copying import Copier
 from service.usecases.drafting import Drafting
 from service.usecases.issuing import Issuer
 from service.usecases.register import AuditTrail, RegisterBook
+from service.usecases.scans import EntryScans
 from service.usecases.services import Services, close_all
 from service.usecases.units import UnitProfiles
 from service.usecases.verification import SignatureChecker
@@ -145,6 +147,7 @@ def build_services(
         copier=Copier(register, documents, units, sealer=issuer.sealer),
         drafting=drafting,
         verifier=SignatureChecker(trust_roots),
+        scans=EntryScans(SqlScans(database), register, DatabaseAudit(database)),
         explain_outage=OUTAGES,
         closers=closers,
     )

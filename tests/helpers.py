@@ -198,7 +198,7 @@ ARGS = {
     "type_id": "ke_hoach", "entry_id": 1, "kind": "pdf", "job_id": "0" * 32, "index": 1,
     "ext": "pdf", "token": "x", "extension": "pdf", "page": 1, "slug": "y-tich",
     "username": "lan", "key_id": "abc", "filename": "style.css", "name": "swagger-ui.css",
-    "draft_id": 1,
+    "draft_id": 1, "scan_id": 1,
 }
 
 

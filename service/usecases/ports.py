@@ -12,7 +12,7 @@ from service.core import vn
 from service.core.documents import AuditSink
 from service.core.signing import SealImage
 
-AUDIT_ACTIONS = ("render", "save", "submit", "return", "sign", "issue", "seal")
+AUDIT_ACTIONS = ("render", "save", "submit", "return", "sign", "issue", "seal", "attach")
 
 
 @dataclass(frozen=True)

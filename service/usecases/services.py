@@ -19,6 +19,7 @@ from service.usecases.drafting import Drafting
 from service.usecases.issuing import Issuer
 from service.usecases.ports import KeyStore
 from service.usecases.register import AuditTrail, RegisterBook
+from service.usecases.scans import EntryScans
 from service.usecases.units import UnitProfiles
 from service.usecases.verification import SignatureChecker
 
@@ -44,6 +45,7 @@ class Services:
     copier: Copier
     drafting: Drafting
     verifier: SignatureChecker
+    scans: EntryScans
     explain_outage: Explain = disk_full  # the store adds what a database outage looks like
     closers: list[Callable[[], None]] = field(default_factory=list)
 

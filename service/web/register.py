@@ -6,21 +6,23 @@ import datetime as dt
 import logging
 from typing import Any
 
-from flask import Flask
+from flask import Flask, request, url_for
 from flask.views import MethodView
 from flask_smorest import Api, Blueprint
 from marshmallow import Schema, fields, validate
 
 from service.core.signing import SealImageInvalid, SigningKeyInvalid, TimestampUnavailable
 from service.core.vn import format_number
+from service.usecases.copying import EntryNotFound
 from service.usecases.ports import AUDIT_ACTIONS as ACTIONS
 from service.usecases.ports import AuditQuery, RegisterQuery
+from service.usecases.scans import ScanRefused
 from service.usecases.sealing import SigningUnavailable
 from service.usecases.units import UnitNotFound
 from service.web import schemas
 from service.web.auth import current_actor, principal, scope
 from service.web.context import services
-from service.web.errors import error_response
+from service.web.errors import RequestBodyInvalid, error_response
 from service.web.http import (
     ENTRY_ID,
     MEDIA,
@@ -30,6 +32,7 @@ from service.web.http import (
     document_request,
     documents,
     entry_not_found,
+    file_response,
     flag,
     issued_file,
 )
@@ -227,6 +230,56 @@ class EntryFile(MethodView):
         """The PDF or DOCX exactly as issued (its SHA-256 is in the entry)."""
         response = issued_file(entry_id, kind)
         return entry_not_found(entry_id) if response is None else response
+
+
+SCAN_MEDIA = ("application/pdf", "image/jpeg", "image/png")
+
+
+@register_blp.route(f"/{ENTRY_ID}/scans")
+class Scans(MethodView):
+    """Scans of an entry's signed, stamped paper."""
+
+    @register_blp.doc(
+        requestBody={
+            "required": True,
+            "description": "Bản quét văn bản giấy đã ký, đóng dấu",
+            "content": {media: {"schema": {"type": "string", "format": "binary"}}
+                        for media in SCAN_MEDIA},
+        },
+        responses=errors(404, 413, 415, 422),
+    )
+    @register_blp.response(201, schemas.EntryScan, description="Đã lưu bản quét",
+                           headers={"Location": LOCATION})
+    def post(self, entry_id: int) -> Any:
+        """Keep a scan (PDF, JPEG or PNG, read by its first bytes) with the entry."""
+        if request.mimetype not in SCAN_MEDIA:
+            raise RequestBodyInvalid(415, "Bản quét gửi lên phải là PDF, JPEG hoặc PNG.")
+        try:
+            scan = services().scans.attach(principal(), entry_id, request.get_data())
+        except EntryNotFound:
+            return entry_not_found(entry_id)
+        except ScanRefused as exc:
+            return error_response(422, exc.message, {"body": [exc.message]})
+        location = url_for("register.Scan", entry_id=entry_id, scan_id=scan.id)
+        return scan, 201, {"Location": location}
+
+
+@register_blp.route(f"/{ENTRY_ID}/scans/<int(min=1, max={SQL_INT_MAX}):scan_id>")
+class Scan(MethodView):
+    """One kept scan."""
+
+    @register_blp.doc(responses={"200": files("Bản quét đúng như khi tải lên", *SCAN_MEDIA),
+                                 **errors(404)})
+    def get(self, entry_id: int, scan_id: int) -> Any:
+        """The scan as it was uploaded (ETag = SHA-256)."""
+        try:
+            scan = services().scans.get(principal(), entry_id, scan_id)
+        except EntryNotFound:
+            return entry_not_found(entry_id)
+        assert scan.content is not None
+        response = file_response(scan.content, scan.media_type, scan.file_name, scan.file_name)
+        response.headers["ETag"] = f'"{scan.sha256}"'
+        return response
 
 
 @audit_blp.route("")

@@ -24,14 +24,25 @@ from service.core.clock import VIETNAM, today_in_vietnam
 from service.core.document import Document
 from service.core.preview import PreviewNotFound
 from service.core.vn import ascii_slug
+from service.usecases.access import Permission
+from service.usecases.copying import EntryNotFound
+from service.usecases.draft_ports import FileKind
 from service.usecases.issuing import NumberMovedOn
 from service.usecases.ports import Page, RegisterQuery, RegisterRecord
 from service.usecases.register import NumberUnreadable, number_query
 from service.usecases.register_book import register_xlsx
+from service.usecases.scans import ScanRefused
 from service.web import csrf
 from service.web.auth import current_actor, principal, scope
 from service.web.context import services
-from service.web.http import SQL_INT_MAX, check_type, documents, flag, issued_file
+from service.web.http import (
+    SQL_INT_MAX,
+    check_type,
+    documents,
+    file_response,
+    flag,
+    issued_file,
+)
 
 bp = Blueprint("register_pages", __name__, template_folder="templates")
 bp.before_request(csrf.check)
@@ -40,6 +51,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 ACTION_LABELS = {
     "render": "Tạo văn bản", "save": "Lưu dự thảo", "submit": "Trình ký", "return": "Trả lại",
     "sign": "Người có thẩm quyền ký", "issue": "Ban hành, cấp số", "seal": "Ký số (con dấu)",
+    "attach": "Lưu bản quét",
 }
 EXPIRED = "Bản xem trước đã hết hạn; hãy bấm “Xem trước” lại rồi phát hành."
 
@@ -138,6 +150,8 @@ def entry(entry_id: int) -> Any:
     return render_template(
         "register_entry.html",
         entry=found,
+        scans=services().scans.of_entry(principal(), entry_id),
+        draft_files=_draft_files(found),
         type_name=type_name(found.doc_type),
         issued_at=found.issued_at.astimezone(VIETNAM) if found.issued_at else None,
         events=[(e, ACTION_LABELS.get(e["action"], e["action"]), _local(e["at"]))
@@ -153,6 +167,49 @@ def entry_file(entry_id: int, kind: str) -> Any:
     if response is None:
         abort(404, description=f"Sổ văn bản đi không có mục số {entry_id}.")
     return response
+
+
+@bp.post("/so-van-ban-di/<int:entry_id>/ban-quet")
+def attach_scan(entry_id: int) -> Any:
+    """Keep the scan of the signed, stamped paper with the entry."""
+    _entry(entry_id)
+    chosen = request.files.get("scan")
+    content = chosen.read() if chosen else b""  # bounded by the request's size limit
+    try:
+        if not content:
+            raise ScanRefused("Hãy chọn tệp bản quét (PDF, JPEG hoặc PNG).")
+        scan = services().scans.attach(principal(), entry_id, content)
+    except ScanRefused as exc:
+        flash(f"Không lưu bản quét: {exc.message}", "error")
+    else:
+        flash(f"Đã lưu bản quét ({scan.file_name}).", "info")
+    return redirect(url_for("register_pages.entry", entry_id=entry_id)), 303
+
+
+@bp.get("/so-van-ban-di/<int:entry_id>/ban-quet/<int:scan_id>")
+def scan_file(entry_id: int, scan_id: int) -> Any:
+    """A kept scan, as it was uploaded."""
+    if max(entry_id, scan_id) > SQL_INT_MAX:
+        abort(404)
+    try:
+        scan = services().scans.get(principal(), entry_id, scan_id)
+    except EntryNotFound:
+        abort(404, description="Không có bản quét này.")
+    assert scan.content is not None
+    return file_response(scan.content, scan.media_type, scan.file_name, scan.file_name)
+
+
+def _draft_files(entry: RegisterRecord) -> list[tuple[str, str, str]]:
+    """(label, download address, SHA-256) of the files the signed draft of an entry kept."""
+    if entry.draft_id is None or not principal().can(Permission.RENDER):
+        return []
+    found = []
+    for kind, label in ((FileKind.PREPARED, "PDF chuẩn bị để ký"), (FileKind.SIGNED, "PDF đã ký")):
+        kept = services().drafting.file(principal(), entry.draft_id, kind)
+        if kept is not None:
+            address = url_for("draft_pages.download", draft_id=entry.draft_id, kind=kind.value)
+            found.append((label, address, kept.sha256))
+    return found
 
 
 @bp.get("/so-van-ban-di/xuat-xlsx")

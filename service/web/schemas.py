@@ -174,6 +174,17 @@ class AuditPage(RegisterPage):
     items = fields.List(fields.Nested(AuditEvent), required=True)
 
 
+class EntryScan(Schema):
+    """A scan kept with a register entry."""
+
+    id, entry_id, size = whole(), whole(), whole()
+    media_type, sha256, added_by = text(), text(), text()
+    added_at = moment()
+    links = fields.Function(lambda scan: {"self": url_for(
+        "register.Scan", entry_id=scan.entry_id, scan_id=scan.id)}, required=True,
+        metadata=LINKS_DOC)
+
+
 # -- drafts --------------------------------------------------------------------------------
 
 

@@ -143,6 +143,7 @@ def test_paper_signature_then_the_vanthu_issues(app: Any, people: dict[str, Any]
     assert issued.status_code == 303 and "/so-van-ban-di/" in issued.headers["Location"]
     entry = page(people["clerk"], issued.headers["Location"])
     assert "Đã phát hành: Số: 01/KH-UBND." in entry
+    assert f'<a href="/du-thao/{draft_id}/prepared.pdf">PDF chuẩn bị để ký</a>' in entry
     drafter_view = page(people["drafter"], f"/du-thao/{draft_id}")
     assert "Đã phát hành</span>" in drafter_view and "Xem trong sổ văn bản đi" in drafter_view
 

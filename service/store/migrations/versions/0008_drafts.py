@@ -1,4 +1,5 @@
-"""Drafts on the server, their versions and files; a register entry knows the draft it issued.
+"""Drafts on the server, their versions and files; a register entry knows the draft it issued
+and keeps scans of its signed paper.
 
 Revision ID: 0008_drafts
 Revises: 0007_register_copies
@@ -73,8 +74,24 @@ def upgrade() -> None:
         op.f("ix_register_entries_draft_id"), "register_entries", ["draft_id"], unique=True
     )
 
+    op.create_table(
+        "entry_scans",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("entry_id", sa.Integer(), nullable=False),
+        sa.Column("media_type", sa.String(40), nullable=False),
+        sa.Column("content", sa.LargeBinary(), nullable=False),
+        sa.Column("sha256", sa.String(64), nullable=False),
+        sa.Column("size", sa.Integer(), nullable=False),
+        sa.Column("added_by", sa.String(120), nullable=False),
+        sa.Column("added_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_entry_scans")),
+    )
+    op.create_index(op.f("ix_entry_scans_entry_id"), "entry_scans", ["entry_id"], unique=False)
+
 
 def downgrade() -> None:
+    op.drop_index(op.f("ix_entry_scans_entry_id"), table_name="entry_scans")
+    op.drop_table("entry_scans")
     op.drop_index(op.f("ix_register_entries_draft_id"), table_name="register_entries")
     with op.batch_alter_table("register_entries") as batch:
         batch.drop_column("draft_id")
