@@ -113,9 +113,11 @@ def detail(draft_id: int) -> Any:
         AuditQuery(subject=f"Dự thảo {draft_id}:", units=scope()), 1, 100
     ).items
     me = principal()
+    entry = services().register.get(draft.entry_id, scope()) if draft.entry_id else None
     return render_template(
         "draft.html",
         draft=draft,
+        entry=entry,
         labels=STATUS_LABELS,
         doc_type=services().documents.catalog.get(draft.doc_type),
         versions=drafting.versions(me, draft_id),

@@ -146,6 +146,7 @@ def test_paper_signature_then_the_vanthu_issues(app: Any, people: dict[str, Any]
     assert f'<a href="/du-thao/{draft_id}/prepared.pdf">PDF chuẩn bị để ký</a>' in entry
     drafter_view = page(people["drafter"], f"/du-thao/{draft_id}")
     assert "Đã phát hành</span>" in drafter_view and "Xem trong sổ văn bản đi" in drafter_view
+    assert "<strong>Số: 01/KH-UBND</strong>" in drafter_view  # the number her document took
 
 
 def test_the_verify_page_reads_a_signed_pdf_in_vietnamese(app: Any, people: dict[str, Any]) -> None:
