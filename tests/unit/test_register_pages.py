@@ -245,6 +245,16 @@ def test_a_direct_issue_needs_the_paper_signature_confirmed(app, clerk) -> None:
     ]
 
 
+def test_a_commune_cannot_take_another_communes_numbers_from_the_pages(app, clerk) -> None:
+    typed = {"issuer.agency": other_agency()["agency"]}  # Y Tịch's clerk types Chi Lăng's
+    confirm = clerk.post("/so-van-ban-di/phat-hanh", data=issue_form(preview(clerk, **typed)),
+                         headers=HTML)
+    html = confirm.get_data(as_text=True)
+    assert confirm.status_code == 422
+    assert "Văn bản của đơn vị này phải do “Ủy ban nhân dân xã Y Tịch” ban hành" in html
+    assert subjects(page(clerk, "/so-van-ban-di")[1]) == []  # neither series moved
+
+
 def test_a_number_taken_meanwhile_is_shown_again_before_issuing(app, clerk) -> None:
     confirm = clerk.post("/so-van-ban-di/phat-hanh", data=issue_form(preview(clerk)), headers=HTML)
     fields = issue_form(confirm.get_data(as_text=True))
