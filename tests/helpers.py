@@ -402,3 +402,15 @@ def drafting_people(app: Any) -> dict[str, Any]:
         "clerk": signed_in(app, "thu.vt", "van_thu", "y-tich"),
         "stranger": signed_in(app, "binh.vt", "van_thu", "thanh-linh"),
     }
+
+
+def validated(signature: Any, context: Any) -> Any:
+    """pyHanko's verdict on an embedded signature, also where a test runs an event loop
+    (Playwright leaves one in the main thread): the service's own way of running it."""
+    from pyhanko.sign.validation import async_validate_pdf_signature
+
+    from service.core.signing import outside_event_loop
+
+    return outside_event_loop(
+        async_validate_pdf_signature(signature, signer_validation_context=context)
+    )

@@ -15,7 +15,6 @@ from typing import Any
 import pikepdf
 import pytest
 from pyhanko.pdf_utils.reader import PdfFileReader
-from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko.sign.validation.status import ModificationLevel, SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
 
@@ -31,7 +30,7 @@ from service.core.issue_fields import (
 )
 from service.core.signing import load_signer, sign_field
 from tests.conftest import load_sample
-from tests.helpers import PASSPHRASE, make_key
+from tests.helpers import PASSPHRASE, make_key, validated
 
 pytestmark = pytest.mark.integration
 SAMPLE = "seed_000_ke_hoach_y_tich"
@@ -127,8 +126,8 @@ def test_signed_then_numbered_then_sealed(prepared: tuple[Any, bytes], tmp_path:
     reader = PdfFileReader(io.BytesIO(sealed))
     leader, seal = reader.embedded_signatures
     context = ValidationContext(trust_roots=[], allow_fetching=False)
-    leader_status = validate_pdf_signature(leader, context)
-    seal_status = validate_pdf_signature(seal, context)
+    leader_status = validated(leader, context)
+    seal_status = validated(seal, context)
     assert (leader_status.intact, leader_status.valid, leader_status.docmdp_ok) == (
         True, True, True
     )

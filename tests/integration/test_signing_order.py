@@ -16,7 +16,6 @@ from pathlib import Path
 import pytest
 import requests
 from pyhanko.pdf_utils.reader import PdfFileReader
-from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko.sign.validation.status import ModificationLevel, SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
 
@@ -25,7 +24,7 @@ from service.core.documents import DocumentService
 from service.core.signing import load_signer, sign_field
 from service.core.vn import day_str, month_str
 from service.usecases.drafting import for_signature
-from tests.helpers import PASSPHRASE, Authority, seal_png, this_years_seed, unit_profile
+from tests.helpers import PASSPHRASE, Authority, seal_png, this_years_seed, unit_profile, validated
 from tests.integration import calls
 from tests.integration.servers import Proc, free_port, start_service
 
@@ -116,7 +115,7 @@ def test_signed_then_numbered_then_sealed(service: tuple[Proc, Authority], tmp_p
     reader = PdfFileReader(io.BytesIO(pdf))
     leaders, seals = reader.embedded_signatures
     context = ValidationContext(trust_roots=[], allow_fetching=False)
-    first, second = validate_pdf_signature(leaders, context), validate_pdf_signature(seals, context)
+    first, second = validated(leaders, context), validated(seals, context)
     assert (first.intact, first.valid, first.docmdp_ok) == (True, True, True)
     assert first.modification_level == ModificationLevel.FORM_FILLING
     assert (second.intact, second.valid) == (True, True)

@@ -10,7 +10,6 @@ from typing import Any
 import pikepdf
 import pytest
 from pyhanko.pdf_utils.reader import PdfFileReader
-from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko.sign.validation.status import ModificationLevel
 from pyhanko_certvalidator import ValidationContext
 
@@ -39,7 +38,7 @@ from service.usecases.issuing import Issuer, YearChanged
 from service.usecases.ports import AccountRecord, AuditQuery
 from service.usecases.units import UnitProfiles
 from tests.conftest import copy_of_migrated, load_sample
-from tests.helpers import PASSPHRASE, Authority, Today, seal_png
+from tests.helpers import PASSPHRASE, Authority, Today, seal_png, validated
 from tests.vn_pdf import SIGNER_NAME, SigningPageConverter
 
 THANH_LINH = {
@@ -268,7 +267,7 @@ def test_the_vanthu_numbers_dates_and_seals_the_signed_pdf(drafting: Drafting) -
     # The seal's field was prepared at the seal's size: sealing changed nothing the signer's
     # lock covers, so their signature reads as followed by form filling only.
     leaders = PdfFileReader(io.BytesIO(entry.pdf)).embedded_signatures[0]
-    status = validate_pdf_signature(leaders, ValidationContext(trust_roots=[]))
+    status = validated(leaders, ValidationContext(trust_roots=[]))
     assert (status.modification_level, status.docmdp_ok) == (ModificationLevel.FORM_FILLING, True)
     with pikepdf.open(io.BytesIO(entry.pdf)) as pdf:
         values = {str(f.T): str(f.get("/V", "")) for f in pdf.Root.AcroForm.Fields}
