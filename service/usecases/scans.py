@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import warnings
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -21,7 +22,6 @@ MAGIC = {
     b"%PDF-": "application/pdf", b"\x89PNG\r\n\x1a\n": "image/png", b"\xff\xd8\xff": "image/jpeg",
 }
 EXTENSION = {"application/pdf": "pdf", "image/png": "png", "image/jpeg": "jpg"}
-MAX_PIXELS = 12_000 * 12_000  # an A3 page at 600 dpi is 7,000 × 9,900
 
 
 class ScanRefused(ValueError):
@@ -75,11 +75,15 @@ def media_type(content: bytes) -> str:
                 if len(pdf.pages) < 1:
                     raise ScanRefused("Tệp PDF không có trang nào.")
         else:
-            with Image.open(io.BytesIO(content)) as picture:
-                if picture.width * picture.height > MAX_PIXELS:
-                    raise ScanRefused("Ảnh quá lớn; hãy quét ở 300 dpi.")
-                picture.verify()
-    except (pikepdf.PdfError, UnidentifiedImageError, OSError, Image.DecompressionBombError):
+            # Pillow's own bound (89 Mpx; an A3 page at 600 dpi is 70) refuses a picture whose
+            # header promises more pixels than a page, before any is decoded.
+            with warnings.catch_warnings():
+                warnings.simplefilter("error", Image.DecompressionBombWarning)
+                with Image.open(io.BytesIO(content)) as picture:
+                    picture.verify()
+    except (Image.DecompressionBombWarning, Image.DecompressionBombError):
+        raise ScanRefused("Ảnh quá lớn; hãy quét ở 300 dpi.") from None
+    except (pikepdf.PdfError, UnidentifiedImageError, OSError):
         raise ScanRefused("Tệp bị hỏng, không đọc được.") from None
     return kind
 
