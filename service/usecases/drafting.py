@@ -27,7 +27,7 @@ from service.usecases.draft_ports import (
     FileKind,
     Signature,
 )
-from service.usecases.issuing import Issuer
+from service.usecases.issuing import Issuer, same_agency
 from service.usecases.ports import AccountStore, RegisterRecord
 
 __all__ = [
@@ -88,21 +88,25 @@ class Drafting:
         """A new draft of `unit` (default: the caller's), or a new version of `draft_id`."""
         if not isinstance(data, dict):
             raise DocumentInvalid({"_schema": ["Dữ liệu văn bản phải là một đối tượng JSON."]})
+        current = self.get(who, draft_id) if draft_id is not None else None
+        slug = current.unit if current is not None else unit or who.unit
+        if not slug or not who.sees(slug):
+            raise DocumentInvalid({"unit": ["Chọn đơn vị của dự thảo."]})
+        # What the document leaves out comes from its unit's profile, as when it is issued.
+        prefill = self.issuer.units.prefill(slug)
+        data = {**prefill, **data}
         document = self.documents.load(type_id, for_signature(data))  # DocumentInvalid
+        same_agency(document.issuer, prefill.get("issuer"))  # a unit numbers only its own
         title = document.subject or document.doc_type.name
-        if draft_id is None:
-            slug = unit or who.unit
-            if not slug or not who.sees(slug):
-                raise DocumentInvalid({"unit": ["Chọn đơn vị của dự thảo."]})
+        if current is None:
             record = DraftRecord(slug, type_id, title, DraftStatus.DRAFT, 1, who.name, who.name)
             saved = self.store.add(record, data)
         else:
-            current = self.get(who, draft_id)
             if current.doc_type != type_id:
                 raise DocumentInvalid({"doc_type": [f"Dự thảo này là {current.doc_type}."]})
             version = current.version if expect_version is None else expect_version
             saved = self.store.save_version(
-                draft_id, data, title=title, by=who.name, expect_version=version
+                current.id or 0, data, title=title, by=who.name, expect_version=version
             )
         self._record("save", who, saved, {"version": saved.version})
         return saved

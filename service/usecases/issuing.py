@@ -188,7 +188,7 @@ class Issuer:
         payload["date"] = self._issue_date(payload.get("date"))
         # Bad input fails here, before the series is locked.
         document = Document.of(doc_type, self.documents.validate(type_id, payload))
-        _same_agency(document.issuer, prefill.get("issuer"))
+        same_agency(document.issuer, prefill.get("issuer"))
         return payload, document
 
     def _events(
@@ -231,7 +231,7 @@ def _signer_of(document: Document) -> str:
     return " ".join(p for p in (document.signer.get("title"), document.signer.get("name")) if p)
 
 
-def _same_agency(issuer: Any, units_issuer: Any) -> None:
+def same_agency(issuer: Any, units_issuer: Any) -> None:
     """DocumentInvalid when a unit's document names another agency: each series is its unit's."""
     if not units_issuer:
         return  # no unit named (a system key, the command line): the document says who issues

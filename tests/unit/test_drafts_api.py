@@ -92,6 +92,19 @@ def test_an_invalid_document_is_refused_with_its_path(people: dict[str, Any]) ->
     assert unknown.status_code == 404
 
 
+def test_the_unit_profile_fills_what_the_document_leaves_out(people: dict[str, Any]) -> None:
+    bare = {k: v for k, v in seed().items() if k not in ("issuer", "signer", "recipients")}
+    made = people["drafter"].post("/api/drafts", json={"doc_type": "ke_hoach", "document": bare},
+                                  headers=ORIGIN)
+    assert made.status_code == 201, made.json
+    document = people["drafter"].get(made.json["links"]["self"]).json["document"]
+    assert document["issuer"] == seed()["issuer"] and document["signer"] == seed()["signer"]
+    theirs = people["stranger"].post(
+        "/api/drafts", json={"doc_type": "ke_hoach", "document": seed()}, headers=ORIGIN
+    )  # Thành Linh's văn thư with Y Tịch's agency
+    assert (theirs.status_code, list(theirs.json["errors"])) == (422, ["document.issuer.agency"])
+
+
 def test_submit_to_someone_who_is_not_a_leader_of_the_unit(people: dict[str, Any]) -> None:
     draft = saved(people)
     response = people["drafter"].post(
