@@ -13,6 +13,8 @@ from collections.abc import Sequence
 
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
+from fontTools import subset
+from fontTools.ttLib import TTFont
 from PIL import ImageFont
 
 from service.core.pdf_io import PDFIUM_LOCK
@@ -48,7 +50,7 @@ def vietnamese_pdf(lines: tuple[Line, ...], size: float = 13.0) -> bytes:
         keep = []  # PDFium reads the font data and strings after the calls return
         fonts = {}
         for italic in sorted({line[3] for line in lines}):
-            data = _font(italic)
+            data = _font(italic, "".join(sorted({c for line in lines for c in line[2]})))
             buffer = (ctypes.c_uint8 * len(data)).from_buffer_copy(data)
             keep.append(buffer)
             fonts[italic] = pdfium_c.FPDFText_LoadFont(
@@ -71,9 +73,17 @@ def vietnamese_pdf(lines: tuple[Line, ...], size: float = 13.0) -> bytes:
 
 
 @functools.cache
-def _font(italic: bool) -> bytes:
-    with open(ImageFont.truetype(FILES[italic], 10).path, "rb") as file:
-        return file.read()
+def _font(italic: bool, chars: str) -> bytes:
+    """Liberation Serif cut down to the characters drawn: a page of 20 kB, not 450."""
+    font = TTFont(ImageFont.truetype(FILES[italic], 10).path)
+    options = subset.Options()
+    options.drop_tables += ["FFTM"]
+    subsetter = subset.Subsetter(options)
+    subsetter.populate(text=chars)
+    subsetter.subset(font)
+    out = io.BytesIO()
+    font.save(out)
+    return out.getvalue()
 
 
 class SigningPageConverter(FakeConverter):
