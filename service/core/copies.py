@@ -137,15 +137,22 @@ def copy_context(data: dict[str, Any]) -> dict[str, Any]:
     return {"copies": blocks}
 
 
-def copy_subject(kind: CopyKind, type_name: str, data: dict[str, Any], symbol: str) -> str:
-    """`Sao y Kế hoạch số 05/KH-UBND ngày 05/02/2023 của UBND xã Y Tịch: <subject>`."""
+def copy_subject(
+    kind: CopyKind, type_name: str, data: dict[str, Any], symbol: str, subject: str
+) -> str:
+    """`Sao y Kế hoạch số 05/KH-UBND ngày 05/02/2023 của UBND xã Y Tịch: <subject>`.
+
+    `subject` is the original's as plain text: typed, or made by a type that prints no
+    subject line (a giấy giới thiệu, a giấy nghỉ phép).
+    """
     issuer, date = data["issuer"], data["date"]
     short = issuer.get("agency_short") or vn.short_agency(issuer["agency"])
     day = f"{vn.day_str(date['day'])}/{vn.month_str(date['month'])}/{date['year']}"
-    return (
+    head = (
         f"{kind.verb} {type_name} số {vn.number_str(data['number'])}/{symbol} ngày {day} "
-        f"của {short}: {markup.plain(data['subject'])}"
+        f"của {short}"
     )
+    return f"{head}: {subject}" if subject else head
 
 
 def _numbered_blocks(blocks: list[dict[str, Any]]) -> list[tuple[str, dict[str, Any], str]]:

@@ -251,7 +251,7 @@ def _plan(
 ) -> CopyPlan:
     """The copy's number, symbol, date and subject."""
     subject = copies.copy_subject(
-        request.kind, original.doc_type.name, original.data, original.symbol
+        request.kind, original.doc_type.name, original.data, original.symbol, original.subject
     )
     symbol = copies.copy_symbol(request.kind, dict(original.issuer))
     return CopyPlan(entry, request, number, symbol, day, subject)

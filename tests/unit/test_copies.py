@@ -369,6 +369,20 @@ def test_a_copy_is_sealed_like_an_issue(app) -> None:
     ]
 
 
+@pytest.mark.parametrize("sample", ["giay_gioi_thieu_lien_he_kinh_phi", "giay_nghi_phep_nam_2023"])
+def test_a_copy_of_a_document_without_a_subject_line(app, sample: str) -> None:
+    data = {**load_sample(sample), "signer": plan()["signer"], "number": None}
+    data["issuer"] = plan()["issuer"]
+    services = app.extensions["vb_services"]
+    original = services.issuer.issue(data["doc_type"], data, actor="lan", unit="y-tich")
+    made = client_as(app, "lan").post(f"/api/register/{original.id}/copies",
+                                      json={"kind": "SY", "signer": CLERK})
+    assert made.status_code == 201, made.json  # was a TypeError (500): no subject to copy
+    type_name = services.documents.catalog.get(data["doc_type"]).name
+    assert made.json["subject"].startswith(f"Sao y {type_name} số 01/")
+    assert made.json["subject"].endswith(original.subject)
+
+
 def test_api_statuses(app) -> None:
     original, other = issue_for(app), issue_for(app, "chi-lang")
     scoped = client_as(app, "mot-cua", units=["y-tich"])
