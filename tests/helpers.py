@@ -414,3 +414,20 @@ def validated(signature: Any, context: Any) -> Any:
     return outside_event_loop(
         async_validate_pdf_signature(signature, signer_validation_context=context)
     )
+
+
+def hand_made_pdf(root: str = "1 0 R", startxref: str | None = None) -> bytes:
+    """A one-catalog PDF written by hand, so that its trailer can break the format's shapes."""
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [] /Count 0 >>"]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 3\n0000000000 65535 f \n"
+    for offset in offsets:
+        out += b"%010d 00000 n \n" % offset
+    out += b"trailer\n<< /Size 3 /Root " + root.encode() + b" >>\nstartxref\n"
+    out += (startxref or str(xref)).encode() + b"\n%%EOF\n"
+    return bytes(out)

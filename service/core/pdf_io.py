@@ -11,12 +11,19 @@ import pypdfium2 as pdfium
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.misc import PdfError as HankoPdfError
 
-__all__ = ["PDFIUM_LOCK", "InvalidPdf", "Rect", "open_incremental", "pdfium_document"]
+__all__ = [
+    "PDFIUM_LOCK", "UNREADABLE", "InvalidPdf", "Rect", "open_incremental", "pdfium_document",
+]
 
 # PDFium is not thread-safe and the server answers on several threads: every use holds this.
 PDFIUM_LOCK = threading.Lock()
 
 Rect = tuple[float, float, float, float]  # (x1, y1, x2, y2) in PDF user space
+# What pyHanko's reader raises on a posted PDF that breaks the format's shapes: a /Root that
+# is a number (AttributeError, AssertionError), a startxref past any integer (OverflowError).
+UNREADABLE = (
+    HankoPdfError, ValueError, OverflowError, AttributeError, AssertionError, TypeError, KeyError,
+)
 
 
 class InvalidPdf(ValueError):

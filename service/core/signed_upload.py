@@ -16,7 +16,6 @@ from pathlib import Path
 
 from asn1crypto import pem
 from asn1crypto import x509 as asn1_x509
-from pyhanko.pdf_utils.misc import PdfError as HankoPdfError
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.diff_analysis import DEFAULT_DIFF_POLICY, StandardDiffPolicy
 from pyhanko.sign.diff_analysis.constants import ACROFORM_EXEMPT_STRICT_COMPARISON
@@ -28,6 +27,7 @@ from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
 from pyhanko.sign.validation.status import PdfSignatureStatus
 from pyhanko_certvalidator import ValidationContext
 
+from service.core.pdf_io import UNREADABLE
 from service.core.signing import (
     check_signature_fields,
     common_name,
@@ -97,7 +97,7 @@ def check_signed_upload(
         reader = PdfFileReader(io.BytesIO(uploaded), strict=False)
         check_signature_fields(reader)
         signatures = reader.embedded_signatures
-    except (HankoPdfError, ValueError) as exc:
+    except UNREADABLE as exc:
         raise SignedUploadRefused("damaged", "Tệp PDF bị hỏng, không đọc được.") from exc
     ours = [sig for sig in signatures if sig.field_name == field]
     if not ours:
@@ -113,7 +113,7 @@ def _only_the_signature(reader: PdfFileReader, base: int, field: str) -> None:
     """Refuse anything but the signer's field filled (and validation data) since `base`."""
     try:
         result = UPLOAD_POLICY.review_file(reader, base)
-    except (HankoPdfError, ValueError) as exc:
+    except UNREADABLE as exc:
         result = SuspiciousModification(str(exc))
     if (
         isinstance(result, SuspiciousModification)

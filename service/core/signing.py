@@ -20,7 +20,6 @@ from PIL import Image, UnidentifiedImageError
 from pyhanko.pdf_utils import generic, layout
 from pyhanko.pdf_utils.images import PdfImage
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
-from pyhanko.pdf_utils.misc import PdfError as HankoPdfError
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import signers, timestamps
 from pyhanko.sign.fields import enumerate_sig_fields
@@ -33,6 +32,7 @@ from pyhanko.stamp import BaseStampStyle, StaticStampStyle, TextStampStyle
 from pyhanko_certvalidator import ValidationContext
 
 from service.core.pdf import InvalidPdf, field_name, open_incremental
+from service.core.pdf_io import UNREADABLE
 
 T = TypeVar("T")
 
@@ -311,7 +311,7 @@ def verify(pdf: bytes, *, trust_roots: Iterable[bytes] = ()) -> list[SignatureRe
         reader = PdfFileReader(io.BytesIO(pdf), strict=False)
         check_signature_fields(reader)
         embedded = reader.embedded_signatures
-    except (HankoPdfError, ValueError) as exc:
+    except UNREADABLE as exc:
         raise InvalidPdf(f"cannot read the PDF: {exc}") from exc
     return [_report(sig, roots) for sig in embedded]
 

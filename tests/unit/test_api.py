@@ -9,6 +9,7 @@ import pytest
 from service.core.converter import ConverterUnavailable
 from tests.conftest import docx_text, load_sample
 from tests.fakes import FakeConverter
+from tests.helpers import hand_made_pdf
 
 
 class BusyConverter(FakeConverter):
@@ -156,6 +157,19 @@ def test_verify_reports_a_signed_pdf(client) -> None:
     assert signature["intact"] is True and signature["field"] == SIGNER_FIELD
     assert signature["signer"] == "Nguyen Van Hien" and signature["covers_whole_document"]
     assert "/api/verify" in client.get("/openapi.json").json["paths"]
+
+
+@pytest.mark.parametrize(
+    "broken", [{"root": "5"}, {"startxref": "99999999999999999999"}],
+    ids=["root-is-a-number", "startxref-past-any-integer"],
+)
+def test_verify_refuses_a_pdf_that_breaks_the_format(client, broken: dict[str, str]) -> None:
+    assert client.post("/api/verify", data=hand_made_pdf(), content_type="application/pdf"
+                       ).json["count"] == 0
+    response = client.post("/api/verify", data=hand_made_pdf(**broken),
+                           content_type="application/pdf")
+    assert response.status_code == 400  # was a 500 (AttributeError, OverflowError)
+    assert response.json["message"] == "Tệp gửi lên không phải PDF đọc được."
 
 
 def test_verify_wants_a_pdf(client) -> None:
