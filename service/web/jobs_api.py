@@ -12,7 +12,7 @@ from service.bulk.jobs import OUTPUTS, OutputNotReady, TableRejected
 from service.bulk.table import XLSX_MEDIA, TableTooLarge, write_csv, write_xlsx
 from service.web import schemas
 from service.web.errors import error_response
-from service.web.http import MEDIA
+from service.web.http import MEDIA, SQL_INT_MAX
 from service.web.job_requests import (
     RequestInvalid,
     bulk,
@@ -114,7 +114,9 @@ def job_output(job_id: str, kind: str) -> Any:
     return send_file(path, mimetype=OUTPUT_MEDIA[kind], as_attachment=True, download_name=name)
 
 
-@api_blp.route("/jobs/<job_id>/rows/<int:index>.<any('docx', 'pdf'):ext>", methods=["GET"])
+@api_blp.route(
+    f"/jobs/<job_id>/rows/<int(max={SQL_INT_MAX}):index>.<any('docx', 'pdf'):ext>", methods=["GET"]
+)
 @api_blp.doc(responses={"200": files("Tệp của một dòng", MEDIA["docx"], MEDIA["pdf"]),
                         **errors(404)})
 def row_file(job_id: str, index: int, ext: str) -> Any:

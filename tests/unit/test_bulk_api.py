@@ -47,6 +47,8 @@ def test_json_job_runs_to_its_outputs(make_app: Any) -> None:
     pdf = client.get(f"{location}/rows/2.pdf")
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF-")
     assert client.get(f"{location}/rows/9.docx").status_code == 404
+    # Past SQLite's integers: a 404 as for any row that is not there (was a 500, an overflow).
+    assert client.get(f"{location}/rows/9223372036854775808.pdf").status_code == 404
     assert client.post(body["links"]["cancel"]).status_code == 409  # already done
 
 
