@@ -21,6 +21,10 @@ MEDIA = {
 # nothing, and the database driver fails on it instead of answering.
 SQL_INT_MAX = 2**31 - 1
 ENTRY_ID = f"<int(min=1, max={SQL_INT_MAX}):entry_id>"  # beyond it the route is a plain 404
+# Longest text searched for: no subject or agency is longer, and SQLite refuses LIKE patterns
+# of 50,000 characters ("too complex"), which read as the database being away.
+SEARCH_MAX = 200
+SEARCH_TOO_LONG = f"Chữ tìm dài tối đa {SEARCH_MAX} ký tự."
 
 
 def documents() -> DocumentService:

@@ -26,6 +26,8 @@ from service.web.errors import RequestBodyInvalid, error_response
 from service.web.http import (
     ENTRY_ID,
     MEDIA,
+    SEARCH_MAX,
+    SEARCH_TOO_LONG,
     SQL_INT_MAX,
     check_type,
     created,
@@ -63,6 +65,9 @@ audit_blp = Blueprint(
 )
 
 
+SEARCHED = validate.Length(max=SEARCH_MAX, error=SEARCH_TOO_LONG)
+
+
 class PageArgs(Schema):
     """Paging of a list."""
 
@@ -95,8 +100,10 @@ class RegisterArgs(PageArgs):
         metadata={"description": "Phần đầu ký hiệu, không phân biệt hoa thường: KH tìm KH-UBND"},
     )
     type = fields.String(metadata={"description": "Loại văn bản: ke_hoach, bao_cao, …"})
-    q = fields.String(metadata={"description": "Chữ trong trích yếu, không phân biệt dấu"})
-    agency = fields.String(metadata={"description": "Chữ trong tên cơ quan ban hành"})
+    q = fields.String(validate=SEARCHED, metadata={
+        "description": "Chữ trong trích yếu, không phân biệt dấu"})
+    agency = fields.String(validate=SEARCHED, metadata={
+        "description": "Chữ trong tên cơ quan ban hành"})
     unit = fields.String(metadata={"description": "Mã đơn vị (slug)"})
     year = fields.Integer(
         validate=validate.Range(min=1, max=9999, error="Năm từ 1 đến 9999."),
@@ -126,8 +133,8 @@ class AuditArgs(PageArgs):
     action = fields.String(
         validate=validate.OneOf(ACTIONS, error="Phải là một trong: " + ", ".join(ACTIONS) + ".")
     )
-    actor = fields.String()
-    subject = fields.String(metadata={"description": "Chữ trong đối tượng"})
+    actor = fields.String(validate=SEARCHED)
+    subject = fields.String(validate=SEARCHED, metadata={"description": "Chữ trong đối tượng"})
     since = UtcMoment()
     until = UtcMoment()
 

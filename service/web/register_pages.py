@@ -36,6 +36,8 @@ from service.web import csrf
 from service.web.auth import current_actor, principal, scope
 from service.web.context import services
 from service.web.http import (
+    SEARCH_MAX,
+    SEARCH_TOO_LONG,
     SQL_INT_MAX,
     check_type,
     documents,
@@ -90,8 +92,11 @@ def search_form() -> tuple[RegisterQuery, dict[str, str], dict[str, str], int]:
             errors[name] = f"{label} phải là ngày hợp lệ (năm-tháng-ngày, ví dụ 2026-01-05)."
             return None
 
+    for name in ("q", "so"):
+        if len(typed[name]) > SEARCH_MAX:
+            typed[name], errors[name] = typed[name][:SEARCH_MAX], SEARCH_TOO_LONG
     number, symbol = None, None
-    if typed["so"]:
+    if typed["so"] and "so" not in errors:
         try:
             number, symbol = number_query(typed["so"])
         except NumberUnreadable:

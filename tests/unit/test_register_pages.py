@@ -85,6 +85,11 @@ def test_date_range_and_bad_values_are_told_in_vietnamese(app, clerk) -> None:
     assert "Từ ngày phải là ngày hợp lệ (năm-tháng-ngày, ví dụ 2026-01-05)." in html
 
 
+def test_search_text_over_its_length_is_told(app, clerk) -> None:
+    status, html = page(clerk, "/so-van-ban-di?q=" + "a" * 50_000)
+    assert status == 422 and "Chữ tìm dài tối đa 200 ký tự." in html  # was a 503
+
+
 def test_pages_of_the_register(app, clerk, monkeypatch) -> None:
     monkeypatch.setattr(register_pages, "PER_PAGE", 2)
     for n in range(1, 6):
