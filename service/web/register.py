@@ -179,8 +179,12 @@ class Issue(MethodView):
         unit, sign = controls["unit"] or principal().unit, flag(controls["sign"])
         if unit is not None and not isinstance(unit, str):
             return error_response(422, "Mã đơn vị chưa hợp lệ.", {"unit": ["Phải là chuỗi."]})
+        if unit is None and not principal().sees(unit):
+            raise UnitNotFound(unit)  # a caller bound to units must name one of them
         if not principal().sees(unit):
-            raise UnitNotFound(unit)  # another unit's, or none for a caller bound to units
+            # Another unit's records answer 404, as if they did not exist: so does the unit.
+            message = f"Không có đơn vị có mã {unit!r}."
+            return error_response(404, message, {"unit": [message]})
         issuer = services().issuer
         with services().admission.admit():
             entry = issuer.issue(type_id, payload, actor=current_actor(), unit=unit, sign=sign)
