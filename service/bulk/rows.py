@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -176,9 +177,18 @@ def blank_record(record: dict[str, Any]) -> bool:
     return all(_empty(v) for v in record.values())
 
 
+# Characters XML 1.0 cannot carry (controls other than tab, newline, carriage return): a
+# stored text holding one would make the whole workbook fail to write.
+UNWRITABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
 def formula_safe(value: T) -> T | str:
-    """A text cell a spreadsheet would run as a formula, quoted with a leading ' (OWASP)."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+    """A text cell as a spreadsheet can hold it and will not run it: without the controls XML
+    cannot carry, and a formula's first character quoted with a leading ' (OWASP)."""
+    if not isinstance(value, str):
+        return value
+    value = UNWRITABLE.sub("", value)  # type: ignore[assignment]
+    if value.startswith(FORMULA_STARTS):
         return "'" + value
     return value
 

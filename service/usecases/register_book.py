@@ -55,7 +55,7 @@ def register_xlsx(
             sheet = workbook.active if not sheets else workbook.create_sheet()
             assert sheet is not None
             sheet.title = _sheet_title(entry.agency, len(sheets) + 1)
-            sheet.append([f"SỔ ĐĂNG KÝ VĂN BẢN ĐI NĂM {year} - {entry.agency}"])
+            sheet.append([formula_safe(f"SỔ ĐĂNG KÝ VĂN BẢN ĐI NĂM {year} - {entry.agency}")])
             sheet["A1"].font = Font(bold=True)
             sheet.append([name for name, _ in COLUMNS])
             for position, (_, width) in enumerate(COLUMNS, start=1):
@@ -79,5 +79,5 @@ def register_xlsx(
 
 def _sheet_title(agency: str, position: int) -> str:
     """A sheet name Excel accepts (31 characters, none of []:*?/\\), unique by position."""
-    cleaned = "".join(" " if ch in "[]:*?/\\" else ch for ch in agency).strip()
+    cleaned = "".join(" " if ch in "[]:*?/\\" else ch for ch in formula_safe(agency)).strip()
     return f"{position}. {cleaned}"[:31]

@@ -158,6 +158,19 @@ def test_year_export_has_one_row_per_entry_in_number_order(app, clerk) -> None:
     assert clerk.get("/so-van-ban-di/xuat-xlsx?nam=abc", headers=HTML).status_code == 400
 
 
+def test_a_stored_control_character_cannot_break_the_year_book(app, clerk) -> None:
+    signer = {**plan()["signer"], "name": plan()["signer"]["name"] + "\u001b"}
+    issue(app, subject="Việc\u000b có ký tự lạ", signer=signer,
+          recipients=["Phòng\u001b Nội vụ"], date={"day": 9, "month": 3, "year": 2026})
+    response = clerk.get("/so-van-ban-di/xuat-xlsx?nam=2026")
+    assert response.status_code == 200  # was a 500 (openpyxl IllegalCharacterError) for good
+    sheet = openpyxl.load_workbook(io.BytesIO(response.data)).active
+    row = list(next(sheet.iter_rows(min_row=3, values_only=True)))
+    assert row[3:6] == [
+        "Kế hoạch: Việc có ký tự lạ", "Pho Chu tich " + plan()["signer"]["name"], "Phòng Nội vụ"
+    ]
+
+
 def test_download_names_carry_the_number_in_both_forms_on_api_and_pages(app, clerk) -> None:
     first, second = issue(app), issue(app)
     api = client_as(app, "mot-cua", units=["y-tich"])
