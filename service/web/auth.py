@@ -255,10 +255,19 @@ def check_access() -> Any:
         return redirect(url_for("auth.password"))
     if isinstance(rule, Permission) and not found.can(rule):
         return error_response(403, FORBIDDEN)
+    type_id = (request.view_args or {}).get("type_id")
+    if type_id is not None and not found.may_use_type(type_id):
+        # Every route of one document type (render, form, preview, issue) is checked here once.
+        return error_response(403, type_refused(type_id))
     if cross_site(found):
         message = "Yêu cầu từ trang khác bị từ chối: cần tiêu đề X-CSRF-Token hoặc JSON cùng nguồn."
         return error_response(403, message)
     return None
+
+
+def type_refused(type_id: str) -> str:
+    """Why a key limited to some document types may not use this one."""
+    return f"Khóa API này không được dùng cho loại văn bản {type_id!r}."
 
 
 def too_many(wait: int, who: str) -> Any:

@@ -9,7 +9,7 @@ from flask import Response, abort, request, url_for
 
 from service.core.documents import DocumentService
 from service.usecases.ports import RegisterRecord
-from service.web.auth import principal, scope
+from service.web.auth import principal, scope, type_refused
 from service.web.context import services
 from service.web.errors import RequestBodyInvalid, error_response
 
@@ -33,9 +33,9 @@ def documents() -> DocumentService:
 
 
 def check_type(type_id: str) -> None:
-    """Refuse (403) a document type outside an API key's scope."""
+    """Refuse (403) a document type outside an API key's scope, where a body names it."""
     if not principal().may_use_type(type_id):
-        abort(403, description=f"Khóa API này không được dùng cho loại văn bản {type_id!r}.")
+        abort(403, description=type_refused(type_id))
 
 
 def flag(value: Any) -> bool:

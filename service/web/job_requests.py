@@ -15,7 +15,7 @@ from service.bulk.table import Table, TableUnreadable, read_table, table_format,
 from service.web.auth import current_actor, principal, scope
 from service.web.context import services
 from service.web.errors import error_response
-from service.web.http import flag
+from service.web.http import check_type, flag
 
 JOB_STATES = {"running": "đang chạy", "assembling": "đang gộp tệp", "done": "xong",
               "cancelled": "đã hủy"}
@@ -78,6 +78,8 @@ def job_request() -> tuple[dict[str, Any], Table, bool, str, bool]:
         duplex = duplex_option(request.form.get("duplex", ""), form=True)
     if not isinstance(base, dict):
         raise RequestInvalid({"base": ["Cần văn bản gốc: một đối tượng JSON có doc_type."]})
+    if isinstance(base.get("doc_type"), str):
+        check_type(base["doc_type"])  # a key limited to other types runs no job of this one
     return base, table, allow, list_separator(separator), duplex
 
 

@@ -13,7 +13,15 @@ from service.usecases.access import Permission
 from service.usecases.issuing import agency_key
 from service.web.auth import PUBLIC, RULES, SESSION_SEEN, header_text
 from service.web.errors import JSON_PREFIXES
-from tests.conftest import TEST_PASSWORD, client_as, csrf_of, grant_key, log_in, signed_in
+from tests.conftest import (
+    TEST_PASSWORD,
+    client_as,
+    csrf_of,
+    grant_key,
+    load_sample,
+    log_in,
+    signed_in,
+)
 from tests.helpers import SignableConverter, plan, routes, unit_profile
 
 HTML = {"Accept": "text/html"}
@@ -214,6 +222,27 @@ def test_a_unit_cannot_issue_in_another_agencys_series(app) -> None:
     assert issued["number"] == 1  # the refusal took no number from Y Tịch's series
     series = agency_key(plan()["issuer"])
     assert services.issuer.register.last_number(series, issued["year"]) == 1
+
+
+REFUSED_TYPE = "Khóa API này không được dùng cho loại văn bản 'ke_hoach'."
+
+
+def test_a_type_limited_key_is_refused_on_every_route_of_another_type(app) -> None:
+    client = client_as(app, "chi-bao-cao", doc_types=["bao_cao"])
+    typed = [(e, m, u) for e, m, u in routes(app) if "/ke_hoach" in u]
+    assert {e for e, _, _ in typed} >= {"documents.Render", "register.Issue", "pages.form",
+                                        "pages.submit"}
+    for endpoint, method, url in typed:
+        response = client.open(url, method=method, json=plan())
+        # /van-ban/ke_hoach answered 200 before, with a preview to download.
+        assert response.status_code == 403, (endpoint, method, url, response.status_code)
+        assert response.json["message"] == REFUSED_TYPE
+    job = client.post("/api/jobs", json={"base": {**plan(), "doc_type": "ke_hoach"},
+                                         "rows": [{"commune": "Xã A"}]})
+    assert job.status_code == 403  # was 202, and the rows' PDFs came out
+    base = {**load_sample("bao_cao_ket_qua_tre_em_2023"), "doc_type": "bao_cao"}
+    assert client.post("/api/jobs", json={"base": base, "rows": [{"commune": "Xã A"}]}
+                       ).status_code == 202
 
 
 def test_a_key_bound_to_document_types_renders_only_those(app) -> None:
