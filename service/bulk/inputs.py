@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from service.core.preview import PreviewNotFound, PreviewStore
-from service.core.token_store import TokenNotFound, TokenStore
+from service.core.token_store import TokenNotFound, TokenStore, Visible
 
 
 class InputNotFound(TokenNotFound):
@@ -36,26 +36,27 @@ class InputStore:
         self.tokens = TokenStore(root, ttl_seconds, InputNotFound)
         self.previews = previews
 
-    def keep(self, content: bytes, name: str) -> str:
-        """Keep a file under a new token; the token."""
-        token = self.tokens.new()
+    def keep(self, content: bytes, name: str, *, owner: str = "") -> str:
+        """Keep a file under a new token for `owner` (the unit it was chosen in); the token."""
+        token = self.tokens.new(owner=owner)
         self.tokens.write(token, name, content)
         return token
 
-    def get(self, token: str) -> Kept:
-        """A kept file (or a preview's document) by token, or InputNotFound."""
+    def get(self, token: str, *, visible: Visible) -> Kept:
+        """A kept file (or a preview's document) the reader may see by token, or InputNotFound."""
         try:
             first = self.tokens.files(token)[0]
         except InputNotFound:
-            return self._previewed(token)
+            return self._previewed(token, visible)
+        self.tokens.check(token, visible)
         return Kept(first.read_bytes(), first.name, token)
 
-    def _previewed(self, token: str) -> Kept:
+    def _previewed(self, token: str, visible: Visible) -> Kept:
         """The form's document a preview kept under its token, or InputNotFound."""
         if self.previews is None:
             raise InputNotFound(token)
         try:
-            name, content = self.previews.document(token)
+            name, content = self.previews.document(token, visible=visible)
         except PreviewNotFound:
             raise InputNotFound(token) from None
         return Kept(content, name, token)

@@ -12,7 +12,7 @@ import pypdfium2 as pdfium
 
 from service.core.files import atomic_target
 from service.core.pdf_io import PDFIUM_LOCK, pdfium_document
-from service.core.token_store import TokenNotFound, TokenStore
+from service.core.token_store import TokenNotFound, TokenStore, Visible
 
 PREVIEW_SCALE = 1.5  # 108 dpi: diacritics stay legible, a page stays near 70 kB
 
@@ -45,10 +45,12 @@ class PreviewStore:
         self.documents = TokenStore(root / ".documents", document_ttl_seconds, PreviewNotFound)
 
     def save(
-        self, pdf: bytes, docx: bytes, names: dict[str, str], document: dict[str, Any] | None = None
+        self, pdf: bytes, docx: bytes, names: dict[str, str],
+        document: dict[str, Any] | None = None, *, owner: str = "",
     ) -> Stored:
-        """Keep a render (and the form's document it shows); drop the expired ones."""
-        token = self.renders.new()
+        """Keep a render (and the form's document it shows) for `owner`, the unit it was made
+        for; drop the expired ones."""
+        token = self.renders.new(owner=owner)
         self.renders.write(token, "document.pdf", pdf)
         self.renders.write(token, "document.docx", docx)
         with PDFIUM_LOCK:
@@ -63,32 +65,35 @@ class PreviewStore:
         meta = {"pages": pages, "names": names}
         self.renders.write(token, "meta.json", json.dumps(meta, ensure_ascii=False).encode())
         if document is not None:
-            self.documents.new(token)
+            self.documents.new(token, owner=owner)
             content = json.dumps(document, ensure_ascii=False, indent=1).encode("utf-8")
             self.documents.write(token, f"{document.get('doc_type') or 'van-ban'}.json", content)
         return Stored(token, pages, names)
 
-    def get(self, token: str) -> Stored:
-        """A stored render by token or PreviewNotFound."""
+    def get(self, token: str, *, visible: Visible) -> Stored:
+        """A stored render the reader may see by token, or PreviewNotFound."""
+        self.renders.check(token, visible)
         meta = json.loads(self.renders.read(token, "meta.json").decode("utf-8"))
         return Stored(token, meta["pages"], meta["names"])
 
-    def file(self, token: str, extension: str) -> bytes:
-        """The stored PDF or DOCX."""
+    def file(self, token: str, extension: str, *, visible: Visible) -> bytes:
+        """The stored PDF or DOCX, when the reader may see it."""
         if extension not in ("pdf", "docx"):
             raise PreviewNotFound(token)
+        self.renders.check(token, visible)
         return self.renders.read(token, f"document.{extension}")
 
-    def document(self, token: str) -> tuple[str, bytes]:
+    def document(self, token: str, *, visible: Visible) -> tuple[str, bytes]:
         """The form's document the preview showed: its JSON file's name and bytes."""
+        self.documents.check(token, visible)
         found = [p for p in self.documents.files(token) if p.suffix == ".json"]
         if not found:
             raise PreviewNotFound(token)
         return found[0].name, found[0].read_bytes()
 
-    def page_png(self, token: str, page: int) -> bytes:
+    def page_png(self, token: str, page: int, *, visible: Visible) -> bytes:
         """Page `page` (1-based) as PNG, drawn once and kept."""
-        stored = self.get(token)
+        stored = self.get(token, visible=visible)
         if not 1 <= page <= stored.pages:
             raise PreviewNotFound(f"{token} page {page}")
         path = self.renders.path(token, f"page-{page}.png")

@@ -1,7 +1,8 @@
 """Files kept a while under an unguessable token: a preview's render, a bulk job's chosen files.
 
-A token is the folder's name and the only key to it: 144 random bits, and anything not shaped
-like one is refused before it reaches the file system.
+A token is the folder's name: 144 random bits, and anything not shaped like one is refused
+before it reaches the file system. It is not the only key: a folder knows its owner (the unit
+it was made for), and a reader the owner may not see is answered as if it did not exist.
 """
 
 from __future__ import annotations
@@ -10,12 +11,15 @@ import re
 import secrets
 import shutil
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from service.core.files import private_folder, write_atomic
 
 TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 _UNSAFE = re.compile(r"[^\w.\- ]+")
+OWNER = ".owner"  # a dot file: never one of the kept files (their names are made safe)
+Visible = Callable[[str], bool]  # whether the reader may see what this owner made
 
 
 class TokenNotFound(LookupError):
@@ -32,18 +36,28 @@ class TokenStore:
         self.ttl = ttl_seconds
         self.missing = missing  # what a caller catches: PreviewNotFound, InputNotFound
 
-    def new(self, token: str | None = None) -> str:
-        """A new token (or another store's new one) with its empty folder; expired ones go."""
+    def new(self, token: str | None = None, *, owner: str = "") -> str:
+        """A new token (or another store's new one) with its folder, owned by `owner` (a unit,
+        or "" for none); expired ones go."""
         self.expire()
         token = token or secrets.token_urlsafe(18)  # 144 bits, 24 characters
         private_folder(self.root)
         self.path(token).mkdir(mode=0o700)  # a fresh token: never there already
+        write_atomic(self.path(token, OWNER), owner.encode("utf-8"))
         return token
+
+    def check(self, token: str, visible: Visible) -> None:
+        """`missing` unless the reader may see the token's owner (another unit's is not there)."""
+        path = self.path(token, OWNER)
+        owner = path.read_text(encoding="utf-8") if path.is_file() else ""
+        if not visible(owner):
+            raise self.missing(token)
 
     def write(self, token: str, name: str, content: bytes) -> str:
         """Keep a file under the token atomically, its name made safe; that name."""
         safe = _UNSAFE.sub("_", Path(name).name).strip()[:120]
-        safe = safe if safe.strip(".") else "tep"  # never "" or "..", the folder or its parent
+        # Never "" or "..", the folder or its parent, nor a dot file such as the owner's.
+        safe = safe if safe.strip(".") and not safe.startswith(".") else "tep"
         write_atomic(self.path(token, safe), content)
         return safe
 
@@ -57,7 +71,9 @@ class TokenStore:
     def files(self, token: str) -> list[Path]:
         """The files kept under the token, by name; `missing` when there are none."""
         folder = self.path(token)
-        found = sorted(p for p in folder.iterdir() if p.is_file()) if folder.is_dir() else []
+        found = sorted(
+            p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")
+        ) if folder.is_dir() else []
         if not found:
             raise self.missing(token)
         return found

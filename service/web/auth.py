@@ -137,6 +137,17 @@ def scope() -> frozenset[str] | None:
     return principal().units
 
 
+def sees_owner(owner: str) -> bool:
+    """Whether the caller may read what was kept for this unit ("" for none): a preview, a
+    bulk job's chosen file. Another unit's answers as if it were not there."""
+    return principal().sees(owner or None)
+
+
+def owner() -> str:
+    """The unit what the caller keeps now belongs to: its own ("" for none)."""
+    return principal().unit or ""
+
+
 def allowed(endpoint: str) -> bool:
     """Whether this request's caller may open the endpoint (the nav shows only those)."""
     rule = RULES.get(endpoint)

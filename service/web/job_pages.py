@@ -14,7 +14,7 @@ from service.bulk.jobs import TableRejected
 from service.bulk.table import TableTooLarge
 from service.core import placeholders
 from service.web import csrf
-from service.web.auth import scope
+from service.web.auth import owner, scope, sees_owner
 from service.web.errors import error_response
 from service.web.job_requests import (
     JOB_STATES,
@@ -39,7 +39,7 @@ def index() -> Any:
     token = request.args.get("goc")
     if token:
         try:
-            kept["goc"] = bulk().inputs.get(token)
+            kept["goc"] = bulk().inputs.get(token, visible=sees_owner)
         except InputNotFound:
             return render_form(errors={"base": [
                 "Văn bản gốc từ trang soạn đã hết hạn; hãy bấm “Xem trước” rồi chọn lại "
@@ -87,7 +87,7 @@ def keep_chosen() -> dict[str, Kept]:
         return kept  # a token expired: that file must be chosen again anyway
     for token_field, chosen in (("goc", base), ("bang", table)):
         if chosen is not None:
-            token = chosen.token or bulk().inputs.keep(chosen.content, chosen.name)
+            token = chosen.token or bulk().inputs.keep(chosen.content, chosen.name, owner=owner())
             kept[token_field] = Kept(b"", chosen.name, token)
     return kept
 
@@ -96,7 +96,7 @@ def keep_chosen() -> dict[str, Kept]:
 def form_json(token: str) -> Any:
     """A previewed form's document as JSON: the base of a bulk job, or for other systems."""
     try:
-        kept = bulk().inputs.get(token)
+        kept = bulk().inputs.get(token, visible=sees_owner)
     except InputNotFound:
         kept = None
     if kept is None or not kept.name.endswith(".json"):  # a kept table is not a document

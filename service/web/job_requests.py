@@ -12,7 +12,7 @@ from service.bulk.jobs import OUTPUTS, BulkJobs
 from service.bulk.outputs import ManifestRow
 from service.bulk.overrides import DEFAULT_SEPARATOR
 from service.bulk.table import Table, TableUnreadable, read_table, table_format, table_from_records
-from service.web.auth import current_actor, principal, scope
+from service.web.auth import current_actor, principal, scope, sees_owner
 from service.web.context import services
 from service.web.errors import error_response
 from service.web.http import check_type, flag
@@ -129,7 +129,7 @@ def _chosen(field: str, token_field: str) -> Kept | None:
     if not token:
         return None
     try:
-        return bulk().inputs.get(token)
+        return bulk().inputs.get(token, visible=sees_owner)
     except InputNotFound:
         raise RequestInvalid({field: ["Tệp đã chọn trước đã hết hạn; hãy chọn lại."]}) from None
 

@@ -25,7 +25,7 @@ from service.core.documents import DocumentInvalid
 from service.core.form_model import OUTLINE_HELP, Converted, Flat, FormModel, prefill
 from service.core.preview import PreviewNotFound
 from service.web import csrf, nav, unit_pages
-from service.web.auth import current_actor, principal
+from service.web.auth import current_actor, owner, principal, sees_owner
 from service.web.context import services
 from service.web.form_view import FormView
 from service.web.http import MEDIA, documents, file_response
@@ -123,6 +123,7 @@ def submit(type_id: str) -> Any:
         rendered.docx,
         {ext: rendered.filename(ext) for ext in MEDIA},
         converted.payload,
+        owner=slug or owner(),
     )
     return render_form(model, flat, unit=slug, preview=stored)
 
@@ -215,7 +216,7 @@ def render_form(
 def preview_page(token: str, page: int) -> Any:
     """One page of a preview as PNG."""
     try:
-        png = services().previews.page_png(token, page)
+        png = services().previews.page_png(token, page, visible=sees_owner)
     except PreviewNotFound:
         abort(404, description="Bản xem trước đã hết hạn; hãy bấm “Xem trước” lại.")
     response = current_app.response_class(png, mimetype="image/png")
@@ -229,8 +230,8 @@ def download(token: str, extension: str) -> Any:
     if extension not in MEDIA:
         abort(404)
     try:
-        stored = services().previews.get(token)
-        content = services().previews.file(token, extension)
+        stored = services().previews.get(token, visible=sees_owner)
+        content = services().previews.file(token, extension, visible=sees_owner)
     except PreviewNotFound:
         abort(404, description="Bản xem trước đã hết hạn; hãy bấm “Xem trước” lại.")
     # The short ASCII name in both forms: the issue's `KH-UBND-2023-xa-y-tich.pdf`, which

@@ -33,7 +33,7 @@ from service.usecases.register import NumberUnreadable, number_query
 from service.usecases.register_book import register_xlsx
 from service.usecases.scans import ScanRefused
 from service.web import csrf
-from service.web.auth import current_actor, principal, scope
+from service.web.auth import current_actor, principal, scope, sees_owner
 from service.web.context import services
 from service.web.http import (
     SEARCH_MAX,
@@ -284,7 +284,7 @@ def _previewed() -> tuple[str, str, str | None, dict[str, Any]]:
     try:
         # The preview kept its form's document under its token (pages.submit): the issue
         # takes exactly what was previewed, not the form as it may have been edited since.
-        payload = json.loads(services().previews.document(token)[1])
+        payload = json.loads(services().previews.document(token, visible=sees_owner)[1])
     except (PreviewNotFound, ValueError):
         payload = None
     if not isinstance(payload, dict) or payload.get("doc_type", type_id) != type_id:

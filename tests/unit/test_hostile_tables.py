@@ -233,7 +233,7 @@ def test_the_services_files_are_private(tmp_path: Path) -> None:
 
     previews = PreviewStore(tmp_path / "previews")
     stored = previews.save(blank_pdf(), b"docx", {"pdf": "a.pdf"}, BASE)
-    previews.page_png(stored.token, 1)
+    previews.page_png(stored.token, 1, visible=lambda owner: True)
     folder, kept = tmp_path / "previews" / stored.token, previews.documents.path(stored.token)
     assert all(private(p) for p in (tmp_path / "previews", folder, *folder.iterdir(),
                                     kept.parent, kept, *kept.iterdir()))

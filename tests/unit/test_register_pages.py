@@ -273,6 +273,22 @@ def test_a_commune_cannot_take_another_communes_numbers_from_the_pages(app, cler
     assert subjects(page(clerk, "/so-van-ban-di")[1]) == []  # neither series moved
 
 
+def test_another_units_clerk_cannot_use_a_preview_token(app, clerk) -> None:
+    fields = issue_form(preview(clerk))
+    token = fields["token"]
+    other = signed_in(app, "binh", "van_thu", "chi-lang")
+    urls = [f"/xem-truoc/{token}/trang-1.png", f"/tai-ve/{token}.pdf", f"/tai-ve/{token}.docx",
+            f"/tai-ve/{token}.json", f"/jobs?goc={token}"]
+    for url in urls:
+        assert clerk.get(url, headers=HTML).status_code == 200, url
+        # Each was a 200 with unit Y Tịch's document: the token was the only key.
+        assert other.get(url, headers=HTML).status_code == 404, url
+    form = other.get("/van-ban/ke_hoach?unit=chi-lang", headers=HTML).get_data(as_text=True)
+    confirm = other.post("/so-van-ban-di/phat-hanh", headers=HTML,
+                         data={**fields, "unit": "chi-lang", "csrf_token": csrf_of(form)})
+    assert confirm.status_code == 404
+
+
 def test_a_number_taken_meanwhile_is_shown_again_before_issuing(app, clerk) -> None:
     confirm = clerk.post("/so-van-ban-di/phat-hanh", data=issue_form(preview(clerk)), headers=HTML)
     fields = issue_form(confirm.get_data(as_text=True))

@@ -19,6 +19,9 @@ BASE = load_sample("seed_000_ke_hoach_y_tich")
 DAY = 24 * 3600.0
 
 
+ANYONE = lambda owner: True  # noqa: E731 - a reader who sees every unit
+
+
 def age(folder: Path, seconds: float) -> None:
     """Make a token folder look last changed `seconds` ago."""
     then = time.time() - seconds
@@ -64,33 +67,55 @@ def test_a_previews_document_outlives_its_images_and_is_a_bulk_input(tmp_path: P
     previews = PreviewStore(tmp_path / "previews")
     inputs = InputStore(tmp_path / "jobs" / ".inputs", previews=previews)
     token = previews.save(blank_pdf(), b"docx", {"pdf": "a.pdf"}, BASE).token
-    name, content = previews.document(token)
+    name, content = previews.document(token, visible=ANYONE)
     assert name == "ke_hoach.json" and json.loads(content) == BASE
-    assert inputs.get(token) == Kept(content, name, token)
+    assert inputs.get(token, visible=ANYONE) == Kept(content, name, token)
 
     age(tmp_path / "previews" / token, 3601)  # an hour: the images and downloads go
     previews.save(blank_pdf(), b"docx", {"pdf": "b.pdf"}, BASE)
     with pytest.raises(PreviewNotFound):
-        previews.get(token)
+        previews.get(token, visible=ANYONE)
     with pytest.raises(PreviewNotFound):
-        previews.file(token, "pdf")
-    assert previews.document(token) == (name, content)
-    assert inputs.get(token).content == content
+        previews.file(token, "pdf", visible=ANYONE)
+    assert previews.document(token, visible=ANYONE) == (name, content)
+    assert inputs.get(token, visible=ANYONE).content == content
 
     age(previews.documents.path(token), DAY + 1)  # a day: the document goes too
     previews.save(blank_pdf(), b"docx", {"pdf": "c.pdf"}, BASE)
     with pytest.raises(PreviewNotFound):
-        previews.document(token)
+        previews.document(token, visible=ANYONE)
     with pytest.raises(InputNotFound):
-        inputs.get(token)
+        inputs.get(token, visible=ANYONE)
 
 
 def test_a_kept_input_is_not_a_preview(tmp_path: Path) -> None:
     previews = PreviewStore(tmp_path / "previews")
     inputs = InputStore(tmp_path / ".inputs", previews=previews)
     token = inputs.keep(json.dumps(BASE).encode(), "goc.json")
-    assert inputs.get(token).name == "goc.json"
+    assert inputs.get(token, visible=ANYONE).name == "goc.json"
     with pytest.raises(PreviewNotFound):
-        previews.document(token)
+        previews.document(token, visible=ANYONE)
     with pytest.raises(InputNotFound):
-        InputStore(tmp_path / ".inputs").get("c" * 24)
+        InputStore(tmp_path / ".inputs").get("c" * 24, visible=ANYONE)
+
+
+def test_a_token_is_seen_only_by_the_unit_it_was_made_for(tmp_path: Path) -> None:
+    previews = PreviewStore(tmp_path / "previews")
+    inputs = InputStore(tmp_path / ".inputs", previews=previews)
+    token = previews.save(blank_pdf(), b"docx", {"pdf": "a.pdf"}, BASE, owner="y-tich").token
+    theirs, mine = (lambda owner: owner == "thanh-linh"), (lambda owner: owner == "y-tich")
+    for read in (
+        lambda visible: previews.get(token, visible=visible),
+        lambda visible: previews.file(token, "pdf", visible=visible),
+        lambda visible: previews.page_png(token, 1, visible=visible),
+        lambda visible: previews.document(token, visible=visible),
+        lambda visible: inputs.get(token, visible=visible),
+    ):
+        read(mine)
+        with pytest.raises(TokenNotFound):
+            read(theirs)
+    kept = inputs.keep(b"commune\nXa A\n", "bang.csv", owner="y-tich")
+    assert inputs.get(kept, visible=mine).name == "bang.csv"
+    with pytest.raises(InputNotFound):
+        inputs.get(kept, visible=theirs)
+    assert [p.name for p in inputs.tokens.files(kept)] == ["bang.csv"]  # the owner is no file
