@@ -37,6 +37,8 @@ class Account(Base):
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_login: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Raised at Đăng xuất: a session made before carries the old one in its stamp and ends.
+    session_generation: Mapped[int] = mapped_column(Integer, default=0)
 
     def record(self) -> AccountRecord:
         """The account as the use cases see it."""
@@ -52,6 +54,7 @@ class Account(Base):
             failed_logins=self.failed_logins,
             locked_until=self.locked_until,
             last_login=self.last_login,
+            session_generation=self.session_generation or 0,
             id=self.id,
         )
 

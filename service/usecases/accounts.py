@@ -227,6 +227,12 @@ class Accounts:
         """Checked when the user name is unknown: a wrong name costs as long as a wrong password."""
         return self.passwords.hash("not a password of any account")
 
+    def end_sessions(self, username: str) -> None:
+        """Đăng xuất: every session of the account ends, a copied cookie included."""
+        account = self.store.get(username)
+        if account is not None:
+            self.store.update(username, session_generation=account.session_generation + 1)
+
     def principal(self, account_id: int) -> Principal | None:
         """The principal of a logged-in session's account; None once it is disabled or gone."""
         account = self.store.by_id(account_id)
@@ -273,7 +279,10 @@ def principal_of(account: AccountRecord) -> Principal:
         permissions=ROLE_PERMISSIONS[role],
         account_id=account.id,
         must_change_password=account.must_change_password,
-        stamp=hashlib.sha256(account.password_hash.encode()).hexdigest()[:16],
+        # Changes with the password and at every Đăng xuất: older sessions end (server side).
+        stamp=hashlib.sha256(
+            f"{account.password_hash}/{account.session_generation}".encode()
+        ).hexdigest()[:16],
     )
 
 

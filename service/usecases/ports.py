@@ -249,6 +249,7 @@ class AccountRecord:
     failed_logins: int = 0
     locked_until: dt.datetime | None = None
     last_login: dt.datetime | None = None
+    session_generation: int = 0  # raised when the account logs out: its sessions end
     id: int | None = None
 
 

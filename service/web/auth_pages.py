@@ -54,7 +54,10 @@ def login() -> Any:
 
 @bp.post("/dang-xuat")
 def logout() -> Any:
-    """End the session."""
+    """End the session, on the server too: a copy of its cookie is refused afterwards."""
+    me = principal()
+    if me.kind == "account":
+        services().accounts.end_sessions(me.name)
     session.clear()
     flash("Đã đăng xuất.", "info")
     return redirect(url_for("auth.login"))

@@ -263,6 +263,29 @@ def test_a_cross_site_form_post_with_the_cookie_is_refused(app) -> None:
     assert cancel.status_code == 403
 
 
+def test_a_copied_session_cookie_is_dead_after_logging_out(app) -> None:
+    clerk = signed_in(app, "lan", "van_thu", "y-tich")
+    copied = app.test_client(token=None)
+    cookie = clerk.get_cookie("session")
+    assert cookie is not None
+    copied.set_cookie("session", cookie.value)
+    assert copied.get("/api/register").status_code == 200
+    page = clerk.get("/", headers=HTML).get_data(as_text=True)
+    assert clerk.post("/dang-xuat", data={"csrf_token": csrf_of(page)},
+                      headers=HTML).status_code == 302
+    # Was 200: the session ended in the browser only.
+    assert copied.get("/api/register").status_code == 401
+    assert copied.get("/", headers=HTML).status_code == 302
+    again = signed_in_again(app, "lan")
+    assert again.get("/api/register").status_code == 200  # logging in again works
+
+
+def signed_in_again(app, username: str):
+    client = app.test_client(token=None)
+    assert log_in(client, username, TEST_PASSWORD).status_code == 302
+    return client
+
+
 def test_log_in_locks_after_five_wrong_passwords(app) -> None:
     services = app.extensions["vb_services"]
     services.accounts.create("lan", "van_thu", "y-tich", password=TEST_PASSWORD)

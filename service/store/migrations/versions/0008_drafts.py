@@ -87,9 +87,15 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_entry_scans")),
     )
     op.create_index(op.f("ix_entry_scans_entry_id"), "entry_scans", ["entry_id"], unique=False)
+    # Raised at Đăng xuất, so a session made before ends on the server, not only in the browser.
+    op.add_column("accounts", sa.Column(
+        "session_generation", sa.Integer(), nullable=False, server_default="0"
+    ))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("accounts") as batch:
+        batch.drop_column("session_generation")
     op.drop_index(op.f("ix_entry_scans_entry_id"), table_name="entry_scans")
     op.drop_table("entry_scans")
     op.drop_index(op.f("ix_register_entries_draft_id"), table_name="register_entries")
