@@ -51,9 +51,29 @@ def create_from_request() -> str:
     """Create the job the request (API or page) describes; its id."""
     base, table, allow_invalid, separator, duplex = job_request()
     return bulk().create(
-        base, table, actor=current_actor(), unit=principal().unit, allow_invalid=allow_invalid,
+        base, table, actor=current_actor(), unit=job_unit(), allow_invalid=allow_invalid,
         separator=separator, duplex=duplex,
     )
+
+
+def job_unit() -> str | None:
+    """The unit the job belongs to: the one asked for, the caller's own, or its only one.
+
+    A job is seen by the callers of its unit: a key for several units names the unit, or its
+    job would belong to none it can see.
+    """
+    body = request.get_json(silent=True) if request.is_json else None
+    asked = body.get("unit") if isinstance(body, dict) else request.form.get("unit")
+    units = principal().units
+    unit = asked or principal().unit
+    if unit is None and units is not None and len(units) == 1:
+        unit = next(iter(units))
+    if unit is None and units is not None:
+        raise RequestInvalid({"unit": ["Khóa này dùng cho nhiều đơn vị: hãy chọn đơn vị của "
+                                       "việc (unit)."]})
+    if not isinstance(unit, str | None) or not principal().sees(unit):
+        raise RequestInvalid({"unit": [f"Không có đơn vị {unit!r}."]})
+    return unit
 
 
 def job_request() -> tuple[dict[str, Any], Table, bool, str, bool]:

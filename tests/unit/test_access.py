@@ -195,6 +195,19 @@ def test_another_units_bulk_job_is_404(app) -> None:
     assert theirs.post(job + "/cancel").status_code == 404
 
 
+def test_a_key_for_two_units_reads_the_job_it_made(app) -> None:
+    both = client_as(app, "huyen", units=["y-tich", "thanh-linh"])
+    body = {"base": {**plan(), "doc_type": "ke_hoach"}, "rows": [{"commune": "Xã A"}]}
+    unnamed = both.post("/api/jobs", json=body)
+    assert (unnamed.status_code, list(unnamed.json["errors"])) == (422, ["unit"])
+    created = both.post("/api/jobs", json={**body, "unit": "y-tich"})
+    assert created.status_code == 202
+    # Was 202, then 404 on its own Location: the job belonged to no unit the key sees.
+    assert both.get(created.headers["Location"]).status_code == 200
+    stranger = both.post("/api/jobs", json={**body, "unit": "chi-lang"})
+    assert (stranger.status_code, list(stranger.json["errors"])) == (422, ["unit"])
+
+
 def test_a_district_account_sees_the_communes_it_is_given(app) -> None:
     district = signed_in(app, "huyen", "van_thu", "y-tich", extra_units=["thanh-linh"])
     commune = signed_in(app, "xa", "van_thu", "thanh-linh")
