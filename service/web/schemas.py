@@ -21,6 +21,9 @@ DUPLEX = (
     "(thêm trang trắng sau văn bản có số trang lẻ, trừ văn bản cuối)."
 )
 LINKS_DOC = {"type": "object", "additionalProperties": {"type": "string"}}
+JOB_UNIT = (
+    "Mã đơn vị của việc; để trống là đơn vị của tài khoản hoặc khóa (khóa nhiều đơn vị phải chọn)"
+)
 
 
 class Moment(fields.DateTime):
@@ -319,6 +322,7 @@ def job_request_schemas(catalog: Catalog) -> dict[str, type[Schema]]:
         separator = fields.String(allow_none=True, validate=validate.Length(max=3),
                                   metadata={"description": SEPARATOR})
         duplex = fields.Boolean(load_default=False, metadata={"description": DUPLEX})
+        unit = fields.String(metadata={"description": JOB_UNIT})
 
     class JobUpload(Schema):
         """A bulk job posted as a form with the two files."""
@@ -333,6 +337,7 @@ def job_request_schemas(catalog: Catalog) -> dict[str, type[Schema]]:
         allow_invalid = fields.String(validate=validate.OneOf(["0", "1"]))
         separator = fields.String(validate=validate.Length(max=3),
                                   metadata={"description": SEPARATOR})
+        unit = fields.String(metadata={"description": JOB_UNIT})
         duplex = fields.String(validate=validate.OneOf(["0", "1"]), load_default="0",
                                metadata={"description": DUPLEX})
 
