@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 
-from service.core.clock import VIETNAM
+from service.core.clock import VIETNAM, utcnow
 from service.usecases.accounts import AccountInvalid, AccountLocked, LoginFailed
 from service.web import csrf
 from service.web.auth import login_allowed, principal, sign_in
@@ -42,7 +43,9 @@ def login() -> Any:
     except AccountLocked as exc:
         until = exc.until.astimezone(VIETNAM).strftime("%H:%M ngày %d/%m/%Y")
         error = f"Tài khoản tạm khóa vì nhập sai mật khẩu nhiều lần; thử lại sau {until}."
-        return render_template("login.html", next=target, username=username, error=error), 429
+        wait = max(1, math.ceil((exc.until - utcnow()).total_seconds()))
+        page = render_template("login.html", next=target, username=username, error=error)
+        return page, 429, {"Retry-After": str(wait)}
     except LoginFailed:
         return render_template("login.html", next=target, username=username, error=WRONG), 401
     sign_in(found)

@@ -314,6 +314,7 @@ def test_log_in_locks_after_five_wrong_passwords(app) -> None:
     locked = attempt("sai-mat-khau")
     assert locked.status_code == 429
     assert "Tài khoản tạm khóa" in locked.get_data(as_text=True)
+    assert 14 * 60 <= int(locked.headers["Retry-After"]) <= 15 * 60  # it had none
     assert attempt(TEST_PASSWORD).status_code == 429  # even the right password, for now
     services.accounts.clock = lambda: dt.datetime.now(dt.UTC) + dt.timedelta(minutes=16)
     assert attempt(TEST_PASSWORD).status_code == 302
