@@ -75,19 +75,6 @@ def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-def session_of(base: str, username: str) -> requests.Session:
-    """A browser-like session logged in through the log-in form."""
-    http = requests.Session()
-    page = http.get(base + "/dang-nhap", timeout=10).text
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page)
-    assert token
-    answer = http.post(base + "/dang-nhap", timeout=30, allow_redirects=False,
-                       data={"username": username, "password": PASSWORD,
-                             "csrf_token": token.group(1)})
-    assert answer.status_code == 302, answer.text[:500]
-    return http
-
-
 @pytest.mark.parametrize("caller", ["none", "wrong", "revoked", "expired"])
 def test_every_api_route_refuses_a_caller_without_valid_credentials(
     service: Service, every_route: list[tuple[str, str, str]], caller: str
@@ -129,8 +116,8 @@ def test_another_units_key_and_account_see_404(service: Service) -> None:
     entry = issued.json()
     assert entry["issued_by"] == "key:y-tich" and entry["unit"] == "y-tich"
     other_key = bearer(service.keys["thanh-linh"])
-    other_clerk = session_of(service.url, "vt-thanh-linh")
-    own_clerk = session_of(service.url, "vt-y-tich")
+    other_clerk = calls.session_of(service.url, "vt-thanh-linh", PASSWORD)
+    own_clerk = calls.session_of(service.url, "vt-y-tich", PASSWORD)
     for link in entry["links"].values():
         assert requests.get(service.url + link, headers=mine, timeout=30).status_code == 200
         assert own_clerk.get(service.url + link, timeout=30).status_code == 200
@@ -143,7 +130,7 @@ def test_another_units_key_and_account_see_404(service: Service) -> None:
 
 
 def test_a_cross_site_form_post_with_the_clerks_cookie_is_refused(service: Service) -> None:
-    clerk = session_of(service.url, "vt-y-tich")
+    clerk = calls.session_of(service.url, "vt-y-tich", PASSWORD)
     files = {"base": ("base.json", b'{"doc_type": "ke_hoach"}', "application/json"),
              "table": ("xa.csv", "commune\nXã A\n".encode(), "text/csv")}
     forged = clerk.post(service.url + "/api/jobs", files=files, timeout=30,

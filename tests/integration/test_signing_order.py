@@ -8,13 +8,12 @@ uploads it; the văn thư issues it, which takes the number, fills the Số and 
 from __future__ import annotations
 
 import io
-import re
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
-import requests
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.validation.status import ModificationLevel, SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
@@ -59,27 +58,15 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Proc, Au
     running.stop()
 
 
-def session_of(base: str, username: str) -> requests.Session:
-    """A browser-like session logged in through the log-in form, sending its CSRF token."""
-    http = requests.Session()
-    page = http.get(base + "/dang-nhap", timeout=10).text
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page)
-    assert token
-    answer = http.post(base + "/dang-nhap", timeout=30, allow_redirects=False,
-                       data={"username": username, "password": PASSWORD,
-                             "csrf_token": token.group(1)})
-    assert answer.status_code == 302, answer.text[:500]
-    front = http.get(base + "/", timeout=10).text
-    found = re.search(r'name="csrf_token" value="([^"]+)"', front)
-    assert found
-    http.headers["X-CSRF-Token"] = found.group(1)
-    return http
+def staff(base: str, username: str) -> Any:
+    """A member of staff's logged-in session, sending the pages' CSRF token."""
+    return calls.session_of(base, username, PASSWORD, csrf=True)
 
 
 def test_signed_then_numbered_then_sealed(service: tuple[Proc, Authority], tmp_path: Path) -> None:
     proc, ca = service
     base = proc.url
-    drafter, leader, clerk = (session_of(base, u) for u in ("lan.cv", "son.ld", "thu.vt"))
+    drafter, leader, clerk = (staff(base, u) for u in ("lan.cv", "son.ld", "thu.vt"))
     saved = drafter.post(base + "/api/drafts", timeout=60,
                          json={"doc_type": "ke_hoach", "document": this_years_seed()})
     assert saved.status_code == 201, saved.text
@@ -139,7 +126,7 @@ def test_signed_then_numbered_then_sealed(service: tuple[Proc, Authority], tmp_p
 
 def test_a_commune_cannot_issue_as_another(service: tuple[Proc, Authority]) -> None:
     proc, _ = service
-    other = session_of(proc.url, "binh.vt")
+    other = staff(proc.url, "binh.vt")
     refused = other.post(proc.url + "/api/register/issue/ke_hoach", json=this_years_seed(),
                          timeout=60)
     assert refused.status_code == 422
@@ -151,7 +138,7 @@ def test_a_commune_cannot_issue_as_another(service: tuple[Proc, Authority]) -> N
 
 def test_a_refused_upload_keeps_nothing(service: tuple[Proc, Authority]) -> None:
     proc, ca = service
-    drafter, leader = session_of(proc.url, "lan.cv"), session_of(proc.url, "son.ld")
+    drafter, leader = staff(proc.url, "lan.cv"), staff(proc.url, "son.ld")
     draft = drafter.post(proc.url + "/api/drafts", timeout=60,
                          json={"doc_type": "ke_hoach", "document": this_years_seed()}).json()
     drafter.post(f"{proc.url}/api/drafts/{draft['id']}/submit", json={"signer": "son.ld"},
