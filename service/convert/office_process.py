@@ -95,7 +95,8 @@ class OfficeProcess:
         ]
         if self.pipe_name:
             argv += ["--pipe-name", self.pipe_name]
-        return argv
+        # A local server is this service's own: it ends with it, even when the service is killed.
+        return [*argv, "--stop-with-parent"]
 
     def client(self) -> UnoserverClient:
         """A client for this start of the server, carrying its secret."""

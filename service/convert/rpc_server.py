@@ -46,6 +46,7 @@ log = logging.getLogger("service.convert.rpc_server")
 
 T = TypeVar("T")
 WATCH_POLL = 0.2  # how often the main thread looks at LibreOffice and the stop signal
+ORPHAN_POLL = 1.0  # how often a local server checks that the service that started it lives
 REQUEST_TIMEOUT = 30.0  # the server is single-threaded: a stalled client must not hold it
 MIN_SECRET = 32
 UPDATE_INDEX = (INDEXES_IF_ANY, True, False)
@@ -195,7 +196,7 @@ class ConverterServer:
             if not self.office.running():
                 log.error("LibreOffice is gone (launcher code %s)", self.office.process.poll())
                 return 1
-        log.info("stopping on a signal")
+        log.info("stopping on a signal, or the service's end")
         return 0
 
     def close(self) -> None:
@@ -225,7 +226,22 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--start-timeout", type=float, default=60.0, help="seconds")
     parser.add_argument("--executable", default=None, help="soffice; default: found on PATH")
     parser.add_argument("--pipe-name", type=_pipe_name, help="vb-<32 hex>; default: random")
+    parser.add_argument("--stop-with-parent", action="store_true",
+                        help="stop (and end LibreOffice) when the process that started it dies")
     return parser.parse_args(argv)
+
+
+def _stop_when_orphaned(stop: threading.Event, parent: int) -> None:
+    """Stop once the process that started this server is gone, even by kill -9: a local pool's
+    servers and LibreOffices end with the service instead of lingering until its next start."""
+
+    def watch() -> None:
+        while not stop.wait(ORPHAN_POLL):
+            if os.getppid() != parent:  # adopted: the service died
+                log.warning("the process that started this server (pid %d) is gone", parent)
+                stop.set()
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
 def _stop_on_signals(stop: threading.Event) -> None:
@@ -250,6 +266,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     os.umask(0o077)
     stop = threading.Event()
     _stop_on_signals(stop)
+    if args.stop_with_parent:
+        _stop_when_orphaned(stop, os.getppid())
     converter = ConverterServer(args, secret, stop)
     try:
         return converter.run()
