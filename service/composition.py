@@ -6,7 +6,6 @@ constructs a database, a converter, a DocumentService or a bulk runner.
 
 from __future__ import annotations
 
-import datetime as dt
 import importlib
 from collections.abc import Callable
 from pathlib import Path
@@ -140,8 +139,6 @@ def build_services(
             SqlAccounts(database),
             units,
             passwords=ScryptPasswords(),
-            max_failures=settings.login_attempts,
-            lockout=dt.timedelta(minutes=settings.lockout_minutes),
         ),
         api_keys=ApiKeys(SqlApiKeys(database), units),
         copier=Copier(register, documents, units, sealer=issuer.sealer),

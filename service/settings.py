@@ -54,8 +54,12 @@ class Settings:
     session_idle_minutes: int = _setting(
         30, "Minutes without a request after which a logged-in page session ends"
     )
-    login_attempts: int = _setting(5, "Failed log-ins in a row after which an account is locked")
-    lockout_minutes: int = _setting(15, "Minutes a locked account refuses every password")
+    login_attempts: int = _setting(
+        5, "Wrong passwords for one name from one address after which that pair waits"
+    )
+    lockout_minutes: int = _setting(
+        15, "Minutes the first wait lasts; each next one is twice as long, up to a day"
+    )
     rate_limit: int = _setting(
         600, "Requests a minute one account or API key may make (then 429); 0 for no limit"
     )

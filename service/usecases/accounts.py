@@ -51,14 +51,6 @@ class LoginFailed(PermissionError):
     """The user name or password is wrong, or the account is disabled (said the same way)."""
 
 
-class AccountLocked(PermissionError):
-    """Too many failed log-ins: the account refuses every password until `until`."""
-
-    def __init__(self, until: dt.datetime) -> None:
-        super().__init__(f"locked until {until.isoformat()}")
-        self.until = until
-
-
 class PasswordHasher(Protocol):
     """Makes the hash an account's password is kept as, and checks a password against it."""
 
@@ -80,15 +72,11 @@ class Accounts:
         units: UnitProfiles,
         *,
         passwords: PasswordHasher,
-        max_failures: int = 5,
-        lockout: dt.timedelta = dt.timedelta(minutes=15),
         clock: Clock = utcnow,
     ) -> None:
         self.store = store
         self.units = units
         self.passwords = passwords
-        self.max_failures = max(1, max_failures)
-        self.lockout = lockout
         self.clock = clock
 
     def list(self) -> list[AccountRecord]:
@@ -202,24 +190,18 @@ class Accounts:
         )
 
     def log_in(self, username: str, password: str) -> Principal:
-        """The account's principal; LoginFailed or AccountLocked (failures counted)."""
-        now = self.clock()
+        """The account's principal, or LoginFailed (alike, and as slow, for a missing name).
+
+        Wrong passwords are slowed per name and address by the caller (core.login_throttle),
+        never by locking the account: nobody can lock another out by failing on purpose.
+        """
         account = self.store.get(username.strip())
         if account is None:
             self.passwords.verify(password, self._dummy_hash)
             raise LoginFailed(username)
-        if account.locked_until is not None and account.locked_until > now:
-            raise AccountLocked(account.locked_until)
         if not self.passwords.verify(password, account.password_hash) or not account.active:
-            failures = account.failed_logins + 1
-            locked = now + self.lockout if failures >= self.max_failures else None
-            self.store.update(
-                account.username, failed_logins=0 if locked else failures, locked_until=locked
-            )
-            if locked is not None:
-                raise AccountLocked(locked)
             raise LoginFailed(username)
-        self.store.update(account.username, failed_logins=0, locked_until=None, last_login=now)
+        self.store.update(account.username, last_login=self.clock())
         return principal_of(account)
 
     @functools.cached_property

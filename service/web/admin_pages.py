@@ -89,12 +89,8 @@ def account_row(account: AccountRecord, names: dict[str, str]) -> Values:
 
 
 def account_state(account: AccountRecord) -> str:
-    """hoạt động, đã khóa đến … (too many wrong passwords) or ngừng (not allowed to log in)."""
-    if not account.active:
-        return "ngừng"
-    if account.locked_until is not None and account.locked_until > utcnow():
-        return f"đã khóa đến {vn_time(account.locked_until)}"
-    return "hoạt động"
+    """hoạt động, or ngừng (not allowed to log in)."""
+    return "hoạt động" if account.active else "ngừng"
 
 
 @bp.route("/tai-khoan/moi", methods=["GET", "POST"])

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 from flask import Flask, current_app, g, redirect, request, session, url_for
 
+from service.core.login_throttle import LoginThrottle
 from service.core.rate_limit import RateLimiter
 from service.usecases.access import Permission, Principal
 from service.web import csrf
@@ -24,7 +25,7 @@ from service.web.errors import JSON_PREFIXES, error_response
 log = logging.getLogger("service.web.auth")
 USER_HEADER = "X-Remote-User"
 SESSION_ACCOUNT, SESSION_STAMP, SESSION_SEEN = "account", "stamp", "seen"
-LIMITS, LOGIN_LIMITS = "vb_rate_limits", "vb_login_limits"
+LIMITS, LOGIN_LIMITS, THROTTLE = "vb_rate_limits", "vb_login_limits", "vb_login_throttle"
 PUBLIC = "public"  # anyone, no credentials
 SIGNED_IN = "signed-in"  # any caller with credentials
 Rule = Permission | str
@@ -287,6 +288,12 @@ def too_many(wait: int, who: str) -> Any:
     return error_response(429, message, headers={"Retry-After": str(wait)})
 
 
+def throttle() -> LoginThrottle:
+    """This app's count of wrong passwords per name and address."""
+    found: LoginThrottle = current_app.extensions[THROTTLE]
+    return found
+
+
 def login_allowed() -> Any:
     """None, or the 429 for an address that tries to log in too often (password spraying)."""
     wait = current_app.extensions[LOGIN_LIMITS].wait_for(request.remote_addr or "")
@@ -306,4 +313,5 @@ def init_app(app: Flask) -> None:
     settings = app.config["VB_SETTINGS"]
     app.extensions[LIMITS] = RateLimiter(settings.rate_limit)
     app.extensions[LOGIN_LIMITS] = RateLimiter(settings.login_rate_limit)
+    app.extensions[THROTTLE] = LoginThrottle(settings.login_attempts, settings.lockout_minutes * 60)
     app.before_request(check_access)

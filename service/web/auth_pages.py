@@ -8,10 +8,9 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 
-from service.core.clock import VIETNAM, utcnow
-from service.usecases.accounts import AccountInvalid, AccountLocked, LoginFailed
+from service.usecases.accounts import AccountInvalid, LoginFailed
 from service.web import csrf
-from service.web.auth import login_allowed, principal, sign_in
+from service.web.auth import login_allowed, principal, sign_in, throttle
 from service.web.context import services
 
 bp = Blueprint("auth", __name__, template_folder="templates")
@@ -38,21 +37,35 @@ def login() -> Any:
         return refused
     username = request.form.get("username", "").strip()[:60]
     password = request.form.get("password", "")[:1000]
+    address = request.remote_addr or ""
+    wait = throttle().wait(username, address)
+    if wait:
+        return held_back(target, username, wait)
     try:
         found = services().accounts.log_in(username, password)
-    except AccountLocked as exc:
-        until = exc.until.astimezone(VIETNAM).strftime("%H:%M ngày %d/%m/%Y")
-        error = f"Tài khoản tạm khóa vì nhập sai mật khẩu nhiều lần; thử lại sau {until}."
-        wait = max(1, math.ceil((exc.until - utcnow()).total_seconds()))
-        page = render_template("login.html", next=target, username=username, error=error)
-        return page, 429, {"Retry-After": str(wait)}
     except LoginFailed:
+        wait = throttle().failed(username, address)
+        if wait:
+            return held_back(target, username, wait)
         return render_template("login.html", next=target, username=username, error=WRONG), 401
+    throttle().succeeded(username, address)
     sign_in(found)
     if found.must_change_password:
         flash("Đây là mật khẩu dùng một lần: hãy đặt mật khẩu của riêng mình.", "info")
         return redirect(url_for("auth.password"))
     return redirect(safe_next(target))
+
+
+def held_back(target: str | None, username: str, wait: int) -> Any:
+    """429 after too many wrong passwords for this name from this address, alike whether the
+    name exists or not; the account's owner elsewhere logs in as always."""
+    minutes = max(1, math.ceil(wait / 60))
+    error = (
+        f"Nhập sai mật khẩu nhiều lần từ máy này: hãy thử lại sau {minutes} phút, hoặc đăng "
+        "nhập từ máy khác, hoặc nhờ quản trị đặt lại mật khẩu."
+    )
+    page = render_template("login.html", next=target, username=username, error=error)
+    return page, 429, {"Retry-After": str(wait)}
 
 
 @bp.post("/dang-xuat")
