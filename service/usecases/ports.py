@@ -13,6 +13,11 @@ from service.core.documents import AuditSink
 from service.core.signing import SealImage
 
 AUDIT_ACTIONS = ("render", "save", "submit", "return", "sign", "issue", "seal", "attach")
+AUDIT_LABELS = {  # as the pages name them
+    "render": "Tạo văn bản", "save": "Lưu dự thảo", "submit": "Trình ký", "return": "Trả lại",
+    "sign": "Người có thẩm quyền ký", "issue": "Ban hành, cấp số", "seal": "Ký số (con dấu)",
+    "attach": "Lưu bản quét",
+}
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ from service.usecases.access import Permission
 from service.usecases.draft_ports import EDITABLE, STATUS_LABELS, DraftStatus, FileKind
 from service.usecases.drafting import DraftConflict, DraftNotFound, SignerInvalid
 from service.usecases.issuing import NumberMovedOn, YearChanged
-from service.usecases.ports import AuditQuery
+from service.usecases.ports import AUDIT_LABELS, AuditQuery
 from service.usecases.sealing import SigningUnavailable
 from service.web import csrf, nav
 from service.web.auth import principal, scope
@@ -124,6 +124,7 @@ def detail(draft_id: int) -> Any:
         pages=page_count(kept.content) if kept else 0,
         shown=kind.value,
         trail=trail,
+        actions=AUDIT_LABELS,
         signers=drafting.signers(draft.unit),
         may_edit=draft.status in EDITABLE and me.can(Permission.RENDER),
         may_sign=draft.status == DraftStatus.SUBMITTED and draft.signer_account == me.name

@@ -37,8 +37,10 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(vn_second)
 
 
-def vn_time(moment: datetime | None) -> str:
-    """A moment as a clerk reads it: 07/12/2026 09:41, in Vietnam's time."""
+def vn_time(moment: datetime | str | None) -> str:
+    """A moment (or its ISO 8601 text) as a clerk reads it: 07/12/2026 09:41, Vietnam's time."""
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment) if moment else None
     return moment.astimezone(VIETNAM).strftime("%d/%m/%Y %H:%M") if moment else ""
 
 

@@ -28,7 +28,7 @@ from service.usecases.access import Permission
 from service.usecases.copying import EntryNotFound
 from service.usecases.draft_ports import FileKind
 from service.usecases.issuing import NumberMovedOn
-from service.usecases.ports import Page, RegisterQuery, RegisterRecord
+from service.usecases.ports import AUDIT_LABELS, Page, RegisterQuery, RegisterRecord
 from service.usecases.register import NumberUnreadable, number_query
 from service.usecases.register_book import register_xlsx
 from service.usecases.scans import ScanRefused
@@ -45,16 +45,12 @@ from service.web.http import (
     flag,
     issued_file,
 )
+from service.web.nav import vn_time
 
 bp = Blueprint("register_pages", __name__, template_folder="templates")
 bp.before_request(csrf.check)
 PER_PAGE = 20
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-ACTION_LABELS = {
-    "render": "Tạo văn bản", "save": "Lưu dự thảo", "submit": "Trình ký", "return": "Trả lại",
-    "sign": "Người có thẩm quyền ký", "issue": "Ban hành, cấp số", "seal": "Ký số (con dấu)",
-    "attach": "Lưu bản quét",
-}
 EXPIRED = "Bản xem trước đã hết hạn; hãy bấm “Xem trước” lại rồi phát hành."
 
 
@@ -159,7 +155,7 @@ def entry(entry_id: int) -> Any:
         draft_files=_draft_files(found),
         type_name=type_name(found.doc_type),
         issued_at=found.issued_at.astimezone(VIETNAM) if found.issued_at else None,
-        events=[(e, ACTION_LABELS.get(e["action"], e["action"]), _local(e["at"]))
+        events=[(e, AUDIT_LABELS.get(e["action"], e["action"]), vn_time(e["at"]))
                 for e in events],
         signer=(found.inputs or {}).get("signer") or {},
     )
@@ -314,10 +310,3 @@ def _entry(entry_id: int) -> RegisterRecord:
     if found is None:
         abort(404, description=f"Sổ văn bản đi không có mục số {entry_id}.")
     return found
-
-
-def _local(moment: str | None) -> str:
-    """An ISO moment in Vietnam time, as "05/03/2026 08:15"."""
-    if not moment:
-        return ""
-    return dt.datetime.fromisoformat(moment).astimezone(VIETNAM).strftime("%d/%m/%Y %H:%M")

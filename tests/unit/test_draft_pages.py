@@ -130,6 +130,8 @@ def test_returned_with_a_comment_the_drafter_reads(app: Any, people: dict[str, A
     post(people["leader"], f"/du-thao/{draft_id}/tra-lai", {"comment": "Bổ sung kinh phí"})
     detail = page(people["drafter"], f"/du-thao/{draft_id}")
     assert "Lãnh đạo trả lại" in detail and "Bổ sung kinh phí" in detail
+    trail = re.findall(r"<li>\d\d/\d\d/\d{4} \d\d:\d\d · ([^<]+)</li>", detail)
+    assert trail == ["Lưu dự thảo · lan.cv", "Trình ký · lan.cv", "Trả lại · son.ld"]
 
 
 def test_paper_signature_then_the_vanthu_issues(app: Any, people: dict[str, Any]) -> None:
