@@ -73,6 +73,7 @@ class DraftRecord:
     signature: Signature | None = None
     entry_id: int | None = None  # its register entry, once issued
     data: dict[str, Any] | None = field(default=None, repr=False)
+    versions: tuple[DraftVersion, ...] = ()  # when one draft is read whole
 
 
 @dataclass(frozen=True)

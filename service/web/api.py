@@ -15,7 +15,7 @@ from service.web import schemas
 from service.web.auth import current_actor, principal
 from service.web.context import services
 from service.web.errors import error_response
-from service.web.http import MEDIA, check_type, document_request, documents, file_response, flag
+from service.web.http import MEDIA, document_request, documents, file_response, flag
 from service.web.openapi import FORMATS, errors, files
 
 blp = Blueprint(
@@ -83,7 +83,6 @@ class Render(MethodView):
         """Render a document of this type to PDF (default) or DOCX."""
         service = documents()
         service.catalog.get(type_id)
-        check_type(type_id)
         if request.args.get("format", accepted_format()) != "docx":
             services().admission.refuse_when_full()
         payload, controls = document_request(("format", "signing"))

@@ -28,14 +28,14 @@ from service.core.preview import page_count, page_png
 from service.core.signed_upload import SignedUploadRefused
 from service.usecases.access import Permission
 from service.usecases.draft_ports import EDITABLE, STATUS_LABELS, DraftStatus, FileKind
-from service.usecases.drafting import DraftConflict, DraftNotFound, SignerInvalid
+from service.usecases.drafting import DraftConflict, SignerInvalid
 from service.usecases.issuing import NumberMovedOn, YearChanged
 from service.usecases.ports import AUDIT_LABELS, AuditQuery
 from service.usecases.sealing import SigningUnavailable
 from service.web import csrf, nav
 from service.web.auth import principal, scope
 from service.web.context import services
-from service.web.http import MEDIA, SQL_INT_MAX, file_response
+from service.web.http import SQL_INT_MAX, draft_pdf
 
 bp = Blueprint("draft_pages", __name__, template_folder="templates")
 bp.before_request(csrf.check)
@@ -60,14 +60,6 @@ def init_app(app: Flask, api: Api) -> None:
 def upload_limit_mb() -> int:
     """The largest upload in MB, as VB_MAX_REQUEST_BYTES allows."""
     return max(1, int(current_app.config["MAX_CONTENT_LENGTH"]) // (1024 * 1024))
-
-
-def draft_or_404(draft_id: int) -> Any:
-    """The caller's view of a draft, or the 404 page."""
-    try:
-        return services().drafting.get(principal(), draft_id)
-    except DraftNotFound:
-        abort(404, description=f"Không có dự thảo số {draft_id}.")
 
 
 @bp.get("/du-thao")
@@ -105,7 +97,7 @@ def to_issue() -> Any:
 @bp.get(f"/du-thao/{DRAFT_ID}")
 def detail(draft_id: int) -> Any:
     """One draft: its state, pages, versions, trail and the steps the caller may take."""
-    draft = draft_or_404(draft_id)
+    draft = services().drafting.get(principal(), draft_id)
     drafting = services().drafting
     kind = FileKind.SIGNED if draft.signature and not draft.signature.paper else FileKind.PREPARED
     kept = drafting.file(principal(), draft_id, kind) if draft.signer_account else None
@@ -138,17 +130,13 @@ def detail(draft_id: int) -> Any:
 @bp.get(f"/du-thao/{DRAFT_ID}/<any(prepared, signed):kind>.pdf")
 def download(draft_id: int, kind: str) -> Any:
     """The PDF prepared for signing, or the signed one, as kept."""
-    kept = services().drafting.file(principal(), draft_or_404(draft_id).id, FileKind(kind))
-    if kept is None:
-        abort(404, description="Dự thảo chưa có tệp này.")
-    name = f"du-thao-{draft_id}-{'chuan-bi-ky' if kind == 'prepared' else 'da-ky'}.pdf"
-    return file_response(kept.content, MEDIA["pdf"], name, name)
+    return draft_pdf(draft_id, FileKind(kind))
 
 
 @bp.get(f"/du-thao/{DRAFT_ID}/<any(prepared, signed):kind>/trang-<int:page>.png")
 def page_image(draft_id: int, kind: str, page: int) -> Any:
     """One page of a kept PDF as an image, for the signer to read before signing."""
-    kept = services().drafting.file(principal(), draft_or_404(draft_id).id, FileKind(kind))
+    kept = services().drafting.file(principal(), draft_id, FileKind(kind))  # 404 if not seen
     try:
         png = page_png(kept.content, page) if kept else None
     except IndexError:
@@ -216,7 +204,7 @@ def upload(draft_id: int) -> Any:
 @bp.route(f"/du-thao/{DRAFT_ID}/phat-hanh", methods=["GET", "POST"])
 def issue(draft_id: int) -> Any:
     """Phát hành: the number it will take, then the number taken, the date and the seal."""
-    draft = draft_or_404(draft_id)
+    draft = services().drafting.get(principal(), draft_id)
     drafting = services().drafting
     if request.method == "GET":
         return render_template(

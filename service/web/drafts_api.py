@@ -9,23 +9,24 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from typing import Any
 
-from flask import Flask, Response, request, url_for
+from flask import Flask, request, url_for
 from flask.views import MethodView
 from flask_smorest import Api, Blueprint
 from marshmallow import Schema, fields, validate
 
 from service.core.documents import DocumentInvalid
 from service.core.signed_upload import SignedUploadRefused
-from service.usecases.draft_ports import DraftRecord, DraftStatus, DraftVersion, FileKind
+from service.usecases.draft_ports import DraftStatus, FileKind
 from service.usecases.drafting import DraftConflict, DraftNotFound, NotTheSigner, SignerInvalid
 from service.usecases.issuing import YearChanged
 from service.web import schemas
 from service.web.auth import principal
 from service.web.context import services
 from service.web.errors import RequestBodyInvalid, error_response
-from service.web.http import MEDIA, SQL_INT_MAX, check_type, created, file_response
+from service.web.http import MEDIA, SQL_INT_MAX, check_type, created, draft_pdf
 from service.web.openapi import errors, files
 
 DRAFT_ID = f"<int(min=1, max={SQL_INT_MAX}):draft_id>"
@@ -91,11 +92,6 @@ class DraftArgs(Schema):
         "description": "Chỉ những văn bản trình cho người gọi ký"})
 
 
-def visible(draft_id: int) -> Any:
-    """The caller's view of one draft."""
-    return services().drafting.get(principal(), draft_id)
-
-
 @drafts_blp.route("")
 class Drafts(MethodView):
     """The drafts of the caller's units."""
@@ -133,20 +129,20 @@ class Draft(MethodView):
     @drafts_blp.doc(responses=errors(404))
     def get(self, draft_id: int) -> Any:
         """The draft, its newest document and its versions."""
-        draft = visible(draft_id)
-        return DetailView(draft, services().drafting.versions(principal(), draft_id))
+        drafting = services().drafting
+        return replace(drafting.get(principal(), draft_id),
+                       versions=tuple(drafting.versions(principal(), draft_id)))
 
     @drafts_blp.arguments(DraftVersionRequest)
     @drafts_blp.response(200, schemas.Draft, description="Đã lưu phiên bản mới")
     @drafts_blp.doc(responses=errors(404, 409, 413, 415, 422))
     def put(self, body: dict[str, Any], draft_id: int) -> Any:
         """Save a new version of a draft being written or returned."""
-        draft = visible(draft_id)
+        drafting = services().drafting
+        doc_type = drafting.get(principal(), draft_id).doc_type  # 404 before the body is read
         with document_errors():
-            return services().drafting.save(
-                principal(), draft.doc_type, body["document"], draft_id=draft_id,
-                expect_version=body.get("version"),
-            )
+            return drafting.save(principal(), doc_type, body["document"], draft_id=draft_id,
+                                 expect_version=body.get("version"))
 
 
 @drafts_blp.route(f"/{DRAFT_ID}/submit")
@@ -236,28 +232,6 @@ class DraftFile(MethodView):
     def get(self, draft_id: int, kind: str) -> Any:
         """The prepared or the signed PDF, exactly as kept."""
         return draft_pdf(draft_id, FileKind(kind))
-
-
-def draft_pdf(draft_id: int, kind: FileKind) -> Response:
-    """A draft's kept PDF as a download named for the draft, or 404."""
-    kept = services().drafting.file(principal(), draft_id, kind)
-    if kept is None:
-        raise DraftNotFound(draft_id)
-    name = f"du-thao-{draft_id}-{'chuan-bi-ky' if kind == FileKind.PREPARED else 'da-ky'}.pdf"
-    response = file_response(kept.content, MEDIA["pdf"], name, name)
-    response.headers["ETag"] = f'"{kept.sha256}"'
-    return response
-
-
-class DetailView:
-    """A draft with its versions, read by DraftDetail like the draft itself."""
-
-    def __init__(self, draft: DraftRecord, versions: list[DraftVersion]) -> None:
-        self.draft = draft
-        self.versions = versions
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.draft, name)
 
 
 @contextmanager

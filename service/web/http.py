@@ -8,6 +8,8 @@ from urllib.parse import quote
 from flask import Response, abort, request, url_for
 
 from service.core.documents import DocumentService
+from service.usecases.draft_ports import FileKind
+from service.usecases.drafting import DraftNotFound
 from service.usecases.ports import RegisterRecord
 from service.web.auth import principal, scope, type_refused
 from service.web.context import services
@@ -92,3 +94,15 @@ def entry_not_found(entry_id: int) -> Any:
 def created(entry: RegisterRecord) -> tuple[RegisterRecord, int, dict[str, str]]:
     """201 with a new register entry (its route's schema dumps it), Location pointing at it."""
     return entry, 201, {"Location": url_for("register.Entry", entry_id=entry.id)}
+
+
+def draft_pdf(draft_id: int, kind: FileKind) -> Response:
+    """A draft's kept PDF (prepared for signing, or signed) as a download named for the draft;
+    DraftNotFound (a 404) when the caller does not see it or it has no such file."""
+    kept = services().drafting.file(principal(), draft_id, kind)
+    if kept is None:
+        raise DraftNotFound(draft_id)
+    name = f"du-thao-{draft_id}-{'chuan-bi-ky' if kind == FileKind.PREPARED else 'da-ky'}.pdf"
+    response = file_response(kept.content, MEDIA["pdf"], name, name)
+    response.headers["ETag"] = f'"{kept.sha256}"'
+    return response

@@ -29,7 +29,6 @@ from service.web.http import (
     SEARCH_MAX,
     SEARCH_TOO_LONG,
     SQL_INT_MAX,
-    check_type,
     created,
     document_request,
     documents,
@@ -173,7 +172,6 @@ class Issue(MethodView):
     def post(self, type_id: str) -> Any:
         """Take the next number, date, render DOCX and PDF, seal if asked, store; 201."""
         documents().catalog.get(type_id)
-        check_type(type_id)
         services().admission.refuse_when_full()
         payload, controls = document_request(("unit", "sign"))
         unit, sign = controls["unit"] or principal().unit, flag(controls["sign"])
