@@ -43,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     key.add_argument("unit", help="the unit's slug")
     key.add_argument("pkcs12", type=Path, help="the .p12/.pfx file")
     key.add_argument("--seal", type=Path, help="the seal picture (PNG, transparent outside)")
-    key.add_argument("--seal-mm", type=float, default=36.0, help="the seal's diameter in mm")
+    key.add_argument("--seal-mm", type=float, help="the seal's diameter in mm (default 36)")
     key.add_argument("--passphrase-file", type=Path, help="read the passphrase from this file")
     add_commands(commands)
     args = parser.parse_args(argv)
@@ -119,7 +119,7 @@ def install_signing_key(args: argparse.Namespace, settings: Settings) -> int:
     import getpass
 
     from service.composition import build_services
-    from service.core.signing import SealImageInvalid, SigningKeyInvalid
+    from service.core.signing import SEAL_MM, SealImageInvalid, SigningKeyInvalid
 
     if args.passphrase_file is not None:
         passphrase = args.passphrase_file.read_bytes().rstrip(b"\r\n")
@@ -129,7 +129,8 @@ def install_signing_key(args: argparse.Namespace, settings: Settings) -> int:
     services = build_services(settings, convert=False)
     try:
         installed = services.keys.install(
-            args.unit, args.pkcs12.read_bytes(), passphrase or None, seal, args.seal_mm
+            args.unit, args.pkcs12.read_bytes(), passphrase or None, seal,
+            args.seal_mm or SEAL_MM,
         )
     except (OSError, ValueError, SigningKeyInvalid, SealImageInvalid) as exc:
         print(f"{type(exc).__name__}: {exc}", file=sys.stderr)

@@ -58,6 +58,7 @@ STAMP_STYLE: TextStampStyle = replace(
 
 
 MM = 72 / 25.4  # points per millimetre
+SEAL_MM = 36.0  # a commune People's Committee seal is 35-36 mm across
 TSA_TIMEOUT = 10  # seconds to wait for the timestamp server
 
 
@@ -78,7 +79,7 @@ class SealImage:
     """The seal's picture (PNG, transparent outside the ring) and its real diameter."""
 
     png: bytes
-    diameter_mm: float = 36.0  # a commune People's Committee seal is 35-36 mm across
+    diameter_mm: float = SEAL_MM
 
     @property
     def size(self) -> float:

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from service.core.files import write_atomic
-from service.core.signing import SealImage, load_signer, signer_name
+from service.core.signing import SEAL_MM, SealImage, load_signer, signer_name
 from service.usecases.ports import UnitKey
 
 SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,79}")
@@ -38,7 +38,7 @@ class SigningKeys:
         pkcs12: bytes,
         passphrase: bytes | None,
         seal_png: bytes | None = None,
-        seal_mm: float = 36.0,
+        seal_mm: float = SEAL_MM,
     ) -> dict[str, Any]:
         """Check that the key opens and the seal reads, then store them readable by us only."""
         signer = load_signer(pkcs12, passphrase)  # SigningKeyInvalid before anything is written

@@ -102,11 +102,12 @@ class Drafting:
             record = DraftRecord(slug, type_id, title, DraftStatus.DRAFT, 1, who.name, who.name)
             saved = self.store.add(record, data)
         else:
+            assert draft_id is not None  # `current` was read by it
             if current.doc_type != type_id:
                 raise DocumentInvalid({"doc_type": [f"Dự thảo này là {current.doc_type}."]})
             version = current.version if expect_version is None else expect_version
             saved = self.store.save_version(
-                current.id or 0, data, title=title, by=who.name, expect_version=version
+                draft_id, data, title=title, by=who.name, expect_version=version
             )
         self._record("save", who, saved, {"version": saved.version})
         return saved
@@ -132,7 +133,8 @@ class Drafting:
 
     def versions(self, who: Principal, draft_id: int) -> list[DraftVersion]:
         """Who saved each version of a visible draft, and when."""
-        return self.store.versions(self.get(who, draft_id).id or draft_id)
+        self.get(who, draft_id)  # DraftNotFound outside the caller's units
+        return self.store.versions(draft_id)
 
     def signers(self, unit: str) -> list[tuple[str, str]]:
         """(user name, display name) of the active lãnh đạo accounts of a unit."""
@@ -249,7 +251,8 @@ class Drafting:
 
     def file(self, who: Principal, draft_id: int, kind: FileKind) -> DraftFile | None:
         """A visible draft's newest file of this kind."""
-        return self.store.file(self.get(who, draft_id).id or draft_id, kind)
+        self.get(who, draft_id)  # DraftNotFound outside the caller's units
+        return self.store.file(draft_id, kind)
 
     def _as_its_signer(self, who: Principal, draft_id: int) -> DraftRecord:
         """The submitted draft, when `who` is the lãnh đạo it was submitted to."""

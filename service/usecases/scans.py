@@ -6,7 +6,7 @@ import datetime as dt
 import io
 import warnings
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Protocol
 
 import pikepdf
 from PIL import Image, UnidentifiedImageError
@@ -15,7 +15,7 @@ from service.core.documents import AuditSink
 from service.core.files import sha256
 from service.usecases.access import Principal
 from service.usecases.copying import EntryNotFound
-from service.usecases.ports import RegisterStore
+from service.usecases.ports import RegisterRecord, RegisterStore
 
 # The media a scan may be, by its first bytes (never by the name or the type a client says).
 MAGIC = {
@@ -123,7 +123,7 @@ class EntryScans:
             raise EntryNotFound(entry_id)
         return found
 
-    def _entry(self, who: Principal, entry_id: int) -> Any:
+    def _entry(self, who: Principal, entry_id: int) -> RegisterRecord:
         found = self.register.get(entry_id, who.units)
         if found is None:
             raise EntryNotFound(entry_id)

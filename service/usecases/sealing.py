@@ -6,7 +6,7 @@ from typing import Any
 
 from service.core.document import Document
 from service.core.documents import AuditSink
-from service.core.signing import SealImage, sign_field, signer_name, unit_signer
+from service.core.signing import MM, SEAL_MM, sign_field, signer_name, unit_signer
 from service.usecases.ports import KeyStore, RegisterRecord, UnitKey
 
 SEAL_REASON = "Ban hành văn bản"
@@ -33,7 +33,7 @@ class Sealer:
             seal = self.key(unit).seal
             if seal is not None:
                 return seal.size
-        return SealImage(b"").size
+        return SEAL_MM * MM
 
     def key(self, slug: str | None) -> UnitKey:
         """The named unit's signing key; SigningUnavailable without one."""
