@@ -20,7 +20,6 @@ from pyhanko.sign.fields import (
 
 from service.core.issue_fields import IssueBlank, add_issue_fields
 from service.core.pdf_io import (
-    PDFIUM_LOCK,
     InvalidPdf,
     Rect,
     open_incremental,
@@ -29,13 +28,10 @@ from service.core.pdf_io import (
 from service.core.vn import LANGUAGE, strip_diacritics
 
 __all__ = [
-    "PDFIUM_LOCK",
-    "InvalidPdf",
     "SignatureSpace",
     "SignatureSpaceNotFound",
     "field_name",
     "locate_signature_space",
-    "open_incremental",
     "prepare_for_signing",
     "seal_rect",
 ]

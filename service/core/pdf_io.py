@@ -6,6 +6,7 @@ import io
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import pypdfium2 as pdfium
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
@@ -39,7 +40,7 @@ def open_incremental(pdf: bytes) -> IncrementalPdfFileWriter:
 
 
 @contextmanager
-def pdfium_document(pdf: bytes) -> Iterator[pdfium.PdfDocument]:
+def pdfium_document(pdf: bytes | Path) -> Iterator[pdfium.PdfDocument]:
     """The PDF opened in PDFium under its lock, closed after; InvalidPdf if it cannot be read."""
     with PDFIUM_LOCK:
         try:

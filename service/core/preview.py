@@ -8,10 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pypdfium2 as pdfium
-
 from service.core.files import atomic_target
-from service.core.pdf_io import PDFIUM_LOCK, pdfium_document
+from service.core.pdf_io import pdfium_document
 from service.core.token_store import TokenNotFound, TokenStore, Visible
 
 PREVIEW_SCALE = 1.5  # 108 dpi: diacritics stay legible, a page stays near 70 kB
@@ -53,14 +51,10 @@ class PreviewStore:
         token = self.renders.new(owner=owner)
         self.renders.write(token, "document.pdf", pdf)
         self.renders.write(token, "document.docx", docx)
-        with PDFIUM_LOCK:
-            opened = pdfium.PdfDocument(pdf)
-            try:
-                pages = len(opened)
-                # The page shows page 1 at once: draw it while the PDF is open anyway.
-                first = _page_image(opened, 0)
-            finally:
-                opened.close()
+        with pdfium_document(pdf) as opened:
+            pages = len(opened)
+            # The page shows page 1 at once: draw it while the PDF is open anyway.
+            first = _page_image(opened, 0)
         _save_png(first, self.renders.path(token, "page-1.png"))
         meta = {"pages": pages, "names": names}
         self.renders.write(token, "meta.json", json.dumps(meta, ensure_ascii=False).encode())
@@ -98,19 +92,15 @@ class PreviewStore:
             raise PreviewNotFound(f"{token} page {page}")
         path = self.renders.path(token, f"page-{page}.png")
         if not path.exists():
-            with PDFIUM_LOCK:
-                opened = pdfium.PdfDocument(self.renders.path(token, "document.pdf"))
-                try:
-                    image = _page_image(opened, page - 1)
-                finally:
-                    opened.close()
+            with pdfium_document(self.renders.path(token, "document.pdf")) as opened:
+                image = _page_image(opened, page - 1)
             _save_png(image, path)
         return path.read_bytes()
 
 
-def _page_image(document: Any, index: int) -> Any:
-    """One page drawn in grey at the preview scale (call under PDFIUM_LOCK)."""
-    return document[index].render(scale=PREVIEW_SCALE, grayscale=True).to_pil()
+def _page_image(document: Any, index: int, grayscale: bool = True) -> Any:
+    """One page drawn at the preview scale, in grey unless asked (call under PDFIUM_LOCK)."""
+    return document[index].render(scale=PREVIEW_SCALE, grayscale=grayscale).to_pil()
 
 
 def _save_png(image: Any, path: Path) -> None:
@@ -132,7 +122,7 @@ def page_png(pdf: bytes, page: int) -> bytes:
     with pdfium_document(pdf) as document:
         if not 1 <= page <= len(document):
             raise IndexError(page)
-        image = document[page - 1].render(scale=PREVIEW_SCALE).to_pil()
+        image = _page_image(document, page - 1, grayscale=False)  # a signature's colours show
     out = io.BytesIO()
     image.save(out, format="PNG")
     return out.getvalue()

@@ -31,8 +31,8 @@ from pyhanko.sign.validation.status import PdfSignatureStatus, SignatureCoverage
 from pyhanko.stamp import BaseStampStyle, StaticStampStyle, TextStampStyle
 from pyhanko_certvalidator import ValidationContext
 
-from service.core.pdf import InvalidPdf, field_name, open_incremental
-from service.core.pdf_io import UNREADABLE
+from service.core.pdf import field_name
+from service.core.pdf_io import UNREADABLE, InvalidPdf, open_incremental
 
 T = TypeVar("T")
 

@@ -10,7 +10,7 @@ from flask_smorest import Blueprint
 
 from service.core.definitions import DocTypeDef
 from service.core.fields import field_type
-from service.core.pdf import InvalidPdf
+from service.core.pdf_io import InvalidPdf
 from service.web import schemas
 from service.web.auth import current_actor, principal
 from service.web.context import services

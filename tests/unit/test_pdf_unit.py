@@ -8,7 +8,6 @@ import pikepdf
 import pytest
 
 from service.core.pdf import (
-    InvalidPdf,
     SignatureSpace,
     SignatureSpaceNotFound,
     field_name,
@@ -16,6 +15,7 @@ from service.core.pdf import (
     prepare_for_signing,
     seal_rect,
 )
+from service.core.pdf_io import InvalidPdf
 from tests.helpers import BODY, LEFT, LINES, NAME, NAME_Y, SIZE, TITLE_Y, block, make_pdf, prepare
 
 # Helvetica's glyph boxes, as pdfminer measures them: from the descent (0.207 em) under the

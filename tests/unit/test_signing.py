@@ -11,7 +11,8 @@ import pikepdf
 import pytest
 from pyhanko.sign.signers import pdf_cms
 
-from service.core.pdf import InvalidPdf, field_name
+from service.core.pdf import field_name
+from service.core.pdf_io import InvalidPdf
 from service.core.signing import (
     PdfNotSignable,
     SigningKeyInvalid,
