@@ -131,6 +131,10 @@ class Drafting:
             who.units, statuses=(DraftStatus.SUBMITTED,), signer_account=who.name
         )
 
+    def to_issue(self, who: Principal) -> list[DraftRecord]:
+        """Signed drafts of the caller's units, waiting for the văn thư's number."""
+        return self.store.find(who.units, statuses=(DraftStatus.SIGNED,))
+
     def versions(self, who: Principal, draft_id: int) -> list[DraftVersion]:
         """Who saved each version of a visible draft, and when."""
         self.get(who, draft_id)  # DraftNotFound outside the caller's units

@@ -80,9 +80,11 @@ class Issuer:
         payload, document = self._prepare(type_id, payload, unit)
         key = self.sealer.key(unit) if sign else None
 
-        def made(numbered: Document, rendered: Rendered) -> tuple[bytes, str | None]:
+        def made(rendered: Rendered) -> tuple[bytes, str | None]:
             pdf = self.documents.to_pdf(rendered, signing=True)
-            return self.sealer.seal(pdf, numbered, key) if key is not None else (pdf, None)
+            if key is None:
+                return pdf, None
+            return self.sealer.seal(pdf, rendered.document, key)
 
         return self._take_number(
             type_id, payload, document, made, actor=actor, unit=unit, key=key, expect=expect,
@@ -112,10 +114,10 @@ class Issuer:
             raise YearChanged(printed, document.date["year"])
         key = self.sealer.key(unit) if signed_pdf is not None else None
 
-        def made(numbered: Document, rendered: Rendered) -> tuple[bytes, str | None]:
+        def made(rendered: Rendered) -> tuple[bytes, str | None]:
             if signed_pdf is None:
                 return self.documents.to_pdf(rendered, signing=True), None
-            date = numbered.date
+            numbered, date = rendered.document, rendered.document.date
             values = issue_field_values(numbered.number or 0, date["day"] or 0, date["month"] or 0)
             assert key is not None
             return self.sealer.seal(fill_issue_fields(signed_pdf, values), numbered, key)
@@ -130,7 +132,7 @@ class Issuer:
         type_id: str,
         payload: dict[str, Any],
         document: Document,
-        made: Callable[[Document, Rendered], tuple[bytes, str | None]],
+        made: Callable[[Rendered], tuple[bytes, str | None]],
         *,
         actor: str,
         unit: str | None,
@@ -155,7 +157,7 @@ class Issuer:
             rendered = self.documents.render_document(
                 numbered, actor=actor, unit=unit, audit=tx.audit
             )
-            pdf, signed_by = made(rendered.document, rendered)
+            pdf, signed_by = made(rendered)
             inputs = {**payload, "number": tx.number}  # as posted (JSON), with number and date
             record = replace(
                 _record(rendered, series, actor, unit, pdf, signed_by), draft_id=draft_id

@@ -35,11 +35,10 @@ from service.usecases.sealing import SigningUnavailable
 from service.web import csrf, nav
 from service.web.auth import principal, scope
 from service.web.context import services
-from service.web.http import SQL_INT_MAX, draft_pdf
+from service.web.http import DRAFT_ID, draft_pdf, uploaded
 
 bp = Blueprint("draft_pages", __name__, template_folder="templates")
 bp.before_request(csrf.check)
-DRAFT_ID = f"<int(min=1, max={SQL_INT_MAX}):draft_id>"
 SIGNING_HELP = (
     "Tải “PDF chuẩn bị để ký”, mở bằng Adobe Acrobat Reader, Foxit PDF Reader hoặc phần mềm ký "
     "của nhà cung cấp chứng thư số, ký vào ô chữ ký có sẵn bằng USB token (hoặc ký từ xa), "
@@ -53,8 +52,8 @@ def init_app(app: Flask, api: Api) -> None:
     app.register_blueprint(bp)
     nav.add_nav_link(app, "draft_pages.waiting", "Văn bản chờ ký",
                      count=lambda: len(services().drafting.waiting_for(principal())))
-    nav.add_nav_link(app, "draft_pages.to_issue", "Chờ phát hành", count=lambda: len(
-        services().drafting.visible(principal(), statuses=(DraftStatus.SIGNED,))))
+    nav.add_nav_link(app, "draft_pages.to_issue", "Chờ phát hành",
+                     count=lambda: len(services().drafting.to_issue(principal())))
 
 
 def upload_limit_mb() -> int:
@@ -87,7 +86,7 @@ def waiting() -> Any:
 @bp.get("/cho-phat-hanh")
 def to_issue() -> Any:
     """Signed drafts waiting for the văn thư's number."""
-    drafts = services().drafting.visible(principal(), statuses=(DraftStatus.SIGNED,))
+    drafts = services().drafting.to_issue(principal())
     return render_template(
         "drafts.html", drafts=drafts, labels=STATUS_LABELS, heading="Văn bản chờ phát hành",
         wanted=None, filters=False,
@@ -187,8 +186,7 @@ def on_paper(draft_id: int) -> Any:
 @bp.post(f"/du-thao/{DRAFT_ID}/tai-len")
 def upload(draft_id: int) -> Any:
     """The signed PDF from the signer's own tool; refused with the reason, nothing kept."""
-    chosen = request.files.get("signed")
-    content = chosen.read() if chosen else b""  # bounded by the request's size limit
+    content, _ = uploaded("signed")
     if not content:
         flash("Hãy chọn tệp PDF đã ký.", "error")
     else:
@@ -254,8 +252,7 @@ def verify() -> Any:
     if request.method == "GET":
         return render_template("verify.html", reports=None, name=None,
                                max_upload_mb=upload_limit_mb())
-    chosen = request.files.get("pdf")
-    content = chosen.read() if chosen else b""  # bounded by the request's size limit
+    content, name = uploaded("pdf")
     if not content:
         flash(f"Hãy chọn một tệp PDF (tối đa {upload_limit_mb()} MB).", "error")
         return redirect(url_for(".verify")), 303
@@ -264,5 +261,5 @@ def verify() -> Any:
     except InvalidPdf:
         flash("Tệp không phải PDF hoặc bị hỏng, không đọc được.", "error")
         return redirect(url_for(".verify")), 303
-    return render_template("verify.html", reports=reports, name=chosen.filename if chosen else "",
+    return render_template("verify.html", reports=reports, name=name,
                            max_upload_mb=upload_limit_mb())

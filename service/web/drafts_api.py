@@ -26,10 +26,9 @@ from service.web import schemas
 from service.web.auth import principal
 from service.web.context import services
 from service.web.errors import RequestBodyInvalid, error_response
-from service.web.http import MEDIA, SQL_INT_MAX, check_type, created, draft_pdf
+from service.web.http import DRAFT_ID, MEDIA, SQL_INT_MAX, check_type, created, draft_pdf
 from service.web.openapi import errors, files
 
-DRAFT_ID = f"<int(min=1, max={SQL_INT_MAX}):draft_id>"
 drafts_blp = Blueprint(
     "drafts",
     __name__,

@@ -23,6 +23,7 @@ MEDIA = {
 # nothing, and the database driver fails on it instead of answering.
 SQL_INT_MAX = 2**31 - 1
 ENTRY_ID = f"<int(min=1, max={SQL_INT_MAX}):entry_id>"  # beyond it the route is a plain 404
+DRAFT_ID = f"<int(min=1, max={SQL_INT_MAX}):draft_id>"
 # Longest text searched for: no subject or agency is longer, and SQLite refuses LIKE patterns
 # of 50,000 characters ("too complex"), which read as the database being away.
 SEARCH_MAX = 200
@@ -106,3 +107,10 @@ def draft_pdf(draft_id: int, kind: FileKind) -> Response:
     response = file_response(kept.content, MEDIA["pdf"], name, name)
     response.headers["ETag"] = f'"{kept.sha256}"'
     return response
+
+
+def uploaded(field: str) -> tuple[bytes, str]:
+    """A page's chosen file: its bytes (b"" when none) and its name. The request's size limit
+    (VB_MAX_REQUEST_BYTES) has bounded it already."""
+    chosen = request.files.get(field)
+    return (chosen.read(), chosen.filename or "") if chosen else (b"", "")

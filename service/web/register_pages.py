@@ -44,6 +44,7 @@ from service.web.http import (
     file_response,
     flag,
     issued_file,
+    uploaded,
 )
 from service.web.nav import vn_time
 
@@ -174,8 +175,7 @@ def entry_file(entry_id: int, kind: str) -> Any:
 def attach_scan(entry_id: int) -> Any:
     """Keep the scan of the signed, stamped paper with the entry."""
     _entry(entry_id)
-    chosen = request.files.get("scan")
-    content = chosen.read() if chosen else b""  # bounded by the request's size limit
+    content, _ = uploaded("scan")
     try:
         if not content:
             raise ScanRefused("Hãy chọn tệp bản quét (PDF, JPEG hoặc PNG).")
