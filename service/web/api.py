@@ -16,7 +16,7 @@ from service.web.auth import current_actor, principal
 from service.web.context import services
 from service.web.errors import error_response
 from service.web.http import MEDIA, document_request, documents, file_response, flag
-from service.web.openapi import FORMATS, errors, files
+from service.web.openapi import FORMATS, errors, files, upload
 
 blp = Blueprint(
     "documents",
@@ -119,11 +119,7 @@ class Verify(MethodView):
     """Check a PDF's digital signatures."""
 
     @blp.doc(
-        requestBody={
-            "required": True,
-            "description": "Tệp PDF cần kiểm tra chữ ký số.",
-            "content": {MEDIA["pdf"]: {"schema": {"type": "string", "format": "binary"}}},
-        },
+        requestBody=upload("Tệp PDF cần kiểm tra chữ ký số.", MEDIA["pdf"]),
         responses=errors(400, 413, 415),
     )
     @blp.response(

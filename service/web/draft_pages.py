@@ -27,7 +27,13 @@ from service.core.pdf_io import InvalidPdf
 from service.core.preview import page_count, page_png
 from service.core.signed_upload import SignedUploadRefused
 from service.usecases.access import Permission
-from service.usecases.draft_ports import EDITABLE, STATUS_LABELS, DraftStatus, FileKind
+from service.usecases.draft_ports import (
+    EDITABLE,
+    STATUS_LABELS,
+    DraftRecord,
+    DraftStatus,
+    FileKind,
+)
 from service.usecases.drafting import DraftConflict, SignerInvalid
 from service.usecases.issuing import NumberMovedOn, YearChanged
 from service.usecases.ports import AUDIT_LABELS, AuditQuery
@@ -67,30 +73,27 @@ def index() -> Any:
     wanted = request.args.get("trang_thai")
     statuses = (DraftStatus(wanted),) if wanted in STATUS_LABELS else ()
     drafts = services().drafting.visible(principal(), statuses=statuses)
-    return render_template(
-        "drafts.html", drafts=drafts, labels=STATUS_LABELS, heading="Dự thảo",
-        wanted=wanted, filters=True,
-    )
+    return listing(drafts, "Dự thảo", wanted=wanted, filters=True)
 
 
 @bp.get("/cho-ky")
 def waiting() -> Any:
     """Văn bản chờ ký: what was submitted to this lãnh đạo."""
-    drafts = services().drafting.waiting_for(principal())
-    return render_template(
-        "drafts.html", drafts=drafts, labels=STATUS_LABELS, heading="Văn bản chờ ký",
-        wanted=None, filters=False,
-    )
+    return listing(services().drafting.waiting_for(principal()), "Văn bản chờ ký")
 
 
 @bp.get("/cho-phat-hanh")
 def to_issue() -> Any:
     """Signed drafts waiting for the văn thư's number."""
-    drafts = services().drafting.to_issue(principal())
-    return render_template(
-        "drafts.html", drafts=drafts, labels=STATUS_LABELS, heading="Văn bản chờ phát hành",
-        wanted=None, filters=False,
-    )
+    return listing(services().drafting.to_issue(principal()), "Văn bản chờ phát hành")
+
+
+def listing(
+    drafts: list[DraftRecord], heading: str, *, wanted: str | None = None, filters: bool = False
+) -> str:
+    """A list of drafts under a heading; the status tabs on the unit's whole list only."""
+    return render_template("drafts.html", drafts=drafts, labels=STATUS_LABELS, heading=heading,
+                           wanted=wanted, filters=filters)
 
 
 @bp.get(f"/du-thao/{DRAFT_ID}")

@@ -27,7 +27,7 @@ from service.web.auth import principal
 from service.web.context import services
 from service.web.errors import RequestBodyInvalid, error_response
 from service.web.http import DRAFT_ID, MEDIA, SQL_INT_MAX, check_type, created, draft_pdf
-from service.web.openapi import errors, files
+from service.web.openapi import errors, files, upload
 
 drafts_blp = Blueprint(
     "drafts",
@@ -177,11 +177,9 @@ class Signed(MethodView):
     """Ký số: the signed PDF, uploaded."""
 
     @drafts_blp.doc(
-        requestBody={
-            "required": True,
-            "description": "PDF chuẩn bị để ký, đã ký bằng chứng thư số của người ký",
-            "content": {MEDIA["pdf"]: {"schema": {"type": "string", "format": "binary"}}},
-        },
+        requestBody=upload(
+            "PDF chuẩn bị để ký, đã ký bằng chứng thư số của người ký", MEDIA["pdf"]
+        ),
         responses=errors(403, 404, 409, 413, 415, 422),
     )
     @drafts_blp.response(200, schemas.Draft, description="Đã nhận chữ ký số")

@@ -73,9 +73,17 @@ def error(code: int, description: str, **headers: dict[str, Any]) -> dict[str, A
     return response
 
 
+BINARY = {"schema": {"type": "string", "format": "binary"}}
+
+
+def upload(description: str, *media: str) -> dict[str, Any]:
+    """A request body that is a file in one of these media types, sent as it is."""
+    return {"required": True, "description": description, "content": {m: BINARY for m in media}}
+
+
 def files(description: str, *media: str, **headers: Any) -> dict[str, Any]:
     """A download in one of these media types, named in Content-Disposition."""
-    binary = {"schema": {"type": "string", "format": "binary"}}
+    binary = BINARY
     disposition = {"description": "attachment; filename=…", "schema": {"type": "string"}}
     return {
         "description": description,

@@ -37,7 +37,7 @@ from service.web.http import (
     flag,
     issued_file,
 )
-from service.web.openapi import errors, files
+from service.web.openapi import errors, files, upload
 
 log = logging.getLogger("service.web.register")
 ErrorMessages = dict[str, str | list[Any] | dict[Any, Any]]
@@ -249,12 +249,7 @@ class Scans(MethodView):
     """Scans of an entry's signed, stamped paper."""
 
     @register_blp.doc(
-        requestBody={
-            "required": True,
-            "description": "Bản quét văn bản giấy đã ký, đóng dấu",
-            "content": {media: {"schema": {"type": "string", "format": "binary"}}
-                        for media in SCAN_MEDIA},
-        },
+        requestBody=upload("Bản quét văn bản giấy đã ký, đóng dấu", *SCAN_MEDIA),
         responses=errors(404, 413, 415, 422),
     )
     @register_blp.response(201, schemas.EntryScan, description="Đã lưu bản quét",
