@@ -107,37 +107,58 @@ class SignableConverter(FakeConverter):
 PASSPHRASE = b"mat-khau"
 
 
-def make_key(common_name: str = NAME) -> tuple[bytes, bytes]:
-    """A self-signed signing certificate as (PKCS#12 with PASSPHRASE, certificate DER)."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
-    now = datetime.datetime.now(datetime.UTC)
-    usage = x509.KeyUsage(
-        digital_signature=True,
-        content_commitment=True,  # nonRepudiation
-        key_encipherment=False,
-        data_encipherment=False,
-        key_agreement=False,
-        key_cert_sign=False,
-        crl_sign=False,
-        encipher_only=False,
-        decipher_only=False,
-    )
-    cert = (
+NOW = datetime.datetime.now(datetime.UTC)
+DAY = datetime.timedelta(days=1)
+# digitalSignature and nonRepudiation: what a signing certificate carries.
+SIGNER_USAGE = x509.KeyUsage(True, True, False, False, False, False, False, False, False)
+# digitalSignature, keyCertSign and cRLSign: what an authority's certificate carries.
+AUTHORITY_USAGE = x509.KeyUsage(True, False, False, False, False, True, True, False, False)
+
+
+def certificate(
+    subject: str, key: rsa.RSAPrivateKey, *, usage: x509.KeyUsage = SIGNER_USAGE,
+    issuer: x509.Certificate | None = None, issuer_key: rsa.RSAPrivateKey | None = None,
+    start: datetime.datetime = NOW - DAY, end: datetime.datetime = NOW + 30 * DAY,
+    serial: int | None = None, authority: bool = False,
+) -> x509.Certificate:
+    """A certificate for `key` named `subject`, signed by `issuer` (default: itself)."""
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)])
+    builder = (
         x509.CertificateBuilder()
         .subject_name(name)
-        .issuer_name(name)
+        .issuer_name(issuer.subject if issuer is not None else name)
         .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(days=1))
-        .not_valid_after(now + datetime.timedelta(days=30))
+        .serial_number(serial if serial is not None else x509.random_serial_number())
+        .not_valid_before(start)
+        .not_valid_after(end)
         .add_extension(usage, critical=True)
-        .sign(key, hashes.SHA256())
     )
-    p12 = pkcs12.serialize_key_and_certificates(
-        b"signer", key, cert, None, serialization.BestAvailableEncryption(PASSPHRASE)
+    if authority:
+        builder = builder.add_extension(
+            x509.BasicConstraints(ca=True, path_length=None), critical=True
+        )
+    return builder.sign(issuer_key or key, hashes.SHA256())
+
+
+def new_key() -> rsa.RSAPrivateKey:
+    """A fresh 2048-bit RSA key."""
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+def pkcs12_of(
+    key: rsa.RSAPrivateKey, cert: x509.Certificate, chain: list[x509.Certificate] | None = None
+) -> bytes:
+    """A signer's PKCS#12 file, locked with PASSPHRASE."""
+    return pkcs12.serialize_key_and_certificates(
+        b"signer", key, cert, chain, serialization.BestAvailableEncryption(PASSPHRASE)
     )
-    return p12, cert.public_bytes(serialization.Encoding.DER)
+
+
+def make_key(common_name: str = NAME) -> tuple[bytes, bytes]:
+    """A self-signed signing certificate as (PKCS#12 with PASSPHRASE, certificate DER)."""
+    key = new_key()
+    cert = certificate(common_name, key)
+    return pkcs12_of(key, cert), cert.public_bytes(serialization.Encoding.DER)
 
 
 def seal_png() -> bytes:
@@ -172,6 +193,19 @@ def unit_profile(slug: str = "y-tich") -> dict[str, Any]:
     """Commune Y Tịch's profile with the test signer."""
     return {"slug": slug, "issuer": plan()["issuer"], "signer": SIGNER,
             "recipients": ["UBND huyện"], "archive": "VT"}
+
+
+THANH_LINH = {"agency": "Ủy ban nhân dân xã Thành Linh", "agency_short": "UBND xã Thành Linh",
+              "place": "Thành Linh"}
+
+
+def save_two_communes(units: Any, **profile: Any) -> None:
+    """Save Y Tịch and Thành Linh (their profiles changed by `profile`) in `units`."""
+    for slug in ("y-tich", "thanh-linh"):
+        saved = {**unit_profile(slug), **profile}
+        if slug == "thanh-linh":
+            saved["issuer"] = {**saved["issuer"], **THANH_LINH}
+        units.save(saved)
 
 
 def make_issuer(
@@ -303,10 +337,6 @@ def prepare(pdf: bytes, **overrides: object) -> bytes:
     return prepare_for_signing(pdf, **arguments)
 
 
-NOW = datetime.datetime.now(datetime.UTC)
-DAY = datetime.timedelta(days=1)
-
-
 @dataclass(frozen=True)
 class Authority:
     """A test certificate authority: its key and self-signed certificate."""
@@ -316,49 +346,19 @@ class Authority:
 
     @classmethod
     def make(cls, name: str = "Test CA ký số chuyên dùng") -> Authority:
-        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
-        cert = (
-            x509.CertificateBuilder()
-            .subject_name(subject)
-            .issuer_name(subject)
-            .public_key(key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(NOW - 30 * DAY)
-            .not_valid_after(NOW + 365 * DAY)
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-            .add_extension(
-                x509.KeyUsage(True, False, False, False, False, True, True, False, False),
-                critical=True,
-            )
-            .sign(key, hashes.SHA256())
-        )
-        return cls(key, cert)
+        key = new_key()
+        return cls(key, certificate(name, key, usage=AUTHORITY_USAGE, authority=True,
+                                    start=NOW - 30 * DAY, end=NOW + 365 * DAY))
 
     def issue(
         self, common_name: str, *, start: datetime.datetime = NOW - DAY,
         end: datetime.datetime = NOW + 30 * DAY, serial: int = 0x1A2B3C,
     ) -> bytes:
         """A signer's PKCS#12 (PASSPHRASE), certified by this authority."""
-        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        cert = (
-            x509.CertificateBuilder()
-            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)]))
-            .issuer_name(self.cert.subject)
-            .public_key(key.public_key())
-            .serial_number(serial)
-            .not_valid_before(start)
-            .not_valid_after(end)
-            .add_extension(
-                x509.KeyUsage(True, True, False, False, False, False, False, False, False),
-                critical=True,
-            )
-            .sign(self.key, hashes.SHA256())
-        )
-        return pkcs12.serialize_key_and_certificates(
-            b"signer", key, cert, [self.cert],
-            serialization.BestAvailableEncryption(PASSPHRASE),
-        )
+        key = new_key()
+        cert = certificate(common_name, key, issuer=self.cert, issuer_key=self.key,
+                           start=start, end=end, serial=serial)
+        return pkcs12_of(key, cert, [self.cert])
 
     @property
     def root(self) -> bytes:
@@ -379,11 +379,7 @@ def drafting_app(make_app: Any) -> Any:
     app = make_app(SigningPageConverter())
     services = app.extensions["vb_services"]
     seed = this_years_seed()
-    for slug, agency in (("y-tich", None), ("thanh-linh", "Ủy ban nhân dân xã Thành Linh")):
-        profile = {**unit_profile(slug), "issuer": seed["issuer"], "signer": seed["signer"]}
-        if agency:
-            profile["issuer"] = {**profile["issuer"], "agency": agency, "place": "Thành Linh"}
-        services.units.save(profile)
+    save_two_communes(services.units, issuer=seed["issuer"], signer=seed["signer"])
     services.keys.install("y-tich", Authority.make().issue("Ủy ban nhân dân xã Y Tịch"),
                           PASSPHRASE, seal_png())
     return app

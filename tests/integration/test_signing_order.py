@@ -23,7 +23,14 @@ from service.core.documents import DocumentService
 from service.core.signing import load_signer, sign_field
 from service.core.vn import day_str, month_str
 from service.usecases.drafting import for_signature
-from tests.helpers import PASSPHRASE, Authority, seal_png, this_years_seed, unit_profile, validated
+from tests.helpers import (
+    PASSPHRASE,
+    Authority,
+    save_two_communes,
+    seal_png,
+    this_years_seed,
+    validated,
+)
 from tests.integration import calls
 from tests.integration.servers import Proc, free_port, start_service
 
@@ -40,11 +47,7 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Proc, Au
                             pool_base_port=3120)
     seed = this_years_seed()
     with calls.services_of(running.env) as services:
-        for slug in ("y-tich", "thanh-linh"):
-            profile = {**unit_profile(slug), "issuer": seed["issuer"], "signer": seed["signer"]}
-            if slug == "thanh-linh":
-                profile["issuer"] = {**profile["issuer"], "agency": "Ủy ban nhân dân xã Thành Linh"}
-            services.units.save(profile)
+        save_two_communes(services.units, issuer=seed["issuer"], signer=seed["signer"])
         for username, role, unit, name in [
             ("lan.cv", "chuyen_vien", "y-tich", "Nguyễn Thị Lan"),
             ("son.ld", "lanh_dao", "y-tich", LEADER),

@@ -23,7 +23,7 @@ from tests.conftest import (
     log_in,
     signed_in,
 )
-from tests.helpers import SignableConverter, plan, routes, unit_profile
+from tests.helpers import SignableConverter, plan, routes, save_two_communes, unit_profile
 
 HTML = {"Accept": "text/html"}
 
@@ -31,12 +31,7 @@ HTML = {"Accept": "text/html"}
 @pytest.fixture()
 def app(make_app) -> Any:
     app = make_app(SignableConverter())
-    services = app.extensions["vb_services"]
-    services.units.save(unit_profile("y-tich"))
-    other = unit_profile("thanh-linh")
-    other["issuer"] = {**other["issuer"], "agency": "Ủy ban nhân dân xã Thành Linh",
-                       "agency_short": "UBND xã Thành Linh", "place": "Thành Linh"}
-    services.units.save(other)
+    save_two_communes(app.extensions["vb_services"].units)
     return app
 
 

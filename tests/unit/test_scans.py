@@ -12,7 +12,7 @@ from PIL import Image
 from service.usecases.scans import ScanRefused, media_type
 from tests.conftest import client_as, csrf_of, signed_in
 from tests.fakes import blank_pdf
-from tests.helpers import SignableConverter, plan, unit_profile
+from tests.helpers import SignableConverter, plan, save_two_communes
 
 HTML = {"Accept": "text/html"}
 
@@ -55,13 +55,9 @@ def test_a_picture_too_large_to_be_a_page_is_refused() -> None:
 
 @pytest.fixture()
 def app(make_app) -> Any:
-    built = make_app(SignableConverter())
-    services = built.extensions["vb_services"]
-    services.units.save(unit_profile("y-tich"))
-    other = unit_profile("thanh-linh")
-    other["issuer"] = {**other["issuer"], "agency": "Ủy ban nhân dân xã Thành Linh"}
-    services.units.save(other)
-    return built
+    app = make_app(SignableConverter())
+    save_two_communes(app.extensions["vb_services"].units)
+    return app
 
 
 def issued(app: Any) -> Any:
