@@ -6,12 +6,14 @@ import datetime as dt
 from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, Integer, LargeBinary, String, Text, select, update
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.sql.elements import ColumnElement
 
 from service.core.clock import utcnow
 from service.store.base import Base, UTCDateTime
 from service.store.database import Database
 from service.usecases.draft_ports import (
+    EDITABLE,
     DraftConflict,
     DraftFile,
     DraftRecord,
@@ -120,7 +122,7 @@ class SqlDrafts:
         if units is not None:
             statement = statement.where(Draft.unit_slug.in_(sorted(units)))
         if statuses:
-            statement = statement.where(Draft.status.in_([s.value for s in statuses]))
+            statement = statement.where(_status_in(statuses))
         if signer_account is not None:
             statement = statement.where(Draft.signer_account == signer_account)
         with self.database.session() as session:
@@ -141,20 +143,14 @@ class SqlDrafts:
     ) -> DraftRecord:
         """Add a version to an editable draft at `expect_version`; DraftConflict otherwise."""
         with self.database.session(immediate=True) as session:
-            moved = session.execute(
-                update(Draft)
-                .where(Draft.id == draft_id, Draft.version == expect_version,
-                       Draft.status.in_([DraftStatus.DRAFT.value, DraftStatus.RETURNED.value]))
-                .values(version=expect_version + 1, title=title[:400], updated_by=by,
-                        updated_at=utcnow(), status=DraftStatus.DRAFT.value)
+            row = _step(
+                session, draft_id, (Draft.version == expect_version, _status_in(EDITABLE)),
+                f"is not editable at version {expect_version}",
+                version=expect_version + 1, title=title[:400], updated_by=by,
+                status=DraftStatus.DRAFT.value,
             )
-            if moved.rowcount != 1:  # type: ignore[attr-defined]
-                raise DraftConflict(f"draft {draft_id} is not editable at version {expect_version}")
             session.add(DraftVersionRow(draft_id=draft_id, version=expect_version + 1,
                                         data=data, saved_by=by))
-            row = session.get(Draft, draft_id)
-            assert row is not None
-            session.refresh(row)
             return row.record(data)
 
     def move(
@@ -165,21 +161,14 @@ class SqlDrafts:
         if isinstance(values.get("signature"), Signature):
             values["signature"] = values["signature"].as_dict()
         with self.database.session(immediate=True) as session:
-            moved = session.execute(
-                update(Draft)
-                .where(Draft.id == draft_id, Draft.status.in_([s.value for s in expect]))
-                .values(status=to.value, updated_by=by, updated_at=utcnow(), **values)
-            )
-            if moved.rowcount != 1:  # type: ignore[attr-defined]
-                raise DraftConflict(f"draft {draft_id} is not at {[s.value for s in expect]}")
+            row = _step(session, draft_id, (_status_in(expect),),
+                        f"is not at {[s.value for s in expect]}",
+                        status=to.value, updated_by=by, **values)
             if file is not None:
                 session.add(DraftFileRow(
                     draft_id=draft_id, kind=file.kind.value, version=file.version,
                     content=file.content, sha256=file.sha256, added_by=file.added_by,
                 ))
-            row = session.get(Draft, draft_id)
-            assert row is not None
-            session.refresh(row)
             return row.record()
 
     def file(self, draft_id: int, kind: FileKind) -> DraftFile | None:
@@ -196,3 +185,25 @@ class SqlDrafts:
                 return None
             return DraftFile(kind, row.content, row.sha256, row.version, row.added_by,
                              row.added_at)
+
+
+def _status_in(statuses: tuple[DraftStatus, ...]) -> ColumnElement[bool]:
+    """The condition that a draft is at one of `statuses`."""
+    return Draft.status.in_([status.value for status in statuses])
+
+
+def _step(
+    session: Session, draft_id: int, where: tuple[ColumnElement[bool], ...], refused: str,
+    **values: Any,
+) -> Draft:
+    """Change the draft's `values` where `where` holds, in one statement; DraftConflict if not."""
+    moved = session.execute(
+        update(Draft).where(Draft.id == draft_id, *where).values(updated_at=utcnow(), **values)
+    )
+    # Checked and changed in one UPDATE, so two clerks' steps cannot both pass the check.
+    if moved.rowcount != 1:  # type: ignore[attr-defined]
+        raise DraftConflict(f"draft {draft_id} {refused}")
+    row = session.get(Draft, draft_id)
+    assert row is not None
+    session.refresh(row)
+    return row
