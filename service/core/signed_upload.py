@@ -22,17 +22,15 @@ from pyhanko.sign.diff_analysis.constants import ACROFORM_EXEMPT_STRICT_COMPARIS
 from pyhanko.sign.diff_analysis.form_rules_api import FormUpdatingRule
 from pyhanko.sign.diff_analysis.policy_api import ModificationLevel, SuspiciousModification
 from pyhanko.sign.diff_analysis.rules.form_field_rules import SigFieldModificationRule
-from pyhanko.sign.validation import async_validate_pdf_signature
-from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
 from pyhanko.sign.validation.status import PdfSignatureStatus
-from pyhanko_certvalidator import ValidationContext
 
 from service.core.pdf_io import UNREADABLE
 from service.core.signing import (
     check_signature_fields,
     common_name,
-    outside_event_loop,
+    name_text,
     signing_time,
+    validated,
 )
 from service.core.vn import search_key
 
@@ -105,7 +103,7 @@ def check_signed_upload(
             "unsigned", "Tệp PDF chưa có chữ ký số ở ô chữ ký của người ký."
         )
     _only_the_signature(reader, base, field)
-    status = _validated(ours[0], trust_roots)
+    status = validated(ours[0], [asn1_x509.Certificate.load(der) for der in trust_roots])
     return _accepted(field, status, signer_name, require_trusted)
 
 
@@ -124,18 +122,6 @@ def _only_the_signature(reader: PdfFileReader, base: int, field: str) -> None:
             "modified",
             "Ngoài chữ ký số, tệp đã bị thêm hoặc sửa nội dung khác so với bản chuẩn bị để ký.",
         )
-
-
-def _validated(
-    signature: EmbeddedPdfSignature, trust_roots: Iterable[bytes]
-) -> PdfSignatureStatus:
-    """pyHanko's offline verdict on the signature, against the operator's roots."""
-    roots = [asn1_x509.Certificate.load(der) for der in trust_roots]
-    context = ValidationContext(trust_roots=roots, allow_fetching=False)
-    status: PdfSignatureStatus = outside_event_loop(
-        async_validate_pdf_signature(signature, signer_validation_context=context)
-    )
-    return status
 
 
 def _accepted(
@@ -172,7 +158,7 @@ def _accepted(
         field=field,
         subject=subject,
         serial=format(cert.serial_number, "X"),
-        issuer=str(cert.issuer.native.get("common_name") or cert.issuer.human_friendly),
+        issuer=name_text(cert.issuer),
         signed_at=moment,
         trusted=bool(status.trusted),
     )

@@ -334,10 +334,7 @@ def check_signature_fields(reader: PdfFileReader) -> None:
 
 def _report(sig: EmbeddedPdfSignature, roots: list[asn1_x509.Certificate]) -> SignatureReport:
     """Validate one signature offline and summarise it."""
-    context = ValidationContext(trust_roots=roots, allow_fetching=False)
-    status = outside_event_loop(
-        async_validate_pdf_signature(sig, signer_validation_context=context)
-    )
+    status = validated(sig, roots)
     reason = sig.sig_object.get("/Reason")
     return SignatureReport(
         field=sig.field_name,
@@ -351,10 +348,25 @@ def _report(sig: EmbeddedPdfSignature, roots: list[asn1_x509.Certificate]) -> Si
     )
 
 
+def validated(
+    sig: EmbeddedPdfSignature, roots: list[asn1_x509.Certificate]
+) -> PdfSignatureStatus:
+    """pyHanko's offline verdict on one embedded signature, against `roots`."""
+    context = ValidationContext(trust_roots=roots, allow_fetching=False)
+    status: PdfSignatureStatus = outside_event_loop(
+        async_validate_pdf_signature(sig, signer_validation_context=context)
+    )
+    return status
+
+
 def common_name(status: PdfSignatureStatus) -> str:
     """The signer certificate's subject CN, or the whole subject when it has none."""
-    subject = status.signing_cert.subject
-    return str(subject.native.get("common_name") or subject.human_friendly)
+    return name_text(status.signing_cert.subject)
+
+
+def name_text(name: asn1_x509.Name) -> str:
+    """A certificate name's CN, or the whole name when it has none."""
+    return str(name.native.get("common_name") or name.human_friendly)
 
 
 def signing_time(status: PdfSignatureStatus) -> datetime | None:
