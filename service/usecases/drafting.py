@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from service.core.clock import vietnam_iso
+from service.core.document import Document
 from service.core.documents import AuditSink, DocumentInvalid, DocumentService
 from service.core.files import sha256
 from service.core.signed_upload import check_signed_upload
@@ -155,19 +156,18 @@ class Drafting:
             raise DraftConflict(f"draft {draft_id} is {draft.status}")
         if signer not in dict(self.signers(draft.unit)):
             raise SignerInvalid(signer)
-        assert draft.data is not None
-        document = self.documents.load(draft.doc_type, for_signature(draft.data))
+        document = self._to_sign(draft)
         rendered = self.documents.render_document(document, actor=who.name, unit=draft.unit)
         prepared = self.documents.to_pdf(
             rendered, signing=True, numbered_later=True,
             seal_size=self.issuer.sealer.seal_size(draft.unit),
         )
+        kept = DraftFile(FileKind.PREPARED, prepared, sha256(prepared), draft.version, who.name)
         moved = self.store.move(
-            draft_id, expect=EDITABLE, to=DraftStatus.SUBMITTED, by=who.name,
-            file=DraftFile(FileKind.PREPARED, prepared, sha256(prepared), draft.version, who.name),
+            draft_id, expect=EDITABLE, to=DraftStatus.SUBMITTED, by=who.name, file=kept,
             signer_account=signer, note=note.strip()[:2000], comment="", signature=None,
         )
-        details = {"signer": signer, "version": draft.version, "pdf_sha256": sha256(prepared)}
+        details = {"signer": signer, "version": draft.version, "pdf_sha256": kept.sha256}
         self._record("submit", who, moved, details)
         return moved
 
@@ -185,8 +185,8 @@ class Drafting:
         """Take the signer's upload once it checks (SignedUploadRefused says why not)."""
         draft = self._as_its_signer(who, draft_id)
         prepared = self.store.file(draft_id, FileKind.PREPARED)
-        assert prepared is not None and draft.data is not None
-        document = self.documents.load(draft.doc_type, for_signature(draft.data))
+        assert prepared is not None
+        document = self._to_sign(draft)
         accepted = check_signed_upload(
             prepared.content, uploaded, field=document.signer_field,
             signer_name=document.signer.get("name") or "", trust_roots=self.trust_roots(),
@@ -197,12 +197,12 @@ class Drafting:
             issuer=accepted.issuer, trusted=accepted.trusted,
             signed_at=vietnam_iso(accepted.signed_at) if accepted.signed_at else None,
         )
+        kept = DraftFile(FileKind.SIGNED, uploaded, sha256(uploaded), draft.version, who.name)
         moved = self.store.move(
             draft_id, expect=(DraftStatus.SUBMITTED,), to=DraftStatus.SIGNED, by=who.name,
-            file=DraftFile(FileKind.SIGNED, uploaded, sha256(uploaded), draft.version, who.name),
-            signature=signature,
+            file=kept, signature=signature,
         )
-        self._record("sign", who, moved, {**signature.as_dict(), "pdf_sha256": sha256(uploaded)})
+        self._record("sign", who, moved, {**signature.as_dict(), "pdf_sha256": kept.sha256})
         return moved
 
     def sign_on_paper(self, who: Principal, draft_id: int) -> DraftRecord:
@@ -257,6 +257,11 @@ class Drafting:
         """A visible draft's newest file of this kind."""
         self.get(who, draft_id)  # DraftNotFound outside the caller's units
         return self.store.file(draft_id, kind)
+
+    def _to_sign(self, draft: DraftRecord) -> Document:
+        """The draft's document as it is signed: without the number and date it takes later."""
+        assert draft.data is not None  # read whole by get()
+        return self.documents.load(draft.doc_type, for_signature(draft.data))
 
     def _as_its_signer(self, who: Principal, draft_id: int) -> DraftRecord:
         """The submitted draft, when `who` is the lãnh đạo it was submitted to."""
