@@ -1,7 +1,8 @@
 """The service's layers, lowest first: a module imports only its own layer and those below.
 
 - core: the domain. Definitions, schemas, field types, the document object, rendering, PDF
-  work, signing, the converter protocol. No Flask, no SQL, no Celery, no processes of its own.
+  work, signing, the converter protocol. No Flask, no SQL, no Celery, and no processes of
+  its own but the short-lived child that reads an upload within a budget (core.confined).
 - usecases: issuing into the register, reading it and the audit trail, unit profiles, bulk
   jobs. Storage only through the protocols they declare (usecases.ports, bulk.ports).
 - adapters: the database (store), the converters (convert), HTTP (web), the Celery

@@ -13,6 +13,7 @@ from service.core import vn
 
 # Bounds checked while a table is read, so a hostile file costs well under a second.
 MAX_COLUMNS = 200  # the widest real table is a few dozen columns of field paths
+MAX_CELLS = 250_000  # rows x columns: 5,000 communes with 50 fields each
 MAX_CELL = 10_000  # characters: a long paragraph; Excel itself stops at 32,767
 MAX_BLANK_LINES = 10_000  # empty rows skipped before giving up (formatted empty rows)
 # A text cell beginning with one of these is run as a formula when a spreadsheet opens it.
@@ -86,6 +87,12 @@ def from_lines(lines: Iterable[Sequence[Any]], max_rows: int | None) -> Table:
             raise TableUnreadable(f"Dòng {number} có nhiều ô hơn số cột của tiêu đề.")
         elif max_rows is not None and len(rows) == max_rows:
             raise too_many_rows(max_rows)
+        elif (len(rows) + 1) * len(header) > MAX_CELLS:
+            raise TableTooLarge(
+                f"Bảng có hơn {count_text(MAX_CELLS)} ô (số dòng × số cột); tối đa "
+                f"{count_text(MAX_CELLS)} ô. Hãy xóa các cột không dùng hoặc chia bảng thành "
+                "nhiều tệp."
+            )
         else:
             # Cells past the last filled one are kept as read (an empty string stays "").
             rows.append({name: _unescaped(line[i]) if i < len(line) else None

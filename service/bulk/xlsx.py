@@ -19,11 +19,21 @@ from service.bulk.rows import (
     from_lines,
     guarded,
 )
+from service.core.confined import (
+    MEMORY_BUDGET,
+    TIME_BUDGET,
+    ReadingTooCostly,
+    caused_by,
+    confined,
+)
 
 XLSX_MEDIA = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MAX_XLSX_PARTS = 2_000  # files inside the zip; a workbook has a few dozen
 MAX_XLSX_PART = 50 * 1024 * 1024  # uncompressed bytes of one part: ~5,000 rows x 200 columns
 MAX_XLSX_TOTAL = 100 * 1024 * 1024  # uncompressed bytes of all parts together
+# openpyxl keeps every shared string as a Python string, several times its XML's size: a real
+# table's list is a few megabytes, one built to expand is the bulk of the workbook.
+MAX_SHARED_STRINGS = 8 * 1024 * 1024  # uncompressed bytes of xl/sharedStrings.xml
 MAX_XLSX_RATIO = 100  # real sheets compress 5-20:1; a zip bomb thousands to one
 RATIO_CHECKED_FROM = 10 * 1024 * 1024  # small parts may compress well without harm
 # openpyxl parses a whole sheet that lacks <dimension> just to size it (~3 MB/s), every sheet
@@ -32,12 +42,26 @@ MAX_UNDIMENSIONED_SHEET = 1024 * 1024
 
 
 def read_xlsx(content: bytes, max_rows: int | None) -> Table:
-    """The first sheet of an XLSX workbook, with the cells' values (not formulas), streamed."""
+    """The first sheet of an XLSX workbook, read in a child within the memory and time budget."""
+    check_xlsx_archive(content)
+    try:
+        return confined(_read_first_sheet, content, max_rows, memory=MEMORY_BUDGET,
+                        seconds=TIME_BUDGET)
+    except ReadingTooCostly as exc:
+        budget = (f"{_megabytes(MEMORY_BUDGET)} MB bộ nhớ" if exc.what == "memory"
+                  else f"{count_text(int(TIME_BUDGET))} giây")
+        raise TableTooLarge(
+            f"Đọc tệp XLSX này cần hơn {budget}, mức tối đa cho một bảng. Hãy sao chép các dòng "
+            "cần dùng sang một bảng tính mới rồi lưu lại, hoặc lưu thành CSV UTF-8."
+        ) from None
+
+
+def _read_first_sheet(content: bytes, max_rows: int | None) -> Table:
+    """The first sheet's cell values (not formulas), streamed; in the reading child."""
     import openpyxl
 
     if not openpyxl.DEFUSEDXML:  # OPENPYXL_DEFUSEDXML=False would let a DTD's entities expand
         raise RuntimeError("openpyxl must parse workbooks through defusedxml")
-    check_xlsx_archive(content)
     try:
         workbook = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl fails in many ways on a malformed workbook
@@ -54,7 +78,7 @@ def read_xlsx(content: bytes, max_rows: int | None) -> Table:
 
 
 def _unreadable_xlsx(exc: Exception, number: int | None = None) -> TableUnreadable:
-    if _refused_by_defusedxml(exc):
+    if caused_by(exc, DefusedXmlException):  # openpyxl may wrap it
         return TableUnreadable(
             "Tệp XLSX có khai báo DOCTYPE/ENTITY, điều Excel không bao giờ tạo ra, nên không "
             "được nhận. Hãy mở tệp bằng Excel và lưu lại thành tệp .xlsx mới."
@@ -64,15 +88,6 @@ def _unreadable_xlsx(exc: Exception, number: int | None = None) -> TableUnreadab
         f"Tệp XLSX không đọc được{where}: {type(exc).__name__}. Hãy mở tệp bằng Excel "
         "và lưu lại thành tệp .xlsx mới."
     )
-
-
-def _refused_by_defusedxml(exc: BaseException | None) -> bool:
-    """Whether defusedxml refused an entity or an external fetch (openpyxl may wrap it)."""
-    while exc is not None:
-        if isinstance(exc, DefusedXmlException):
-            return True
-        exc = exc.__cause__ or exc.__context__
-    return False
 
 
 def check_xlsx_archive(content: bytes) -> None:
@@ -114,6 +129,11 @@ def _check_sizes(parts: list[zipfile.ZipInfo]) -> None:
                 f"Tệp XLSX khi giải nén quá lớn (hơn {_megabytes(shown)} MB; tối đa "
                 f"{_megabytes(MAX_XLSX_PART)} MB mỗi phần, {_megabytes(MAX_XLSX_TOTAL)} MB "
                 f"tất cả). {advice}"
+            )
+        if part.filename == "xl/sharedStrings.xml" and size > MAX_SHARED_STRINGS:
+            raise TableTooLarge(
+                f"Tệp XLSX có bảng chữ dùng chung quá lớn ({_megabytes(size)} MB khi giải nén; "
+                f"tối đa {_megabytes(MAX_SHARED_STRINGS)} MB). {advice}"
             )
         if size > RATIO_CHECKED_FROM and size > MAX_XLSX_RATIO * max(part.compress_size, 1):
             raise TableTooLarge(

@@ -24,6 +24,7 @@ from pyhanko.sign.diff_analysis.policy_api import ModificationLevel, SuspiciousM
 from pyhanko.sign.diff_analysis.rules.form_field_rules import SigFieldModificationRule
 from pyhanko.sign.validation.status import PdfSignatureStatus
 
+from service.core.confined import ReadingTooCostly, confined
 from service.core.pdf_io import UNREADABLE
 from service.core.signing import (
     check_signature_fields,
@@ -57,6 +58,10 @@ class SignedUploadRefused(ValueError):
         self.reason = reason  # a stable code for clients: not_pdf, changed, unsigned, …
         self.message = message  # what the lãnh đạo reads, in Vietnamese
 
+    def __reduce__(self) -> tuple[type, tuple[str, str]]:
+        """Pickle with both arguments: the check runs in a child and raises here."""
+        return type(self), (self.reason, self.message)
+
 
 @dataclass(frozen=True)
 class SignerSignature:
@@ -80,6 +85,22 @@ def check_signed_upload(
     require_trusted: bool = False,
 ) -> SignerSignature:
     """The signer's signature on `uploaded`, or SignedUploadRefused with the reason."""
+    try:
+        return confined(_check_here, prepared, uploaded, field, signer_name,
+                        list(trust_roots), require_trusted)
+    except ReadingTooCostly as exc:
+        raise SignedUploadRefused(
+            "too_costly",
+            f"Đọc tệp PDF này cần quá nhiều {'bộ nhớ' if exc.what == 'memory' else 'thời gian'}"
+            ": hãy tải lại đúng bản PDF đã chuẩn bị, chỉ ký, không thêm gì khác.",
+        ) from None
+
+
+def _check_here(
+    prepared: bytes, uploaded: bytes, field: str, signer_name: str, trust_roots: list[bytes],
+    require_trusted: bool,
+) -> SignerSignature:
+    """check_signed_upload's work, in the reading child."""
     if not uploaded.startswith(b"%PDF-"):
         raise SignedUploadRefused("not_pdf", "Tệp tải lên không phải là tệp PDF.")
     if not uploaded.startswith(prepared):

@@ -31,6 +31,7 @@ from pyhanko.sign.validation.status import PdfSignatureStatus, SignatureCoverage
 from pyhanko.stamp import BaseStampStyle, StaticStampStyle, TextStampStyle
 from pyhanko_certvalidator import ValidationContext
 
+from service.core.confined import ReadingTooCostly, confined
 from service.core.pdf import field_name
 from service.core.pdf_io import UNREADABLE, InvalidPdf, open_incremental
 
@@ -304,6 +305,14 @@ def _resize_around_centre(
 
 
 def verify(pdf: bytes, *, trust_roots: Iterable[bytes] = ()) -> list[SignatureReport]:
+    """Every embedded signature of the PDF, oldest first, read within the upload budget."""
+    try:
+        return confined(_verify_here, pdf, list(trust_roots))
+    except ReadingTooCostly as exc:
+        raise InvalidPdf(f"reading the PDF took more {exc.what} than allowed") from None
+
+
+def _verify_here(pdf: bytes, trust_roots: list[bytes]) -> list[SignatureReport]:
     """Every embedded signature of the PDF, oldest first; [] for an unsigned PDF."""
     # Offline and with explicit roots (DER): a verdict must not depend on the network, and
     # which CAs to trust is the caller's call, so `trusted` is reported beside `valid`.

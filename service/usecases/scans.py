@@ -11,6 +11,7 @@ from typing import Protocol
 import pikepdf
 from PIL import Image, UnidentifiedImageError
 
+from service.core.confined import ReadingTooCostly, confined
 from service.core.documents import AuditSink
 from service.core.files import sha256
 from service.usecases.access import Principal
@@ -65,7 +66,17 @@ class ScanStore(Protocol):
 
 
 def media_type(content: bytes) -> str:
-    """The scan's media type, once it reads as one; ScanRefused otherwise."""
+    """The scan's media type, once it reads as one within the upload budget; ScanRefused else."""
+    try:
+        return confined(_read_media_type, content)
+    except ReadingTooCostly:
+        raise ScanRefused(
+            "Tệp quá phức tạp để đọc (cần quá nhiều bộ nhớ hoặc thời gian); hãy quét lại."
+        ) from None
+
+
+def _read_media_type(content: bytes) -> str:
+    """media_type's work, in the reading child."""
     kind = next((media for magic, media in MAGIC.items() if content.startswith(magic)), None)
     if kind is None:
         raise ScanRefused("Bản quét phải là tệp PDF, JPEG hoặc PNG.")

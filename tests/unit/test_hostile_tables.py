@@ -13,7 +13,9 @@ from typing import Any
 import pytest
 from openpyxl import load_workbook
 
+from service.bulk import xlsx
 from service.bulk.outputs import JobFiles, ManifestRow
+from service.bulk.rows import MAX_CELLS
 from service.bulk.table import (
     MAX_CELL,
     MAX_COLUMNS,
@@ -29,6 +31,7 @@ from service.core.preview import PreviewStore
 from service.store.database import Database
 from tests.conftest import load_sample
 from tests.fakes import blank_pdf
+from tests.hostile import shared_strings_workbook
 
 BASE = load_sample("seed_000_ke_hoach_y_tich")
 SHEET = "xl/worksheets/sheet1.xml"
@@ -190,6 +193,31 @@ def test_a_long_xlsx_stops_at_the_limit() -> None:
     with pytest.raises(TooManyRows):
         read_table(content, "xlsx", max_rows=5000)
     assert time.perf_counter() - started < 2
+
+
+def test_shared_strings_that_unpack_far_past_a_tables_are_413_before_parsing(make_app) -> None:
+    bomb = shared_strings_workbook(49)  # the shape found: ~600 kB unpacking to 49 MB at 75:1
+    answer, _ = post_table(make_app().test_client(), "xa.xlsx", bomb)
+    assert answer.status_code == 413
+    assert answer.get_json()["message"] == (
+        "Tệp XLSX có bảng chữ dùng chung quá lớn (49 MB khi giải nén; tối đa 8 MB). Hãy sao "
+        "chép các dòng cần dùng sang một bảng tính mới rồi lưu lại, hoặc lưu thành CSV UTF-8."
+    )
+
+
+def test_a_workbook_whose_reading_crosses_the_memory_budget_is_too_large(monkeypatch) -> None:
+    monkeypatch.setattr(xlsx, "MEMORY_BUDGET", 16 * 1024 * 1024)
+    with pytest.raises(TableTooLarge) as caught:
+        read_table(shared_strings_workbook(6), "xlsx")
+    assert str(caught.value).startswith("Đọc tệp XLSX này cần hơn 16 MB bộ nhớ, mức tối đa")
+
+
+def test_more_cells_than_the_bound_are_413_whatever_the_row_count(make_app) -> None:
+    columns = ",".join(f"c{n}" for n in range(100))
+    rows = "\n".join(",".join("x" * 100) for _ in range(MAX_CELLS // 100 + 1))
+    answer, _ = post_table(make_app().test_client(), "xa.csv", f"{columns}\n{rows}\n".encode())
+    assert answer.status_code == 413
+    assert answer.get_json()["message"].startswith("Bảng có hơn 250.000 ô (số dòng × số cột)")
 
 
 def test_formulas_are_quoted_in_spreadsheets_and_come_back_as_typed(tmp_path: Path) -> None:

@@ -1,0 +1,60 @@
+"""Reading within a budget: a child that allocates or loops too long is stopped, the rest pass."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+
+from service.core.confined import ReadingTooCostly, confined
+from service.core.signed_upload import SignedUploadRefused
+
+
+def allocate(megabytes: int) -> int:
+    """Hold `megabytes` at once and return their length."""
+    return len(bytearray(megabytes * 1024 * 1024))
+
+
+def sleep(seconds: float) -> None:
+    """Sleep; a child that outlives its budget."""
+    time.sleep(seconds)
+
+
+def refuse() -> None:
+    """Raise a refusal whose constructor takes two arguments."""
+    raise SignedUploadRefused("damaged", "Tệp PDF bị hỏng, không đọc được.")
+
+
+def pid() -> int:
+    """The process id the function ran in."""
+    return os.getpid()
+
+
+def test_a_result_within_the_budget_comes_back() -> None:
+    assert confined(allocate, 16, memory=64 * 1024 * 1024) == 16 * 1024 * 1024
+
+
+def test_the_function_runs_in_another_process() -> None:
+    assert confined(pid) != os.getpid()
+
+
+def test_memory_beyond_the_budget_is_refused_as_memory() -> None:
+    with pytest.raises(ReadingTooCostly) as refused:
+        confined(allocate, 200, memory=64 * 1024 * 1024)
+    assert refused.value.what == "memory"
+
+
+def test_time_beyond_the_budget_is_refused_as_time() -> None:
+    started = time.perf_counter()
+    with pytest.raises(ReadingTooCostly) as refused:
+        confined(sleep, 30, seconds=0.5)
+    assert refused.value.what == "time"
+    assert time.perf_counter() - started < 10  # the child was killed, not waited for
+
+
+def test_the_readers_refusal_is_raised_again_with_its_reason() -> None:
+    with pytest.raises(SignedUploadRefused) as refused:
+        confined(refuse)
+    assert (refused.value.reason, refused.value.message) == (
+        "damaged", "Tệp PDF bị hỏng, không đọc được.")
