@@ -282,8 +282,10 @@ def grant_key(env: dict[str, str]) -> str:
 class ServiceProcess:
     """`python -m service serve` on its own ports and data dir."""
 
-    def __init__(self, http_port: int, pool_base: int, data_dir: Path, **settings: Any) -> None:
+    def __init__(self, http_port: int, pool_base: int, data_dir: Path, root: Path = ROOT,
+                 **settings: Any) -> None:
         self.settings = {"pool_size": 1, **settings}  # VB_* settings, by their lower-case name
+        self.root = root  # the checkout whose service runs (another commit's, to compare)
         self.http_port = http_port
         self.pool_base = pool_base
         self.data_dir = data_dir
@@ -306,7 +308,7 @@ class ServiceProcess:
         with open(self.log_path, "wb") as logfile:
             self.popen = subprocess.Popen(
                 [sys.executable, "-m", "service", "serve"],
-                cwd=ROOT,
+                cwd=self.root,
                 env=env,
                 stdin=subprocess.DEVNULL,
                 stdout=logfile,
