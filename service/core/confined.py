@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import ctypes
 import multiprocessing
 import pickle
 import resource
+import signal
 import threading
 from collections.abc import Callable
 from multiprocessing.connection import Connection
@@ -22,6 +24,7 @@ T = TypeVar("T")
 MEMORY_BUDGET = 256 * 1024 * 1024  # bytes of address space a reading child may add
 TIME_BUDGET = 20.0  # seconds a reading child may take
 READERS = 2  # children reading at once; the next uploads wait for one to end
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 
 # A fork server, started once without the server's threads, forks each child: a fork of the
 # threaded server could inherit a lock some other thread held, and a fresh interpreter per
@@ -74,6 +77,7 @@ def _run(
     sender: Connection, function: Callable[..., Any], args: tuple[Any, ...], memory: int
 ) -> None:
     """In the child: cap the address space, call, send ("returned" | "raised" | "memory", value)."""
+    _die_with_parent()
     limit = _address_space() + memory
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     try:
@@ -93,6 +97,12 @@ def caused_by(exc: BaseException | None, kind: type[BaseException]) -> bool:
             return True
         exc = exc.__cause__ or exc.__context__
     return False
+
+
+def _die_with_parent() -> None:
+    """Ask Linux to kill this child when its parent, the fork server, ends with the service."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 def _address_space() -> int:

@@ -58,3 +58,19 @@ def test_the_readers_refusal_is_raised_again_with_its_reason() -> None:
         confined(refuse)
     assert (refused.value.reason, refused.value.message) == (
         "damaged", "Tệp PDF bị hỏng, không đọc được.")
+
+
+def parent_death_signal() -> int:
+    """The signal this process gets when its parent ends (PR_GET_PDEATHSIG)."""
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    value = ctypes.c_int()
+    libc.prctl(2, ctypes.byref(value))
+    return value.value
+
+
+def test_a_reading_child_is_killed_when_its_parent_ends() -> None:
+    import signal
+
+    assert confined(parent_death_signal) == signal.SIGKILL
