@@ -22,6 +22,7 @@ from service.core import attached, page, vn, wordml
 from service.core.context import SECTION_MARK, build_context, section_orientations
 from service.core.copies import copy_context
 from service.core.document import Document, Metadata
+from service.core.keeping import keep_signature_with_text
 from service.core.template_builder import TEMPLATES_DIR
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
@@ -114,6 +115,7 @@ class Renderer:
         docx = template.docx
         _add_footnotes(docx, footnotes)
         attached.copy_frames(docx)
+        keep_signature_with_text(docx.element.body)
         _split_sections(docx, section_orientations(document.data))
         _set_properties(docx, document.metadata)
         return _save(docx)
