@@ -7,7 +7,7 @@ from typing import Any, Protocol
 
 from marshmallow import ValidationError
 
-from service.core import issue_fields, pdf, vn
+from service.core import fitting, issue_fields, pdf, vn
 from service.core.converter import Converter
 from service.core.definitions import Catalog, load_catalog
 from service.core.document import Document
@@ -137,6 +137,13 @@ class DocumentService:
         if self.converter is None:
             raise RuntimeError("this DocumentService has no converter")
         converted = self.converter.convert(rendered.docx, pdf_version=pdf_version)
+        if fitting.spilled(converted):
+            # A careful clerk tightens the line spacing before leaving a few lines and the
+            # signature on a page of their own; the editable DOCX keeps the usual spacing.
+            tighter = self.converter.convert(fitting.tightened(rendered.docx),
+                                             pdf_version=pdf_version)
+            if fitting.fitted_better(converted, tighter):
+                converted = tighter
         if not signing:
             return converted
         return ready_for_signing(

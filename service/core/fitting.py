@@ -1,0 +1,64 @@
+"""Fitting a document whose last few lines and signature spill onto a page of their own."""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+
+from service.core import vn
+from service.core.pdf_io import pdfium_document
+
+# A page whose text above Nơi nhận is this many lines or fewer holds a spill, not a page of text.
+SPILL_LINES = 3
+RECIPIENTS_HEAD = "noi nhan"  # `Nơi nhận:` as search_key reads it
+STYLES = "word/styles.xml"
+# Line spacing 1.15 (276 of 240ths) in the styles; single (240) is the decree's lower bound for
+# the body (1 to 1.5 lines), and paragraph spacing stays at its least already (6 pt).
+ONE_FIFTEEN = re.compile(rb'w:line="276"')
+SINGLE = b'w:line="240"'
+
+
+def signature_page(pdf: bytes) -> tuple[int, int] | None:
+    """The 0-based page holding Nơi nhận, and the text lines above it there; None without."""
+    with pdfium_document(pdf) as document:
+        for index in range(len(document)):
+            text = document[index].get_textpage()
+            lines: dict[int, str] = {}
+            for i in range(text.count_rects()):
+                left, bottom, right, top = text.get_rect(i)
+                found = text.get_text_bounded(left, bottom, right, top).strip()
+                if found:
+                    lines[round(top)] = lines.get(round(top), "") + found
+            heads = [top for top, line in lines.items()
+                     if vn.search_key(line).startswith(RECIPIENTS_HEAD)]
+            if heads:
+                above = [line for top, line in lines.items()
+                         if top > heads[0] + 2 and not line.isdigit()]  # the page number aside
+                return index, len(above)
+    return None
+
+
+def spilled(pdf: bytes) -> bool:
+    """Whether the signature stands on a later page with no more than SPILL_LINES of text."""
+    found = signature_page(pdf)
+    return found is not None and found[0] > 0 and found[1] <= SPILL_LINES
+
+
+def tightened(docx: bytes) -> bytes:
+    """The DOCX with its styles' line spacing of 1.15 made single; all else as it was."""
+    source = zipfile.ZipFile(io.BytesIO(docx))
+    out = io.BytesIO()
+    with source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as target:
+        for part in source.infolist():
+            data = source.read(part)
+            if part.filename == STYLES:
+                data = ONE_FIFTEEN.sub(SINGLE, data)
+            target.writestr(part, data)
+    return out.getvalue()
+
+
+def fitted_better(original: bytes, fitted: bytes) -> bool:
+    """Whether the fitted PDF brings the signature onto an earlier page."""
+    before, after = signature_page(original), signature_page(fitted)
+    return before is not None and after is not None and after[0] < before[0]
