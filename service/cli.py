@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import faulthandler
 import json
 import logging
 import signal
@@ -171,6 +172,9 @@ def serve(settings: Settings) -> int:
     # A service manager stops us with SIGTERM: leave through SystemExit so the pool's
     # LibreOffice processes (in their own sessions) are stopped too.
     signal.signal(signal.SIGTERM, stop)
+    # `kill -USR1 <pid>` writes every thread's stack to the log: a stuck request is seen where
+    # it waits, without stopping the service.
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
     try:
         app = create_app(services)
         services.bulk.resume()
