@@ -11,7 +11,7 @@ from service.core import attached, form_parts, page, rules, vn, wordml
 from service.core.body import BodyWriter
 from service.core.definitions import DocTypeDef
 from service.core.document import Document
-from service.core.signer import delegated
+from service.core.signer import deciding
 from service.core.template_builder import LEFT_COL_MM
 
 SECTION_MARK = "_vb_section_"
@@ -80,10 +80,8 @@ def header_agency(name: str) -> str:
 
 
 def default_authority(data: dict[str, Any]) -> str:
-    """`Chủ tịch Ủy ban nhân dân xã …`: the head's title and the agency, for decisions."""
-    signer = data["signer"]
-    head = signer.get("head_title") if delegated(signer) else None
-    return f"{head or signer['title']} {data['issuer']['agency']}"
+    """The authority the signature implies (see signer.deciding)."""
+    return deciding(data["signer"], data["issuer"]["agency"])
 
 
 def authority(doc_type: DocTypeDef, data: dict[str, Any]) -> str:

@@ -46,6 +46,36 @@ def signer_lines(signer: SignerData) -> list[str]:
     return lines
 
 
+def deciding(signer: SignerData | dict[str, Any], agency: str) -> str:
+    """Who decides, as the signature says it: the collective (TM.) or the head and the agency.
+
+    A collective signs `TM. Ủy ban nhân dân` for the agency itself, so the agency decides;
+    otherwise its head does, `Chủ tịch Ủy ban nhân dân xã …`, whoever signs for them (KT.).
+    """
+    collective = signer.get("collective")
+    if collective:
+        return agency if _names(agency, collective) else str(collective)
+    head = signer.get("head_title") if delegated(signer) else None
+    return f"{head or signer['title']} {agency}"
+
+
+def authority_conflict(authority: str, signer: SignerData | dict[str, Any], agency: str) -> str:
+    """Why an authority typed by hand contradicts the signature ("" when it agrees)."""
+    collective = signer.get("collective")
+    if collective and not _names(authority, collective):
+        return (f"Văn bản ký thay mặt tập thể (TM. {collective}) nên thẩm quyền ban hành là tập "
+                f"thể đó: hãy bắt đầu bằng “{collective}” hoặc để trống.")
+    if not collective and _names(authority, agency):
+        return ("Thẩm quyền ban hành là cơ quan (tập thể) nhưng người ký không ký thay mặt tập "
+                "thể: hãy điền “Tập thể lãnh đạo (TM.)” hoặc để trống thẩm quyền.")
+    return ""
+
+
+def _names(text: str, body: str) -> bool:
+    """Whether the text begins with the body's name (case, spacing and accents aside)."""
+    return vn.search_key(text).startswith(vn.search_key(body))
+
+
 def form_fields(catalog: Catalog) -> tuple[tuple[str, str], ...]:
     """The part's inputs as (name, label); a choice's label lists its options."""
     return tuple(

@@ -141,7 +141,7 @@ def test_telegram_reads_in_order(rendered_samples: dict[str, Any]) -> None:
 def test_a_telegram_to_one_addressee_keeps_the_dash(documents: DocumentService) -> None:
     payload = load_sample("cong_dien_ung_pho_mua_lu")
     payload["kinh_gui"] = ["- Trưởng các thôn;"]
-    payload["authority"] = "Ủy ban nhân dân xã Y Tịch"
+    payload["signer"]["collective"] = "Ủy ban nhân dân"  # the committee wires, as it signs
     found = lines(documents.render("cong_dien", payload).docx)
     assert_in_order(
         found,
