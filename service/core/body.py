@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from service.core import markup, vn, wordml
+from service.core import markup, table_widths, vn, wordml
 from service.core.markup import Span
 from service.core.page import text_width_mm
 
@@ -117,7 +117,6 @@ class BodyWriter:
 
     def assignments(self, rows: Sequence[dict[str, Any]]) -> str:
         """The assignment table: STT, task, lead, support, deadline, output."""
-        widths = _scale((13, 52, 30, 30, 22, 24), text_width_mm(self.landscape))
         header = (
             "STT",
             "Nội dung nhiệm vụ",
@@ -126,11 +125,15 @@ class BodyWriter:
             "Thời gian thực hiện",
             "Sản phẩm/Ghi chú",
         )
+        texts = [[str(i), markup.plain(r["task"]), r["lead"], r.get("support") or "",
+                  r.get("deadline") or "", r.get("output") or ""] for i, r in enumerate(rows, 1)]
+        widths = self._widths((13, 52, 30, 30, 22, 24), header, texts)
         body = [
             [
                 wordml.cell_text(str(i), align="center"),
                 wordml.paragraph(
-                    wordml.runs(markup.parse(r["task"]), self.notes), "VBTableText", align="both"
+                    wordml.runs(markup.parse(r["task"]), self.notes), "VBTableText",
+                    align=table_widths.alignment(widths[1]),
                 ),
                 wordml.cell_text(r["lead"]),
                 wordml.cell_text(r.get("support") or ""),
@@ -143,24 +146,28 @@ class BodyWriter:
 
     def indicators(self, rows: Sequence[dict[str, Any]], total: bool) -> str:
         """The indicator table with the percentage computed, and a total row if asked."""
-        widths = _scale((13, 52, 18, 20, 20, 18, 24), text_width_mm(self.landscape))
         header = ("STT", "Chỉ tiêu", "Đơn vị tính", "Kế hoạch", "Thực hiện", "Tỷ lệ (%)", "Ghi chú")
-        body = [
-            _indicator_cells(
-                str(i),
-                r["name"],
-                r.get("unit") or "",
-                r.get("plan"),
-                r.get("achieved"),
-                r.get("note") or "",
-            )
+        texts = [
+            _indicator_texts(str(i), r["name"], r.get("unit") or "", r.get("plan"),
+                             r.get("achieved"), r.get("note") or "")
             for i, r in enumerate(rows, 1)
         ]
         if total:
             plan = sum(r["plan"] for r in rows if r.get("plan") is not None)
             done = sum(r["achieved"] for r in rows if r.get("achieved") is not None)
-            body.append(_indicator_cells("", "Tổng cộng", "", plan, done, "", bold=True))
+            texts.append(_indicator_texts("", "Tổng cộng", "", plan, done, ""))
+        widths = self._widths((13, 52, 18, 20, 20, 18, 24), header, texts)
+        body = [_indicator_cells(cells, bold=total and i == len(texts) - 1)
+                for i, cells in enumerate(texts)]
         return wordml.table(widths, header, body)
+
+    def _widths(
+        self, weights: Sequence[float], header: Sequence[str], rows: Sequence[Sequence[str]]
+    ) -> list[float]:
+        """The columns' widths across the text, each wide enough for its longest word."""
+        columns = [[(header[c], True), *((row[c], False) for row in rows)]
+                   for c in range(len(header))]
+        return table_widths.column_widths(weights, columns, text_width_mm(self.landscape))
 
 
 def vn_upper(piece: markup.Piece) -> markup.Piece:
@@ -175,38 +182,27 @@ def _introducing(text: str) -> list[str]:
     return [wordml.keep_next()] if markup.plain(text).rstrip().endswith(":") else []
 
 
-def _indicator_cells(
-    stt: str,
-    name: str,
-    unit: str,
-    plan: float | None,
-    done: float | None,
-    note: str,
-    *,
-    bold: bool = False,
+def _indicator_texts(
+    stt: str, name: str, unit: str, plan: float | None, done: float | None, note: str
 ) -> list[str]:
+    """An indicator row's seven texts, the rate computed from plan and done."""
     rate = vn.percent(done, plan) if done is not None else None
-    return [
-        wordml.cell_text(stt, align="center"),
-        wordml.cell_text(name, bold=bold),
-        wordml.cell_text(unit, align="center"),
-        wordml.cell_text(_number(plan), bold=bold, align="right"),
-        wordml.cell_text(_number(done), bold=bold, align="right"),
-        wordml.cell_text(
-            vn.format_number(rate, 1) if rate is not None else "", bold=bold, align="right"
-        ),
-        wordml.cell_text(note),
-    ]
+    return [stt, name, unit, _number(plan), _number(done),
+            vn.format_number(rate, 1) if rate is not None else "", note]
+
+
+INDICATOR_ALIGN = ("center", "left", "center", "right", "right", "right", "left")
+INDICATOR_BOLD = (False, True, False, True, True, True, False)  # in the total row
+
+
+def _indicator_cells(texts: list[str], *, bold: bool = False) -> list[str]:
+    """An indicator row's cells: figures flush right, the total row's in bold."""
+    return [wordml.cell_text(text, bold=bold and strong, align=align)
+            for text, align, strong in zip(texts, INDICATOR_ALIGN, INDICATOR_BOLD, strict=True)]
 
 
 def _number(value: float | None) -> str:
     return "" if value is None else vn.format_number(value)
-
-
-def _scale(weights: Sequence[float], width: float) -> list[float]:
-    """Column widths in millimetres proportional to weights, filling the text width."""
-    total = sum(weights)
-    return [width * w / total for w in weights]
 
 
 def _label(numbering: Numbering, counter: int) -> str:

@@ -210,8 +210,9 @@ def table(
     return (
         '<w:tbl><w:tblPr><w:tblW w:w="0" w:type="auto"/><w:jc w:val="center"/>'
         f'<w:tblBorders>{borders}</w:tblBorders><w:tblLayout w:type="fixed"/>'
-        '<w:tblCellMar><w:left w:w="85" w:type="dxa"/>'
-        '<w:right w:w="85" w:type="dxa"/></w:tblCellMar>'
+        # 2 mm each side (table_widths.CELL_MARGINS_MM): figures stand clear of the border.
+        '<w:tblCellMar><w:left w:w="113" w:type="dxa"/>'
+        '<w:right w:w="113" w:type="dxa"/></w:tblCellMar>'
         f"</w:tblPr><w:tblGrid>{grid}</w:tblGrid>"
         f"<w:tr><w:trPr><w:cantSplit/><w:tblHeader/></w:trPr>{head}</w:tr>{''.join(body)}</w:tbl>"
     )
