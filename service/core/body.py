@@ -98,7 +98,8 @@ class BodyWriter:
             ("deadline", "Thời gian thực hiện"),
         ):
             if block.get(key):
-                line = wordml.run(f"{caption}: ", italic=True) + wordml.run(block[key])
+                line = wordml.run(f"{caption}: ", italic=True) + wordml.runs(
+                    markup.parse(block[key]), self.notes)
                 out.append(wordml.paragraph(line, "VBBody"))
         return "".join(out)
 

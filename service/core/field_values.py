@@ -12,6 +12,8 @@ import json
 import re
 from typing import Any
 
+from marshmallow import ValidationError
+
 from service.core import vn
 
 MESSAGES = {
@@ -30,6 +32,8 @@ MESSAGES = {
     "length": "Tối đa {max} ký tự.",
     "choice": "Phải là một trong: {choices}.",
     "pattern": "Chỉ gồm chữ cái và chữ số, không dấu cách.",
+    "markup": "Trường này in đúng chữ như gõ, không nhận định dạng **đậm** hay ^[chú thích]: "
+              "hãy bỏ các dấu ** và ^[ ].",
     "min_items": "Cần ít nhất {min} mục.",
     "max_items": "Tối đa {max} mục; hãy gộp bớt hoặc tách sang văn bản khác.",
     "kind": "Loại khối phải là một trong: {choices}.",
@@ -120,3 +124,13 @@ def read_boolean(value: Any) -> bool:
     if word in TRUE_WORDS or word in FALSE_WORDS:
         return word in TRUE_WORDS
     raise FieldInvalid(MESSAGES["boolean"])
+
+
+# Bold (**…**) and footnotes (^[…]): what a clerk types meaning markup, never in plain text.
+MARKUP = re.compile(r"\*\*[^*\n]+\*\*|\^\[[^\]]*\]")
+
+
+def unmarked(value: str) -> None:
+    """Refuse markup in a field that prints its text as typed."""
+    if MARKUP.search(value or ""):
+        raise ValidationError(MESSAGES["markup"])

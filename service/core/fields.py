@@ -38,6 +38,7 @@ from service.core.field_values import (
     read_decimal,
     read_json,
     split_items,
+    unmarked,
 )
 
 if TYPE_CHECKING:
@@ -143,6 +144,8 @@ class TextType(FieldType):
             checks.append(validate.Length(min=1, error=MESSAGES["blank"]))
         if f.pattern:
             checks.append(validate.Regexp(re.compile(f.pattern), error=MESSAGES["pattern"]))
+        if not self.marked:  # printed as typed: markup would print its stars
+            checks.append(unmarked)
         options["error_messages"]["invalid"] = MESSAGES["string"]
         return CleanString(single_line=self.single_line, validate=checks, **options)
 
