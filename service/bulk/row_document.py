@@ -25,6 +25,7 @@ class RowDocument:
     """The row's filled document, its cells that did not fit, and its unfilled placeholders."""
 
     document: dict[str, Any]
+    merged: dict[str, Any]  # the base with the row's columns and derived fields, still unfilled
     cell_errors: dict[str, list[str]]  # column → messages
     unfilled: dict[str, list[str]]  # field path → placeholder names without a value
 
@@ -62,7 +63,7 @@ def row_document(
         document, cells, str(commune) if commune is not None else None
     )
     filled, unfilled = placeholders.fill_document(document, values)
-    return RowDocument(filled, errors, unfilled)
+    return RowDocument(filled, document, errors, unfilled)
 
 
 def unfilled_message(path: str, names: list[str]) -> str:

@@ -17,9 +17,9 @@ from service.bulk.embedded import EmbeddedRunner
 from service.bulk.jobs import BulkJobs, TableRejected
 from service.bulk.table import read_table
 from service.core.documents import DocumentService
-from tests.conftest import csrf_of, docx_text, load_sample, normalise, signed_in
+from tests.conftest import bulk_base, csrf_of, docx_text, normalise, signed_in
 
-BASE = load_sample("seed_000_ke_hoach_y_tich")
+BASE = bulk_base("seed_000_ke_hoach_y_tich")
 HTML = {"Accept": "text/html"}
 # A header, a blank line Excel keeps, then rows: row 4 has two bad values, row 6 repeats row 3.
 FOUR_PROBLEMS = (
