@@ -49,9 +49,10 @@ from service.settings import Settings  # noqa: E402
 from service.store.database import Database  # noqa: E402
 from service.store.jobs import SqlJobStore  # noqa: E402
 from service.worker.dispatch import CeleryRunner  # noqa: E402
+from tests.conftest import bulk_base  # noqa: E402
 from tests.integration.servers import redis_server, start_worker  # noqa: E402
 
-BASE = json.loads((ROOT / "samples/seed_000_ke_hoach_y_tich.json").read_text(encoding="utf-8"))
+BASE = bulk_base("seed_000_ke_hoach_y_tich")  # naming its commune by {ten_xa}, as a base must
 CPUS = os.cpu_count() or 1
 POOL_PORT = 2860  # the bench's unoservers: 2860-2899
 MiB = 1024 * 1024

@@ -37,10 +37,11 @@ sys.path.insert(0, str(ROOT))
 
 from bench import MiB, ServiceProcess, allocate_ports, free_tcp_port, sweep  # noqa: E402
 from service.bulk.table import Table, write_xlsx  # noqa: E402
+from tests.conftest import bulk_base  # noqa: E402
 from tests.helpers import BODY, block, make_pdf  # noqa: E402
 from tests.hostile import deflate_bomb_pdf, shared_strings_workbook  # noqa: E402
 
-BASE = json.loads((ROOT / "samples" / "seed_000_ke_hoach_y_tich.json").read_text("utf-8"))
+BASE = bulk_base("seed_000_ke_hoach_y_tich")  # naming its commune by {ten_xa}, as a base must
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 

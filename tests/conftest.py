@@ -20,10 +20,15 @@ import pikepdf
 import pytest
 from flask.testing import FlaskClient
 
+from service.bulk.embedded import EmbeddedRunner
+from service.bulk.jobs import BulkJobs
+from service.bulk.work import BulkContext
 from service.core.converter import Converter
 from service.core.documents import DocumentService
 from service.settings import Settings
 from service.store import accounts as stored_accounts
+from service.store.database import Database
+from service.store.jobs import SqlJobStore
 from tests.fakes import FakeConverter
 from tests.speedups import freeze_heap
 
@@ -44,6 +49,22 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 def load_sample(name: str) -> dict[str, Any]:
     """Read samples/<name>.json."""
     return json.loads((SAMPLES / f"{name}.json").read_text(encoding="utf-8"))
+
+
+def bulk_base(name: str, commune: str = "xã Y Tịch") -> dict[str, Any]:
+    """samples/<name>.json as a bulk base: its texts name its commune by `{ten_xa}`."""
+
+    def general(value: Any) -> Any:
+        if isinstance(value, str):
+            return value.replace(commune, "{ten_xa}")
+        if isinstance(value, dict):
+            return {k: general(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [general(v) for v in value]
+        return value
+
+    sample = load_sample(name)
+    return {k: v if k == "issuer" else general(v) for k, v in sample.items()}
 
 
 def sample_names() -> list[str]:
@@ -111,8 +132,6 @@ def built_template(name: str) -> bytes:
 @functools.cache
 def migrated_sqlite() -> Path:
     """A SQLite file migrated to the latest schema once per test run, for tests to copy."""
-    from service.store.database import Database
-
     path = Path(tempfile.mkdtemp(prefix="vb-schema-")) / "vanban.db"
     database = Database(f"sqlite:///{path}")
     database.upgrade()
@@ -215,6 +234,14 @@ def app_builder(folder: Path) -> Iterator[Callable[..., Any]]:
     finally:
         for services in built:
             services.close()
+
+
+@pytest.fixture()
+def bulk_jobs(tmp_path: Path) -> BulkJobs:
+    """Bulk jobs on a fresh SQLite database, run by two threads on the fake converter."""
+    database = Database(f"sqlite:///{copy_of_migrated(tmp_path / 'db.sqlite')}")
+    ctx = BulkContext(SqlJobStore(database), DocumentService(FakeConverter()), tmp_path / "jobs")
+    return BulkJobs(ctx, EmbeddedRunner(ctx, workers=2))
 
 
 @pytest.fixture()

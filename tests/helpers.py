@@ -33,7 +33,7 @@ from service.store.units import SqlUnits
 from service.usecases.issuing import Issuer
 from service.usecases.ports import UnitProfile
 from service.usecases.units import UnitProfiles
-from tests.conftest import copy_of_migrated, load_sample
+from tests.conftest import bulk_base, copy_of_migrated, load_sample
 from tests.fakes import FakeConverter
 
 # -- PDFs with a signature block, at known positions --------------------------------------------
@@ -187,6 +187,26 @@ def plan(**changes: Any) -> dict[str, Any]:
     payload = {**load_sample("seed_000_ke_hoach_y_tich"), "signer": SIGNER}
     payload.update(changes)
     return payload
+
+
+def bulk_plan() -> dict[str, Any]:
+    """Seed 000 as a bulk base: it names its commune by placeholders, and has an appendix."""
+    base = bulk_base("seed_000_ke_hoach_y_tich")
+    base["intro"] = [base["intro"][0].replace("UBND {ten_xa}", "{co_quan_viet_tat}")]
+    base["closing"] = ["Trên đây là Kế hoạch của {co_quan}."]
+    base["appendices"] = [{"title": "Phân công nhiệm vụ", "body": [
+        {"kind": "paragraph", "text": "Các thôn của {ten_xa} thực hiện; địa danh {dia_danh}."}]}]
+    return base
+
+
+# Communes of Lạng Sơn other than the seeds' Y Tịch: (kind, name).
+OTHER_COMMUNES = (("xã", "Thất Khê"), ("xã", "Đồng Đăng"), ("phường", "Đông Kinh"))
+
+
+def agency_and_place_csv() -> bytes:
+    """A bulk table setting only the agency and the place of each of OTHER_COMMUNES."""
+    rows = "".join(f"Ủy ban nhân dân {kind} {name},{name}\n" for kind, name in OTHER_COMMUNES)
+    return ("issuer.agency,issuer.place\n" + rows).encode()
 
 
 def unit_profile(slug: str = "y-tich") -> dict[str, Any]:

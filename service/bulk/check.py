@@ -10,10 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from service.bulk.leftovers import leftovers
 from service.bulk.overrides import (
     COMMUNE,
     DEFAULT_SEPARATOR,
     UnknownColumn,
+    column_for,
     commune_of,
     resolve_column,
 )
@@ -205,14 +207,35 @@ def row_problems(
                 problems.append(
                     RowProblem(row, column, " ".join(messages), cells.get(column), index)
                 )
+    problems += base_commune_problems(service, type_id, base, cells, result.merged, row, index)
     order = {name: position for position, name in enumerate(cells)}
     return sorted(problems, key=lambda p: order.get(p.column, len(order)))  # as the row reads
 
 
-def column_for(path: str, columns: list[str]) -> str:
-    """The column an error path comes from (the longest column that is a prefix), else the path."""
-    matches = [c for c in columns if path == c or path.startswith(c + ".")]
-    return max(matches, key=len) if matches else path
+def base_commune_problems(
+    service: DocumentService,
+    type_id: str,
+    base: dict[str, Any],
+    cells: dict[str, Any],
+    merged: dict[str, Any],
+    row: int,
+    index: int,
+) -> list[RowProblem]:
+    """The base commune's names a row for another commune would print: by its cell or path."""
+    return [
+        RowProblem(row, found.path, found.message(column=_is_column(service, type_id, found.path)),
+                   cells.get(found.path), index)
+        for found in leftovers(base, merged, cells)
+    ]
+
+
+def _is_column(service: DocumentService, type_id: str, path: str) -> bool:
+    """Whether a table may have a column for this path (a list item, a field; not a block's)."""
+    try:
+        resolve_column(service.catalog, type_id, path)
+    except UnknownColumn:
+        return False
+    return True
 
 
 def _shown(value: Any) -> Any:

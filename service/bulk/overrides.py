@@ -131,6 +131,12 @@ def _child(target: Any, segment: str | int, empty: Any, where: tuple[str | int, 
     return target[segment]
 
 
+def column_for(path: str, columns: list[str]) -> str:
+    """The column an error path comes from (the longest column that is a prefix), else the path."""
+    matches = [c for c in columns if path == c or path.startswith(c + ".")]
+    return max(matches, key=len) if matches else path
+
+
 def is_empty(value: Any) -> bool:
     """An empty cell keeps the base value."""
     return value is None or (isinstance(value, str) and not value.strip())

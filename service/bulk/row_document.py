@@ -6,11 +6,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from service.bulk import derived
 from service.bulk.overrides import (
     COMMUNE,
     DEFAULT_SEPARATOR,
+    Column,
     UnknownColumn,
     apply_overrides,
+    is_empty,
     resolve_column,
 )
 from service.core import placeholders
@@ -22,21 +25,21 @@ class RowDocument:
     """The row's filled document, its cells that did not fit, and its unfilled placeholders."""
 
     document: dict[str, Any]
+    merged: dict[str, Any]  # the base with the row's columns and derived fields, still unfilled
     cell_errors: dict[str, list[str]]  # column → messages
     unfilled: dict[str, list[str]]  # field path → placeholder names without a value
 
 
-def field_columns(catalog: Catalog, type_id: str, columns: Iterable[str]) -> set[str]:
-    """The columns that name a field of the type (the others are placeholder values)."""
-    found = set()
+def field_columns(catalog: Catalog, type_id: str, columns: Iterable[str]) -> dict[str, Column]:
+    """The columns that name a field of the type, resolved (the others are placeholder values)."""
+    found = {}
     for name in columns:
         if name == COMMUNE:
             continue
         try:
-            resolve_column(catalog, type_id, name)
+            found[name] = resolve_column(catalog, type_id, name)
         except UnknownColumn:
             continue
-        found.add(name)
     return found
 
 
@@ -47,17 +50,20 @@ def row_document(
     cells: dict[str, Any],
     separator: str = DEFAULT_SEPARATOR,
 ) -> RowDocument:
-    """Set the row's field columns on the base, then fill `{name}` from the result and the row."""
+    """Set the row's columns on the base and what its agency decides, then fill `{name}`."""
     fields = field_columns(catalog, type_id, cells)
     document, errors = apply_overrides(
         catalog, type_id, base, {k: v for k, v in cells.items() if k in fields}, separator
     )
+    set_paths = [column.path for name, column in fields.items()
+                 if not is_empty(cells[name]) and name not in errors]
+    document = derived.follow_row(base, document, set_paths)
     commune = cells.get(COMMUNE)
     values = placeholders.values_for_row(
         document, cells, str(commune) if commune is not None else None
     )
     filled, unfilled = placeholders.fill_document(document, values)
-    return RowDocument(filled, errors, unfilled)
+    return RowDocument(filled, document, errors, unfilled)
 
 
 def unfilled_message(path: str, names: list[str]) -> str:

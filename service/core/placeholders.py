@@ -67,7 +67,7 @@ def fill_text(text: str, values: Mapping[str, str]) -> tuple[str, list[str]]:
 
 def document_names(document: Mapping[str, Any]) -> dict[str, list[str]]:
     """Field path → the placeholder names its text uses (only paths that use some)."""
-    return {path: names for path, text in _texts(document) if (names := names_in(text))}
+    return {path: names for path, text in texts(document) if (names := names_in(text))}
 
 
 def fill_document(
@@ -177,17 +177,17 @@ def _text_at(document: Mapping[str, Any], path: str) -> str:
     return " ".join(value.split()) if isinstance(value, str) else ""
 
 
-def _texts(value: Any, path: str = "") -> Iterator[tuple[str, str]]:
+def texts(value: Any, path: str = "") -> Iterator[tuple[str, str]]:
     """Every (field path, text) of a document."""
     if isinstance(value, str):
         yield path, value
     elif isinstance(value, Mapping):
         for key, child in value.items():
             if key != "doc_type":
-                yield from _texts(child, _join(path, key))
+                yield from texts(child, _join(path, key))
     elif isinstance(value, list):
         for index, child in enumerate(value):
-            yield from _texts(child, _join(path, index))
+            yield from texts(child, _join(path, index))
 
 
 def _join(path: str, key: str | int) -> str:

@@ -6,11 +6,14 @@ import calendar
 import re
 import unicodedata
 from decimal import ROUND_HALF_UP, Decimal, localcontext
+from typing import NamedTuple
 
 __all__ = [
     "BLANK",
     "LabelOutOfRange",
     "TYPE_CODES",
+    "UNIT_KINDS",
+    "Unit",
     "UnknownTypeName",
     "alpha_label",
     "ascii_slug",
@@ -31,6 +34,7 @@ __all__ = [
     "short_agency",
     "symbol",
     "type_code",
+    "unit_of",
     "upper_vn",
 ]
 
@@ -335,6 +339,32 @@ def short_agency(name: str) -> str:
         if match_key(head) == key:
             return f"{abbreviation} {rest}" if rest else abbreviation
     return name
+
+
+# Administrative units, two-word kinds first: "thị xã Sơn Tây" is a town, not a commune "Sơn Tây".
+UNIT_KINDS = ("thành phố", "thị trấn", "thị xã", "đặc khu", "phường", "huyện", "quận", "tỉnh", "xã")
+_UNIT = re.compile(r"(?<!\w)(" + "|".join(UNIT_KINDS) + r")\s+(\S.*)", re.IGNORECASE | re.DOTALL)
+# What follows a unit's name in an agency's name: "xã Y Tịch, huyện Chi Lăng", "… (cũ)".
+_NAME_END = re.compile(r"\s*[,;(]|\s+[-–]\s+")
+
+
+class Unit(NamedTuple):
+    """An administrative unit an agency names: its kind (lower case) and its proper name."""
+
+    kind: str
+    name: str
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.name}"
+
+
+def unit_of(agency: str) -> Unit | None:
+    """The first unit an agency names: "Ủy ban nhân dân xã Y Tịch" -> ("xã", "Y Tịch")."""
+    match = _UNIT.search(" ".join(unicodedata.normalize("NFC", agency).split()))
+    if match is None:
+        return None
+    name = _NAME_END.split(match.group(2), maxsplit=1)[0].strip()
+    return Unit(lower_vn(match.group(1)), name) if name else None
 
 
 # Control characters (Cc) other than tab and newline, lone surrogates and the two non-characters;

@@ -4,6 +4,7 @@ intro, and reads each commune's own name in its PDF; a bad table shows all its p
 from __future__ import annotations
 
 import io
+import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,6 +15,7 @@ from playwright.sync_api import expect
 
 from service.bulk.communes import commune_table
 from service.bulk.table import Table, write_csv
+from tests.conftest import bulk_base
 from tests.e2e.clerk import (
     UNIT,
     create_unit_over_http,
@@ -27,7 +29,6 @@ from tests.e2e.conftest import logged_in_page, screenshot
 
 pytestmark = pytest.mark.integration
 
-ROOT = Path(__file__).resolve().parents[2]
 SLUG = "ubnd-xa-y-tich-hang-loat"
 CLERK, PASSWORD = "vanthu-hang-loat", "mat-khau-van-thu-hang-loat"
 COLUMNS = ["commune", "issuer.parent_agency", "issuer.agency", "issuer.agency_short",
@@ -111,8 +112,11 @@ def test_a_table_with_four_problems_shows_them_all_and_keeps_the_files(
 ) -> None:
     table = tmp_path / "xa.csv"
     table.write_text(FOUR_PROBLEMS, encoding="utf-8")
+    # The seed naming its commune by {ten_xa}, as a base for other communes must.
+    base = tmp_path / "seed_000_ke_hoach_y_tich.json"
+    base.write_text(json.dumps(bulk_base(base.stem), ensure_ascii=False), encoding="utf-8")
     tab.goto(server + "/jobs")
-    tab.locator("#base").set_input_files(str(ROOT / "samples" / "seed_000_ke_hoach_y_tich.json"))
+    tab.locator("#base").set_input_files(str(base))
     tab.locator("#table").set_input_files(str(table))
     tab.get_by_role("button", name="Tạo hàng loạt", exact=True).click()
     report = tab.locator("#bao-cao")

@@ -28,7 +28,7 @@ from service.core import vn
 from service.core.files import sha256
 from service.store.database import Database
 from service.store.jobs import BulkRow, SqlJobStore
-from tests.conftest import docx_text, load_sample, normalise, pdf_pages
+from tests.conftest import bulk_base, docx_text, normalise, pdf_pages
 from tests.integration import calls
 from tests.integration.conftest import require_soffice
 from tests.integration.servers import (
@@ -69,8 +69,8 @@ def scenario_table() -> Table:
 
 
 def post_job(server: str, table: Table, allow_invalid: bool) -> requests.Response:
-    """POST the seed plan and the table (XLSX) as a multipart form."""
-    base = json.dumps(load_sample("seed_000_ke_hoach_y_tich"), ensure_ascii=False)
+    """POST the seed plan (naming its commune by `{ten_xa}`) and the table (XLSX) as a form."""
+    base = json.dumps(bulk_base("seed_000_ke_hoach_y_tich"), ensure_ascii=False)
     files = {
         "base": ("ke-hoach.json", base.encode(), "application/json"),
         "table": ("xa.xlsx", write_xlsx(table), "application/octet-stream"),

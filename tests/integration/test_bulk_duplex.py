@@ -17,7 +17,7 @@ import pytest
 
 from service.bulk.table import Table, write_xlsx
 from service.core import vn
-from tests.conftest import load_sample, normalise
+from tests.conftest import bulk_base, normalise
 from tests.integration import calls
 from tests.integration.conftest import require_soffice
 from tests.integration.servers import Proc, start_service
@@ -59,7 +59,7 @@ def test_duplex_job_starts_each_commune_on_an_odd_page(service: Proc) -> None:
     server = f"http://127.0.0.1:{PORT}"
     rows = [commune("Hữu Kiên", 30), commune("Quan Sơn", 0), commune("Bằng Mạc", 30)]
     table = Table(list(rows[0]), rows)
-    base = json.dumps(load_sample("cong_van_de_nghi_ho_tro"), ensure_ascii=False)
+    base = json.dumps(bulk_base("cong_van_de_nghi_ho_tro"), ensure_ascii=False)
     files = {
         "base": ("cong-van.json", base.encode(), "application/json"),
         "table": ("xa.xlsx", write_xlsx(table), "application/octet-stream"),

@@ -23,7 +23,7 @@ import requests
 
 from service.bulk.table import write_xlsx
 from service.core.outages import DISK_FULL
-from tests.conftest import load_sample
+from tests.conftest import bulk_base
 from tests.helpers import plan
 from tests.integration.servers import ROOT, bulk_env, free_port
 from tests.integration.test_bulk import scenario_table
@@ -112,7 +112,7 @@ def test_a_full_disk_refuses_an_issue_and_makes_bulk_rows_wait(service) -> None:
     url, signals, token = service
     table = scenario_table()
     table.rows = table.rows[:ROWS]
-    base = json.dumps(load_sample("seed_000_ke_hoach_y_tich")).encode()
+    base = json.dumps(bulk_base("seed_000_ke_hoach_y_tich")).encode()
     job = requests.post(f"{url}/api/jobs", headers=bearer(token), timeout=60, files={
         "base": ("base.json", base, "application/json"),
         "table": ("xa.xlsx", write_xlsx(table), "application/octet-stream"),

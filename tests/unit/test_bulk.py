@@ -29,10 +29,10 @@ from service.core.files import sha256
 from service.core.outages import disk_full
 from service.store.database import Database
 from service.store.jobs import SqlJobStore
-from tests.conftest import copy_of_migrated, docx_text, load_sample, normalise, pdf_pages
+from tests.conftest import bulk_base, copy_of_migrated, docx_text, normalise, pdf_pages
 from tests.fakes import FakeConverter, GatedConverter, blank_pdf
 
-BASE = load_sample("seed_000_ke_hoach_y_tich")
+BASE = bulk_base("seed_000_ke_hoach_y_tich")
 
 
 def test_csv_with_bom_semicolons_and_blank_lines() -> None:

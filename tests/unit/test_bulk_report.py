@@ -8,7 +8,6 @@ import json
 import re
 import time
 import zipfile
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,14 +16,10 @@ from service.bulk.check import check_table
 from service.bulk.embedded import EmbeddedRunner
 from service.bulk.jobs import BulkJobs, TableRejected
 from service.bulk.table import read_table
-from service.bulk.work import BulkContext
 from service.core.documents import DocumentService
-from service.store.database import Database
-from service.store.jobs import SqlJobStore
-from tests.conftest import copy_of_migrated, csrf_of, docx_text, load_sample, normalise, signed_in
-from tests.fakes import FakeConverter
+from tests.conftest import bulk_base, csrf_of, docx_text, normalise, signed_in
 
-BASE = load_sample("seed_000_ke_hoach_y_tich")
+BASE = bulk_base("seed_000_ke_hoach_y_tich")
 HTML = {"Accept": "text/html"}
 # A header, a blank line Excel keeps, then rows: row 4 has two bad values, row 6 repeats row 3.
 FOUR_PROBLEMS = (
@@ -72,14 +67,8 @@ def test_placeholders_a_row_cannot_fill_and_unknown_names_are_reported(
     ]
 
 
-@pytest.fixture()
-def jobs(tmp_path: Path) -> BulkJobs:
-    database = Database(f"sqlite:///{copy_of_migrated(tmp_path / 'db.sqlite')}")
-    ctx = BulkContext(SqlJobStore(database), DocumentService(FakeConverter()), tmp_path / "jobs")
-    return BulkJobs(ctx, EmbeddedRunner(ctx, workers=2))
-
-
-def test_a_duplicate_is_produced_once_even_when_valid_rows_run_anyway(jobs: BulkJobs) -> None:
+def test_a_duplicate_is_produced_once_even_when_valid_rows_run_anyway(bulk_jobs: BulkJobs) -> None:
+    jobs = bulk_jobs
     base = dict(BASE, intro=["UBND {ten_xa} xây dựng kế hoạch, thôn {ten_thon}."])
     table = read_table(
         "commune,issuer.agency,ten_thon\n"

@@ -20,7 +20,7 @@ from service.core import form_parts
 from service.core.definitions import FORMS_DIR, DefinitionError, load_catalog
 from service.core.documents import DocumentInvalid, DocumentService
 from service.core.form_model import FormModel
-from tests.conftest import csrf_of, load_sample, signed_in
+from tests.conftest import bulk_base, csrf_of, load_sample, signed_in
 from tests.form_texts import SAMPLES, TEXTS
 from tests.unit.test_pages import HTML
 
@@ -291,7 +291,7 @@ def test_bulk_table_check_takes_each_form_as_base(documents: DocumentService, ty
         for commune, signer in (("Thất Khê", "Nông Văn Tài"), ("Chi Lăng", "Hà Thị Mai"))
     ]
     report = check_table(
-        documents, type_id, load_sample(SAMPLES[type_id]), Table(list(rows[0]), rows)
+        documents, type_id, bulk_base(SAMPLES[type_id]), Table(list(rows[0]), rows)
     )
     assert report.ok and not report.blocking, report.as_dict()
     assert report.as_dict()["valid_rows"] == 2

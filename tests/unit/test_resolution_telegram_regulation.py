@@ -21,7 +21,7 @@ from service.bulk.check import check_table
 from service.bulk.table import Table
 from service.core.documents import DocumentInvalid, DocumentService
 from service.core.form_model import FormModel
-from tests.conftest import csrf_of, load_sample, signed_in
+from tests.conftest import bulk_base, csrf_of, load_sample, signed_in
 from tests.helpers import errors_of
 
 HTML = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
@@ -279,7 +279,7 @@ def test_form_preview_and_downloads(
 def test_bulk_table_accepts_the_type_as_base(
     documents: DocumentService, type_id: str, sample: str
 ) -> None:
-    base = load_sample(sample)
+    base = bulk_base(sample)
     agency = base["issuer"]["agency"]
     rows = [
         {

@@ -30,6 +30,7 @@ from service.core.vn import (
     short_agency,
     symbol,
     type_code,
+    unit_of,
     upper_vn,
 )
 
@@ -736,6 +737,31 @@ def test_short_agency(name: str, expected: str) -> None:
 
 def test_short_agency_decomposed_input() -> None:
     assert short_agency(nfd("Ủy ban nhân dân xã Y Tịch")) == "UBND xã Y Tịch"
+
+
+# --------------------------------------------------------------------- unit_of
+
+
+@pytest.mark.parametrize(
+    ("agency", "expected"),
+    [
+        ("Ủy ban nhân dân xã Y Tịch", ("xã", "Y Tịch")),
+        ("UBND  XÃ Y TỊCH", ("xã", "Y TỊCH")),
+        (nfd("Ủy ban nhân dân phường Đông Kinh"), ("phường", "Đông Kinh")),
+        ("Ủy ban nhân dân thị xã Sơn Tây", ("thị xã", "Sơn Tây")),  # not the commune "Sơn Tây"
+        ("Ủy ban nhân dân thị trấn Đồng Đăng", ("thị trấn", "Đồng Đăng")),
+        ("Ủy ban nhân dân xã Xuân Phường", ("xã", "Xuân Phường")),  # the first kind names it
+        ("Ủy ban nhân dân xã Y Tịch, huyện Chi Lăng", ("xã", "Y Tịch")),
+        ("Hội Liên hiệp Phụ nữ xã Thất Khê (mới)", ("xã", "Thất Khê")),
+        ("Ủy ban nhân dân đặc khu Phú Quốc", ("đặc khu", "Phú Quốc")),
+        ("Ủy ban nhân dân xã", None),
+        ("Ban Chỉ đạo Thất Khê", None),
+    ],
+)
+def test_unit_of_an_agency(agency: str, expected: tuple[str, str] | None) -> None:
+    assert unit_of(agency) == expected
+    if expected is not None:
+        assert str(unit_of(agency)) == " ".join(expected)
 
 
 # ------------------------------------------------------------------ clean_text
