@@ -60,8 +60,12 @@ def confined(
             if not receiver.poll(seconds):
                 raise ReadingTooCostly("time")
             outcome, value = receiver.recv()
-        except EOFError:  # the child died: the allocator aborted at the limit
-            raise ReadingTooCostly("memory") from None
+        except EOFError:
+            child.join()
+            if (child.exitcode or 0) < 0:  # killed by a signal: an allocator aborting at the limit
+                raise ReadingTooCostly("memory") from None
+            raise RuntimeError(f"the reading child ended ({child.exitcode}) without an answer"
+                               ) from None
         finally:
             receiver.close()
             child.kill()

@@ -74,3 +74,24 @@ def test_a_reading_child_is_killed_when_its_parent_ends() -> None:
     import signal
 
     assert confined(parent_death_signal) == signal.SIGKILL
+
+
+def exit_quietly() -> None:
+    """End the child without an answer, as a crash in its start-up would."""
+    os._exit(3)
+
+
+def abort() -> None:
+    """End the child by a signal, as an allocator aborting at the limit does."""
+    os.abort()
+
+
+def test_a_child_that_ends_without_an_answer_is_an_error_not_a_cost() -> None:
+    with pytest.raises(RuntimeError, match=r"the reading child ended \(3\) without an answer"):
+        confined(exit_quietly)
+
+
+def test_a_child_killed_by_a_signal_crossed_the_memory_budget() -> None:
+    with pytest.raises(ReadingTooCostly) as refused:
+        confined(abort)
+    assert refused.value.what == "memory"
