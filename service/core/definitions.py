@@ -112,6 +112,8 @@ class DocTypeDef:
     blocks: tuple[str, ...]
     fields: tuple[FieldDef, ...]
     subject_from: str = ""  # how a type whose subject is optional makes one from its fields
+    # The Nơi nhận the decree's form gives the type (Như trên), over the unit's usual list.
+    recipients: tuple[str, ...] | None = None
 
     @property
     def template(self) -> str:
@@ -239,6 +241,7 @@ def load_catalog(forms_dir: Path = FORMS_DIR) -> Catalog:
             blocks=blocks,
             fields=tuple(merged),
             subject_from=raw.get("subject_from", ""),
+            recipients=tuple(raw["recipients"]) if "recipients" in raw else None,
         )
     return catalog
 

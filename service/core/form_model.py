@@ -317,6 +317,8 @@ def prefill(
             payload[f.name] = f.default
     payload["date"] = {"day": today.day, "month": today.month, "year": today.year}
     payload.update(profile or {})
+    if model.doc_type.recipients is not None:
+        payload["recipients"] = list(model.doc_type.recipients)
     return payload
 
 

@@ -144,3 +144,13 @@ def test_rows_of_short_fields_are_edited_as_tables_and_appendices_as_cards() -> 
     view = FormView(model("ke_hoach"), {}, {}, has_unit=False)
     tables = {part: view.tabular(part) for part in view.list_parts()}
     assert tables == {"appendix": False, "assignment_row": True, "indicator_row": True}
+
+
+@pytest.mark.parametrize(("type_id", "recipients"), [
+    ("giay_gioi_thieu", ["Như trên"]), ("giay_nghi_phep", ["Như trên"]),
+    ("ke_hoach", ["UBND huyện Chi Lăng (B/c)", "CT, PCT UBND xã"]),
+])
+def test_a_form_with_its_own_noi_nhan_starts_from_it_not_the_units(type_id, recipients) -> None:
+    profile = {"recipients": ["UBND huyện Chi Lăng (B/c)", "CT, PCT UBND xã"], "archive": "VT"}
+    payload = prefill(model(type_id), profile, datetime.date(2023, 2, 27))
+    assert (payload["recipients"], payload["archive"]) == (recipients, "VT")
