@@ -18,6 +18,8 @@ from service.settings import Settings
 if TYPE_CHECKING:
     from service.usecases.accounts import Accounts
 
+log = logging.getLogger("service.cli")
+
 
 def main(argv: list[str] | None = None) -> int:
     """Run one command and return its exit status."""
@@ -148,13 +150,27 @@ def announce_first_admin(accounts: Accounts, settings: Settings) -> None:
     if password is None:
         return
     url = f"http://{settings.host}:{settings.port}/dang-nhap"
-    print(
-        f"Chưa có tài khoản nào: đã tạo tài khoản quản trị “{FIRST_ADMIN}”.\n"
-        f"  Đăng nhập tại {url} với mật khẩu dùng một lần: {password}\n"
-        "  (phải đổi ngay khi đăng nhập; mật khẩu này không được in lại).\n"
-        "  Thêm tài khoản khác ở trang Tài khoản, hoặc: "
-        "python -m service user add <tên> --role van_thu --unit <mã đơn vị>",
-        flush=True,
+    # The log keeps that it happened; only the console, read once by the installer, the password.
+    log.info("first start: made the account %s; log in at %s with the one-time password "
+             "printed on the console", FIRST_ADMIN, url)
+    print(first_start_notice(url, password), flush=True)
+
+
+def first_start_notice(url: str, password: str) -> str:
+    """The first start's note: the address and the password each on a line of its own, set off
+    from the JSON log lines around it so that they can be read and copied."""
+    rule = "=" * 72
+    return (
+        f"\n{rule}\n"
+        f"Lần chạy đầu: đã tạo tài khoản quản trị “{FIRST_ADMIN}”.\n\n"
+        "Mở địa chỉ này trong trình duyệt:\n\n"
+        f"    {url}\n\n"
+        f"Tên đăng nhập: {FIRST_ADMIN}\n"
+        "Mật khẩu dùng một lần (phải đổi ngay khi đăng nhập; mật khẩu này không được in lại):\n\n"
+        f"    {password}\n\n"
+        "Thêm tài khoản khác ở trang Tài khoản, hoặc:\n"
+        "    python -m service user add <tên> --role van_thu --unit <mã đơn vị>\n"
+        f"{rule}\n"
     )
 
 

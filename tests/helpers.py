@@ -6,6 +6,7 @@ import datetime
 import datetime as dt
 import functools
 import io
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -447,3 +448,11 @@ def hand_made_pdf(root: str = "1 0 R", startxref: str | None = None) -> bytes:
     out += b"trailer\n<< /Size 3 /Root " + root.encode() + b" >>\nstartxref\n"
     out += (startxref or str(xref)).encode() + b"\n%%EOF\n"
     return bytes(out)
+
+
+ONE_TIME = re.compile(r"\s*([A-Za-z0-9]{16})\s*")
+
+
+def lone_passwords(console: str) -> list[str]:
+    """The console's lines that hold nothing but a one-time password, as printed."""
+    return [m.group(1) for line in console.splitlines() if (m := ONE_TIME.fullmatch(line))]

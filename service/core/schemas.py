@@ -124,6 +124,14 @@ class SchemaFactory:
             self._instances[key] = self._schema_class("block", self.catalog.blocks[kind], kinds)()
         return self._instances[key]
 
+    def refuses_blank(self, f: FieldDef) -> bool:
+        """Whether the field's form input left blank is refused: what the form marks required."""
+        try:
+            self._field(f, ()).deserialize(field_type(f).read(f, ""))
+        except ValidationError:
+            return True
+        return False
+
     def _field(self, f: FieldDef, kinds: tuple[str, ...]) -> fields.Field:
         # A type's override may require a field the shared definition defaults (a decision's
         # body, a letter's addressees): required wins, or a missing one loads nothing at all.

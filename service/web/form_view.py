@@ -7,6 +7,7 @@ from typing import Any
 from service.core.definitions import FieldDef
 from service.core.fields import FieldType, field_type
 from service.core.form_model import OUTLINE_SUFFIX, TEXT_KIND, Flat, FormModel, indices
+from service.core.schemas import SchemaFactory
 from service.usecases.units import PROFILE_FIELDS
 
 # The unit profile's fields that are folded away when a unit is selected; its recipients stay
@@ -25,9 +26,16 @@ class FormView:
     """One type's form as drawn: its values, its errors by input, its definitions."""
 
     def __init__(
-        self, model: FormModel, flat: Flat, errors: dict[str, list[str]], *, has_unit: bool
+        self,
+        model: FormModel,
+        flat: Flat,
+        errors: dict[str, list[str]],
+        *,
+        has_unit: bool,
+        schemas: SchemaFactory,
     ) -> None:
         self.model = model
+        self.schemas = schemas
         self.catalog = model.catalog
         self.flat = flat
         self.errors = errors
@@ -44,11 +52,11 @@ class FormView:
         if name == "profile":
             return [f for f in fields if f.name in FOLDED_WITH_UNIT]
         if name == "more":
-            return [f for f in fields if f.name in MORE_FIELDS and not f.required]
+            return [f for f in fields if f.name in MORE_FIELDS and not self.required(f)]
         return [
             f
             for f in fields
-            if f.name not in FOLDED_WITH_UNIT and (f.name not in MORE_FIELDS or f.required)
+            if f.name not in FOLDED_WITH_UNIT and (f.name not in MORE_FIELDS or self.required(f))
         ]
 
     def profile_open(self) -> bool:
@@ -59,6 +67,10 @@ class FormView:
     def more_open(self) -> bool:
         """Unfold the other options when one of them has an error."""
         return any(key.split(".")[0] in MORE_FIELDS for key in self.errors)
+
+    def required(self, f: FieldDef) -> bool:
+        """Whether the server refuses the field left blank, so that the form marks it."""
+        return self.schemas.refuses_blank(f)
 
     def value(self, key: str) -> str:
         """An input's current text."""

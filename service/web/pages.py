@@ -196,7 +196,9 @@ def render_form(
 ) -> str:
     """Draw a type's form with its values, errors by their inputs and the preview."""
     form_errors = converted.form_errors(errors) if converted and errors else {}
-    view = FormView(model, flat, form_errors, has_unit=unit is not None)
+    view = FormView(
+        model, flat, form_errors, has_unit=unit is not None, schemas=documents().schemas
+    )
     return render_template(
         "form.html",
         doc_type=model.doc_type,

@@ -72,7 +72,7 @@ def _unit(slug: str) -> Any:
 
 def render_unit_form(model: FormModel, flat: Flat, errors: dict[str, list[str]], slug: str | None):
     """Draw the unit form."""
-    view = FormView(model, flat, errors, has_unit=False)
+    view = FormView(model, flat, errors, has_unit=False, schemas=services().documents.schemas)
     return render_template("unit_form.html", view=view, slug=slug, fields=model.doc_type.fields)
 
 

@@ -34,10 +34,27 @@ PHONE = {"width": 390, "height": 844}
 
 @pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """`python -m service serve` with a one-instance pool; its processes are checked at the end."""
-    service = start_service(
-        tmp_path_factory.mktemp("var"), free_port(), pool_size=1, pool_base_port=POOL_BASE_PORT
-    )
+    """The service the suites share, on a free port."""
+    with service_on(tmp_path_factory.mktemp("var"), free_port(), POOL_BASE_PORT) as url:
+        yield url
+
+
+def own_server(port: int, pool_base_port: int) -> Any:
+    """A suite's own `server` fixture (module scope): the service on that suite's ports."""
+
+    @pytest.fixture(scope="module")
+    def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+        with service_on(tmp_path_factory.mktemp("var"), port, pool_base_port) as url:
+            yield url
+
+    return server
+
+
+@contextmanager
+def service_on(folder: Path, port: int, pool_base_port: int) -> Iterator[str]:
+    """`python -m service serve` with a one-instance pool and the quản trị the shared steps log
+    in as; its processes are checked at the end."""
+    service = start_service(folder, port, pool_size=1, pool_base_port=pool_base_port)
     calls.add_account(service.env, CLERK, "quan_tri", CLERK_PASSWORD)
     yield service.url
     assert not service.stop(), "processes left running after SIGTERM"

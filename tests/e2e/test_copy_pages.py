@@ -11,11 +11,7 @@ from playwright.sync_api import expect
 
 from service.core.clock import today_in_vietnam
 from tests.e2e.clerk import add, download, field, preview, van_thu_page
-from tests.e2e.conftest import CLERK as ADMIN
-from tests.e2e.conftest import CLERK_PASSWORD as ADMIN_PASSWORD
-from tests.e2e.conftest import screenshot
-from tests.integration import calls
-from tests.integration.servers import start_service
+from tests.e2e.conftest import own_server, screenshot
 from tests.integration.test_documents_pdf import pdf_text
 
 pytestmark = pytest.mark.integration
@@ -23,16 +19,7 @@ SLUG = "sao-y-tich"
 CLERK, CLERK_PASSWORD = "vanthu-sao", "mat-khau-van-thu-sao"
 PORT, POOL_BASE_PORT = 4399, 4380  # this suite's ports: the service, then its unoserver pool
 
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The service on this suite's own ports, with the quản trị the shared steps log in as."""
-    service = start_service(
-        tmp_path_factory.mktemp("var"), PORT, pool_size=1, pool_base_port=POOL_BASE_PORT
-    )
-    calls.add_account(service.env, ADMIN, "quan_tri", ADMIN_PASSWORD)
-    yield service.url
-    assert not service.stop(), "processes left running after SIGTERM"
+server = own_server(PORT, POOL_BASE_PORT)
 
 
 @pytest.fixture(scope="module")

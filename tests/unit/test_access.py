@@ -5,12 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import re
 from typing import Any
 
 import pytest
 
 from service.core.rate_limit import RateLimiter
-from service.usecases.access import Permission
+from service.usecases.access import ROLE_LABELS, Permission
 from service.usecases.issuing import agency_key
 from service.web.auth import PUBLIC, RULES, SESSION_SEEN, header_text
 from service.web.errors import JSON_PREFIXES
@@ -334,6 +335,14 @@ def test_an_idle_session_ends_and_a_password_change_ends_the_others(app) -> None
     assert second.get("/api/register").status_code == 200
     app.extensions["vb_services"].accounts.change_password("lan", TEST_PASSWORD, "mat-khau-moi-123")
     assert second.get("/api/register").status_code == 401
+
+
+def test_the_log_in_page_speaks_to_every_member_of_staff(app) -> None:
+    page = app.test_client(token=None).get("/dang-nhap", headers=HTML).get_data(as_text=True)
+    lead = re.search(r'<p class="lead">(.*?)</p>', page, re.DOTALL)
+    assert lead, page
+    assert [r for r in ROLE_LABELS.values() if r.lower() not in lead.group(1).lower()] == []
+    assert "quản trị viên" not in page
 
 
 def test_an_account_with_a_one_time_password_must_change_it_first(app) -> None:

@@ -120,7 +120,7 @@ def test_a_vietnamese_display_name_round_trips_exactly(admin: Any, services: Any
     assert services.accounts.get("hoa").display_name == HOA
     client, _ = admin
     listing = client.get("/quan-tri/tai-khoan", headers=HTML).get_data(as_text=True)
-    assert f"<td>{HOA}</td>" in listing
+    assert f'<td data-label="Họ tên">{HOA}</td>' in listing
     form = client.get("/quan-tri/tai-khoan/hoa", headers=HTML).get_data(as_text=True)
     assert f'name="display_name" value="{HOA}"' in form
 
@@ -136,8 +136,10 @@ def test_account_list_shows_role_units_state_and_last_log_in(admin: Any, service
     assert 'href="/quan-tri/tai-khoan/moi">+ Thêm tài khoản</a>' in page
     assert "Lãnh đạo" in page and "Văn thư" in page and "Quản trị" in page
     assert "Được giao: Ủy ban nhân dân xã B" in page
-    assert len(re.findall(r"<td>hoạt động", page)) == 2 and "<td>ngừng" in page
-    assert re.search(r"<td>\d\d:\d\d \d\d/\d\d/\d{4}</td>", page)  # the quản trị's own log-in
+    state = '<td data-label="Trạng thái">'
+    assert len(re.findall(state + "hoạt động", page)) == 2 and state + "ngừng" in page
+    last = r'<td data-label="Đăng nhập lần cuối">\d\d:\d\d \d\d/\d\d/\d{4}</td>'
+    assert re.search(last, page)  # the quản trị's own log-in
     assert "chưa đăng nhập" in page
 
 
@@ -252,7 +254,7 @@ def test_a_new_key_is_shown_once_and_works_until_revoked(app: Any, admin: Any,
     listing = client.get("/quan-tri/khoa-api", headers=HTML).get_data(as_text=True)
     assert f"Đã thu hồi khóa API {key_id}" in listing
     row = row_of(listing, key_id)
-    assert "<td>đã thu hồi</td>" in row and "Thu hồi</button>" not in row
+    assert '<td data-label="Trạng thái">đã thu hồi</td>' in row and "Thu hồi</button>" not in row
     assert caller.get("/api/types", headers=bearer).status_code == 401
 
 
@@ -265,13 +267,18 @@ def test_key_list_shows_scope_units_types_and_creator(admin: Any, services: Any)
     assert "<caption>Các khóa API đã tạo</caption>" in page
     assert 'href="/quan-tri/khoa-api/moi">+ Tạo khóa API</a>' in page
     scoped = row_of(page, "Hệ thống một cửa")
-    assert "<td>Soạn, xem trước, tải văn bản; Cấp số, ban hành, đóng dấu số</td>" in scoped
-    assert "<td>Ủy ban nhân dân xã A</td>" in scoped and "<td>Kế hoạch</td>" in scoped
-    assert f"<td>{ADMIN}<br>" in scoped and "<td>còn hiệu lực</td>" in scoped
+    assert ('<td data-label="Quyền">Soạn, xem trước, tải văn bản; Cấp số, ban hành, đóng dấu '
+            "số</td>") in scoped
+    assert '<td data-label="Đơn vị">Ủy ban nhân dân xã A</td>' in scoped
+    assert '<td data-label="Loại văn bản">Kế hoạch</td>' in scoped
+    assert f'<td data-label="Tạo bởi">{ADMIN}<br>' in scoped
+    assert '<td data-label="Trạng thái">còn hiệu lực</td>' in scoped
     assert "Thu hồi</button>" in scoped
     archive = row_of(page, "Kho lưu trữ")
-    assert "<td>Tất cả đơn vị</td>" in archive and "<td>Tất cả</td>" in archive
-    assert "<td>không hết hạn</td>" in archive and "<td>chưa dùng</td>" in archive
+    assert '<td data-label="Đơn vị">Tất cả đơn vị</td>' in archive
+    assert '<td data-label="Loại văn bản">Tất cả</td>' in archive
+    assert '<td data-label="Hết hạn">không hết hạn</td>' in archive
+    assert '<td data-label="Dùng lần cuối">chưa dùng</td>' in archive
     key = key_named(services, "Hệ thống một cửa")
     assert (key.scopes, key.units, key.doc_types) == (("issue", "render"), ("xa-a",),
                                                       ("ke_hoach",))
@@ -285,7 +292,7 @@ def test_key_expiry_is_the_end_of_that_day_in_vietnam(admin: Any, services: Any)
     assert key.expires_at == dt.datetime(2099, 12, 31, 16, 59, 59, tzinfo=dt.UTC)
     client, _ = admin
     page = client.get("/quan-tri/khoa-api", headers=HTML).get_data(as_text=True)
-    assert "<td>23:59 31/12/2099</td>" in row_of(page, key.key_id)
+    assert '<td data-label="Hết hạn">23:59 31/12/2099</td>' in row_of(page, key.key_id)
 
 
 def test_an_expired_key_is_listed_as_expired(admin: Any, services: Any) -> None:
@@ -295,7 +302,7 @@ def test_an_expired_key_is_listed_as_expired(admin: Any, services: Any) -> None:
     client, _ = admin
     page = client.get("/quan-tri/khoa-api", headers=HTML).get_data(as_text=True)
     row = row_of(page, key.key_id)
-    assert "<td>đã hết hạn</td>" in row and "Thu hồi</button>" not in row
+    assert '<td data-label="Trạng thái">đã hết hạn</td>' in row and "Thu hồi</button>" not in row
 
 
 def test_invalid_key_is_shown_again_with_its_errors(admin: Any, services: Any) -> None:

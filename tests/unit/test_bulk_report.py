@@ -146,7 +146,8 @@ def test_a_refused_table_keeps_both_files_and_lists_every_problem(make_app: Any)
         "table": (io.BytesIO(FOUR_PROBLEMS), "xa.csv")}, headers=HTML)
     refused = answer.get_data(as_text=True)
     assert answer.status_code == 422
-    rows = re.findall(r"<tr><td>(\d+)</td><td><code>([^<]*)</code></td>", refused)
+    rows = re.findall(r'<tr><td data-label="Dòng">(\d+)</td>'
+                      r'<td data-label="Cột"><code>([^<]*)</code></td>', refused)
     assert rows == [("1", "ghi_chu_sai"), ("4", "date.day"), ("4", "number"), ("6", "commune")]
     assert "4 dòng, 2 dòng hợp lệ, 1 cột không nhận ra; 4 lỗi." in refused
     kept = dict(re.findall(r'name="(goc|bang)" value="([^"]+)"', refused))

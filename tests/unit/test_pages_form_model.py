@@ -141,7 +141,7 @@ def test_seed_000_needs_fewer_than_15_fields_with_a_unit_profile() -> None:
 def test_rows_of_short_fields_are_edited_as_tables_and_appendices_as_cards() -> None:
     from service.web.form_view import FormView
 
-    view = FormView(model("ke_hoach"), {}, {}, has_unit=False)
+    view = FormView(model("ke_hoach"), {}, {}, has_unit=False, schemas=SERVICE.schemas)
     tables = {part: view.tabular(part) for part in view.list_parts()}
     assert tables == {"appendix": False, "assignment_row": True, "indicator_row": True}
 

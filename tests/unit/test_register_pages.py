@@ -51,7 +51,10 @@ def page(client: Any, url: str) -> tuple[int, str]:
 
 def subjects(html: str) -> list[str]:
     """The subjects listed on a register page, in order."""
-    return re.findall(r'<td class="subject"><a href="/so-van-ban-di/\d+">([^<]+)</a></td>', html)
+    return re.findall(
+        r'<td data-label="Trích yếu" class="subject"><a href="/so-van-ban-di/\d+">([^<]+)</a></td>',
+        html,
+    )
 
 
 def test_search_finds_subjects_with_or_without_accents_and_d_for_dj(app, clerk) -> None:
@@ -195,7 +198,8 @@ def test_entry_page_shows_files_issuer_hashes_and_events(app, clerk) -> None:
     assert f'<code class="hash">{entry.pdf_sha256}</code>' in html
     assert f'<code class="hash">{entry.docx_sha256}</code>' in html
     events = re.findall(
-        r"<tr><td>[^<]+</td><td>([^<]+)</td><td>lan</td><td>([^<]+)</td></tr>", html
+        r'<tr><td data-label="Thời điểm">[^<]+</td><td data-label="Việc">([^<]+)</td>'
+        r'<td data-label="Người làm">lan</td><td data-label="Đối tượng">([^<]+)</td></tr>', html
     )
     assert events == [
         ("Tạo văn bản", f"{entry.file_stem}.docx"),

@@ -2,8 +2,12 @@
 (function () {
   var box = document.getElementById("job");
   var bar = document.getElementById("tien-do");
-  function cell(content) {
+  // A phone stacks the rows: each cell is labelled with its column's name, as the page drew it.
+  var columns = Array.prototype.map.call(document.querySelectorAll("#cac-dong thead th"),
+    function (th) { return th.textContent; });
+  function cell(content, column) {
     var td = document.createElement("td");
+    td.dataset.label = columns[column];
     if (typeof content === "string") { td.textContent = content; } else { content.forEach(function (c) { td.append(c); }); }
     return td;
   }
@@ -16,7 +20,7 @@
     var tr = document.createElement("tr");
     tr.dataset.row = r.row;
     var files = r.pdf ? [link(r.pdf, r.pdf_name), " · ", link(r.docx, "DOCX")] : (r.error || "");
-    [cell(String(r.row)), cell(r.commune), cell(r.status_label), cell(files)].forEach(function (td) { tr.append(td); });
+    [String(r.row), r.commune, r.status_label, files].forEach(function (content, column) { tr.append(cell(content, column)); });
     return tr;
   }
   function show(job) {
