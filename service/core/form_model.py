@@ -96,7 +96,8 @@ class FormModel:
             part: dict[str, Any] = {}
             fields = self.catalog.parts[f.part].fields
             self._fields(fields, flat, key + ".", path + ".", part, result)
-            return part
+            # An optional part left as the form drew it (blank, or its defaults) is not given.
+            return None if f.nullable and _untouched(fields, flat, key + ".") else part
         if f.type == "blocks":
             return self._blocks(flat, key, path, result, [])
         assert f.item is not None  # a list of parts: one numbered group of inputs per item
@@ -305,6 +306,12 @@ def read_input(f: FieldDef, raw: str | None) -> Any:
     except FieldInvalid:
         # The schema refuses it with the reader's message, and the form shows it by the input.
         return (raw or "").strip()
+
+
+def _untouched(fields: Iterable[FieldDef], flat: Mapping[str, str], prefix: str) -> bool:
+    """Whether every input of a part is blank or shows its field's default."""
+    return all((flat.get(prefix + f.name) or "").strip() in ("", str(f.default or ""))
+               for f in fields)
 
 
 def prefill(

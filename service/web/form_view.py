@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from service.core.definitions import FieldDef
@@ -111,9 +112,10 @@ class FormView:
         """A block kind's fields (none for the text item, which is one outline)."""
         return [] if kind == TEXT_KIND else list(self.catalog.blocks[kind].fields)
 
-    def part_fields(self, part: str) -> list[FieldDef]:
-        """A part's fields."""
-        return list(self.catalog.parts[part].fields)
+    def part_fields(self, part: str, optional: bool = False) -> list[FieldDef]:
+        """A part's fields; in an optional part none is required (the part may be left out)."""
+        fields = self.catalog.parts[part].fields
+        return [replace(f, required=False) if optional else f for f in fields]
 
     def part_label(self, part: str) -> str:
         """A part's Vietnamese name."""
