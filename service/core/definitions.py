@@ -114,6 +114,7 @@ class DocTypeDef:
     subject_from: str = ""  # how a type whose subject is optional makes one from its fields
     # The Nơi nhận the decree's form gives the type (Như trên), over the unit's usual list.
     recipients: tuple[str, ...] | None = None
+    by_council: bool = False  # issued by the unit's Hội đồng nhân dân (a nghị quyết)
 
     @property
     def template(self) -> str:
@@ -242,6 +243,7 @@ def load_catalog(forms_dir: Path = FORMS_DIR) -> Catalog:
             fields=tuple(merged),
             subject_from=raw.get("subject_from", ""),
             recipients=tuple(raw["recipients"]) if "recipients" in raw else None,
+            by_council=bool(raw.get("by_council", False)),
         )
     return catalog
 

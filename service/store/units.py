@@ -28,6 +28,7 @@ class Unit(Base):
     signer: Mapped[dict[str, Any]] = mapped_column(JSON)
     recipients: Mapped[list[str]] = mapped_column(JSON, default=list)
     archive: Mapped[str] = mapped_column(String(60), default="VT")
+    council: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(
         UTCDateTime(), default=utcnow, onupdate=utcnow
@@ -37,7 +38,7 @@ class Unit(Base):
         """The unit as the use cases see it."""
         return UnitProfile(
             self.slug, dict(self.issuer), dict(self.signer), list(self.recipients or []),
-            self.archive,
+            self.archive, dict(self.council) if self.council else None,
         )
 
 
@@ -73,6 +74,7 @@ class SqlUnits:
             unit.signer = dict(profile.signer)
             unit.recipients = list(profile.recipients)
             unit.archive = profile.archive or "VT"
+            unit.council = dict(profile.council) if profile.council else None
 
     def delete(self, slug: str) -> bool:
         """Delete the unit; False when there is none."""

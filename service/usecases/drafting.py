@@ -94,7 +94,7 @@ class Drafting:
         if not slug or not who.sees(slug):
             raise DocumentInvalid({"unit": ["Chọn đơn vị của dự thảo."]})
         # What the document leaves out comes from its unit's profile, as when it is issued.
-        prefill = self.issuer.units.prefill(slug)
+        prefill = self.issuer.units.prefill(slug, self.documents.catalog.get(type_id))
         data = {**prefill, **data}
         document = self.documents.load(type_id, for_signature(data))  # DocumentInvalid
         same_agency(document.issuer, prefill.get("issuer"))  # a unit numbers only its own

@@ -185,7 +185,7 @@ class Issuer:
         if payload.get("number") is not None:
             message = "Số văn bản do sổ văn bản đi cấp khi ban hành; hãy để trống (null)."
             raise DocumentInvalid({"number": [message]})
-        prefill = self.units.prefill(unit)
+        prefill = self.units.prefill(unit, doc_type)
         payload = {**prefill, **payload, "number": None}
         payload["date"] = self._issue_date(payload.get("date"))
         # Bad input fails here, before the series is locked.

@@ -122,12 +122,24 @@ class UnitProfile:
     signer: dict[str, Any]
     recipients: list[str] = field(default_factory=list)
     archive: str = "VT"
+    council: dict[str, Any] | None = None  # its Hội đồng nhân dân, if the profile has one
 
-    def prefill(self) -> dict[str, Any]:
-        """The document fields this profile fills: issuer, signer, recipients, archive."""
+    def prefill(self, by_council: bool = False) -> dict[str, Any]:
+        """The document fields this profile fills: issuer, signer, recipients, archive.
+
+        `by_council` (a nghị quyết): the council issues and its chair signs for it (TM.).
+        """
+        issuer, signer = dict(self.issuer), dict(self.signer)
+        if by_council and self.council:
+            issuer = {"agency": self.council["agency"], "agency_short": None,
+                      "agency_code": self.council.get("agency_code") or "HĐND",
+                      "unit_code": None, "parent_agency": None, "place": issuer["place"]}
+            signer = {"collective": "Hội đồng nhân dân", "mode": None, "head_title": None,
+                      "title": self.council.get("chair_title") or "Chủ tịch",
+                      "name": self.council.get("chair_name") or ""}
         return {
-            "issuer": dict(self.issuer),
-            "signer": dict(self.signer),
+            "issuer": issuer,
+            "signer": signer,
             "recipients": list(self.recipients),
             "archive": self.archive,
         }

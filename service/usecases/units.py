@@ -37,11 +37,17 @@ class ProfileInvalid(ValueError):
         self.errors = errors
 
 
+COUNCIL_FIELD = FieldDef(
+    "council", "part", "Hội đồng nhân dân", nullable=True, part="council",
+    help="Nếu có: nghị quyết soạn cho đơn vị do Hội đồng nhân dân ban hành (NQ-HĐND).",
+)
+
+
 def profile_fields(catalog: Catalog) -> GroupDef:
-    """The profile's fields: the issuer, signer, recipients and archive of _shared.yaml."""
-    return GroupDef(
-        "unit_profile", "Đơn vị", tuple(f for f in catalog.fields if f.name in PROFILE_FIELDS)
-    )
+    """The profile's fields: the issuer, signer, recipients and archive of _shared.yaml, and
+    the unit's council."""
+    shared = tuple(f for f in catalog.fields if f.name in PROFILE_FIELDS)
+    return GroupDef("unit_profile", "Đơn vị", (*shared, COUNCIL_FIELD))
 
 
 def profile_type(catalog: Catalog) -> DocTypeDef:
@@ -75,9 +81,11 @@ class UnitProfiles:
         """Whether a unit has this slug."""
         return self.store.get(slug) is not None
 
-    def prefill(self, slug: str | None) -> dict[str, Any]:
-        """The named unit's issuer, signer, recipients and archive; {} without a unit."""
-        return self.get(slug).prefill() if slug else {}
+    def prefill(self, slug: str | None, doc_type: DocTypeDef | None = None) -> dict[str, Any]:
+        """The named unit's issuer, signer, recipients and archive for a document of the type
+        (its council's for a nghị quyết); {} without a unit."""
+        by_council = doc_type is not None and doc_type.by_council
+        return self.get(slug).prefill(by_council) if slug else {}
 
     def save(self, payload: dict[str, Any], old_slug: str | None = None) -> UnitProfile:
         """Validate a profile (slug optional: made from the agency) and store it."""
@@ -104,6 +112,7 @@ class UnitProfiles:
             signer=loaded["signer"],
             recipients=list(loaded.get("recipients") or []),
             archive=loaded.get("archive") or "VT",
+            council=loaded.get("council") or None,
         )
         self.store.save(profile, old_slug)
         return profile
@@ -115,7 +124,8 @@ class UnitProfiles:
 
     def _load(self, payload: dict[str, Any]) -> tuple[dict[str, Any], Errors]:
         """The profile's fields through the shared schemas, and their errors by field path."""
-        profile = {name: payload.get(name) for name in PROFILE_FIELDS if name in payload}
+        names = (*PROFILE_FIELDS, COUNCIL_FIELD.name)
+        profile = {name: payload.get(name) for name in names if name in payload}
         try:
             return self.schema.load(profile), {}
         except ValidationError as exc:

@@ -21,6 +21,7 @@ from flask_smorest import Api
 from service.core import placeholders
 from service.core.clock import today_in_vietnam
 from service.core.converter import ConversionError, ConverterUnavailable
+from service.core.definitions import DocTypeDef
 from service.core.documents import DocumentInvalid
 from service.core.form_model import OUTLINE_HELP, Converted, Flat, FormModel, prefill
 from service.core.preview import PreviewNotFound
@@ -48,16 +49,20 @@ def init_app(app: Flask, api: Api) -> None:
 Units = list[tuple[str, str]]
 
 
-def unit_selection(slug: str | None) -> tuple[str | None, dict[str, Any] | None, Units]:
-    """The selected unit's slug and prefill (else the caller's own unit, else the only one),
-    and the (slug, agency) choices for the selector: one query, as offices have a few units."""
+def unit_selection(
+    slug: str | None, doc_type: DocTypeDef | None = None
+) -> tuple[str | None, dict[str, Any] | None, Units]:
+    """The selected unit's slug and prefill for the type (else the caller's own unit, else the
+    only one), and the (slug, agency) choices for the selector: one query, as offices have a
+    few units."""
     found = [u for u in services().units.list() if principal().sees(u.slug)]
     wanted = slug or principal().unit
     unit = next((u for u in found if u.slug == wanted), None) if wanted else None
     if unit is None and not slug and len(found) == 1:
         unit = found[0]
     choices = [(u.slug, u.issuer["agency"]) for u in found]
-    return (unit.slug, unit.prefill(), choices) if unit else (None, None, choices)
+    by_council = doc_type is not None and doc_type.by_council
+    return (unit.slug, unit.prefill(by_council), choices) if unit else (None, None, choices)
 
 
 @bp.get("/")
@@ -82,7 +87,7 @@ def form(type_id: str) -> Any:
             abort(404, description=f"Dự thảo {draft_id} không phải {doc_type.name.lower()}.")
         slug, _, choices = unit_selection(draft.unit)
         return render_form(model, model.to_flat(draft.data), unit=slug, units=choices, draft=draft)
-    slug, profile, choices = unit_selection(request.args.get("unit"))
+    slug, profile, choices = unit_selection(request.args.get("unit"), doc_type)
     flat = model.to_flat(prefill(model, profile, today_in_vietnam()))
     return render_form(model, flat, unit=slug, fresh=True, units=choices)
 
@@ -168,7 +173,7 @@ def converter_trouble(model: FormModel, flat: Flat, slug: str | None, exc: Conve
 
 def with_profile(model: FormModel, flat: Flat, slug: str) -> Flat:
     """The form values with a unit's issuer, signer, recipients and archive."""
-    _, profile, _ = unit_selection(slug)
+    _, profile, _ = unit_selection(slug, model.doc_type)
     if profile is None:
         return flat
     kept = {k: v for k, v in flat.items() if k.split(".")[0] not in profile}

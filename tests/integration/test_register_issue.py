@@ -79,3 +79,21 @@ def test_sealed_issue_shows_the_seal_at_actual_size(app) -> None:
     assert (y1 + y2) / 2 == pytest.approx((sy1 + sy2) / 2, abs=0.01)
     with pdfplumber.open(io.BytesIO(pdf)) as document:
         assert "Số: 01/KH-UBND" in normalise(document.pages[0].extract_text())
+
+
+def test_a_units_council_issues_its_resolution_in_its_own_series(app) -> None:
+    from tests.unit.test_unit_council import COUNCIL, resolution
+
+    services = app.extensions[EXTENSION]
+    payload = load_sample("seed_000_ke_hoach_y_tich")
+    services.units.save({"slug": "y-tich", "council": COUNCIL,
+                         **{k: payload[k] for k in PROFILE_FIELDS}})
+    client = client_as(app, "van-thu", units=["y-tich"])
+    body = {k: v for k, v in payload.items() if k not in ("issuer", "signer", "number")}
+    plan = client.post("/api/register/issue/ke_hoach?unit=y-tich", json=body)
+    issued = client.post("/api/register/issue/nghi_quyet?unit=y-tich", json=resolution())
+    assert (plan.status_code, issued.status_code) == (201, 201), issued.json
+    assert (plan.json["number"], issued.json["number"]) == (1, 1)  # two series, one per body
+    text = normalise(pdf_text(client.get(issued.json["links"]["pdf"]).data))
+    assert "Số: 01/NQ-HĐND" in text and "TM. HỘI ĐỒNG NHÂN DÂN" in text
+    assert "HỘI ĐỒNG NHÂN DÂN XÃ Y TỊCH" in text and "Hoàng Văn Thịnh" in text
