@@ -30,7 +30,7 @@ from service.usecases.draft_ports import FileKind
 from service.usecases.issuing import NumberMovedOn
 from service.usecases.ports import AUDIT_LABELS, Page, RegisterQuery, RegisterRecord
 from service.usecases.register import NumberUnreadable, number_query
-from service.usecases.register_book import register_xlsx
+from service.usecases.register_book import Volume, register_xlsx
 from service.usecases.scans import ScanRefused
 from service.web import csrf
 from service.web.auth import current_actor, principal, scope, sees_owner
@@ -221,10 +221,22 @@ def export() -> Any:
         abort(400, description="Năm xuất sổ phải là số từ 1 đến 9999, ví dụ 2026.")
     year, unit = int(text), request.args.get("don_vi") or None
     entries = services().register.year_book(year, scope(), unit)
-    response = current_app.response_class(register_xlsx(entries, year, type_name), mimetype=XLSX)
+    book = register_xlsx(entries, year, type_name, _volume())
+    response = current_app.response_class(book, mimetype=XLSX)
     name = "-".join(filter(None, ["so-van-ban-di", str(year), unit and ascii_slug(unit)]))
     response.headers["Content-Disposition"] = f'attachment; filename="{name}.xlsx"'
     return response
+
+
+def _volume() -> Volume:
+    """The volume asked for: `quyen` (its number), `tu_so` and `den_so` (its numbers)."""
+    values: dict[str, int | None] = {}
+    for name in ("quyen", "tu_so", "den_so"):
+        text = (request.args.get(name) or "").strip()
+        if text and not (text.isdigit() and 1 <= int(text) <= SQL_INT_MAX):
+            abort(400, description=f"“{name}” phải là số nguyên dương, ví dụ 1.")
+        values[name] = int(text) if text else None
+    return Volume(values["quyen"] or 1, values["tu_so"], values["den_so"])
 
 
 @bp.post("/so-van-ban-di/phat-hanh")

@@ -117,7 +117,8 @@ def test_another_units_entries_are_not_there(app, clerk) -> None:
         assert status == 404 and f"Sổ văn bản đi không có mục số {other.id}." in html
     assert page(clerk, "/so-van-ban-di/99999999999")[0] == 404
     book = openpyxl.load_workbook(io.BytesIO(clerk.get("/so-van-ban-di/xuat-xlsx").data))
-    assert [sheet.title for sheet in book.worksheets] == ["1. Ủy ban nhân dân xã Y Tịch"]
+    assert [sheet.title for sheet in book.worksheets] == [
+        "Bìa 1. UBND xã Y Tịch", "Sổ 1. UBND xã Y Tịch"]
 
 
 def test_who_may_read_and_issue(app, clerk) -> None:
@@ -145,19 +146,40 @@ def test_year_export_has_one_row_per_entry_in_number_order(app, clerk) -> None:
     assert response.status_code == 200
     disposition = response.headers["Content-Disposition"]
     assert disposition == 'attachment; filename="so-van-ban-di-2026.xlsx"'
-    sheet = openpyxl.load_workbook(io.BytesIO(response.data)).active
+    cover, sheet = openpyxl.load_workbook(io.BytesIO(response.data)).worksheets
+    assert [row[0] for row in cover.iter_rows(values_only=True)] == [
+        "UBND HUYỆN CHI LĂNG", "ỦY BAN NHÂN DÂN XÃ Y TỊCH", None, "SỔ ĐĂNG KÝ VĂN BẢN ĐI", None,
+        "Năm: 2026", "Từ ngày 07/03/2026 đến ngày 09/03/2026", "Từ số 01 đến số 03",
+        "Quyển số: 01"]
     rows = [list(row) for row in sheet.iter_rows(values_only=True)]
-    assert rows[0][0] == "SỔ ĐĂNG KÝ VĂN BẢN ĐI NĂM 2026 - Ủy ban nhân dân xã Y Tịch"
-    assert rows[1] == ["Số", "Ngày", "Ký hiệu", "Tên loại và trích yếu nội dung", "Người ký",
-                       "Nơi nhận", "Số lượng bản"]
+    # Decree 30, Appendix IV part I: ten columns, in its order, numbered under their names.
+    assert rows[0] == ["Số, ký hiệu văn bản", "Ngày tháng văn bản",
+                       "Tên loại và trích yếu nội dung văn bản", "Người ký", "Nơi nhận văn bản",
+                       "Đơn vị, người nhận bản lưu", "Số lượng bản", "Ngày chuyển", "Ký nhận",
+                       "Ghi chú"]
+    assert rows[1] == [f"({n})" for n in range(1, 11)]
     signer = "Pho Chu tich " + plan()["signer"]["name"]
     # A cell a spreadsheet would run as a formula stays text; four copies: three and the archive.
     recipients = "'=1+1 (B/c); TT Đảng ủy; TT HĐND"
+    # Ngày chuyển and ký nhận are left for the văn thư's hand.
     assert rows[2:] == [
-        ["01", "09/03/2026", "KH-UBND", "Kế hoạch: Việc 1", signer, recipients, 4],
-        ["02", "08/03/2026", "KH-UBND", "Kế hoạch: Việc 2", signer, recipients, 4],
-        ["03", "07/03/2026", "KH-UBND", "Kế hoạch: Việc 3", signer, recipients, 4],
+        [f"0{n}/KH-UBND", f"0{10 - n}/03/2026", f"Kế hoạch: Việc {n}", signer, recipients,
+         "VT", 4, None, None, None]
+        for n in (1, 2, 3)
     ]
+    for printed in (cover, sheet):  # A3 landscape, one page wide
+        assert (printed.page_setup.paperSize, printed.page_setup.orientation) == (8, "landscape")
+        assert printed.sheet_properties.pageSetUpPr.fitToPage
+        assert (printed.page_setup.fitToWidth, printed.page_setup.fitToHeight) == (1, 0)
+    assert sheet.print_title_rows == "$1:$2"
+    second = clerk.get("/so-van-ban-di/xuat-xlsx?nam=2026&quyen=2&tu_so=2&den_so=3")
+    cover, sheet = openpyxl.load_workbook(io.BytesIO(second.data)).worksheets
+    assert [row[0] for row in cover.iter_rows(values_only=True)][-2:] == [
+        "Từ số 02 đến số 03", "Quyển số: 02"]
+    assert [row[0] for row in sheet.iter_rows(min_row=3, values_only=True)] == [
+        "02/KH-UBND", "03/KH-UBND"]
+    assert clerk.get("/so-van-ban-di/xuat-xlsx?nam=2026&quyen=x", headers=HTML
+                     ).status_code == 400
     assert clerk.get("/so-van-ban-di/xuat-xlsx?nam=abc", headers=HTML).status_code == 400
 
 
@@ -167,9 +189,9 @@ def test_a_stored_control_character_cannot_break_the_year_book(app, clerk) -> No
           recipients=["Phòng\u001b Nội vụ"], date={"day": 9, "month": 3, "year": 2026})
     response = clerk.get("/so-van-ban-di/xuat-xlsx?nam=2026")
     assert response.status_code == 200  # was a 500 (openpyxl IllegalCharacterError) for good
-    sheet = openpyxl.load_workbook(io.BytesIO(response.data)).active
+    sheet = openpyxl.load_workbook(io.BytesIO(response.data)).worksheets[1]
     row = list(next(sheet.iter_rows(min_row=3, values_only=True)))
-    assert row[3:6] == [
+    assert row[2:5] == [
         "Kế hoạch: Việc có ký tự lạ", "Pho Chu tich " + plan()["signer"]["name"], "Phòng Nội vụ"
     ]
 
