@@ -90,6 +90,13 @@ class Accounts:
             raise AccountNotFound(username)
         return account
 
+    def person(self, actor: str) -> str:
+        """Who an actor of the trail is, for people: `Lò Thị Lan (lan.vt)`; a key as named."""
+        account = self.store.get(actor)
+        if account is None or account.display_name in ("", actor):
+            return actor
+        return f"{account.display_name} ({actor})"
+
     def count(self) -> int:
         """How many accounts exist (none on a fresh install)."""
         return self.store.count()

@@ -21,6 +21,7 @@ from flask_smorest import Api
 
 from service.core import copies, placeholders
 from service.core.clock import VIETNAM, today_in_vietnam
+from service.core.context import recipient_lines
 from service.core.document import Document
 from service.core.preview import PreviewNotFound
 from service.core.vn import ascii_slug
@@ -159,6 +160,9 @@ def entry(entry_id: int) -> Any:
         events=[(e, AUDIT_LABELS.get(e["action"], e["action"]), vn_time(e["at"]))
                 for e in events],
         signer=(found.inputs or {}).get("signer") or {},
+        issued_by=services().accounts.person(found.issued_by),
+        recipients=recipient_lines((found.inputs or {}).get("recipients") or [],
+                                   (found.inputs or {}).get("archive") or ""),
     )
 
 

@@ -216,7 +216,10 @@ def test_entry_page_shows_files_issuer_hashes_and_events(app, clerk) -> None:
     entry = issue(app)
     html = page(clerk, f"/so-van-ban-di/{entry.id}")[1]
     assert "<h1>Kế hoạch số 01/KH-UBND</h1>" in html
-    assert "<dt>Người phát hành</dt><dd>lan</dd>" in html
+    assert "<dt>Người phát hành</dt><dd>lan</dd>" in html  # no name given: the account's
+    assert ("<dt>Nơi nhận</dt><dd>- Phòng LĐTBXH&amp;DT (B/c);<br>- TT Đảng ủy (B/c); TT HĐND "
+            "(B/c);<br>- CT, PCT UBND xã;<br>- Các thành viên hội đồng đánh giá;<br>- Lưu: VT."
+            "</dd>") in html
     assert f'<code class="hash">{entry.pdf_sha256}</code>' in html
     assert f'<code class="hash">{entry.docx_sha256}</code>' in html
     events = re.findall(
@@ -353,3 +356,11 @@ def test_an_expired_or_foreign_preview_cannot_be_issued(app, clerk) -> None:
     kept = app.extensions["vb_services"].bulk.inputs.keep(json.dumps(plan()).encode(), "goc.json")
     unseen = clerk.post("/so-van-ban-di/phat-hanh", data={**fields, "token": kept}, headers=HTML)
     assert unseen.status_code == 404 and "Bản xem trước đã hết hạn" in unseen.get_data(as_text=True)
+
+
+def test_entry_page_names_the_person_who_issued_it(app) -> None:
+    clerk = signed_in(app, "lan.vt", "van_thu", "y-tich", display_name="Lò Thị Lan")
+    entry = app.extensions["vb_services"].issuer.issue("ke_hoach", plan(), actor="lan.vt",
+                                                       unit="y-tich")
+    html = page(clerk, f"/so-van-ban-di/{entry.id}")[1]
+    assert "<dt>Người phát hành</dt><dd>Lò Thị Lan (lan.vt)</dd>" in html
