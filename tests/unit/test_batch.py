@@ -1,0 +1,210 @@
+"""Batches without LibreOffice: the merged DOCX's structure, and the split of a made-up PDF."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from typing import Any
+
+import docx
+import pytest
+from docx.opc.constants import RELATIONSHIP_TYPE as RT
+from docx.oxml import parse_xml
+from lxml import etree
+from PIL import Image
+
+from service.core.batch_docx import (
+    DifferentTemplates,
+    LeadsOnly,
+    RunningCounter,
+    bookmark_name,
+    leads_only,
+    merge,
+)
+from service.core.documents import DocumentService
+from tests.batches import commune_plans
+from tests.conftest import load_sample
+from tests.helpers import errors_of
+from tests.unit.test_ooxml import every_block_kind
+
+W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+R = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+RELS = "{http://schemas.openxmlformats.org/package/2006/relationships}"
+PICTURE = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/image"
+
+
+@pytest.fixture(scope="module")
+def plans() -> list[bytes]:
+    """Three rows of seed 000 (three communes) as DOCX."""
+    service = DocumentService(None)
+    return [service.render("ke_hoach", plan).docx for plan in commune_plans(3)]
+
+
+@pytest.fixture(scope="module")
+def leading() -> bytes:
+    """A plan with footnotes and three sections, the last landscape: it leads a batch."""
+    return DocumentService(None).render("ke_hoach", every_block_kind()).docx
+
+
+def part(data: bytes, name: str) -> Any:
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        return etree.fromstring(archive.read(name))
+
+
+def sections(data: bytes) -> list[Any]:
+    return list(part(data, "word/document.xml").iter(f"{W}sectPr"))
+
+
+def page(section: Any) -> tuple[str | None, ...]:
+    """A section's page: width, height, orientation, first number, first-page header."""
+    size, numbers = section.find(f"{W}pgSz"), section.find(f"{W}pgNumType")
+    start = None if numbers is None else numbers.get(f"{W}start")
+    title = "titlePg" if section.find(f"{W}titlePg") is not None else None
+    return size.get(f"{W}w"), size.get(f"{W}h"), size.get(f"{W}orient"), start, title
+
+
+def test_each_document_keeps_its_sections_and_numbers_its_pages_from_one(
+    leading: bytes, plans: list[bytes]
+) -> None:
+    merged = merge([leading, *plans])
+    alone = [[page(s) for s in sections(d)] for d in (leading, *plans)]
+    assert [len(a) for a in alone] == [3, 1, 1, 1]
+    assert alone[0][2][2] == "landscape" and alone[1][0][3] is None  # what merging must keep
+    expected = [(*p[:3], "1", p[4]) for a in alone for p in a]
+    assert [page(s) for s in sections(merged)] == expected
+
+
+def test_a_section_break_ends_each_document_but_the_last(plans: list[bytes]) -> None:
+    body = part(merge(plans), "word/document.xml").find(f"{W}body")
+    breaks = [i for i, child in enumerate(body) if child.find(f"{W}pPr/{W}sectPr") is not None]
+    tables = [i for i, child in enumerate(body) if child.tag == f"{W}tbl"]
+    # Seed 000 is a header table, paragraphs and a signature table: the break follows that
+    # table in an empty paragraph of its own, and the next document's header table follows.
+    assert len(breaks) == 2 and body[-1].tag == f"{W}sectPr"
+    assert [b - 1 in tables and b + 1 in tables for b in breaks] == [True, True]
+    assert [len(body[b]) for b in breaks] == [1, 1]  # w:pPr alone: no text
+
+
+def test_each_document_starts_with_its_bookmark(leading: bytes, plans: list[bytes]) -> None:
+    body = part(merge([leading, *plans]), "word/document.xml").find(f"{W}body")
+    starts = list(body.iter(f"{W}bookmarkStart"))
+    names = [s.get(f"{W}name") for s in starts]
+    ours = [s for s in starts if s.get(f"{W}name").startswith("vb_batch_")]
+    assert [s.get(f"{W}name") for s in ours] == [bookmark_name(i) for i in range(4)]
+    assert bookmark_name(3) == "vb_batch_0003"
+    ids = [s.get(f"{W}id") for s in starts]
+    assert len(set(ids)) == len(ids) == len(names)
+    assert sorted(ids) == sorted(e.get(f"{W}id") for e in body.iter(f"{W}bookmarkEnd"))
+    # Each in the first paragraph of its document: the header table's first cell.
+    firsts = [body[0], *(body[i + 1] for i, c in enumerate(body) if c.find(f"{W}pPr/{W}sectPr")
+                         is not None and body[i + 1].tag == f"{W}tbl")]
+    assert [next(t.iter(f"{W}p")).find(f"{W}bookmarkStart") for t in firsts] == ours
+
+
+def test_footnotes_move_into_the_merged_part_under_fresh_ids(
+    leading: bytes, plans: list[bytes]
+) -> None:
+    merged = merge([leading, *plans])
+    references = [r.get(f"{W}id") for r in part(merged, "word/document.xml").iter(
+        f"{W}footnoteReference")]
+    notes = part(merged, "word/footnotes.xml")
+    normal = [n for n in notes if n.get(f"{W}type") is None]
+    assert references == [n.get(f"{W}id") for n in normal] == ["1"]
+    assert [n.get(f"{W}type") for n in notes][:2] == ["separator", "continuationSeparator"]
+    original = [n for n in part(leading, "word/footnotes.xml") if n.get(f"{W}type") is None]
+    assert ["".join(n.itertext()) for n in normal] == ["".join(n.itertext()) for n in original]
+
+
+def test_a_numbered_note_id_is_renumbered_from_one() -> None:
+    """Ids are fresh even where the document numbered its notes otherwise."""
+    source = DocumentService(None).render("ke_hoach", load_sample("seed_001_ke_hoach_thanh_linh"))
+    shifted = _rewritten(source.docx, {
+        "word/document.xml": lambda x: x.replace(b'footnoteReference w:id="1"',
+                                                 b'footnoteReference w:id="7"'),
+        "word/footnotes.xml": lambda x: x.replace(b'<w:footnote w:id="1">',
+                                                  b'<w:footnote w:id="7">'),
+    })
+    merged = merge([shifted])
+    assert [r.get(f"{W}id") for r in part(merged, "word/document.xml").iter(
+        f"{W}footnoteReference")] == ["1"]
+    assert [n.get(f"{W}id") for n in part(merged, "word/footnotes.xml")] == ["-1", "0", "1"]
+
+
+def with_picture(data: bytes, colour: str | None) -> bytes:
+    """The document through python-docx, with a picture of that colour and a link if given."""
+    document = docx.Document(io.BytesIO(data))
+    if colour is not None:
+        image = io.BytesIO()
+        Image.new("RGB", (8, 8), colour).save(image, "PNG")
+        document.add_picture(image)
+        rid = document.part.relate_to(f"https://{colour}.example/", RT.HYPERLINK, is_external=True)
+        document.add_paragraph()._p.append(parse_xml(
+            f'<w:hyperlink xmlns:w="{W[1:-1]}" xmlns:r="{R[1:-1]}" r:id="{rid}"><w:r><w:t>'
+            f"{colour}</w:t></w:r></w:hyperlink>"))
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
+
+
+def test_pictures_and_links_come_along_under_fresh_ids(plans: list[bytes]) -> None:
+    merged = merge([with_picture(plans[0], None), with_picture(plans[1], "red"),
+                    with_picture(plans[2], "blue")])
+    rels = {r.get("Id"): r for r in part(merged, "word/_rels/document.xml.rels")}
+    body = part(merged, "word/document.xml")
+    pictures = [b.get(f"{R}embed") for b in body.iter("{*}blip")]
+    links = [h.get(f"{R}id") for h in body.iter(f"{W}hyperlink")]
+    assert len(set(pictures)) == 2 and len(set(links)) == 2
+    assert [rels[p].get("Target") for p in pictures] == [
+        "media/batch0001-image1.png", "media/batch0002-image1.png"]
+    assert [rels[p].get("Type") for p in pictures] == [PICTURE, PICTURE]
+    assert [(rels[k].get("Target"), rels[k].get("TargetMode")) for k in links] == [
+        ("https://red.example/", "External"), ("https://blue.example/", "External")]
+    with zipfile.ZipFile(io.BytesIO(merged)) as archive:
+        colours = [Image.open(io.BytesIO(archive.read(f"word/{rels[p].get('Target')}")))
+                   .getpixel((0, 0)) for p in pictures]
+        types = archive.read("[Content_Types].xml")
+    assert colours == [(255, 0, 0), (0, 0, 255)] and b'Extension="png"' in types
+    # Every section still points at the template's one header.
+    headers = {h.get(f"{R}id") for h in body.iter(f"{W}headerReference")}
+    assert [rels[h].get("Target") for h in headers] == ["header1.xml"]
+
+
+def test_the_merged_document_validates(leading: bytes, plans: list[bytes], tmp_path) -> None:
+    assert errors_of(merge([leading, *plans]), tmp_path) == []
+
+
+def test_documents_of_other_templates_are_refused(plans: list[bytes]) -> None:
+    decision = DocumentService(None).render(
+        "quyet_dinh", load_sample("quyet_dinh_thanh_lap_hoi_dong")).docx
+    with pytest.raises(DifferentTemplates, match=r"document 1's word/styles\.xml differs"):
+        merge([plans[0], decision])
+
+
+def test_footnotes_or_sections_only_lead_a_batch(leading: bytes, plans: list[bytes]) -> None:
+    assert leads_only(leading) and not leads_only(plans[0])
+    with pytest.raises(LeadsOnly, match="document 2 has footnotes or several sections"):
+        merge([plans[0], plans[1], leading])
+
+
+def test_a_numbered_list_is_refused(plans: list[bytes]) -> None:
+    numbered = _rewritten(plans[1], {"word/document.xml": lambda x: x.replace(
+        b'<w:pStyle w:val="VBBody"/>',
+        b'<w:pStyle w:val="VBBody"/><w:numPr><w:ilvl w:val="0"/><w:numId w:val="1"/></w:numPr>',
+        1)})
+    with pytest.raises(RunningCounter, match="document 1's word/document.xml numbers a list"):
+        merge([plans[0], numbered])
+
+
+def test_an_empty_batch_is_refused() -> None:
+    with pytest.raises(ValueError, match="at least one document"):
+        merge([])
+
+
+def _rewritten(data: bytes, changes: dict[str, Any]) -> bytes:
+    source = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with source, zipfile.ZipFile(out, "w") as target:
+        for name in source.namelist():
+            content = source.read(name)
+            target.writestr(name, changes[name](content) if name in changes else content)
+    return out.getvalue()
