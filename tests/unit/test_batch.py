@@ -7,12 +7,14 @@ import zipfile
 from typing import Any
 
 import docx
+import pikepdf
 import pytest
 from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docx.oxml import parse_xml
 from lxml import etree
 from PIL import Image
 
+from service.core import batch_pdf
 from service.core.batch_docx import (
     DifferentTemplates,
     LeadsOnly,
@@ -21,6 +23,7 @@ from service.core.batch_docx import (
     leads_only,
     merge,
 )
+from service.core.batch_pdf import MissingDestination, UnorderedDestinations, split
 from service.core.documents import DocumentService
 from tests.batches import commune_plans
 from tests.conftest import load_sample
@@ -208,3 +211,91 @@ def _rewritten(data: bytes, changes: dict[str, Any]) -> bytes:
             content = source.read(name)
             target.writestr(name, changes[name](content) if name in changes else content)
     return out.getvalue()
+
+
+def batch(starts: dict[int, int], pages: int = 6, in_tree: tuple[int, ...] = (1,)) -> bytes:
+    """A PDF of `pages` pages, each with its text and font, and a destination where each
+    document starts: LibreOffice's names in /Dests, the plain ones of `in_tree` in /Names."""
+    pdf = pikepdf.new()
+    for number in range(pages):
+        pdf.add_blank_page(page_size=(595, 842))
+        font = pdf.make_indirect(pikepdf.Dictionary(
+            Type=pikepdf.Name.Font, Subtype=pikepdf.Name.Type1,
+            BaseFont=pikepdf.Name(f"/Font{number}")))
+        pdf.pages[number].Resources = pikepdf.Dictionary(Font=pikepdf.Dictionary(F1=font))
+        pdf.pages[number].Contents = pdf.make_stream(content(number))
+    pages_ = pdf.pages
+
+    def to(number: int) -> pikepdf.Array:
+        return pikepdf.Array([pages_[number].obj, pikepdf.Name.XYZ, None, None, 0])
+
+    tree = pikepdf.NameTree.new(pdf)
+    pdf.Root.Dests = pikepdf.Dictionary()
+    for index, number in starts.items():
+        plain, written = batch_pdf.destination_names(index)
+        if index in in_tree:
+            tree[plain] = to(number)
+        else:
+            pdf.Root.Dests[f"/{written}"] = to(number)
+    pdf.Root.Names = pikepdf.Dictionary(Dests=tree.obj)
+    with pdf.open_outline() as outline:
+        outline.root.append(pikepdf.OutlineItem("Document 2", 2))
+    pdf.Root.OpenAction = to(0)
+    pdf.Root.Lang = pikepdf.String("vi-VN")
+    pdf.docinfo["/Title"] = "Batch"
+    for source, target in ((0, 3), (2, 4)):  # the first leaves its document, the second not
+        link = pikepdf.Dictionary(Type=pikepdf.Name.Annot, Subtype=pikepdf.Name.Link,
+                                  Rect=[0, 0, 10, 10], Dest=to(target))
+        pages_[source].Annots = pdf.make_indirect(pikepdf.Array([pdf.make_indirect(link)]))
+    out = io.BytesIO()
+    pdf.save(out)
+    return out.getvalue()
+
+
+def content(number: int) -> bytes:
+    return f"BT /F1 12 Tf 72 720 Td (page {number}) Tj ET".encode()
+
+
+def test_split_cuts_at_each_documents_destination() -> None:
+    parts = [pikepdf.open(io.BytesIO(p)) for p in split(batch({0: 0, 1: 2, 2: 5}), 3)]
+    assert [len(p.pages) for p in parts] == [2, 3, 1]
+    assert [[pg.Contents.read_bytes() for pg in p.pages] for p in parts] == [
+        [content(0), content(1)], [content(2), content(3), content(4)], [content(5)]]
+    assert [[str(pg.Resources.Font.F1.BaseFont) for pg in p.pages] for p in parts] == [
+        ["/Font0", "/Font1"], ["/Font2", "/Font3", "/Font4"], ["/Font5"]]
+
+
+def test_a_part_holds_nothing_of_the_other_documents() -> None:
+    parts = [pikepdf.open(io.BytesIO(p)) for p in split(batch({0: 0, 1: 2, 2: 5}), 3)]
+    streams = [sorted(o.read_bytes() for o in p.objects if isinstance(o, pikepdf.Stream))
+               for p in parts]
+    assert streams == [[content(0), content(1)], [content(2), content(3), content(4)],
+                       [content(5)]]
+    for part_ in parts:
+        assert sorted(part_.Root.keys()) == ["/Lang", "/OpenAction", "/Pages", "/Type"]
+        assert part_.Root.OpenAction[0].objgen == part_.pages[0].objgen
+        assert "/Info" not in part_.trailer and part_.Root.Lang == "vi-VN"
+    # The link out of document 1 is gone; the one inside document 2 points at its own page.
+    assert "/Annots" not in parts[0].pages[0] or len(parts[0].pages[0].Annots) == 0
+    (link,) = parts[1].pages[0].Annots
+    assert link.Dest[0].objgen == parts[1].pages[2].objgen
+
+
+def test_split_names_the_missing_destination() -> None:
+    with pytest.raises(MissingDestination, match="no destination vb_batch_0001"):
+        split(batch({0: 0, 2: 5}), 3)
+
+
+@pytest.mark.parametrize("starts", [{0: 0, 1: 4, 2: 2}, {0: 1, 1: 2, 2: 5}, {0: 0, 1: 2, 2: 2}])
+def test_split_refuses_destinations_out_of_order(starts: dict[int, int]) -> None:
+    with pytest.raises(UnorderedDestinations, match="documents start on pages"):
+        split(batch(starts), 3)
+
+
+def test_split_of_no_document_is_refused() -> None:
+    with pytest.raises(ValueError, match="at least one document"):
+        split(batch({0: 0}), 0)
+
+
+def test_destination_names_as_the_docx_and_libreoffice_write_them() -> None:
+    assert batch_pdf.destination_names(3) == ("vb_batch_0003", "vb5Fbatch5F0003")
