@@ -25,8 +25,10 @@ from service.core.batch_docx import (
 )
 from service.core.batch_pdf import MissingDestination, UnorderedDestinations, split
 from service.core.documents import DocumentService
+from service.core.pdf_checks import validate_pdf
 from tests.batches import commune_plans
 from tests.conftest import load_sample
+from tests.fakes import FakeConverter
 from tests.helpers import errors_of
 from tests.unit.test_ooxml import every_block_kind
 
@@ -299,3 +301,12 @@ def test_split_of_no_document_is_refused() -> None:
 
 def test_destination_names_as_the_docx_and_libreoffice_write_them() -> None:
     assert batch_pdf.destination_names(3) == ("vb_batch_0003", "vb5Fbatch5F0003")
+
+
+def test_the_fake_converter_gives_a_batch_that_split_cuts(plans: list[bytes]) -> None:
+    fake = FakeConverter()
+    parts = split(fake.convert(merge(plans), destinations=True), 3)
+    assert [validate_pdf(p) for p in parts] == [1, 1, 1]
+    assert validate_pdf(fake.convert(plans[0])) == 1 and len(fake.calls) == 2
+    with pytest.raises(MissingDestination, match="vb_batch_0000"):
+        split(fake.convert(plans[0]), 1)  # asked without destinations: none to cut at
