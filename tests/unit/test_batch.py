@@ -17,10 +17,10 @@ from PIL import Image
 from service.core import batch_pdf
 from service.core.batch_docx import (
     DifferentTemplates,
-    LeadsOnly,
+    FootnotesOrSections,
     RunningCounter,
+    batchable,
     bookmark_name,
-    leads_only,
     merge,
 )
 from service.core.batch_pdf import MissingDestination, UnorderedDestinations, split
@@ -46,8 +46,8 @@ def plans() -> list[bytes]:
 
 
 @pytest.fixture(scope="module")
-def leading() -> bytes:
-    """A plan with footnotes and three sections, the last landscape: it leads a batch."""
+def sectioned() -> bytes:
+    """A plan with a footnote and three sections, the last landscape: converted alone."""
     return DocumentService(None).render("ke_hoach", every_block_kind()).docx
 
 
@@ -68,71 +68,50 @@ def page(section: Any) -> tuple[str | None, ...]:
     return size.get(f"{W}w"), size.get(f"{W}h"), size.get(f"{W}orient"), start, title
 
 
-def test_each_document_keeps_its_sections_and_numbers_its_pages_from_one(
-    leading: bytes, plans: list[bytes]
+def test_each_document_keeps_its_section_and_numbers_its_pages_from_one(
+    plans: list[bytes],
 ) -> None:
-    merged = merge([leading, *plans])
-    alone = [[page(s) for s in sections(d)] for d in (leading, *plans)]
-    assert [len(a) for a in alone] == [3, 1, 1, 1]
-    assert alone[0][2][2] == "landscape" and alone[1][0][3] is None  # what merging must keep
-    expected = [(*p[:3], "1", p[4]) for a in alone for p in a]
-    assert [page(s) for s in sections(merged)] == expected
+    alone = [page(s) for d in plans for s in sections(d)]
+    assert alone == [("11906", "16838", None, None, "titlePg")] * 3  # what merging must change
+    assert [page(s) for s in sections(merge(plans))] == [
+        ("11906", "16838", None, "1", "titlePg")] * 3
 
 
-def test_a_section_break_ends_each_document_but_the_last(plans: list[bytes]) -> None:
+def test_a_document_merged_alone_keeps_its_sections_and_footnotes(sectioned: bytes) -> None:
+    merged = merge([sectioned])
+    alone = [page(s) for s in sections(sectioned)]
+    assert [p[2:4] for p in alone] == [(None, None), (None, "1"), ("landscape", "1")]
+    assert [page(s) for s in sections(merged)] == [(*alone[0][:3], "1", "titlePg"), *alone[1:]]
+    references = part(merged, "word/document.xml").iter(f"{W}footnoteReference")
+    assert [r.get(f"{W}id") for r in references] == ["1"]
+    assert etree.tostring(part(merged, "word/footnotes.xml")) == etree.tostring(
+        part(sectioned, "word/footnotes.xml"))
+
+
+def test_a_hidden_section_break_ends_each_document_but_the_last(plans: list[bytes]) -> None:
     body = part(merge(plans), "word/document.xml").find(f"{W}body")
     breaks = [i for i, child in enumerate(body) if child.find(f"{W}pPr/{W}sectPr") is not None]
     tables = [i for i, child in enumerate(body) if child.tag == f"{W}tbl"]
     # Seed 000 is a header table, paragraphs and a signature table: the break follows that
-    # table in an empty paragraph of its own, and the next document's header table follows.
+    # table in an empty, hidden paragraph, and the next document's header table follows.
     assert len(breaks) == 2 and body[-1].tag == f"{W}sectPr"
     assert [b - 1 in tables and b + 1 in tables for b in breaks] == [True, True]
-    assert [len(body[b]) for b in breaks] == [1, 1]  # w:pPr alone: no text
+    for at in breaks:
+        assert [etree.QName(e).localname for e in body[at].iter()][:5] == [
+            "p", "pPr", "rPr", "vanish", "sectPr"]
 
 
-def test_each_document_starts_with_its_bookmark(leading: bytes, plans: list[bytes]) -> None:
-    body = part(merge([leading, *plans]), "word/document.xml").find(f"{W}body")
+def test_each_document_starts_with_its_bookmark(plans: list[bytes]) -> None:
+    body = part(merge([*plans, plans[0]]), "word/document.xml").find(f"{W}body")
     starts = list(body.iter(f"{W}bookmarkStart"))
-    names = [s.get(f"{W}name") for s in starts]
-    ours = [s for s in starts if s.get(f"{W}name").startswith("vb_batch_")]
-    assert [s.get(f"{W}name") for s in ours] == [bookmark_name(i) for i in range(4)]
+    assert [s.get(f"{W}name") for s in starts] == [bookmark_name(i) for i in range(4)]
     assert bookmark_name(3) == "vb_batch_0003"
     ids = [s.get(f"{W}id") for s in starts]
-    assert len(set(ids)) == len(ids) == len(names)
-    assert sorted(ids) == sorted(e.get(f"{W}id") for e in body.iter(f"{W}bookmarkEnd"))
+    assert len(set(ids)) == 4 and ids == [e.get(f"{W}id") for e in body.iter(f"{W}bookmarkEnd")]
     # Each in the first paragraph of its document: the header table's first cell.
-    firsts = [body[0], *(body[i + 1] for i, c in enumerate(body) if c.find(f"{W}pPr/{W}sectPr")
-                         is not None and body[i + 1].tag == f"{W}tbl")]
-    assert [next(t.iter(f"{W}p")).find(f"{W}bookmarkStart") for t in firsts] == ours
-
-
-def test_footnotes_move_into_the_merged_part_under_fresh_ids(
-    leading: bytes, plans: list[bytes]
-) -> None:
-    merged = merge([leading, *plans])
-    references = [r.get(f"{W}id") for r in part(merged, "word/document.xml").iter(
-        f"{W}footnoteReference")]
-    notes = part(merged, "word/footnotes.xml")
-    normal = [n for n in notes if n.get(f"{W}type") is None]
-    assert references == [n.get(f"{W}id") for n in normal] == ["1"]
-    assert [n.get(f"{W}type") for n in notes][:2] == ["separator", "continuationSeparator"]
-    original = [n for n in part(leading, "word/footnotes.xml") if n.get(f"{W}type") is None]
-    assert ["".join(n.itertext()) for n in normal] == ["".join(n.itertext()) for n in original]
-
-
-def test_a_numbered_note_id_is_renumbered_from_one() -> None:
-    """Ids are fresh even where the document numbered its notes otherwise."""
-    source = DocumentService(None).render("ke_hoach", load_sample("seed_001_ke_hoach_thanh_linh"))
-    shifted = _rewritten(source.docx, {
-        "word/document.xml": lambda x: x.replace(b'footnoteReference w:id="1"',
-                                                 b'footnoteReference w:id="7"'),
-        "word/footnotes.xml": lambda x: x.replace(b'<w:footnote w:id="1">',
-                                                  b'<w:footnote w:id="7">'),
-    })
-    merged = merge([shifted])
-    assert [r.get(f"{W}id") for r in part(merged, "word/document.xml").iter(
-        f"{W}footnoteReference")] == ["1"]
-    assert [n.get(f"{W}id") for n in part(merged, "word/footnotes.xml")] == ["-1", "0", "1"]
+    firsts = [body[0], *(body[i + 1] for i, c in enumerate(body)
+                         if c.find(f"{W}pPr/{W}sectPr") is not None)]
+    assert [next(t.iter(f"{W}p")).find(f"{W}bookmarkStart") for t in firsts] == starts
 
 
 def with_picture(data: bytes, colour: str | None) -> bytes:
@@ -174,8 +153,9 @@ def test_pictures_and_links_come_along_under_fresh_ids(plans: list[bytes]) -> No
     assert [rels[h].get("Target") for h in headers] == ["header1.xml"]
 
 
-def test_the_merged_document_validates(leading: bytes, plans: list[bytes], tmp_path) -> None:
-    assert errors_of(merge([leading, *plans]), tmp_path) == []
+def test_the_merged_document_validates(sectioned: bytes, plans: list[bytes], tmp_path) -> None:
+    assert errors_of(merge(plans), tmp_path, "plans.docx") == []
+    assert errors_of(merge([sectioned]), tmp_path, "alone.docx") == []
 
 
 def test_documents_of_other_templates_are_refused(plans: list[bytes]) -> None:
@@ -185,10 +165,20 @@ def test_documents_of_other_templates_are_refused(plans: list[bytes]) -> None:
         merge([plans[0], decision])
 
 
-def test_footnotes_or_sections_only_lead_a_batch(leading: bytes, plans: list[bytes]) -> None:
-    assert leads_only(leading) and not leads_only(plans[0])
-    with pytest.raises(LeadsOnly, match="document 2 has footnotes or several sections"):
-        merge([plans[0], plans[1], leading])
+def test_footnotes_or_sections_keep_a_document_out_of_batches(
+    sectioned: bytes, plans: list[bytes]
+) -> None:
+    appendix = DocumentService(None).render(
+        "ke_hoach", load_sample("ke_hoach_phan_cong_phong_chong_duoi_nuoc")).docx
+    footnote = DocumentService(None).render(
+        "ke_hoach", load_sample("seed_001_ke_hoach_thanh_linh")).docx
+    assert [batchable(d) for d in (plans[0], sectioned, appendix, footnote)] == [
+        True, False, False, False]
+    for other, at in ((sectioned, 0), (appendix, 2), (footnote, 1)):
+        batch = [plans[0], plans[1]]
+        batch.insert(at, other)
+        with pytest.raises(FootnotesOrSections, match=f"document {at} has footnotes or"):
+            merge(batch)
 
 
 def test_a_numbered_list_is_refused(plans: list[bytes]) -> None:
