@@ -105,6 +105,7 @@ def _part(pdf: bytes, start: int, end: int) -> bytes:
         action: Any = part.Root.get("/OpenAction")
         if _page_of(action) is not None:
             action[0] = part.pages[0].obj
+        _keep_own_fonts(part)
         out = io.BytesIO()
         part.save(out)
     return out.getvalue()
@@ -122,3 +123,34 @@ def _drop_links_out(page: Any, kept: set[Any]) -> None:
         linked = _page_of(target)
         if linked is not None and linked.objgen not in kept:
             del annotations[index]
+
+
+def _keep_own_fonts(part: pikepdf.Pdf) -> None:
+    """Let the pages' resources name only the fonts the part's pages use.
+
+    LibreOffice gives every page one resource dictionary naming every font of the file: a
+    part would name, and carry, the fonts only other documents use.
+    """
+    used = {str(operands[0]) for page in part.pages for operands, _ in _font_selections(page)}
+    own: dict[Any, Any] = {}  # the batch's resources (shared by its pages) -> the part's
+    for index, page in enumerate(part.pages):
+        resources = page.obj.get("/Resources")
+        if resources is None or "/Font" not in resources:
+            continue
+        key = resources.objgen if resources.is_indirect else index
+        if key not in own:
+            kept = pikepdf.Dictionary({name: value for name, value in resources.items()})
+            kept.Font = pikepdf.Dictionary(
+                {name: font for name, font in resources.Font.items() if name in used})
+            own[key] = part.make_indirect(kept)
+        page.obj.Resources = own[key]
+
+
+def _font_selections(page: pikepdf.Page) -> list[Any]:
+    """The Tf operations of a page and of the forms that draw with its resources."""
+    found = list(pikepdf.parse_content_stream(page, "Tf"))
+    resources: Any = page.obj.get("/Resources") or {}
+    for _, form in (resources.get("/XObject") or {}).items():
+        if form.get("/Subtype") == "/Form" and "/Resources" not in form:
+            found += pikepdf.parse_content_stream(form, "Tf")
+    return found

@@ -209,12 +209,13 @@ def batch(starts: dict[int, int], pages: int = 6, in_tree: tuple[int, ...] = (1,
     """A PDF of `pages` pages, each with its text and font, and a destination where each
     document starts: LibreOffice's names in /Dests, the plain ones of `in_tree` in /Names."""
     pdf = pikepdf.new()
+    fonts = pikepdf.Dictionary({f"/F{number}": pdf.make_indirect(pikepdf.Dictionary(
+        Type=pikepdf.Name.Font, Subtype=pikepdf.Name.Type1,
+        BaseFont=pikepdf.Name(f"/Font{number}"))) for number in range(pages)})
+    shared = pdf.make_indirect(pikepdf.Dictionary(Font=fonts))  # as LibreOffice writes them
     for number in range(pages):
         pdf.add_blank_page(page_size=(595, 842))
-        font = pdf.make_indirect(pikepdf.Dictionary(
-            Type=pikepdf.Name.Font, Subtype=pikepdf.Name.Type1,
-            BaseFont=pikepdf.Name(f"/Font{number}")))
-        pdf.pages[number].Resources = pikepdf.Dictionary(Font=pikepdf.Dictionary(F1=font))
+        pdf.pages[number].Resources = shared
         pdf.pages[number].Contents = pdf.make_stream(content(number))
     pages_ = pdf.pages
 
@@ -245,7 +246,7 @@ def batch(starts: dict[int, int], pages: int = 6, in_tree: tuple[int, ...] = (1,
 
 
 def content(number: int) -> bytes:
-    return f"BT /F1 12 Tf 72 720 Td (page {number}) Tj ET".encode()
+    return f"BT /F{number} 12 Tf 72 720 Td (page {number}) Tj ET".encode()
 
 
 def test_split_cuts_at_each_documents_destination() -> None:
@@ -253,8 +254,13 @@ def test_split_cuts_at_each_documents_destination() -> None:
     assert [len(p.pages) for p in parts] == [2, 3, 1]
     assert [[pg.Contents.read_bytes() for pg in p.pages] for p in parts] == [
         [content(0), content(1)], [content(2), content(3), content(4)], [content(5)]]
-    assert [[str(pg.Resources.Font.F1.BaseFont) for pg in p.pages] for p in parts] == [
-        ["/Font0", "/Font1"], ["/Font2", "/Font3", "/Font4"], ["/Font5"]]
+    # The pages share one resource dictionary, as in the batch, naming the part's fonts only.
+    fonts = [sorted(str(f.BaseFont) for _, f in p.pages[0].Resources.Font.items()) for p in parts]
+    assert fonts == [["/Font0", "/Font1"], ["/Font2", "/Font3", "/Font4"], ["/Font5"]]
+    assert [len({pg.Resources.objgen for pg in p.pages}) for p in parts] == [1, 1, 1]
+    written = [[o for o in p.objects if isinstance(o, pikepdf.Dictionary)
+                and o.get("/Type") == "/Font"] for p in parts]
+    assert [len(fonts) for fonts in written] == [2, 3, 1]
 
 
 def test_a_part_holds_nothing_of_the_other_documents() -> None:
