@@ -6,8 +6,10 @@ import email
 import email.policy
 import io
 import json
+import re
 import sys
 import threading
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.message import EmailMessage
@@ -18,6 +20,8 @@ import pikepdf
 
 from service.convert.gotenberg import CONVERT_PATH, HEALTH_PATH
 from service.convert.process import InstanceState
+from service.core.batch_docx import BOOKMARK_PREFIX
+from service.core.batch_pdf import destination_names
 from service.core.converter import ConversionError, check_pdf_version
 
 
@@ -30,14 +34,20 @@ class FakeConverter:
         self.closed = False
         self._lock = threading.Lock()
 
-    def convert(self, docx: bytes, *, pdf_version: int | None = None) -> bytes:
-        """Record the call and return a blank PDF (or raise the configured error)."""
+    def convert(
+        self, docx: bytes, *, pdf_version: int | None = None, destinations: bool = False
+    ) -> bytes:
+        """Record the call and return a blank PDF (or raise the configured error).
+
+        With `destinations`, a merged batch gets a blank page per document, each page at its
+        document's destination as LibreOffice names it, so that batch_pdf.split cuts it.
+        """
         check_pdf_version(pdf_version)  # the same argument check as the real converters
         with self._lock:
             self.calls.append((docx, pdf_version))
         if self.error is not None:
             raise self.error
-        return blank_pdf()
+        return batch_of_blank_pages(docx) if destinations else blank_pdf()
 
     def health(self) -> dict[str, Any]:
         """Report one always-ready fake instance."""
@@ -85,14 +95,16 @@ class GatedConverter(FakeConverter):
             self._open = True
             self._gate.notify_all()
 
-    def convert(self, docx: bytes, *, pdf_version: int | None = None) -> bytes:
+    def convert(
+        self, docx: bytes, *, pdf_version: int | None = None, destinations: bool = False
+    ) -> bytes:
         """Wait for a turn (30 s at most), then convert as the fake does."""
         with self._gate:
             let_through = self._gate.wait_for(lambda: self._open or self._turns > 0, 30)
             assert let_through, "the test never let the conversion through"
             if not self._open:
                 self._turns -= 1
-        return super().convert(docx, pdf_version=pdf_version)
+        return super().convert(docx, pdf_version=pdf_version, destinations=destinations)
 
 
 class HeldConverter(GatedConverter):
@@ -102,16 +114,34 @@ class HeldConverter(GatedConverter):
         super().__init__()
         self.started = threading.Semaphore(0)
 
-    def convert(self, docx: bytes, *, pdf_version: int | None = None) -> bytes:
+    def convert(
+        self, docx: bytes, *, pdf_version: int | None = None, destinations: bool = False
+    ) -> bytes:
         """Count the start, then wait at the gate."""
         self.started.release()
-        return super().convert(docx, pdf_version=pdf_version)
+        return super().convert(docx, pdf_version=pdf_version, destinations=destinations)
 
 
 def blank_pdf(width: float = 595.28, height: float = 841.89) -> bytes:
     """Return a valid one-page PDF, A4 by default."""
     with pikepdf.new() as pdf:
         pdf.add_blank_page(page_size=(width, height))
+        out = io.BytesIO()
+        pdf.save(out)
+    return out.getvalue()
+
+
+def batch_of_blank_pages(docx: bytes) -> bytes:
+    """A blank page per batch bookmark of the DOCX, at its destination as LibreOffice names it."""
+    with zipfile.ZipFile(io.BytesIO(docx)) as archive:
+        body = archive.read("word/document.xml")
+    count = len(re.findall(rb'w:name="' + BOOKMARK_PREFIX.encode() + rb'\d+"', body))
+    with pikepdf.new() as pdf:
+        pdf.Root.Dests = pikepdf.Dictionary()
+        for index in range(max(count, 1)):
+            pdf.add_blank_page(page_size=(595.28, 841.89))
+            where = pikepdf.Array([pdf.pages[index].obj, pikepdf.Name.XYZ, None, None, 0])
+            pdf.Root.Dests["/" + destination_names(index)[1]] = where
         out = io.BytesIO()
         pdf.save(out)
     return out.getvalue()

@@ -98,8 +98,10 @@ BODY = [(90, 700, "Cac co quan, don vi to chuc thuc hien nghiem tuc Ke hoach nay
 class SignableConverter(FakeConverter):
     """A fake converter whose PDF carries the signature block (no LibreOffice)."""
 
-    def convert(self, docx: bytes, *, pdf_version: int | None = None) -> bytes:
-        super().convert(docx, pdf_version=pdf_version)
+    def convert(
+        self, docx: bytes, *, pdf_version: int | None = None, destinations: bool = False
+    ) -> bytes:
+        super().convert(docx, pdf_version=pdf_version, destinations=destinations)
         return make_pdf(BODY + block(NAME, LINES))
 
 

@@ -35,6 +35,9 @@ HEALTH_PATH = "/health"
 PDFA_FORMATS = {1: "PDF/A-1b", 2: "PDF/A-2b", 3: "PDF/A-3b"}
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 BUSY_STATUSES = (429, 503)  # Gotenberg's answers when its queue is full
+# Gotenberg 8's field for ExportBookmarksToPDFDestination; an older one ignores it, and the
+# batch's split then names the destination it misses.
+DESTINATIONS_FIELD = "exportBookmarksToPdfDestination"
 
 
 def open_converter(settings: Settings, *, wait: bool = False) -> GotenbergConverter:
@@ -63,13 +66,20 @@ class GotenbergConverter:
         self._last_error: str | None = None
         self._closed = False
 
-    def convert(self, docx: bytes, *, pdf_version: int | None = None) -> bytes:
-        """Convert a DOCX to PDF (PDF/A-1b/2b/3b with pdf_version 1/2/3) on the service."""
+    def convert(
+        self, docx: bytes, *, pdf_version: int | None = None, destinations: bool = False
+    ) -> bytes:
+        """Convert a DOCX to PDF (PDF/A-1b/2b/3b with pdf_version 1/2/3) on the service.
+
+        `destinations` asks for bookmarks as named destinations (Gotenberg 8's form field).
+        """
         check_pdf_version(pdf_version)
         check_docx(docx)
         if self._closed:
             raise ConverterUnavailable("the Gotenberg converter is closed")
         fields = {} if pdf_version is None else {"pdfa": PDFA_FORMATS[pdf_version]}
+        if destinations:
+            fields[DESTINATIONS_FIELD] = "true"
         body, content_type = multipart(fields, "files", "document.docx", DOCX_TYPE, docx)
         request = urllib.request.Request(
             self.url + CONVERT_PATH,

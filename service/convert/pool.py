@@ -141,9 +141,14 @@ class ConverterPool:
 
     # -- converting ---------------------------------------------------------------------------
 
-    def convert(self, docx: bytes, *, pdf_version: int | None = None) -> bytes:
-        """Convert a DOCX to PDF (PDF/A-1b/2b/3b with pdf_version 1/2/3); retry once."""
-        options = filter_options(pdf_version)
+    def convert(
+        self, docx: bytes, *, pdf_version: int | None = None, destinations: bool = False
+    ) -> bytes:
+        """Convert a DOCX to PDF (PDF/A-1b/2b/3b with pdf_version 1/2/3); retry once.
+
+        With `destinations`, bookmarks become named destinations (a batch's documents).
+        """
+        options = filter_options(pdf_version, destinations)
         check_docx(docx)
         sup = self._supervisor
         errors: list[str] = []

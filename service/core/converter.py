@@ -5,6 +5,9 @@ from __future__ import annotations
 from typing import Any, Protocol, runtime_checkable
 
 PDF_VERSIONS = (1, 2, 3)  # PDF/A-1b, PDF/A-2b, PDF/A-3b
+# Writer's bookmarks as named destinations: where each document of a batch starts
+# (service.core.batch_docx, batch_pdf).
+DESTINATIONS_OPTION = "ExportBookmarksToPDFDestination=true"
 ZIP_SIGNATURE = b"PK\x03\x04"  # every DOCX is a ZIP file
 
 
@@ -24,8 +27,13 @@ class ConversionFailed(ConversionError):
 class Converter(Protocol):
     """What the rest of the service needs from a converter."""
 
-    def convert(self, docx: bytes, *, pdf_version: int | None = None) -> bytes:
-        """Convert a DOCX to PDF, or to PDF/A-1b/2b/3b with pdf_version 1/2/3."""
+    def convert(
+        self, docx: bytes, *, pdf_version: int | None = None, destinations: bool = False
+    ) -> bytes:
+        """Convert a DOCX to PDF, or to PDF/A-1b/2b/3b with pdf_version 1/2/3.
+
+        With `destinations`, the PDF names a destination after each of the DOCX's bookmarks.
+        """
         ...
 
     def health(self) -> dict[str, Any]:
@@ -50,9 +58,8 @@ def check_docx(docx: bytes) -> None:
         raise ConversionFailed("the input is not a DOCX (no ZIP signature)")
 
 
-def filter_options(pdf_version: int | None) -> list[str]:
-    """Return the PDF export filter options for plain PDF (None) or PDF/A-1b/2b/3b."""
+def filter_options(pdf_version: int | None, destinations: bool = False) -> list[str]:
+    """Return the PDF export's filter options: PDF/A-1b/2b/3b if asked, destinations if asked."""
     check_pdf_version(pdf_version)
-    if pdf_version is None:
-        return []
-    return [f"SelectPdfVersion={pdf_version}", "UseTaggedPDF=true"]
+    options = [f"SelectPdfVersion={pdf_version}", "UseTaggedPDF=true"] if pdf_version else []
+    return [*options, DESTINATIONS_OPTION] if destinations else options

@@ -193,14 +193,7 @@ def _appendix_section(main: Any, landscape: bool) -> Any:
     size.set(qn("w:h"), str(short_side if landscape else long_side))
     if landscape:
         size.set(qn("w:orient"), "landscape")
-    numbering = props.find(qn("w:pgNumType"))
-    if numbering is None:
-        numbering = etree.SubElement(props, qn("w:pgNumType"))
-        # pgNumType must precede cols/titlePg and the rest in CT_SectPr order.
-        anchor = props.find(qn("w:cols"))
-        if anchor is not None:
-            anchor.addprevious(numbering)
-    numbering.set(qn("w:start"), "1")
+    wordml.restart_page_numbers(props)
     return props
 
 

@@ -7,11 +7,14 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 from xml.sax.saxutils import escape as _xml_escape
 
+from docx.oxml.ns import qn
+
 from service.core.markup import REFERENCE, Footnote, Piece, Span
 
 TWIPS_PER_MM = 56.6929
 # The children of a property element in the order the schema fixes (ECMA-376 Part 1,
-# CT_PPr §17.3.1.26, CT_TcPr §17.4.70): Word reports any other order as unreadable content.
+# CT_PPr §17.3.1.26, CT_TcPr §17.4.70, CT_SectPr §17.6.17): Word reports any other order as
+# unreadable content.
 SCHEMA_ORDER: dict[str, tuple[str, ...]] = {
     "pPr": (
         "pStyle", "keepNext", "keepLines", "pageBreakBefore", "framePr", "widowControl",
@@ -25,6 +28,12 @@ SCHEMA_ORDER: dict[str, tuple[str, ...]] = {
         "cnfStyle", "tcW", "gridSpan", "hMerge", "vMerge", "tcBorders", "shd", "noWrap",
         "tcMar", "textDirection", "tcFitText", "vAlign", "hideMark", "headers", "cellIns",
         "cellDel", "cellMerge", "tcPrChange",
+    ),
+    "sectPr": (
+        "headerReference", "footerReference", "footnotePr", "endnotePr", "type", "pgSz",
+        "pgMar", "paperSrc", "pgBorders", "lnNumType", "pgNumType", "cols", "formProt",
+        "vAlign", "noEndnote", "titlePg", "textDirection", "bidi", "rtlGutter", "docGrid",
+        "printerSettings", "sectPrChange",
     ),
 }  # fmt: skip
 TAG = re.compile(r"<w:(\w+)")
@@ -67,6 +76,15 @@ def place(parent: Any, child: Any) -> None:
             sibling.addprevious(child)
             return
     parent.append(child)
+
+
+def restart_page_numbers(section: Any) -> None:
+    """Make a section's (an lxml w:sectPr's) page numbers start again at 1."""
+    numbering = section.find(qn("w:pgNumType"))
+    if numbering is None:
+        numbering = section.makeelement(qn("w:pgNumType"), {})
+        place(section, numbering)
+    numbering.set(qn("w:start"), "1")
 
 
 def out_of_order(parent: Any) -> list[str]:

@@ -160,6 +160,9 @@ def test_validate_pdf_rejects(data: bytes) -> None:
 def test_filter_options() -> None:
     assert filter_options(None) == []
     assert filter_options(2) == ["SelectPdfVersion=2", "UseTaggedPDF=true"]
+    assert filter_options(None, destinations=True) == ["ExportBookmarksToPDFDestination=true"]
+    assert filter_options(1, destinations=True) == [
+        "SelectPdfVersion=1", "UseTaggedPDF=true", "ExportBookmarksToPDFDestination=true"]
     with pytest.raises(ValueError):
         filter_options(4)
 
@@ -407,6 +410,14 @@ def test_pool_converts_and_reports(make_pool: MakePool, control: Path) -> None:
     assert calls[1].split(" ", 1)[1] == "SelectPdfVersion=2 UseTaggedPDF=true"
     # Instances take turns, so one leaking LibreOffice does not take all the work.
     assert len({line.split()[0] for line in calls}) == 2
+
+
+def test_pool_asks_for_destinations(make_pool: MakePool, control: Path) -> None:
+    pool = make_pool()
+    pool.convert(DOCX, destinations=True)
+    pool.convert(DOCX)
+    options = [line.split(" ", 1)[1] for line in (control / "calls").read_text().splitlines()]
+    assert options == ["ExportBookmarksToPDFDestination=true", ""]
 
 
 def test_crash_is_retried_on_the_other_instance_and_restarted(
@@ -763,3 +774,6 @@ def test_pdf_a_options_become_typed_filter_data() -> None:
     data = {p.Name: p.Value for p in props["FilterData"]}
     assert data == {"SelectPdfVersion": 2, "UseTaggedPDF": True}
     assert "FilterData" not in {p.Name for p in export_properties(filter_options(None))}
+    props = {p.Name: p.Value for p in export_properties(filter_options(None, True))}
+    assert {p.Name: p.Value for p in props["FilterData"]} == {
+        "ExportBookmarksToPDFDestination": True}

@@ -64,6 +64,13 @@ def test_pdf_a_is_asked_for_with_the_pdfa_field(
     assert server.uploads[0].file("files")[2] == DOCX
 
 
+def test_destinations_are_asked_for_with_gotenberg_s_field(stand_in: StartStandIn) -> None:
+    server = stand_in()
+    GotenbergConverter(server.url, timeout=5).convert(DOCX, pdf_version=2, destinations=True)
+    assert server.uploads[0].fields == {
+        "pdfa": "PDF/A-2b", "exportBookmarksToPdfDestination": "true"}
+
+
 def test_a_trailing_slash_on_the_base_url_is_ignored(stand_in: StartStandIn) -> None:
     server = stand_in()
     # The stand-in answers only the exact route, so a doubled slash would be a 404.

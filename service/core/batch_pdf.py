@@ -1,0 +1,156 @@
+"""Cut the PDF of a merged batch (service.core.batch_docx) back into one PDF per document.
+
+Each document starts at its bookmark, which LibreOffice exports as a named destination when
+asked (filter option ExportBookmarksToPDFDestination). A part keeps its pages with their
+resources and the catalog's viewing entries; the batch's outline, destinations and metadata
+stay behind, so nothing in a part tells of the other documents (the caller adds metadata).
+"""
+
+from __future__ import annotations
+
+import io
+import itertools
+from typing import Any
+
+import pikepdf
+
+from service.core.batch_docx import bookmark_name
+
+# Catalog entries that speak of the whole batch: its destinations and outline, its page labels,
+# its structure tree (pages of every document) and metadata. /OpenAction moves to the part's
+# first page; /Info goes too.
+DROPPED_CATALOG = (
+    "/Dests", "/Names", "/Outlines", "/PageLabels", "/StructTreeRoot", "/MarkInfo", "/Metadata"
+)
+
+
+class MissingDestination(ValueError):
+    """The batch's PDF has no named destination where a document should start."""
+
+
+class UnorderedDestinations(ValueError):
+    """The documents' destinations are not on increasing pages from the first page on."""
+
+
+def destination_names(index: int) -> tuple[str, str]:
+    """The index-th document's destination as named in the DOCX, and as LibreOffice writes it."""
+    name = bookmark_name(index)
+    # LibreOffice keeps letters, digits and `-`, and writes any other character as hex digits.
+    written = "".join(c if c.isascii() and (c.isalnum() or c == "-") else f"{ord(c):02X}"
+                      for c in name)
+    return name, written
+
+
+def split(pdf: bytes, count: int) -> list[bytes]:
+    """One standalone PDF per document of the batch, cut where each document starts."""
+    if count < 1:
+        raise ValueError("a batch holds at least one document")
+    with pikepdf.open(io.BytesIO(pdf)) as source:
+        starts = start_pages(source, count)
+        ends = [*starts[1:], len(source.pages)]
+    return [_part(pdf, start, end) for start, end in zip(starts, ends, strict=True)]
+
+
+def start_pages(source: pikepdf.Pdf, count: int) -> list[int]:
+    """The 0-based page where each of the `count` documents starts."""
+    pages = {page.objgen: index for index, page in enumerate(source.pages)}
+    found = _destinations(source)
+    starts = []
+    for index in range(count):
+        target = next((found[name] for name in destination_names(index) if name in found), None)
+        page = _page_of(target)
+        if page is None or page.objgen not in pages:
+            raise MissingDestination(f"no destination {bookmark_name(index)} on a page")
+        starts.append(pages[page.objgen])
+    if starts[0] != 0 or any(b <= a for a, b in itertools.pairwise(starts)):
+        raise UnorderedDestinations(f"documents start on pages {starts}")
+    return starts
+
+
+def _destinations(source: pikepdf.Pdf) -> dict[str, Any]:
+    """Named destinations from the catalog's /Dests (PDF 1.1) and its /Names tree."""
+    root = source.Root
+    found: dict[str, Any] = {}
+    if "/Dests" in root:
+        found.update((str(name)[1:], value) for name, value in root.Dests.items())
+    if "/Names" in root and "/Dests" in root.Names:
+        found.update(pikepdf.NameTree(root.Names.Dests).items())
+    return found
+
+
+def _page_of(destination: Any) -> Any:
+    """The page a destination ([page /XYZ …] or << /D [page …] >>) points at, if any."""
+    if isinstance(destination, pikepdf.Dictionary):
+        destination = destination.get("/D")
+    if isinstance(destination, pikepdf.Array) and len(destination):
+        page = destination[0]
+        if isinstance(page, pikepdf.Dictionary):
+            return page
+    return None
+
+
+def _part(pdf: bytes, start: int, end: int) -> bytes:
+    """Pages [start, end) of the batch as a PDF of their own: the rest is left unwritten."""
+    with pikepdf.open(io.BytesIO(pdf)) as part:
+        kept = {part.pages[i].objgen for i in range(start, end)}
+        for index in range(start, end):
+            _drop_links_out(part.pages[index].obj, kept)
+        del part.pages[end:]
+        del part.pages[:start]
+        for key in DROPPED_CATALOG:
+            if key in part.Root:
+                del part.Root[key]
+        if "/Info" in part.trailer:
+            del part.trailer.Info
+        action: Any = part.Root.get("/OpenAction")
+        if _page_of(action) is not None:
+            action[0] = part.pages[0].obj
+        _keep_own_fonts(part)
+        out = io.BytesIO()
+        part.save(out)
+    return out.getvalue()
+
+
+def _drop_links_out(page: Any, kept: set[Any]) -> None:
+    """Remove links to pages of other documents: kept, they would write those pages out too."""
+    annotations = page.get("/Annots")
+    if annotations is None:
+        return
+    for index in reversed(range(len(annotations))):
+        annotation = annotations[index]
+        action = annotation.get("/A")
+        target = annotation.get("/Dest", action.get("/D") if action is not None else None)
+        linked = _page_of(target)
+        if linked is not None and linked.objgen not in kept:
+            del annotations[index]
+
+
+def _keep_own_fonts(part: pikepdf.Pdf) -> None:
+    """Let the pages' resources name only the fonts the part's pages use.
+
+    LibreOffice gives every page one resource dictionary naming every font of the file: a
+    part would name, and carry, the fonts only other documents use.
+    """
+    used = {str(operands[0]) for page in part.pages for operands, _ in _font_selections(page)}
+    own: dict[Any, Any] = {}  # the batch's resources (shared by its pages) -> the part's
+    for index, page in enumerate(part.pages):
+        resources = page.obj.get("/Resources")
+        if resources is None or "/Font" not in resources:
+            continue
+        key = resources.objgen if resources.is_indirect else index
+        if key not in own:
+            kept = pikepdf.Dictionary({name: value for name, value in resources.items()})
+            kept.Font = pikepdf.Dictionary(
+                {name: font for name, font in resources.Font.items() if name in used})
+            own[key] = part.make_indirect(kept)
+        page.obj.Resources = own[key]
+
+
+def _font_selections(page: pikepdf.Page) -> list[Any]:
+    """The Tf operations of a page and of the forms that draw with its resources."""
+    found = list(pikepdf.parse_content_stream(page, "Tf"))
+    resources: Any = page.obj.get("/Resources") or {}
+    for _, form in (resources.get("/XObject") or {}).items():
+        if form.get("/Subtype") == "/Form" and "/Resources" not in form:
+            found += pikepdf.parse_content_stream(form, "Tf")
+    return found
