@@ -71,7 +71,8 @@ def bulk_runner(settings: Settings, ctx: BulkContext) -> Runner:
         return CeleryRunner(settings, ctx)
     if settings.bulk_backend != "embedded":
         raise ValueError(f"VB_BULK_BACKEND is embedded or celery, not {settings.bulk_backend!r}")
-    return EmbeddedRunner(ctx, max(settings.bulk_workers, 1), settings.bulk_retries)
+    return EmbeddedRunner(ctx, max(settings.bulk_workers, 1), settings.bulk_retries,
+                          batch_pages=settings.bulk_batch_pages)
 
 
 # What an outage of this service looks like: a full disk, or the database away or full.

@@ -76,6 +76,9 @@ class Settings:
     broker_url: str = _setting("redis://127.0.0.1:6379/0", "Celery broker (and result) URL")
     bulk_retries: int = _setting(3, "Attempts per bulk row when the PDF conversion fails")
     bulk_max_rows: int = _setting(5000, "Most rows one bulk job may have")
+    bulk_batch_pages: int = _setting(
+        60, "Pages of a job's rows converted in one LibreOffice load, then split; 0: one by one"
+    )
     bulk_visibility_timeout: int = _setting(
         3600, "Seconds before Redis hands an unacknowledged bulk task (lost worker) to another"
     )

@@ -1,8 +1,10 @@
 """The embedded runner: worker threads inside the service; unfinished jobs resume on start.
 
-Rows are taken from the jobs in turn, one row of each job with work left, so a job of 5,000
-rows started first cannot hold a later job of ten: both advance, row by row. A cancelled
-job's queued rows leave the queue at once instead of being skipped one claim at a time.
+Rows are taken from the jobs in turn, one batch of each job with work left, so a job of 5,000
+rows started first cannot hold a later job of ten: both advance, batch by batch. A job's
+first row goes alone; its page count then sizes the job's batches (service.bulk.batches). A
+cancelled job's queued rows leave the queue at once instead of being skipped one claim at a
+time.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ import threading
 from collections import OrderedDict, deque
 from collections.abc import Callable
 
+from service.bulk.batches import process_batch, rows_per_batch
+from service.bulk.ports import RowOutcome
 from service.bulk.work import BulkContext, assemble, run_row_with_retries
 
 log = logging.getLogger("service.bulk")
@@ -24,9 +28,13 @@ class EmbeddedRunner:
 
     backend = BACKEND
 
-    def __init__(self, ctx: BulkContext, workers: int, attempts: int = 3) -> None:
+    def __init__(
+        self, ctx: BulkContext, workers: int, attempts: int = 3, *, batch_pages: int = 0
+    ) -> None:
         self.ctx = ctx
         self.attempts = attempts
+        self.batch_pages = batch_pages  # 0: every row converted alone
+        self._batch_rows: dict[str, int] = {}  # job → rows a batch takes, once a row is done
         self._stopping = threading.Event()
         self._changed = threading.Condition()
         self._queues: OrderedDict[str, deque[int]] = OrderedDict()  # job → its rows, in turn
@@ -72,42 +80,60 @@ class EmbeddedRunner:
         for thread in self._threads:
             thread.join()
 
-    def _next(self) -> tuple[str, int] | None:
-        """The next row in turn: the first job's first row, that job then goes last."""
+    def _next(self) -> tuple[str, list[int]] | None:
+        """The next batch in turn: the first job's first rows, that job then goes last."""
         with self._changed:
             self._changed.wait_for(lambda: self._queues or self._stopping.is_set())
             if self._stopping.is_set():
                 return None
             job_id, rows = next(iter(self._queues.items()))
-            index = rows.popleft()
+            size = self._batch_rows.get(job_id, 1)
+            indexes = [rows.popleft()]
+            while rows and len(indexes) < size and rows[0] != ASSEMBLE:
+                indexes.append(rows.popleft())
             if rows:
                 self._queues.move_to_end(job_id)
             else:
                 del self._queues[job_id]
             self._busy += 1
-            return job_id, index
+            return job_id, indexes
 
     def _work(self) -> None:
-        """One worker thread: rows in turn until the runner stops."""
+        """One worker thread: batches in turn until the runner stops."""
         while (task := self._next()) is not None:
-            job_id, index = task
+            job_id, indexes = task
             try:
-                self._task(job_id, index)
+                self._task(job_id, indexes)
             finally:
                 with self._changed:
                     self._busy -= 1
                     self._changed.notify_all()
 
-    def _task(self, job_id: str, index: int) -> None:
-        """Do a row (and assemble the job after its last), or only assemble it."""
+    def _task(self, job_id: str, indexes: list[int]) -> None:
+        """Do the rows (and assemble the job after its last), or only assemble it."""
+        rows = [index for index in indexes if index != ASSEMBLE]
 
-        def row() -> None:
-            if index != ASSEMBLE:
+        def batch() -> None:
+            again = rows
+            if len(rows) > 1:
+                outcomes = process_batch(self.ctx, job_id, rows)
+                again = [i for i, o in outcomes.items() if o in (RowOutcome.RETRY, RowOutcome.WAIT)]
+            for index in again:
                 run_row_with_retries(self.ctx, job_id, index, self.attempts, self._stopping.wait)
+            self._size_batches(job_id)
             if self.ctx.jobs.count_open_rows(job_id) == 0:
                 assemble(self.ctx, job_id)
 
-        self._until_done(row, f"bulk {job_id} row {index}")
+        self._until_done(batch, f"bulk {job_id} rows {rows or 'assembly'}")
+
+    def _size_batches(self, job_id: str) -> None:
+        """Once a row of the job is done, its pages size the job's batches."""
+        if job_id in self._batch_rows or not self.batch_pages:
+            return
+        pages = [row.pages for row in self.ctx.jobs.manifest(job_id) if row.pages]
+        if pages:
+            with self._changed:
+                self._batch_rows[job_id] = rows_per_batch(self.batch_pages, max(pages))
 
     def _until_done(self, step: Callable[[], object], what: str) -> None:
         """Run the step until it succeeds: the database or the disk may be away for a while.

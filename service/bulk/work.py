@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from service.bulk.outputs import JobFiles
-from service.bulk.ports import JobStore, RowOutcome, RowOutput
+from service.bulk.ports import ClaimedRow, JobStore, RowOutcome, RowOutput
 from service.bulk.row_document import row_document, unfilled_message
 from service.core.converter import ConversionError, ConverterUnavailable
-from service.core.documents import DocumentInvalid, DocumentService
+from service.core.documents import DocumentInvalid, DocumentService, Rendered
 from service.core.files import sha256
 from service.core.outages import Explain, disk_full, low_disk
 from service.core.pdf_checks import validate_pdf
@@ -57,18 +57,10 @@ def process_row(
     if row is None:
         return RowOutcome.SKIPPED  # finished already (a redelivered task) or cancelled
     try:
-        service = ctx.documents
-        result = row_document(service.catalog, row.doc_type, row.base, row.cells, row.separator)
-        unfilled = {p: [unfilled_message(p, names)] for p, names in result.unfilled.items()}
-        if result.cell_errors or unfilled:
-            raise DocumentInvalid(result.cell_errors | unfilled)
-        rendered = service.render(row.doc_type, result.document, actor=row.actor, unit=row.unit)
-        pdf = service.to_pdf(rendered)
-        pages = validate_pdf(pdf)
-        docx_name, pdf_name = ctx.files(job_id).write_row(index, row.commune, rendered.docx, pdf)
-        output = RowOutput(docx_name, pdf_name, sha256(rendered.docx), sha256(pdf), pages)
+        rendered = render_row(ctx, row)
+        output = write_row(ctx, job_id, index, row, rendered, ctx.documents.to_pdf(rendered))
     except DocumentInvalid as exc:
-        return _fail(ctx, job_id, index, "Dữ liệu chưa hợp lệ: " + _paths(exc.errors))
+        return fail_invalid(ctx, job_id, index, exc)
     except ConverterUnavailable as exc:
         log.info("bulk %s row %d: no converter free, will wait: %s", job_id, index, exc)
         return RowOutcome.WAIT
@@ -93,10 +85,34 @@ def process_row(
     return RowOutcome.DONE
 
 
+def render_row(ctx: BulkContext, row: ClaimedRow) -> Rendered:
+    """The row's document rendered; DocumentInvalid names its bad cells and empty placeholders."""
+    service = ctx.documents
+    result = row_document(service.catalog, row.doc_type, row.base, row.cells, row.separator)
+    unfilled = {p: [unfilled_message(p, names)] for p, names in result.unfilled.items()}
+    if result.cell_errors or unfilled:
+        raise DocumentInvalid(result.cell_errors | unfilled)
+    return service.render(row.doc_type, result.document, actor=row.actor, unit=row.unit)
+
+
+def write_row(
+    ctx: BulkContext, job_id: str, index: int, row: ClaimedRow, rendered: Rendered, pdf: bytes
+) -> RowOutput:
+    """Check the row's PDF and write its two files; what the job records of them."""
+    pages = validate_pdf(pdf)
+    docx_name, pdf_name = ctx.files(job_id).write_row(index, row.commune, rendered.docx, pdf)
+    return RowOutput(docx_name, pdf_name, sha256(rendered.docx), sha256(pdf), pages)
+
+
 def _fail(ctx: BulkContext, job_id: str, index: int, error: str) -> RowOutcome:
     """Record a row's failure."""
     ctx.jobs.fail_row(job_id, index, error)
     return RowOutcome.FAILED
+
+
+def fail_invalid(ctx: BulkContext, job_id: str, index: int, exc: DocumentInvalid) -> RowOutcome:
+    """Record that a row's values are bad, naming each field and why."""
+    return _fail(ctx, job_id, index, "Dữ liệu chưa hợp lệ: " + _paths(exc.errors))
 
 
 def _paths(errors: dict[str, list[str]]) -> str:

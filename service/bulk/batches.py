@@ -1,0 +1,103 @@
+"""Several rows of a job converted in one LibreOffice load, the PDF split back into each row's.
+
+LibreOffice's cost is mostly per load, not per page: the district's hundred communes from one
+base convert several times faster in batches of VB_BULK_BATCH_PAGES pages. A row whose
+document cannot be batched faithfully (footnotes, appendices: service.core.batch_docx), whose
+part spills its signature onto a page of its own (it needs the tighter second conversion),
+or whose batch fails goes the single way, so a bad row fails alone and every row is exactly
+what converting it alone gives.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+
+import pikepdf
+
+from service.bulk.ports import ClaimedRow, RowOutcome
+from service.bulk.work import (
+    BulkContext,
+    fail_invalid,
+    process_row,
+    render_row,
+    worker_name,
+    write_row,
+)
+from service.core import batch_docx, batch_pdf, fitting
+from service.core.converter import ConversionError
+from service.core.document import Metadata
+from service.core.documents import DocumentInvalid, Rendered
+
+log = logging.getLogger("service.bulk")
+
+Claimed = tuple[int, ClaimedRow, Rendered]
+
+
+def rows_per_batch(batch_pages: int, row_pages: int) -> int:
+    """How many rows of `row_pages` pages a batch of `batch_pages` takes (at least one)."""
+    return max(1, batch_pages // max(1, row_pages))
+
+
+def process_batch(
+    ctx: BulkContext, job_id: str, indexes: list[int], *, last_attempt: bool = False
+) -> dict[int, RowOutcome]:
+    """Claim, render and convert the rows together where that is faithful; each one's outcome.
+
+    Rows left over (not batchable, spilled, or the batch failed) are done one by one through
+    process_row, whose outcomes (RETRY, WAIT among them) the caller handles as for any row.
+    """
+    outcomes: dict[int, RowOutcome] = {}
+    together: list[Claimed] = []
+    for index in indexes:
+        row = ctx.jobs.claim_row(job_id, index, worker_name())
+        if row is None:
+            outcomes[index] = RowOutcome.SKIPPED  # done already, or the job was cancelled
+            continue
+        try:
+            rendered = render_row(ctx, row)
+        except DocumentInvalid as exc:
+            outcomes[index] = fail_invalid(ctx, job_id, index, exc)
+            continue
+        if batch_docx.batchable(rendered.docx):
+            together.append((index, row, rendered))
+    if len(together) > 1:
+        outcomes |= _convert_together(ctx, job_id, together)
+    for index in indexes:
+        if index not in outcomes:
+            outcomes[index] = process_row(ctx, job_id, index, last_attempt=last_attempt)
+    return outcomes
+
+
+def _convert_together(ctx: BulkContext, job_id: str, rows: list[Claimed]) -> dict[int, RowOutcome]:
+    """One conversion for the rows, split and written; {} (all left to go singly) on failure."""
+    converter = ctx.documents.converter
+    assert converter is not None, "bulk rows run with a converter"
+    try:
+        merged = batch_docx.merge([rendered.docx for _, _, rendered in rows])
+        parts = batch_pdf.split(converter.convert(merged, destinations=True), len(rows))
+    except (ConversionError, ValueError) as exc:  # ValueError: the merge or the split refused
+        log.warning("bulk %s rows %s: batch failed, one by one: %s", job_id,
+                    [index for index, _, _ in rows], exc)
+        return {}
+    outcomes: dict[int, RowOutcome] = {}
+    for (index, row, rendered), part in zip(rows, parts, strict=True):
+        if fitting.spilled(part):
+            continue  # converted alone, where the line spacing may be tightened
+        pdf = with_metadata(part, rendered.document.metadata)
+        ctx.jobs.complete_row(job_id, index, write_row(ctx, job_id, index, row, rendered, pdf))
+        outcomes[index] = RowOutcome.DONE
+    return outcomes
+
+
+def with_metadata(pdf: bytes, meta: Metadata) -> bytes:
+    """The part with its own title, author, subject and keywords, as a lone conversion has."""
+    with pikepdf.open(io.BytesIO(pdf)) as document:
+        with document.open_metadata(set_pikepdf_as_editor=False) as xmp:
+            xmp["dc:title"] = meta.title
+            xmp["dc:creator"] = [meta.author]
+            xmp["dc:description"] = meta.subject
+            xmp["pdf:Keywords"] = ", ".join(meta.keywords)
+        out = io.BytesIO()
+        document.save(out)
+    return out.getvalue()
