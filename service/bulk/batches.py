@@ -39,6 +39,12 @@ def rows_per_batch(batch_pages: int, row_pages: int) -> int:
     return max(1, batch_pages // max(1, row_pages))
 
 
+def learned_batch_rows(ctx: BulkContext, job_id: str, batch_pages: int) -> int | None:
+    """Rows a batch of the job takes, from its longest row done so far; None before any."""
+    pages = [row.pages for row in ctx.jobs.manifest(job_id) if row.pages]
+    return rows_per_batch(batch_pages, max(pages)) if pages else None
+
+
 def process_batch(
     ctx: BulkContext, job_id: str, indexes: list[int], *, last_attempt: bool = False
 ) -> dict[int, RowOutcome]:

@@ -14,7 +14,7 @@ import threading
 from collections import OrderedDict, deque
 from collections.abc import Callable
 
-from service.bulk.batches import process_batch, rows_per_batch
+from service.bulk.batches import learned_batch_rows, process_batch
 from service.bulk.ports import RowOutcome
 from service.bulk.work import BulkContext, assemble, run_row_with_retries
 
@@ -130,10 +130,10 @@ class EmbeddedRunner:
         """Once a row of the job is done, its pages size the job's batches."""
         if job_id in self._batch_rows or not self.batch_pages:
             return
-        pages = [row.pages for row in self.ctx.jobs.manifest(job_id) if row.pages]
-        if pages:
+        learned = learned_batch_rows(self.ctx, job_id, self.batch_pages)
+        if learned is not None:
             with self._changed:
-                self._batch_rows[job_id] = rows_per_batch(self.batch_pages, max(pages))
+                self._batch_rows[job_id] = learned
 
     def _until_done(self, step: Callable[[], object], what: str) -> None:
         """Run the step until it succeeds: the database or the disk may be away for a while.

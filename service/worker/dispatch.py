@@ -15,7 +15,7 @@ from service.bulk.work import BulkContext
 from service.settings import Settings
 
 BACKEND = "celery"
-ROW_TASK, FINISH_TASK = "vanban.bulk.row", "vanban.bulk.finish"
+ROW_TASK, BATCH_TASK, FINISH_TASK = "vanban.bulk.row", "vanban.bulk.batch", "vanban.bulk.finish"
 QUEUE = "vanban-bulk"
 
 
@@ -69,9 +69,17 @@ class CeleryRunner:
         return self._celery
 
     def submit(self, job_id: str) -> None:
-        """Send a task for each open row (or the finishing task when none is left)."""
+        """Send a task for each open row (or the finishing task when none is left).
+
+        With batches, the first row goes alone and the worker that does it sends the rest in
+        batches its page count sizes (service.celery_worker.run_row).
+        """
         indexes = self.ctx.jobs.open_row_indexes(job_id)
         with self.celery.connection_for_write() as connection:
+            if self.settings.bulk_batch_pages and len(indexes) > 1:
+                self.celery.send_task(ROW_TASK, args=[job_id, indexes[0]],
+                                      kwargs={"then_batches": True}, connection=connection)
+                return
             for index in indexes:
                 self.celery.send_task(ROW_TASK, args=[job_id, index], connection=connection)
             if not indexes:
