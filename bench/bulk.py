@@ -3,7 +3,9 @@
 One run measures, on real LibreOffice:
 
 1. embedded path, 100 communes: documents per second with a pool of 1 and of N = cpu count
-   instances (2 runner threads per instance), from job creation to the last row;
+   instances (2 runner threads per instance), from job creation to the last row, rows
+   converted in batches of --batch-pages pages (the service's default) and one by one, the
+   two alternating on the same pool for --batch-rounds rounds (the ratio of medians);
 2. `soffice --headless --convert-to pdf`, one fresh process per document, on a subset of the
    same DOCX files (per-document time extrapolated), against the embedded pool(N) rate;
 3. the same 100 rows on the Celery path (a real Redis, a real worker process with its own pool
@@ -115,7 +117,7 @@ class Sampler:
 class Embedded:
     """A pool, a database and an embedded runner in this process."""
 
-    def __init__(self, folder: Path, pool_size: int) -> None:
+    def __init__(self, folder: Path, pool_size: int, batch_pages: int = 0) -> None:
         self.database = Database(f"sqlite:///{folder / 'bulk.sqlite'}")
         self.database.upgrade()
         self.pool = ConverterPool(PoolConfig(size=pool_size, base_port=POOL_PORT,
@@ -124,7 +126,7 @@ class Embedded:
         self.ctx = BulkContext(
             SqlJobStore(self.database), DocumentService(self.pool), folder / "jobs"
         )
-        self.runner = EmbeddedRunner(self.ctx, workers=2 * pool_size)
+        self.runner = EmbeddedRunner(self.ctx, workers=2 * pool_size, batch_pages=batch_pages)
         self.jobs = BulkJobs(self.ctx, self.runner)
 
     def close(self) -> None:
@@ -175,6 +177,26 @@ def embedded_rate(folder: Path, pool_size: int, table: Table) -> dict[str, Any]:
         stack.close()
     result["docx_files"] = [str(f) for f in files]
     return result
+
+
+def batched_vs_rows(
+    folder: Path, pool_size: int, table: Table, batch_pages: int, rounds: int
+) -> dict[str, Any]:
+    """Docs/s of the same job in batches and row by row on one pool, alternating (ABAB)."""
+    stack = Embedded(folder, pool_size, batch_pages)
+    rates: dict[str, list[float]] = {"batched": [], "row_by_row": []}
+    try:
+        run_job(stack.jobs, communes(4))  # warm up LibreOffice and the templates
+        for _ in range(rounds):
+            for name, pages in (("batched", batch_pages), ("row_by_row", 0)):
+                stack.runner.batch_pages = pages
+                rates[name].append(run_job(stack.jobs, table)["docs_per_second"])
+    finally:
+        stack.close()
+    medians = {name: statistics.median(values) for name, values in rates.items()}
+    return {"pool_size": pool_size, "batch_pages": batch_pages, "docs_per_second": rates,
+            "median_docs_per_second": medians,
+            "batched_over_row_by_row": round(medians["batched"] / medians["row_by_row"], 2)}
 
 
 def soffice_rate(docx_files: list[str], count: int, folder: Path) -> dict[str, Any]:
@@ -289,6 +311,10 @@ def main() -> int:
     parser.add_argument("--memory-rows", type=int, default=500)
     parser.add_argument("--soffice-docs", type=int, default=8)
     parser.add_argument("--celery-rounds", type=int, default=3)
+    parser.add_argument("--batch-pages", type=int, default=Settings().bulk_batch_pages)
+    parser.add_argument("--batch-rounds", type=int, default=3)
+    parser.add_argument("--only-batches", action="store_true",
+                        help="measure batches against row by row only (step 1's comparison)")
     args = parser.parse_args()
     table = communes(args.rows)
     results: dict[str, Any] = {
@@ -298,6 +324,14 @@ def main() -> int:
     }
     with tempfile.TemporaryDirectory(prefix="vb-bench-bulk-") as tmp:
         root = Path(tmp)
+        for size in sorted({1, CPUS}):
+            results[f"batches_pool_{size}"] = batched_vs_rows(
+                root / f"batches{size}", size, table, args.batch_pages, args.batch_rounds)
+            print(json.dumps(results, indent=1), flush=True)
+        if args.only_batches:
+            results["machine"]["load_average_at_end"] = os.getloadavg()
+            print(json.dumps(results, indent=1, ensure_ascii=False))
+            return 0
         one = embedded_rate(root / "pool1", 1, table)
         many = embedded_rate(root / f"pool{CPUS}", CPUS, table)
         results["embedded_pool_1"] = {k: v for k, v in one.items() if k in KEEP}
