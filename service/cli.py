@@ -131,6 +131,10 @@ def install_signing_key(args: argparse.Namespace, settings: Settings) -> int:
     seal = args.seal.read_bytes() if args.seal is not None else None
     services = build_services(settings, convert=False)
     try:
+        if not services.units.exists(args.unit):
+            print(f"UnitNotFound: no unit {args.unit!r}; make its profile first (/don-vi/moi)",
+                  file=sys.stderr)
+            return 1
         installed = services.keys.install(
             args.unit, args.pkcs12.read_bytes(), passphrase or None, seal,
             args.seal_mm or SEAL_MM,

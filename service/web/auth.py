@@ -13,7 +13,7 @@ import time
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Flask, current_app, g, redirect, request, session, url_for
+from flask import Flask, abort, current_app, g, redirect, request, session, url_for
 
 from service.core.login_throttle import LoginThrottle
 from service.core.rate_limit import RateLimiter
@@ -265,6 +265,10 @@ def check_access() -> Any:
         if is_api():
             return error_response(403, "Hãy đổi mật khẩu dùng một lần trước khi làm việc.")
         return redirect(url_for("auth.password"))
+    unit = (request.view_args or {}).get("slug")
+    if unit is not None and not found.sees(unit):
+        # Another unit's profile does not exist for this caller, as its other records do not.
+        abort(404, description=f"Không có đơn vị “{unit}”.")
     if isinstance(rule, Permission) and not found.can(rule):
         return error_response(403, FORBIDDEN)
     type_id = (request.view_args or {}).get("type_id")

@@ -45,7 +45,8 @@ def unit_edit(slug: str | None = None) -> Any:
     model = _model()
     if request.method == "GET":
         if slug:
-            flat = model.to_flat({"slug": slug, **_unit(slug).prefill()})
+            unit = _unit(slug)
+            flat = model.to_flat({"slug": slug, **unit.prefill(), "council": unit.council})
         else:
             flat = model.to_flat({"archive": "VT"})
         return render_unit_form(model, flat, {}, slug)
