@@ -22,6 +22,15 @@ MANIFEST_FIELDS = (
     "row", "commune", "status", "error", "docx", "pdf", "docx_sha256", "pdf_sha256", "pages",
     "attempts",
 )
+# A row's state (ports.RowState) as clerks read it: the job page, the manifest's CSV.
+ROW_STATE_LABELS = {"pending": "đang chờ", "running": "đang chạy", "done": "xong",
+                    "failed": "lỗi", "skipped": "bỏ qua"}
+# manifest.csv is for clerks: its columns in Vietnamese (manifest.json keeps the keys above).
+MANIFEST_HEADERS = {
+    "row": "STT", "commune": "Xã/đơn vị", "status": "Trạng thái", "error": "Lý do lỗi",
+    "docx": "Tệp DOCX", "pdf": "Tệp PDF", "docx_sha256": "SHA-256 của DOCX",
+    "pdf_sha256": "SHA-256 của PDF", "pages": "Số trang", "attempts": "Số lần chạy",
+}
 
 
 @dataclass(frozen=True)
@@ -117,8 +126,10 @@ def manifest_json(rows: list[ManifestRow]) -> bytes:
 def manifest_csv(rows: list[ManifestRow]) -> bytes:
     """The manifest as UTF-8 CSV with a BOM, one line per row, formulas quoted as text."""
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=MANIFEST_FIELDS, lineterminator="\r\n")
-    writer.writeheader()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow([MANIFEST_HEADERS[name] for name in MANIFEST_FIELDS])
     for row in rows:
-        writer.writerow({k: "" if v is None else formula_safe(v) for k, v in row.as_dict().items()})
+        values = row.as_dict() | {"status": ROW_STATE_LABELS.get(row.status, row.status)}
+        writer.writerow(["" if values[k] is None else formula_safe(values[k])
+                         for k in MANIFEST_FIELDS])
     return out.getvalue().encode("utf-8-sig")

@@ -9,7 +9,7 @@ from flask import request, url_for
 
 from service.bulk.inputs import InputNotFound, Kept
 from service.bulk.jobs import OUTPUTS, BulkJobs
-from service.bulk.outputs import ManifestRow
+from service.bulk.outputs import ROW_STATE_LABELS, ManifestRow
 from service.bulk.overrides import DEFAULT_SEPARATOR
 from service.bulk.table import Table, TableUnreadable, read_table, table_format, table_from_records
 from service.web.auth import current_actor, principal, scope, sees_owner
@@ -19,8 +19,6 @@ from service.web.http import check_type, flag
 
 JOB_STATES = {"running": "đang chạy", "assembling": "đang gộp tệp", "done": "xong",
               "cancelled": "đã hủy"}
-ROW_STATES = {"pending": "đang chờ", "running": "đang chạy", "done": "xong", "failed": "lỗi",
-              "skipped": "bỏ qua"}
 
 
 def only_own_jobs() -> Any:
@@ -199,7 +197,7 @@ def row_view(job_id: str, row: ManifestRow) -> dict[str, Any]:
         "row": row.row,
         "commune": row.commune,
         "status": row.status,
-        "status_label": ROW_STATES.get(row.status, row.status),
+        "status_label": ROW_STATE_LABELS.get(row.status, row.status),
         "error": row.error,
         "pdf": url_for("jobs_api.row_file", job_id=job_id, index=row.row, ext="pdf")
         if done else None,

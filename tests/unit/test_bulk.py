@@ -174,7 +174,9 @@ def test_outputs_are_keyed_by_row_and_assembled(tmp_path: Path) -> None:
     manifest = json.loads((files.folder / "manifest.json").read_text(encoding="utf-8"))
     assert (manifest["done"], manifest["failed"], manifest["pages"]) == (1, 1, 1)
     text = (files.folder / "manifest.csv").read_text(encoding="utf-8-sig")
-    assert "8,Xã Lỗi,failed,date.day: Phải từ 1 đến 31." in text
+    assert text.splitlines()[0] == ("STT,Xã/đơn vị,Trạng thái,Lý do lỗi,Tệp DOCX,Tệp PDF,"
+                                    "SHA-256 của DOCX,SHA-256 của PDF,Số trang,Số lần chạy")
+    assert "8,Xã Lỗi,lỗi,date.day: Phải từ 1 đến 31." in text  # clerks read it in Vietnamese
     names = zipfile.ZipFile(files.folder / "all.zip").namelist()
     assert sorted(names) == ["docx/0007-xa-that-khe.docx", "manifest.csv", "manifest.json",
                              "pdf/0007-xa-that-khe.pdf"]

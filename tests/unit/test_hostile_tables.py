@@ -227,8 +227,8 @@ def test_formulas_are_quoted_in_spreadsheets_and_come_back_as_typed(tmp_path: Pa
                     for i, c in enumerate(cells, start=1)])
     text = (tmp_path / "job" / "manifest.csv").read_text("utf-8-sig")
     manifest = list(csv.DictReader(io.StringIO(text)))
-    assert [r["commune"] for r in manifest] == ["'" + c for c in cells[:-1]] + ["Xã A"]
-    assert manifest[0]["error"] == '\'=HYPERLINK("x")' and manifest[0]["row"] == "1"
+    assert [r["Xã/đơn vị"] for r in manifest] == ["'" + c for c in cells[:-1]] + ["Xã A"]
+    assert manifest[0]["Lý do lỗi"] == '\'=HYPERLINK("x")' and manifest[0]["STT"] == "1"
     raw = json.loads((tmp_path / "job" / "manifest.json").read_text("utf-8"))
     assert raw["rows"][0]["commune"] == '=HYPERLINK("x")'
 
