@@ -14,6 +14,7 @@ from service.bulk.inputs import InputStore
 from service.bulk.outputs import MANIFEST_CSV, MANIFEST_JSON, MERGED, ZIP, ManifestRow
 from service.bulk.overrides import DEFAULT_SEPARATOR, commune_of
 from service.bulk.ports import JobState, JobView, RowState
+from service.bulk.row_document import row_document
 from service.bulk.table import Table, TooManyRows
 from service.core import markup
 from service.core.clock import iso
@@ -117,7 +118,7 @@ class BulkJobs:
                 backend=self.runner.backend,
                 actor=actor,
                 separator=separator,
-                title=markup.plain(self.ctx.documents.catalog.get(type_id).subject_of(base)),
+                title=self._title(type_id, base, table, separator),
                 input_key=key,
                 unit=unit,
                 duplex=duplex,
@@ -127,6 +128,14 @@ class BulkJobs:
             self.ctx.jobs.fail_row(job_id, index, "Dữ liệu chưa hợp lệ: " + "; ".join(reasons))
         self.runner.submit(job_id)
         return job_id
+
+    def _title(self, type_id: str, base: dict[str, Any], table: Table, separator: str) -> str:
+        """The subject as the first row fills it (the base's own, `{ten_xa}` and all, if none)."""
+        catalog = self.ctx.documents.catalog
+        filled = base
+        if table.rows:
+            filled = row_document(catalog, type_id, base, table.rows[0], separator).document
+        return markup.plain(catalog.get(type_id).subject_of(filled))[:300]
 
     def rows(self, job_id: str) -> list[ManifestRow]:
         """Every row of the job in table order with its state and, once done, its files."""

@@ -83,6 +83,7 @@ class JobView:
     finished_at: datetime | None
     unit: str | None = None
     duplex: bool = False  # the merged PDF starts each row's document on an odd page
+    actor: str = ""  # who started it
 
 
 @dataclass(frozen=True)

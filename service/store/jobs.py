@@ -364,6 +364,7 @@ def _job_view(job: BulkJob) -> JobView:
         finished_at=job.finished_at,
         unit=job.unit_slug,
         duplex=job.duplex,
+        actor=job.actor,
     )
 
 

@@ -15,6 +15,7 @@ from service.bulk.table import TableTooLarge
 from service.core import placeholders
 from service.web import csrf
 from service.web.auth import owner, scope, sees_owner
+from service.web.context import services
 from service.web.errors import error_response
 from service.web.job_requests import (
     JOB_STATES,
@@ -135,10 +136,11 @@ def render_form(
             base_subject = str(json.loads(kept["goc"].content).get("subject") or "")
         except (ValueError, AttributeError):
             base_subject = ""
+    people = services().accounts
     return render_template(
         "jobs_index.html",
         provinces=communes.provinces(),
-        recent=bulk().recent(units=scope()),
+        recent=[(job, people.person(job.actor)) for job in bulk().recent(units=scope())],
         report=report,
         problems=report_lines(report) if report else [],
         errors=errors,
