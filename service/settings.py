@@ -37,6 +37,9 @@ class Settings:
     queue_length: int = _setting(
         8, "Requests that may wait for a busy converter; the next ones get a 503 at once"
     )
+    font_dir: str = _setting(
+        "", "A folder of the office's own fonts (Times New Roman's .ttf) the converters use"
+    )
     remote_unoservers: tuple[str, ...] = _setting(
         (), "Comma-separated host:port of remote unoservers"
     )

@@ -14,7 +14,7 @@ import shutil
 import signal
 import subprocess
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import psutil
@@ -44,8 +44,10 @@ class OfficeProcess:
         slots: Slots,
         conversion_timeout: float,
         poll: float = 0.25,
+        env: Mapping[str, str] | None = None,
     ) -> None:
         self.command = tuple(command)
+        self.env = dict(env or {})  # added to the server's (and so LibreOffice's) environment
         self.slots = slots
         self.slot: Slot = slots.claim()
         self.conversion_timeout = conversion_timeout
@@ -166,7 +168,8 @@ class OfficeProcess:
         (self.profile_dir / ".lock").unlink(missing_ok=True)
         self.secret = secrets.token_urlsafe(32)
         self.pipe_name = f"vb-{secrets.token_hex(16)}"
-        env = dict(os.environ, TMPDIR=str(self.tmp_dir.resolve()), **{SECRET_ENV: self.secret})
+        env = dict(os.environ, **self.env, TMPDIR=str(self.tmp_dir.resolve()),
+                   **{SECRET_ENV: self.secret})
         argv = self.argv()
         # The log shows documents' paths and LibreOffice's errors: the service's eyes only.
         descriptor = os.open(self.log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from service.convert import fonts
 from service.convert.office_process import OfficeProcess, RemoteServer
 from service.convert.process import Instance, Timings
 from service.convert.slots import Slots
@@ -51,6 +52,7 @@ class PoolConfig:
     work_dir: Path = Path("var/pool")  # profiles (one per instance) and logs
     server_command: tuple[str, ...] = (sys.executable, "-m", "service.convert.rpc_server")
     timings: Timings = field(default_factory=Timings)  # tests shrink these; nobody else needs to
+    font_dir: Path | None = None  # the office's own fonts (service.convert.fonts)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> PoolConfig:
@@ -63,6 +65,7 @@ class PoolConfig:
             acquire_timeout=settings.acquire_timeout,
             remotes=tuple(settings.remote_unoservers),
             work_dir=settings.data_dir / "pool",
+            font_dir=Path(settings.font_dir) if settings.font_dir else None,
         )
 
 
@@ -91,6 +94,8 @@ class ConverterPool:
             _check_address(remote)
         self.config = config
         self._slots = Slots(config.work_dir, config.base_port)
+        self._font_env: dict[str, str] = {}
+        self.serif_font = ""  # what Times New Roman is set in, once the local servers exist
         timings = config.timings
         self._supervisor: Supervisor[Server] = Supervisor(
             [RemoteServer(address) for address in config.remotes],
@@ -106,9 +111,13 @@ class ConverterPool:
     def _local_servers(self) -> list[Server]:
         """One server per local slot, its ports and directory held for this pool."""
         cfg = self.config
+        if cfg.size:
+            self._font_env = fonts.environment(cfg.font_dir, cfg.work_dir)
+            self.serif_font = fonts.described(fonts.serif_face(self._font_env))
         return [
             OfficeProcess(
-                cfg.server_command, self._slots, cfg.conversion_timeout, cfg.timings.startup_poll
+                cfg.server_command, self._slots, cfg.conversion_timeout, cfg.timings.startup_poll,
+                env=self._font_env,
             )
             for _ in range(cfg.size)
         ]
@@ -216,7 +225,7 @@ class ConverterPool:
 
     def health(self) -> dict[str, Any]:
         """Report the pool's state without touching LibreOffice (the monitor keeps it true)."""
-        return self._supervisor.report()
+        return {**self._supervisor.report(), "serif_font": self.serif_font}
 
 
 def _probe(server: Server, timeout: float) -> None:

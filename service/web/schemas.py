@@ -96,6 +96,9 @@ class PoolHealth(Open):
     """The converter pool: ok, and what the pool tells of its instances."""
 
     ok = yes_no()
+    serif_font = fields.String(metadata={
+        "description": "What the PDFs set Times New Roman in: itself (VB_FONT_DIR) or its "
+                       "metric-compatible stand-in"})
 
 
 class Health(Schema):
