@@ -108,7 +108,7 @@ class Drafts(MethodView):
     @drafts_blp.arguments(DraftRequest)
     @drafts_blp.response(201, schemas.Draft, description="Đã lưu dự thảo (phiên bản 1)",
                          headers={"Location": LOCATION})
-    @drafts_blp.doc(responses=errors(404, 413, 415, 422))
+    @drafts_blp.doc(responses=errors(400, 404, 413, 415, 422))
     def post(self, body: dict[str, Any]) -> Any:
         """Save a new draft in a unit."""
         services().documents.catalog.get(body["doc_type"])  # 404 for an unknown type
@@ -134,7 +134,7 @@ class Draft(MethodView):
 
     @drafts_blp.arguments(DraftVersionRequest)
     @drafts_blp.response(200, schemas.Draft, description="Đã lưu phiên bản mới")
-    @drafts_blp.doc(responses=errors(404, 409, 413, 415, 422))
+    @drafts_blp.doc(responses=errors(400, 404, 409, 413, 415, 422))
     def put(self, body: dict[str, Any], draft_id: int) -> Any:
         """Save a new version of a draft being written or returned."""
         drafting = services().drafting
@@ -150,7 +150,7 @@ class Submit(MethodView):
 
     @drafts_blp.arguments(SubmitRequest)
     @drafts_blp.response(200, schemas.Draft, description="Đã trình ký")
-    @drafts_blp.doc(responses=errors(404, 409, 413, 415, 422, 502, 503))
+    @drafts_blp.doc(responses=errors(400, 404, 409, 413, 415, 422, 502, 503))
     def post(self, body: dict[str, Any], draft_id: int) -> Any:
         """Prepare the PDF for signing and hand the draft to a lãnh đạo of its unit."""
         services().admission.refuse_when_full()
@@ -166,7 +166,7 @@ class Return(MethodView):
 
     @drafts_blp.arguments(ReturnRequest)
     @drafts_blp.response(200, schemas.Draft, description="Đã trả lại người soạn")
-    @drafts_blp.doc(responses=errors(403, 404, 409, 413, 415, 422))
+    @drafts_blp.doc(responses=errors(400, 403, 404, 409, 413, 415, 422))
     def post(self, body: dict[str, Any], draft_id: int) -> Any:
         """Send a draft submitted to the caller back with a comment."""
         return services().drafting.return_to_drafter(principal(), draft_id, body["comment"])
@@ -180,7 +180,7 @@ class Signed(MethodView):
         requestBody=upload(
             "PDF chuẩn bị để ký, đã ký bằng chứng thư số của người ký", MEDIA["pdf"]
         ),
-        responses=errors(403, 404, 409, 413, 415, 422),
+        responses=errors(400, 403, 404, 409, 413, 415, 422),
     )
     @drafts_blp.response(200, schemas.Draft, description="Đã nhận chữ ký số")
     def post(self, draft_id: int) -> Any:
@@ -208,7 +208,7 @@ class Issue(MethodView):
     @drafts_blp.arguments(IssueRequest)
     @drafts_blp.response(201, schemas.RegisterEntry, description="Đã cấp số, đóng dấu, vào sổ",
                          headers={"Location": LOCATION})
-    @drafts_blp.doc(responses=errors(404, 409, 413, 415, 422, 502, 503))
+    @drafts_blp.doc(responses=errors(400, 404, 409, 413, 415, 422, 502, 503))
     def post(self, body: dict[str, Any], draft_id: int) -> Any:
         """Number, date and seal a signed draft into its unit's register."""
         with services().admission.admit():
