@@ -74,6 +74,14 @@ class Known:
 KNOWN = (
     Known("positive_data_acceptance", r"^POST /api/verify$", 400, None,
           "a valid PDF is not something a JSON Schema of bytes can say"),
+    Known("positive_data_acceptance", r"^POST /api/register/\{entry_id\}/scans$", 422, None,
+          "a scan is a PDF, JPEG or PNG by its first bytes: a JSON Schema of bytes cannot say"),
+    Known("positive_data_acceptance", r"^POST /api/drafts$", 422,
+          frozenset({"unit", "document"}),  # document.unit: the key names no unit
+          "a draft belongs to an existing unit the caller sees (a key for every unit names it)"),
+    Known("negative_data_rejection", r"^POST /api/documents/", 200, None,
+          "an empty query value reads as not given: format= is the default PDF",
+          r"parameter `format` in query - violates `enum`"),
     Known("positive_data_acceptance", r"^POST /api/jobs$", 422, None,
           "a bulk job's base and rows are valid only together (columns are the base's fields)"),
     Known("positive_data_acceptance", r"^POST /api/(documents|register/issue)/", 422,
