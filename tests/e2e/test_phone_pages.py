@@ -10,13 +10,14 @@ import pytest
 from playwright.sync_api import expect
 
 from service.core.definitions import load_catalog
-from tests.conftest import load_sample
+from tests.conftest import bulk_base, load_sample
 from tests.e2e.clerk import add, field, preview, van_thu_page, wait_for_preview_image
 from tests.e2e.conftest import PHONE, logged_in_page, own_server, screenshot
 from tests.integration import calls
 
 pytestmark = pytest.mark.integration
 SLUG = "dien-thoai-y-tich"
+PLAN = "seed_000_ke_hoach_y_tich"
 CLERK, CLERK_PASSWORD = "vanthu-dien-thoai", "mat-khau-van-thu-dien-thoai"
 PORT, POOL_BASE_PORT = 3539, 3520  # this suite's ports: the service, then its unoserver pool
 FORMS = [f"/van-ban/{type_id}" for type_id in sorted(load_catalog().types)]
@@ -43,12 +44,12 @@ def van_thu(server: str, browser: Any) -> Iterator[Any]:
 def records(server: str, van_thu: Any) -> dict[str, str]:
     """Her unit's issued entry, draft and bulk job, made over her own session: their ids."""
     http = calls.session_of(server, CLERK, CLERK_PASSWORD, csrf=True)
-    plan = load_sample("seed_000_ke_hoach_y_tich")
+    plan = load_sample(PLAN)
     made = {
         "entry": http.post(f"{server}/api/register/issue/ke_hoach?unit={SLUG}", json=plan),
         "draft": http.post(f"{server}/api/drafts",
                            json={"doc_type": "ke_hoach", "unit": SLUG, "document": plan}),
-        "job": http.post(f"{server}/api/jobs", json={"base": plan, "rows": [
+        "job": http.post(f"{server}/api/jobs", json={"base": bulk_base(PLAN), "rows": [
             {"commune": "Xã Thất Khê", "issuer.agency": "Ủy ban nhân dân xã Thất Khê"}]}),
     }
     for answer in made.values():

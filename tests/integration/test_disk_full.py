@@ -59,7 +59,10 @@ def service(tmp_path: Path) -> Iterator[tuple[str, Path, str]]:
         f'--scope read_register | tail -1 > "{token_file}" && {filler} '
         f'exec "{python}" -m service serve'
     )
-    env = bulk_env(data, port=port, pool_size=1, pool_base_port=3080, bulk_workers=1)
+    # Batches of two rows (seed 000 has 3 pages): the job is still running, batch by batch,
+    # when the disk fills, as a row-by-row job would be.
+    env = bulk_env(data, port=port, pool_size=1, pool_base_port=3080, bulk_workers=1,
+                   bulk_batch_pages=6)
     log = open(tmp_path / "service.log", "ab")
     process = subprocess.Popen(["unshare", "--user", "--map-root-user", "--mount", "sh", "-c",
                                 script], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
