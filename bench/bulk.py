@@ -11,9 +11,10 @@ One run measures, on real LibreOffice:
 3. the same 100 rows on the Celery path (a real Redis, a real worker process with its own pool
    of N and 2N threads) against the embedded path at the same pool size, both stacks live and
    the jobs alternating (ABBA) for --celery-rounds rounds; the overhead compares medians;
-4. a 500-row embedded job: RSS of this process and of the whole tree (with unoserver and
-   soffice.bin) sampled every 0.2 s, reported after 100 and after 500 rows, and the peak while
-   rows ran against the peak while the ZIP and merged PDF were written.
+4. a 500-row embedded job in batches of --batch-pages: RSS of this process and of the whole
+   tree (with unoserver and soffice.bin) sampled every 0.2 s, reported after 100, 300 and 500
+   rows, and the peak while rows ran against the peak while the ZIP and merged PDF were
+   written (with --only-batches: steps 1's comparison and this one only).
 
 Run from the project root:  .venv/bin/python bench/bulk.py [--out bench/bulk-results.json]
 """
@@ -272,9 +273,9 @@ def celery_vs_embedded(
     }
 
 
-def memory_run(folder: Path, pool_size: int, rows: int) -> dict[str, Any]:
+def memory_run(folder: Path, pool_size: int, rows: int, batch_pages: int) -> dict[str, Any]:
     """RSS over a `rows`-row embedded job: after 100 rows, after all, peaks rows vs assembly."""
-    stack = Embedded(folder, pool_size)
+    stack = Embedded(folder, pool_size, batch_pages)
     marks: dict[int, tuple[int, int]] = {}
     try:
         run_job(stack.jobs, communes(4))
@@ -293,6 +294,7 @@ def memory_run(folder: Path, pool_size: int, rows: int) -> dict[str, Any]:
     assembly_peak = sampler.peak(result["rows_done_at"], result["ended"])
     return {
         "rows": rows,
+        "batch_pages": batch_pages,
         "seconds": result["total_seconds"],
         "rss_mib_at_rows": {
             str(k): {"own": round(v[0] / MiB, 1), "tree": round(v[1] / MiB, 1)}
@@ -314,7 +316,7 @@ def main() -> int:
     parser.add_argument("--batch-pages", type=int, default=Settings().bulk_batch_pages)
     parser.add_argument("--batch-rounds", type=int, default=3)
     parser.add_argument("--only-batches", action="store_true",
-                        help="measure batches against row by row only (step 1's comparison)")
+                        help="only step 1's comparison of batches and row by row, and step 4")
     args = parser.parse_args()
     table = communes(args.rows)
     results: dict[str, Any] = {
@@ -329,6 +331,8 @@ def main() -> int:
                 root / f"batches{size}", size, table, args.batch_pages, args.batch_rounds)
             print(json.dumps(results, indent=1), flush=True)
         if args.only_batches:
+            results["memory"] = memory_run(root / "memory", CPUS, args.memory_rows,
+                                           args.batch_pages)
             results["machine"]["load_average_at_end"] = os.getloadavg()
             print(json.dumps(results, indent=1, ensure_ascii=False))
             return 0
@@ -348,7 +352,7 @@ def main() -> int:
         results[f"celery_vs_embedded_pool_{CPUS}"] = comparison
         results["celery_overhead_percent"] = comparison["celery_overhead_percent"]
         print(json.dumps(results, indent=1), flush=True)
-        results["memory"] = memory_run(root / "memory", CPUS, args.memory_rows)
+        results["memory"] = memory_run(root / "memory", CPUS, args.memory_rows, args.batch_pages)
     results["machine"]["load_average_at_end"] = os.getloadavg()
     args.out.write_text(json.dumps(results, indent=1, ensure_ascii=False) + "\n")
     print(json.dumps(results, indent=1, ensure_ascii=False))
