@@ -28,6 +28,7 @@ from service.core import batch_docx, batch_pdf, fitting
 from service.core.converter import ConversionError
 from service.core.document import Metadata
 from service.core.documents import DocumentInvalid, Rendered
+from service.core.pdf import set_metadata
 
 log = logging.getLogger("service.bulk")
 
@@ -99,11 +100,7 @@ def _convert_together(ctx: BulkContext, job_id: str, rows: list[Claimed]) -> dic
 def with_metadata(pdf: bytes, meta: Metadata) -> bytes:
     """The part with its own title, author, subject and keywords, as a lone conversion has."""
     with pikepdf.open(io.BytesIO(pdf)) as document:
-        with document.open_metadata(set_pikepdf_as_editor=False) as xmp:
-            xmp["dc:title"] = meta.title
-            xmp["dc:creator"] = [meta.author]
-            xmp["dc:description"] = meta.subject
-            xmp["pdf:Keywords"] = ", ".join(meta.keywords)
+        set_metadata(document, meta.title, meta.author, meta.subject, list(meta.keywords))
         out = io.BytesIO()
         document.save(out)
     return out.getvalue()

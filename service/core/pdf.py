@@ -267,18 +267,25 @@ def _with_metadata(
             raise ValueError(
                 f"signature page {page_index} is outside the PDF's {len(document.pages)} pages"
             )
-        with document.open_metadata() as meta:
-            meta["dc:title"] = title
-            meta["dc:creator"] = [author]
-            meta["dc:description"] = subject
-            meta["dc:language"] = [LANGUAGE]
-            meta["pdf:Keywords"] = ", ".join(keywords)
-        document.Root.Lang = pikepdf.String(LANGUAGE)
+        set_metadata(document, title, author, subject, keywords)
         if issue_blanks:
             add_issue_fields(document, issue_blanks)
         out = io.BytesIO()
         document.save(out)
     return out.getvalue()
+
+
+def set_metadata(
+    document: pikepdf.Pdf, title: str, author: str, subject: str, keywords: list[str]
+) -> None:
+    """Info dictionary and XMP in sync (PDF/A identification kept), and /Lang vi-VN."""
+    with document.open_metadata() as meta:
+        meta["dc:title"] = title
+        meta["dc:creator"] = [author]
+        meta["dc:description"] = subject
+        meta["dc:language"] = [LANGUAGE]
+        meta["pdf:Keywords"] = ", ".join(keywords)
+    document.Root.Lang = pikepdf.String(LANGUAGE)
 
 
 def _with_fields(
