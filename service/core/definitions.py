@@ -115,6 +115,7 @@ class DocTypeDef:
     # The Nơi nhận the decree's form gives the type (Như trên), over the unit's usual list.
     recipients: tuple[str, ...] | None = None
     by_council: bool = False  # issued by the unit's Hội đồng nhân dân (a nghị quyết)
+    checks: tuple[str, ...] = ()  # checks of the whole document (service.core.schemas.CHECKS)
 
     @property
     def template(self) -> str:
@@ -244,6 +245,7 @@ def load_catalog(forms_dir: Path = FORMS_DIR) -> Catalog:
             subject_from=raw.get("subject_from", ""),
             recipients=tuple(raw["recipients"]) if "recipients" in raw else None,
             by_council=bool(raw.get("by_council", False)),
+            checks=tuple(raw.get("checks", ())),
         )
     return catalog
 

@@ -13,7 +13,6 @@ from service.core.definitions import Catalog, load_catalog
 from service.core.document import Document
 from service.core.render import Renderer
 from service.core.schemas import SchemaFactory, flatten_errors
-from service.core.signer import authority_conflict
 
 NUMBERING_EXHAUSTED = (
     "Hết ký hiệu đánh số: mục La Mã tới 3.999, mục chữ a) tới y) (23 mục); "
@@ -83,17 +82,9 @@ class DocumentService:
         if isinstance(payload, dict) and payload.get("doc_type") not in (None, doc_type.id):
             raise DocumentInvalid({"doc_type": [f"Phải là {doc_type.id} hoặc để trống."]})
         try:
-            data: dict[str, Any] = self.schemas.document(type_id).load(payload)
+            return self.schemas.document(type_id).load(payload)
         except ValidationError as exc:
             raise DocumentInvalid(flatten_errors(exc.messages)) from None
-        # The authority line above a decision or a telegram speaks for the signature below it.
-        decides = self.catalog.get(type_id).layout.builder in ("decision", "telegram")
-        if decides and data.get("authority") and data.get("signer"):
-            conflict = authority_conflict(data["authority"], data["signer"],
-                                          data["issuer"]["agency"])
-            if conflict:
-                raise DocumentInvalid({"authority": [conflict]})
-        return data
 
     def load(self, type_id: str, payload: Any) -> Document:
         """Validate the payload and derive the document's facts once."""

@@ -11,7 +11,7 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validates_schema
 from service.core.definitions import Catalog, FieldDef, GroupDef
 from service.core.fields import MESSAGES as FIELD_MESSAGES
 from service.core.fields import field_type
-from service.core.signer import delegated
+from service.core.signer import authority_conflict, delegated
 
 MESSAGES = {
     **FIELD_MESSAGES,
@@ -55,9 +55,18 @@ def _check_signer(data: dict[str, Any]) -> None:
         raise ValidationError(message, "head_title")
 
 
+def _check_authority(data: dict[str, Any]) -> None:
+    """Refuse an authority line typed against the signature below it."""
+    if data.get("authority") and data.get("signer") and data.get("issuer"):
+        conflict = authority_conflict(data["authority"], data["signer"], data["issuer"]["agency"])
+        if conflict:
+            raise ValidationError(conflict, "authority")
+
+
 CHECKS: dict[str, Callable[[dict[str, Any]], None]] = {
     "valid_date": _check_date,
     "signer_mode": _check_signer,
+    "authority_signer": _check_authority,
 }
 
 
@@ -78,7 +87,8 @@ class SchemaFactory:
     def document_class(self, type_id: str) -> type[Schema]:
         """Return the schema class of a document type (for the API docs)."""
         doc = self.catalog.get(type_id)
-        return self._schema_class("doc", GroupDef(doc.id, doc.name, doc.fields), doc.blocks)
+        group = GroupDef(doc.id, doc.name, doc.fields, doc.checks)
+        return self._schema_class("doc", group, doc.blocks)
 
     def _schema_class(self, role: str, group: GroupDef, kinds: tuple[str, ...]) -> type[Schema]:
         # Parts without blocks are the same for every type; the rest depend on the allowed kinds.
