@@ -137,12 +137,14 @@ class DocumentService:
         if self.converter is None:
             raise RuntimeError("this DocumentService has no converter")
         converted = self.converter.convert(rendered.docx, pdf_version=pdf_version)
-        if fitting.spilled(converted):
+        spill = fitting.spill_page(converted)
+        if spill is not None:
             # A careful clerk tightens the line spacing before leaving a few lines and the
             # signature on a page of their own; the editable DOCX keeps the usual spacing.
             tighter = self.converter.convert(fitting.tightened(rendered.docx),
                                              pdf_version=pdf_version)
-            if fitting.fitted_better(converted, tighter):
+            fitted = fitting.signature_page(tighter)
+            if fitted is not None and fitted[0] < spill:  # it moved to an earlier page
                 converted = tighter
         if not signing:
             return converted

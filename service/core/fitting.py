@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+from typing import Any
 
 from service.core import vn
 from service.core.pdf_io import pdfium_document
@@ -22,27 +23,45 @@ SINGLE = b'w:line="240"'
 def signature_page(pdf: bytes) -> tuple[int, int] | None:
     """The 0-based page holding Nơi nhận, and the text lines above it there; None without."""
     with pdfium_document(pdf) as document:
-        for index in range(len(document)):
-            text = document[index].get_textpage()
-            lines: dict[int, str] = {}
-            for i in range(text.count_rects()):
-                left, bottom, right, top = text.get_rect(i)
-                found = text.get_text_bounded(left, bottom, right, top).strip()
-                if found:
-                    lines[round(top)] = lines.get(round(top), "") + found
-            heads = [top for top, line in lines.items()
-                     if vn.search_key(line).startswith(RECIPIENTS_HEAD)]
-            if heads:
-                above = [line for top, line in lines.items()
-                         if top > heads[0] + 2 and not line.isdigit()]  # the page number aside
-                return index, len(above)
-    return None
+        return _signature_page(document)
+
+
+def spill_page(pdf: bytes) -> int | None:
+    """The page the signature spilled onto with at most SPILL_LINES of text; None if it did not.
+
+    Every conversion asks: a one-page PDF answers without reading any text.
+    """
+    with pdfium_document(pdf) as document:
+        if len(document) < 2:
+            return None
+        found = _signature_page(document)
+    if found is None or found[0] == 0 or found[1] > SPILL_LINES:
+        return None
+    return found[0]
 
 
 def spilled(pdf: bytes) -> bool:
     """Whether the signature stands on a later page with no more than SPILL_LINES of text."""
-    found = signature_page(pdf)
-    return found is not None and found[0] > 0 and found[1] <= SPILL_LINES
+    return spill_page(pdf) is not None
+
+
+def _signature_page(document: Any) -> tuple[int, int] | None:
+    """signature_page's search in an open PDFium document, first page first."""
+    for index in range(len(document)):
+        text = document[index].get_textpage()
+        lines: dict[int, str] = {}
+        for i in range(text.count_rects()):
+            left, bottom, right, top = text.get_rect(i)
+            found = text.get_text_bounded(left, bottom, right, top).strip()
+            if found:
+                lines[round(top)] = lines.get(round(top), "") + found
+        heads = [top for top, line in lines.items()
+                 if vn.search_key(line).startswith(RECIPIENTS_HEAD)]
+        if heads:
+            above = [line for top, line in lines.items()
+                     if top > heads[0] + 2 and not line.isdigit()]  # the page number aside
+            return index, len(above)
+    return None
 
 
 def tightened(docx: bytes) -> bytes:
@@ -56,9 +75,3 @@ def tightened(docx: bytes) -> bytes:
                 data = ONE_FIFTEEN.sub(SINGLE, data)
             target.writestr(part, data)
     return out.getvalue()
-
-
-def fitted_better(original: bytes, fitted: bytes) -> bool:
-    """Whether the fitted PDF brings the signature onto an earlier page."""
-    before, after = signature_page(original), signature_page(fitted)
-    return before is not None and after is not None and after[0] < before[0]
