@@ -264,15 +264,15 @@ def sweep(tmp: Path) -> list[int]:
     return kill_all(alive)
 
 
-def grant_key(env: dict[str, str]) -> str:
-    """An API key to render with, made in the service's own database."""
+def grant_key(env: dict[str, str], scopes: tuple[str, ...] = ("render",)) -> str:
+    """An API key with these scopes, made in the service's own database."""
     from service.composition import build_services
     from service.settings import Settings
 
     services = build_services(Settings.from_env(env), convert=False)
     try:
         catalog = services.documents.catalog
-        _, token = services.api_keys.create("bench", ["render"], units=None, created_by="bench",
+        _, token = services.api_keys.create("bench", list(scopes), units=None, created_by="bench",
                                             known_types=catalog.types)
     finally:
         services.close()
