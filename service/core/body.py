@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from service.core import markup, table_widths, vn, wordml
+from service.core import data_table, markup, table_widths, vn, wordml
 from service.core.markup import Span
 from service.core.page import text_width_mm
 
@@ -45,6 +45,7 @@ class BodyWriter:
             "assignments": lambda b, _n, _i: self.assignments(b["rows"]),
             "indicators": lambda b, _n, _i: self.indicators(b["rows"], b["total"]),
             "article": self.article,
+            "table": lambda b, _n, _i: self.table(b),
         }
 
     def rich(self, text: str, style: str = "VBBody", *, prefix: str = "", **emphasis: bool) -> str:
@@ -110,11 +111,20 @@ class BodyWriter:
         head = wordml.run(f"Điều {self.article_count}. ", bold=True)
         text = wordml.runs(markup.parse(block["text"]), self.notes, bold=self.titled_articles)
         child = Numbering("alpha", "", numbering.depth + 1)
-        titles = self.titled_articles and bool(block.get("body"))
+        clauses = block.get("clauses") or []
+        titles = self.titled_articles and bool(block.get("body") or clauses)
         props = [wordml.keep_next()] if titles else _introducing(block["text"])
-        return wordml.paragraph(head + text, "VBBody", props=props) + (
-            self.blocks(block.get("body") or [], child)
-        )
+        return (wordml.paragraph(head + text, "VBBody", props=props)
+                + "".join(self.clause(c, n) for n, c in enumerate(clauses, 1))
+                + self.blocks(block.get("body") or [], child))
+
+    def clause(self, clause: dict[str, Any], number: int) -> str:
+        """Khoản `1.` of an article and its điểm `a)`, `b)`, as the layout numbers them."""
+        points = clause.get("points") or []
+        out = [self.rich(clause["text"], prefix=f"{number}. ")]
+        out += [self.rich(text, prefix=f"{vn.alpha_label(n)}) ")
+                for n, text in enumerate(points, 1)]
+        return "".join(out)
 
     def assignments(self, rows: Sequence[dict[str, Any]]) -> str:
         """The assignment table: STT, task, lead, support, deadline, output."""
@@ -161,6 +171,36 @@ class BodyWriter:
         body = [_indicator_cells(cells, bold=total and i == len(texts) - 1)
                 for i, cells in enumerate(texts)]
         return wordml.table(widths, header, body)
+
+    def table(self, block: dict[str, Any]) -> str:
+        """The clerk's own table: title, unit line, STT, figures flush right, `Tổng cộng`."""
+        columns = list(block["columns"])
+        rows = [list(row["cells"]) for row in block["rows"]]
+        figures = data_table.figure_columns(rows)
+        if block.get("totals"):
+            rows.append(data_table.total_row(columns, rows, block["totals"]))
+        weights = data_table.weights(columns, rows)
+        if block.get("numbered", True):
+            columns, figures, weights = [data_table.STT, *columns], [False, *figures], [6, *weights]
+            rows = [[str(i) if i <= len(block["rows"]) else "", *row]
+                    for i, row in enumerate(rows, 1)]
+        widths = self._widths(weights, columns, rows)
+        aligns = [("center" if title == data_table.STT and i == 0 else
+                   "right" if figures[i] else table_widths.alignment(widths[i]))
+                  for i, title in enumerate(columns)]
+        total = bool(block.get("totals"))
+        body = [[wordml.cell_text(text, bold=total and r == len(rows) - 1, align=align)
+                 for text, align in zip(row, aligns, strict=True)]
+                for r, row in enumerate(rows)]
+        out = []
+        if block.get("title"):
+            # A line's space above: the title belongs to the table, not to the text before it.
+            out.append(wordml.paragraph(wordml.run(block["title"]), "VBAppendixTitle",
+                                        props=['<w:spacing w:before="240"/>']))
+        if block.get("unit"):
+            out.append(wordml.paragraph(wordml.run(block["unit"], italic=True), "VBBody",
+                                        align="right", props=[wordml.keep_next()]))
+        return "".join(out) + wordml.table(widths, columns, body)
 
     def _widths(
         self, weights: Sequence[float], header: Sequence[str], rows: Sequence[Sequence[str]]

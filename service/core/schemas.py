@@ -8,6 +8,7 @@ from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validates_schema
 
+from service.core.data_table import shape_problem
 from service.core.definitions import Catalog, FieldDef, GroupDef
 from service.core.fields import MESSAGES as FIELD_MESSAGES
 from service.core.fields import field_type
@@ -63,10 +64,18 @@ def _check_authority(data: dict[str, Any]) -> None:
             raise ValidationError(conflict, "authority")
 
 
+def _check_table(data: dict[str, Any]) -> None:
+    """Refuse a row whose cells do not match the columns, or a total of no figure column."""
+    problem = shape_problem(data)
+    if problem:
+        raise ValidationError(problem)
+
+
 CHECKS: dict[str, Callable[[dict[str, Any]], None]] = {
     "valid_date": _check_date,
     "signer_mode": _check_signer,
     "authority_signer": _check_authority,
+    "table_shape": _check_table,
 }
 
 

@@ -139,7 +139,7 @@ def test_a_body_is_a_list_of_blocks_told_apart_by_kind(doc) -> None:
     assert body["type"] == "array" and body["minItems"] == 1 and body["maxItems"] == 1000
     mapping = body["items"]["discriminator"]["mapping"]
     assert body["items"]["discriminator"]["propertyName"] == "kind"
-    assert set(mapping) == {"article", "paragraph", "bullet"}
+    assert set(mapping) == {"article", "paragraph", "bullet", "table"}
     assert body["items"]["oneOf"] == [{"$ref": target} for target in mapping.values()]
     for kind, target in mapping.items():
         block = resolve(doc, {"$ref": target})
@@ -156,7 +156,7 @@ def test_a_decision_may_carry_a_regulation_of_chapters(doc) -> None:
     assert set(text["required"]) == {"title", "chapters"}
     chapter = resolve(doc, text["properties"]["chapters"]["items"])
     mapping = chapter["properties"]["body"]["items"]["discriminator"]["mapping"]
-    assert set(mapping) == {"article", "paragraph", "bullet"}
+    assert set(mapping) == {"article", "paragraph", "bullet", "table"}
 
 
 def test_enums(doc) -> None:

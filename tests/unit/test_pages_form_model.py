@@ -143,7 +143,8 @@ def test_rows_of_short_fields_are_edited_as_tables_and_appendices_as_cards() -> 
 
     view = FormView(model("ke_hoach"), {}, {}, has_unit=False, schemas=SERVICE.schemas)
     tables = {part: view.tabular(part) for part in view.list_parts()}
-    assert tables == {"appendix": False, "assignment_row": True, "indicator_row": True}
+    assert tables == {"appendix": False, "assignment_row": True, "indicator_row": True,
+                      "table_row": False}
 
 
 @pytest.mark.parametrize(("type_id", "recipients"), [
