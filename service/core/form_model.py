@@ -225,12 +225,14 @@ class FormModel:
                 block = blocks[start]
                 flat[item + ".kind"] = block["kind"]
                 for f in self.catalog.blocks[block["kind"]].fields:
-                    if f.name not in block:
+                    if f.name not in block and not f.has_default:
                         continue
+                    # A field left out shows its default: an unticked box would say false.
+                    value = block.get(f.name, f.default)
                     if f.type == "blocks":
-                        self._flat_outline_then_items(block[f.name], f"{item}.{f.name}", flat)
+                        self._flat_outline_then_items(value, f"{item}.{f.name}", flat)
                     else:
-                        self._flat_value(f, block[f.name], f"{item}.{f.name}", flat)
+                        self._flat_value(f, value, f"{item}.{f.name}", flat)
                 start += 1
             index += 1
 

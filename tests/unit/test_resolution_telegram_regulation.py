@@ -74,7 +74,9 @@ def test_resolution_reads_in_order(rendered_samples: dict[str, Any]) -> None:
         "QUYẾT NGHỊ:",
         "Điều 1. Phê duyệt chủ trương đầu tư xây dựng Nhà văn hóa thôn Nà Pe, xã Y Tịch với "
         "các nội dung chủ yếu sau:",
-        "- Thời gian thực hiện: năm 2023 - 2024.",
+        "2. Quy mô đầu tư:", "a) Nhà một tầng, diện tích xây dựng 120 m²;",
+        "b) Sân bê tông 200 m², tường rào và cổng.",
+        "6. Thời gian thực hiện: năm 2023 - 2024.",
         "Điều 2. Giao Ủy ban nhân dân xã tổ chức thực hiện Nghị quyết này. Thường trực Hội đồng "
         "nhân dân xã, các Ban của Hội đồng nhân dân xã và đại biểu Hội đồng nhân dân xã giám "
         "sát việc thực hiện Nghị quyết.",
