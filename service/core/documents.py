@@ -7,7 +7,8 @@ from typing import Any, Protocol
 
 from marshmallow import ValidationError
 
-from service.core import fitting, issue_fields, pdf, vn
+from service.core import fitting, form_parts, issue_fields, pdf, vn
+from service.core.context import default_authority
 from service.core.converter import Converter
 from service.core.definitions import Catalog, load_catalog
 from service.core.document import Document
@@ -82,9 +83,14 @@ class DocumentService:
         if isinstance(payload, dict) and payload.get("doc_type") not in (None, doc_type.id):
             raise DocumentInvalid({"doc_type": [f"Phải là {doc_type.id} hoặc để trống."]})
         try:
-            return self.schemas.document(type_id).load(payload)
+            data: dict[str, Any] = self.schemas.document(type_id).load(payload)
         except ValidationError as exc:
             raise DocumentInvalid(flatten_errors(exc.messages)) from None
+        authority = data.get("authority") or default_authority(data)
+        repeated = form_parts.repeated_lines(Document.of(doc_type, data), authority)
+        if repeated:
+            raise DocumentInvalid(repeated)
+        return data
 
     def load(self, type_id: str, payload: Any) -> Document:
         """Validate the payload and derive the document's facts once."""

@@ -22,7 +22,14 @@ if TYPE_CHECKING:
     from service.core.document import Document
 
 END_MARK = "./."
+# The sentences Appendix III's forms print in their own words, data after them.
 MEETING_END = "Cuộc họp kết thúc vào"
+INTRODUCTION_REQUEST = ("Đề nghị Quý cơ quan tạo điều kiện để ông (bà) có tên ở trên hoàn thành "
+                        "nhiệm vụ.")
+VALID_UNTIL = "Giấy này có giá trị đến hết ngày"
+LEAVE_REQUEST = "Xét Đơn đề nghị nghỉ phép"
+LEAVE_GRANTED = "Nghỉ phép năm"
+REPEATED = "Mẫu văn bản đã tự in dòng “{opening} …”; hãy bỏ đoạn này để không in hai lần."
 
 
 @dataclass(frozen=True)
@@ -32,11 +39,17 @@ class Line:
     value: str = ""
     label: str = ""
     rich: bool = False  # the value holds **bold**, *italic* and footnotes
+    fixed: str = ""  # the form's own words the value starts with (a sentence it always prints)
+
+    @property
+    def opening(self) -> str:
+        """What a paragraph repeating this line starts with: `Label:` or the fixed words."""
+        return f"{self.label}:" if self.label else self.fixed
 
     def ended(self) -> Line:
         """The line with `./.` after its value, replacing the stops a clerk typed there."""
         value = re.sub(r"[\s.;,/]+$", "", self.value) + END_MARK
-        return Line(value, self.label, self.rich)
+        return Line(value, self.label, self.rich, self.fixed)
 
 
 @dataclass(frozen=True)
@@ -70,6 +83,11 @@ def labelled_list(label: str, items: list[str]) -> list[Line]:
     return [Line(label=label)] + [
         Line(f"- {e}{'.' if i == last else ';'}") for i, e in enumerate(entries)
     ]
+
+
+def fixed_line(words: str, rest: str = "") -> Line:
+    """A sentence in the form's own words, followed by the document's data."""
+    return Line(f"{words} {rest}" if rest else words, fixed=words.rstrip("."))
 
 
 def moment(value: dict[str, Any]) -> str:
@@ -114,10 +132,8 @@ def introduction(document: Document, authority: str) -> FormText:
         Line(data["sent_to"], "Được cử đến"),
         Line(data["purpose"], "Về việc"),
     ]
-    tail = [
-        Line("Đề nghị Quý cơ quan tạo điều kiện để ông (bà) có tên ở trên hoàn thành nhiệm vụ."),
-        Line(f"Giấy này có giá trị đến hết ngày {numeric_date(data['valid_until'])}"),
-    ]
+    tail = [fixed_line(INTRODUCTION_REQUEST),
+            fixed_line(VALID_UNTIL, numeric_date(data["valid_until"]))]
     return FormText(head, tail, {})
 
 
@@ -125,20 +141,16 @@ def leave(document: Document, authority: str) -> FormText:
     """Mẫu 1.10: the request, who grants leave to whom, how long, from when, where."""
     data = document.data
     head = [
-        Line(
-            f"Xét Đơn đề nghị nghỉ phép {long_date(data['request_date'])} "
-            f"của ông (bà) {data['employee']},"
-        ),
+        fixed_line(LEAVE_REQUEST,
+                   f"{long_date(data['request_date'])} của ông (bà) {data['employee']},"),
         Line(label=f"{authority} cấp cho"),
         Line(data["employee"], "Ông (bà)"),
         Line(data["position"], "Chức vụ"),
         Line(data["workplace"], "Đơn vị công tác"),
     ]
     tail = [
-        Line(
-            f"Nghỉ phép năm {data['leave_year']} trong thời gian {data['days']:02d} ngày, "
-            f"kể từ {long_date(data['start'])} đến hết {long_date(data['end'])}"
-        ),
+        fixed_line(LEAVE_GRANTED, f"{data['leave_year']} trong thời gian {data['days']:02d} ngày, "
+                   f"kể từ {long_date(data['start'])} đến hết {long_date(data['end'])}"),
         Line(data["leave_place"], "Tại"),
     ]
     return FormText(head, tail, {})
@@ -157,7 +169,7 @@ def minutes(document: Document, authority: str) -> FormText:
         Line(recorder, "Thư ký (người ghi biên bản)"),
         Line(label="Nội dung (theo diễn biến cuộc họp/hội nghị/hội thảo)"),
     ]
-    tail = [Line(f"{MEETING_END} {moment(data['end_time'])}")]
+    tail = [fixed_line(MEETING_END, moment(data["end_time"]))]
     extra = {
         "secretary_lines": [vn.upper_vn(secretary.get("title") or "Thư ký")],
         "secretary_name": secretary["name"],
@@ -200,3 +212,38 @@ def form_context(text: FormText | None, writer: BodyWriter, data: dict[str, Any]
         "form_tail": Markup("".join(labelled_xml(line, writer) for line in tail)),
         **text.extra,
     }
+
+
+def repeated_lines(document: Document, authority: str) -> dict[str, list[str]]:
+    """The intro, body and closing paragraphs that repeat a line the form prints, by path."""
+    text = form_text(document, authority)
+    if text is None:
+        return {}
+    openings = [line.opening for line in (*text.head, *text.tail) if line.opening]
+    problems: dict[str, list[str]] = {}
+    for path, paragraph in _paragraphs(document.data):
+        said = _comparable(paragraph)
+        found = next((o for o in openings if said.startswith(_comparable(o))), None)
+        if found:
+            problems[path] = [REPEATED.format(opening=found)]
+    return problems
+
+
+def _paragraphs(data: dict[str, Any]) -> list[tuple[str, str]]:
+    """Every paragraph of the intro, body (sections included) and closing, with its path."""
+    found = [(f"{key}.{i}", text) for key in ("intro", "closing")
+             for i, text in enumerate(data.get(key) or [])]
+
+    def walk(blocks: list[dict[str, Any]], path: str) -> None:
+        for i, block in enumerate(blocks):
+            if "text" in block and block.get("kind") in ("paragraph", "bullet"):
+                found.append((f"{path}.{i}.text", block["text"]))
+            walk(block.get("body") or [], f"{path}.{i}.body")
+
+    walk(data.get("body") or [], "body")
+    return found
+
+
+def _comparable(text: str) -> str:
+    """Plain text folded for comparison: no markup, leading dash, case or extra spaces."""
+    return " ".join(markup.plain(text).lstrip("-– ").split()).casefold()

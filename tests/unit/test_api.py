@@ -178,3 +178,15 @@ def test_verify_wants_a_pdf(client) -> None:
     response = client.post("/api/verify", data=b"garbage", content_type="application/pdf")
     assert response.status_code == 400
     assert set(response.json) == {"code", "status", "message", "errors"}
+
+
+def test_a_repeated_form_line_is_422_naming_the_field(client) -> None:
+    payload = load_sample("giay_gioi_thieu_lien_he_kinh_phi")
+    payload["closing"] = ["Đề nghị Quý cơ quan tạo điều kiện để ông (bà) có tên ở trên hoàn thành "
+                          "nhiệm vụ."]
+    response = client.post("/api/documents/giay_gioi_thieu", json=payload)
+    assert response.status_code == 422
+    assert response.json["errors"] == {"closing.0": [
+        "Mẫu văn bản đã tự in dòng “Đề nghị Quý cơ quan tạo điều kiện để ông (bà) có tên ở trên "
+        "hoàn thành nhiệm vụ …”; "
+        "hãy bỏ đoạn này để không in hai lần."]}
