@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from markupsafe import Markup
@@ -18,6 +19,7 @@ SECTION_MARK = "_vb_section_"
 AGENCY_BODIES = ("ỦY BAN NHÂN DÂN", "HỘI ĐỒNG NHÂN DÂN")
 HEADER_AGENCY_CHARS = 20  # upper-case bold 13 pt characters that fit the header's left column
 AGENCY_SIZE, SUBJECT_SIZE = 13, 14
+Ending = Callable[[str], str]  # what the last line of text gets: the mark, or `./` completed
 END_MARK = "./."
 
 
@@ -28,7 +30,8 @@ def build_context(document: Document) -> tuple[dict[str, Any], list[str]]:
     writer = BodyWriter()
     own = form_parts.form_text(document, data.get("authority") or default_authority(data))
     marked = data.get("end_mark", True) and not form_parts.ends_text(own, data)
-    body_data = with_end_mark(data) if marked else data
+    # Without the mark asked for, a `./` the clerk typed is still made whole.
+    body_data = with_end_mark(data, _end if marked else _completed)
     agency = header_agency(issuer["agency"])
     context: dict[str, Any] = {
         "data": data,
@@ -132,7 +135,7 @@ def appendices_xml(
     texts = data.get("attachments") or []
     issued_by = reference_line(doc_type, data, symbol, authority(doc_type, data))
     for index, text in enumerate(texts, 1):
-        marked = _end_attached(text) if data.get("end_mark", True) else text
+        marked = _end_attached(text, _end if data.get("end_mark", True) else _completed)
         writer = BodyWriter(notes, titled_articles=True)
         out.append(section_start(index))
         out.append(attached.text_xml(marked, issued_by, writer, index))
@@ -168,43 +171,60 @@ def reference_line(doc_type: DocTypeDef, data: dict[str, Any], symbol: str, issu
     )
 
 
-def _end_attached(text: dict[str, Any]) -> dict[str, Any]:
+def _end_attached(text: dict[str, Any], end: Ending) -> dict[str, Any]:
     """The attached text with `./.` after the last line of its last chapter."""
     chapters = text["chapters"]
-    body = _mark_last_block(chapters[-1]["body"])
+    body = _mark_last_block(chapters[-1]["body"], end)
     if body is None:
         return text
     return {**text, "chapters": [*chapters[:-1], {**chapters[-1], "body": body}]}
 
 
-def with_end_mark(data: dict[str, Any]) -> dict[str, Any]:
-    """Return the data with `./.` after the last paragraph of the closing (or of the body)."""
+def with_end_mark(data: dict[str, Any], end: Ending) -> dict[str, Any]:
+    """Return the data with its last paragraph of the closing (or of the body) ended by `end`."""
     closing = data.get("closing") or []
     if closing:
-        return {**data, "closing": [*closing[:-1], _end(closing[-1])]}
-    body = _mark_last_block(data.get("body") or [])
+        return {**data, "closing": [*closing[:-1], end(closing[-1])]}
+    body = _mark_last_block(data.get("body") or [], end)
     return data if body is None else {**data, "body": body}
 
 
-def _mark_last_block(blocks: list[dict[str, Any]]) -> list[dict[str, Any]] | None:
-    """The blocks with `./.` on the last line of text, down through sections; None for a table."""
+def _mark_last_block(blocks: list[dict[str, Any]], end: Ending) -> list[dict[str, Any]] | None:
+    """The blocks with the last line of text ended, down through sections; None for a table."""
     if not blocks:
         return None
     last = blocks[-1]
     kind = last.get("kind")
+    if kind == "article" and not last.get("body") and last.get("clauses"):
+        clauses = last["clauses"]
+        return [*blocks[:-1], {**last, "clauses": [*clauses[:-1], _end_clause(clauses[-1], end)]}]
     if kind in {"paragraph", "bullet"} or (kind == "article" and not last.get("body")):
-        return [*blocks[:-1], {**last, "text": _end(last["text"])}]
+        return [*blocks[:-1], {**last, "text": end(last["text"])}]
     if kind == "section":
         # Its lead/support/deadline lines print after its blocks; with neither, it prints as
         # a paragraph and its title is the last line.
         lines = [key for key in ("lead", "support", "deadline") if last.get(key)]
         if lines or not last.get("body"):
             key = lines[-1] if lines else "title"
-            return [*blocks[:-1], {**last, key: _end(last[key])}]
+            return [*blocks[:-1], {**last, key: end(last[key])}]
     if kind in {"section", "article"}:
-        inner = _mark_last_block(last["body"])
+        inner = _mark_last_block(last["body"], end)
         return None if inner is None else [*blocks[:-1], {**last, "body": inner}]
     return None  # a table ends the text; the mark has no line to go on
+
+
+def _end_clause(clause: dict[str, Any], end: Ending) -> dict[str, Any]:
+    """An article's last clause with its last line (its last point, if any) ended."""
+    points = clause.get("points") or []
+    if points:
+        return {**clause, "points": [*points[:-1], end(points[-1])]}
+    return {**clause, "text": end(clause["text"])}
+
+
+def _completed(text: str) -> str:
+    """A `./` typed at the end made the decree's `./.`; anything else as typed."""
+    stripped = text.rstrip()
+    return stripped + "." if stripped.endswith("./") else text
 
 
 def _end(text: str) -> str:

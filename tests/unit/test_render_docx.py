@@ -221,6 +221,26 @@ def test_end_mark_goes_on_the_last_line_inside_sections(documents: DocumentServi
     assert "./." not in docx_text(documents.render("ke_hoach", payload).docx)
 
 
+def test_a_typed_half_mark_is_completed_even_without_the_end_mark(
+    documents: DocumentService,
+) -> None:
+    payload = load_sample("to_trinh_kinh_phi")
+    payload["end_mark"], payload["closing"] = False, ["Kính trình UBND huyện xem xét./"]
+    lines = docx_text(documents.render("to_trinh", payload).docx).split("\n")
+    assert "Kính trình UBND huyện xem xét./." in lines
+    payload["closing"] = ["Kính trình UBND huyện xem xét."]
+    lines = docx_text(documents.render("to_trinh", payload).docx).split("\n")
+    assert "Kính trình UBND huyện xem xét." in lines
+
+
+def test_end_mark_goes_on_an_articles_last_point(documents: DocumentService) -> None:
+    payload = load_sample("nghi_quyet_chu_truong_dau_tu")
+    payload["body"] = [{**payload["body"][0], "clauses": [
+        {"text": "Quy mô đầu tư:", "points": ["Nhà một tầng;", "Sân bê tông."]}]}]
+    lines = docx_text(documents.render("nghi_quyet", payload).docx).split("\n")
+    assert "b) Sân bê tông./." in lines
+
+
 def test_document_properties(rendered_samples) -> None:
     props = open_docx(rendered_samples["seed_000_ke_hoach_y_tich"].docx).core_properties
     assert props.title.startswith("Kế hoạch Thực hiện xây dựng xã")
