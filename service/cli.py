@@ -7,6 +7,7 @@ import faulthandler
 import json
 import logging
 import signal
+import socket
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -153,11 +154,29 @@ def announce_first_admin(accounts: Accounts, settings: Settings) -> None:
     password = first_admin(accounts)
     if password is None:
         return
-    url = f"http://{settings.host}:{settings.port}/dang-nhap"
+    url = f"{service_url(settings)}/dang-nhap"
     # The log keeps that it happened; only the console, read once by the installer, the password.
     log.info("first start: made the account %s; log in at %s with the one-time password "
              "printed on the console", FIRST_ADMIN, url)
     print(first_start_notice(url, password), flush=True)
+
+
+def service_url(settings: Settings) -> str:
+    """The address a browser opens: a wildcard host listens everywhere, so name this machine."""
+    host = settings.host
+    if host in ("0.0.0.0", "::", ""):
+        host = outward_address()
+    return f"http://{f'[{host}]' if ':' in host else host}:{settings.port}"
+
+
+def outward_address() -> str:
+    """The address other machines reach this one by: the one a route out would leave from."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect(("192.0.2.1", 9))  # a documentation address: nothing is sent
+            return str(probe.getsockname()[0])
+        except OSError:  # no route out at all: this machine is its only client
+            return "127.0.0.1"
 
 
 def first_start_notice(url: str, password: str) -> str:
@@ -199,7 +218,7 @@ def serve(settings: Settings) -> int:
         app = create_app(services)
         services.bulk.resume()
         announce_first_admin(services.accounts, settings)
-        print(f"Serving on http://{settings.host}:{settings.port}/ (API docs at /docs)",
+        print(f"Serving on {service_url(settings)}/ (API docs at /docs)",
               flush=True)
         # Threads for every admitted conversion plus a few, so the health check and the
         # pages that convert nothing never wait behind conversions.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import os
 import re
@@ -12,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from service.cli import announce_first_admin
+from service.cli import announce_first_admin, service_url
 from tests.conftest import ROOT, log_in
 from tests.helpers import lone_passwords
 
@@ -47,3 +48,16 @@ def test_first_start_prints_the_address_and_the_password_on_lines_of_their_own(
 
     announce_first_admin(services.accounts, services.settings)  # a later start: nothing
     assert capsys.readouterr().out == ""
+
+
+@pytest.mark.parametrize("wildcard", ["0.0.0.0", "::"])
+def test_a_service_listening_everywhere_names_an_address_a_browser_can_open(wildcard: str) -> None:
+    class Listening:
+        host, port = wildcard, 8000
+
+    url = service_url(Listening())  # type: ignore[arg-type]
+    host = url.removeprefix("http://").removesuffix(":8000")
+    assert not ipaddress.ip_address(host).is_unspecified
+    Listening.host = "127.0.0.1"
+    assert service_url(Listening()) == "http://127.0.0.1:8000"  # type: ignore[arg-type]
+
