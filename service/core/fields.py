@@ -71,8 +71,8 @@ class FieldType(ABC):
         """Read a value that is not blank."""
 
     def blank(self, f: FieldDef) -> Any:
-        """The value of an input left empty."""
-        return None
+        """The value of an input left empty: the default a JSON value left out would get."""
+        return f.default if f.has_default and not f.nullable else None
 
     def show(self, f: FieldDef, value: Any) -> str | None:
         """The text an input shows for a value; None for no text at all."""

@@ -155,3 +155,14 @@ def test_a_form_with_its_own_noi_nhan_starts_from_it_not_the_units(type_id, reci
     profile = {"recipients": ["UBND huyện Chi Lăng (B/c)", "CT, PCT UBND xã"], "archive": "VT"}
     payload = prefill(model(type_id), profile, datetime.date(2023, 2, 27))
     assert (payload["recipients"], payload["archive"]) == (recipients, "VT")
+
+
+def test_a_blank_minute_is_on_the_hour_as_in_the_api() -> None:
+    payload = load_sample("giay_moi_so_ket_quy_i")
+    form = model("giay_moi")
+    flat = {**form.to_flat(payload), "time.minute": ""}
+    back = form.to_payload(flat).payload
+    assert back["time"]["minute"] == 0
+    assert SERVICE.validate("giay_moi", back)["time"]["minute"] == 0
+    minute = next(f for f in SERVICE.catalog.parts["moment"].fields if f.name == "minute")
+    assert not SERVICE.schemas.refuses_blank(minute)
