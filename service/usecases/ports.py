@@ -10,13 +10,16 @@ from typing import Any, Protocol
 
 from service.core import vn
 from service.core.documents import AuditSink
+from service.core.key_material import KeyDescription
 from service.core.signing import SealImage
 
-AUDIT_ACTIONS = ("render", "save", "submit", "return", "sign", "issue", "seal", "attach")
+AUDIT_ACTIONS = ("render", "save", "submit", "return", "sign", "issue", "seal", "attach",
+                 "key_install", "key_replace", "key_remove")
 AUDIT_LABELS = {  # as the pages name them
     "render": "Tạo văn bản", "save": "Lưu dự thảo", "submit": "Trình ký", "return": "Trả lại",
     "sign": "Người có thẩm quyền ký", "issue": "Ban hành, cấp số", "seal": "Ký số (con dấu)",
-    "attach": "Lưu bản quét",
+    "attach": "Lưu bản quét", "key_install": "Cài khóa ký số", "key_replace": "Thay khóa ký số",
+    "key_remove": "Gỡ khóa ký số",
 }
 
 
@@ -230,7 +233,7 @@ class UnitKey:
 
     slug: str
     pkcs12: bytes
-    passphrase: bytes | None
+    passphrase: bytes | None  # the service's own secret for the kept PKCS#12, not the owner's
     seal: SealImage | None
 
 
@@ -249,6 +252,14 @@ class KeyStore(Protocol):
     ) -> dict[str, Any]:
         """Check the key (and seal picture) and keep them for the unit."""
 
+    def describe(self, slug: str) -> KeyDescription:
+        """What the unit's installed certificate says."""
+
+    def seal_png(self, slug: str) -> bytes | None:
+        """The unit's seal picture (PNG), or None."""
+
+    def remove(self, slug: str) -> bool:
+        """Delete the unit's key and seal; False when it had none."""
 
 
 @dataclass(frozen=True)
