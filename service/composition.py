@@ -37,6 +37,7 @@ from service.usecases.issuing import Issuer
 from service.usecases.register import AuditTrail, RegisterBook
 from service.usecases.scans import EntryScans
 from service.usecases.services import Services, close_all
+from service.usecases.unit_keys import UnitKeys
 from service.usecases.units import UnitProfiles
 from service.usecases.verification import SignatureChecker
 
@@ -139,6 +140,7 @@ def build_services(
         bulk=BulkJobs(ctx, runner, settings.bulk_max_rows, previews),
         previews=previews,
         keys=keys,
+        unit_keys=UnitKeys(keys, units, DatabaseAudit(database)),
         admission=Admission(converter_size(converter) + settings.queue_length),
         accounts=Accounts(
             SqlAccounts(database),
