@@ -29,14 +29,19 @@ def test_a_signing_key_for_a_unit_that_does_not_exist_is_refused(
     assert not (tmp_path / "var" / "signing" / "khong-co").exists()
 
 
-@pytest.fixture()
-def admin(make_app: Any) -> Any:
+def with_two_units(make_app: Any) -> Any:
+    """An app whose quản trị "quantri" has added Y Tịch and Thành Linh through the unit form."""
     app = make_app()
     client = signed_in(app, "quantri", "quan_tri")
     assert add_unit(client).status_code == 302
     assert add_unit(client, slug="thanh-linh", **{"issuer.agency": "Ủy ban nhân dân xã Thành Linh",
                                                   "issuer.place": "Thành Linh"}).status_code == 302
     return app
+
+
+@pytest.fixture()
+def admin(make_app: Any) -> Any:
+    return with_two_units(make_app)
 
 
 def test_another_units_profile_is_not_found_and_ones_own_is_forbidden(admin: Any) -> None:
