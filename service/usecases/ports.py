@@ -126,6 +126,7 @@ class UnitProfile:
     recipients: list[str] = field(default_factory=list)
     archive: str = "VT"
     council: dict[str, Any] | None = None  # its Hội đồng nhân dân, if the profile has one
+    province: str | None = None  # the province's name, as service.bulk.communes lists it
 
     def prefill(self, by_council: bool = False) -> dict[str, Any]:
         """The document fields this profile fills: issuer, signer, recipients, archive.

@@ -41,7 +41,8 @@ def _model() -> FormModel:
 def unit_list() -> Any:
     """Every unit profile, with links to edit and to start a document."""
     units = [
-        (u.slug, u.issuer["agency"], u.issuer["place"], u.signer["title"], u.signer.get("name"))
+        (u.slug, u.issuer["agency"], u.issuer["place"], u.province, u.signer["title"],
+         u.signer.get("name"))
         for u in _units().list()
         if principal().sees(u.slug)
     ]
@@ -80,7 +81,9 @@ def unit_page(slug: str, key_errors: dict[str, list[str]] | None = None) -> str:
     """The unit's page: its stored profile in the form, and its signing key."""
     unit = _unit(slug)
     model = _model()
-    flat = model.to_flat({"slug": slug, **unit.prefill(), "council": unit.council})
+    flat = model.to_flat(
+        {"slug": slug, **unit.prefill(), "council": unit.council, "province": unit.province}
+    )
     return render_unit_form(model, flat, {}, slug, key_errors or {})
 
 
