@@ -120,3 +120,11 @@ class UnitKeys:
                                 "serial": before.certificate.serial},
         )
 
+    def delete_unit(self, actor: str, slug: str) -> None:
+        """Delete the unit, its key first: a unit made later with the slug must not seal with it.
+
+        UnitNotFound when there is no such unit.
+        """
+        if self.overview(slug) is not None:
+            self.remove(actor, slug)
+        self.units.delete(slug)

@@ -8,7 +8,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 
 from service.core.form_model import Flat, FormModel
 from service.usecases.units import ProfileInvalid, UnitNotFound, UnitProfiles
-from service.web.auth import principal
+from service.web.auth import current_actor, principal
 from service.web.context import services
 from service.web.form_view import FormView
 
@@ -101,9 +101,9 @@ def render_unit_form(
 
 
 def unit_delete(slug: str) -> Any:
-    """Delete a unit profile."""
+    """Delete a unit profile, and its signing key."""
     try:
-        _units().delete(slug)
+        services().unit_keys.delete_unit(current_actor(), slug)
     except UnitNotFound:
         abort(404, description=f"Không có đơn vị “{slug}”.")
     flash(f"Đã xóa đơn vị {slug}.", "info")

@@ -147,3 +147,12 @@ def test_another_units_key_is_not_there_and_staff_cannot_touch_their_own(
 def test_the_form_needs_the_pages_csrf_token(admin: Any) -> None:
     answer = admin.post(f"{PAGE}/khoa-ky-so/xoa", data={}, headers=HTML)
     assert answer.status_code == 400
+
+
+def test_deleting_the_unit_on_its_page_removes_its_key(app: Any, admin: Any) -> None:
+    assert install(admin, key_of(1), seal=(io.BytesIO(seal_png()), "dau.png")).status_code == 303
+    token = csrf_of(admin.get("/don-vi", headers=HTML).get_data(as_text=True))
+    assert admin.post(f"{PAGE}/xoa", data={"csrf_token": token}).status_code == 302
+    assert admin.get(f"{PAGE}/con-dau.png").status_code == 404
+    assert not app.extensions["vb_services"].keys.has_key(SLUG)
+    assert audit_actions(app) == ["key_install", "key_remove"]

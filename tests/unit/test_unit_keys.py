@@ -27,6 +27,7 @@ from tests.helpers import (
     make_database,
     save_two_communes,
     seal_png,
+    unit_profile,
 )
 
 AGENCY = "Ủy ban nhân dân xã Y Tịch"
@@ -97,6 +98,21 @@ def test_replacing_keeps_the_seal_and_removing_deletes_both(unit_keys: Any) -> N
     assert [action for action, _ in audit.events] == ["key_install", "key_replace", "key_remove"]
     with pytest.raises(KeyNotInstalled):
         use.remove("quantri", "y-tich")
+
+
+def test_deleting_a_unit_removes_its_key_so_that_a_new_unit_of_its_slug_has_none(
+    unit_keys: Any,
+) -> None:
+    use, audit, keys = unit_keys
+    use.install("quantri", "y-tich", Authority.make().issue(AGENCY), PASSPHRASE, seal_png())
+    use.delete_unit("quantri", "y-tich")
+    assert not use.units.exists("y-tich") and not keys.folder("y-tich").exists()
+    assert [action for action, _ in audit.events] == ["key_install", "key_remove"]
+    use.units.save(unit_profile("y-tich"))
+    assert use.overview("y-tich") is None
+    use.delete_unit("quantri", "thanh-linh")  # a unit without a key
+    with pytest.raises(UnitNotFound):
+        use.delete_unit("quantri", "thanh-linh")
 
 
 def test_no_key_for_a_unit_that_does_not_exist(unit_keys: Any) -> None:
