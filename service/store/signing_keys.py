@@ -108,6 +108,17 @@ class SigningKeys:
         shutil.rmtree(self.folder(slug))
         return True
 
+    def move(self, old: str, new: str) -> None:
+        """Give a renamed unit its key and seal: the secret is locked again for the new slug."""
+        kept = self._kept(old)
+        secret = self.master.unlock(base64.b64decode(kept["secret"]), old)
+        target = self.folder(new)
+        shutil.rmtree(target, ignore_errors=True)  # what a unit deleted long ago may have left
+        shutil.copytree(self.folder(old), target)
+        locked = LockedKey(base64.b64decode(kept["pkcs12"]), base64.b64decode(kept["certificate"]))
+        self._keep(new, locked, secret)
+        shutil.rmtree(self.folder(old))
+
     def convert_all(self) -> list[str]:
         """Relock every key an earlier version kept with its passphrase in clear; their slugs."""
         converted = []

@@ -262,6 +262,9 @@ class KeyStore(Protocol):
     def remove(self, slug: str) -> bool:
         """Delete the unit's key and seal; False when it had none."""
 
+    def move(self, old: str, new: str) -> None:
+        """Give a renamed unit its key and seal."""
+
 
 @dataclass(frozen=True)
 class AccountRecord:

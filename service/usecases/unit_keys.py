@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from service.core.clock import iso, utcnow
 from service.core.documents import AuditSink
 from service.core.key_material import SEAL_MM_RANGE, KeyDescription
 from service.core.signing import SEAL_MM, SealImageInvalid, SigningKeyInvalid
 from service.usecases.accounts import Clock
-from service.usecases.ports import KeyStore
+from service.usecases.ports import KeyStore, UnitProfile
 from service.usecases.units import UnitProfiles
 
 Errors = dict[str, list[str]]  # the install form's field → messages
@@ -128,3 +129,10 @@ class UnitKeys:
         if self.overview(slug) is not None:
             self.remove(actor, slug)
         self.units.delete(slug)
+
+    def save_unit(self, payload: dict[str, Any], old_slug: str | None = None) -> UnitProfile:
+        """Save a unit's profile (UnitProfiles.save); a unit given a new slug keeps its key."""
+        profile = self.units.save(payload, old_slug)
+        if old_slug and profile.slug != old_slug and self.store.has_key(old_slug):
+            self.store.move(old_slug, profile.slug)
+        return profile

@@ -58,7 +58,7 @@ def unit_edit(slug: str | None = None) -> Any:
         return render_unit_form(model, model.to_flat({"archive": "VT"}), {}, slug)
     flat = {k: v for k, v in request.form.items() if k != "csrf_token"}
     try:
-        profile = _units().save(model.to_payload(flat).payload, old_slug=slug)
+        profile = services().unit_keys.save_unit(model.to_payload(flat).payload, old_slug=slug)
     except ProfileInvalid as exc:
         return render_unit_form(model, flat, exc.errors, slug), 422
     except UnitNotFound:

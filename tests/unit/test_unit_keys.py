@@ -11,6 +11,7 @@ import pytest
 from service.cli import main
 from service.composition import build_services
 from service.core.documents import DocumentService
+from service.core.signing import load_signer, signer_name
 from service.settings import Settings
 from service.store.audit import HeldAudit
 from service.store.signing_keys import SigningKeys
@@ -113,6 +114,16 @@ def test_deleting_a_unit_removes_its_key_so_that_a_new_unit_of_its_slug_has_none
     use.delete_unit("quantri", "thanh-linh")  # a unit without a key
     with pytest.raises(UnitNotFound):
         use.delete_unit("quantri", "thanh-linh")
+
+
+def test_a_unit_given_a_new_slug_keeps_its_key_and_seal(unit_keys: Any) -> None:
+    use, _, keys = unit_keys
+    use.install("quantri", "y-tich", Authority.make().issue(AGENCY), PASSPHRASE, seal_png())
+    use.save_unit(unit_profile("ubnd-y-tich"), old_slug="y-tich")
+    assert not keys.has_key("y-tich") and not keys.folder("y-tich").exists()
+    key = keys.load("ubnd-y-tich")
+    assert signer_name(load_signer(key.pkcs12, key.passphrase)) == AGENCY
+    assert key.seal is not None and use.overview("ubnd-y-tich").has_seal
 
 
 def test_no_key_for_a_unit_that_does_not_exist(unit_keys: Any) -> None:
