@@ -48,6 +48,7 @@ def test_a_key_installed_on_the_units_page_is_described_there(
         with admin.expect_navigation():
             admin.get_by_role("button", name="Cài khóa").click()
         expect(admin.locator("#loi-khoa")).to_contain_text("Chưa cài được khóa: cần sửa 1 chỗ")
+        expect(admin.locator("#loi-khoa")).to_be_in_viewport()  # not above, at the form's top
         expect(admin.locator("#pkcs12-loi")).to_have_text(NOT_OPENED)
         expect(section).to_contain_text("Đơn vị chưa có khóa ký số")
 
