@@ -123,7 +123,9 @@ def install_signing_key(args: argparse.Namespace, settings: Settings) -> int:
     import getpass
 
     from service.composition import build_services
-    from service.core.signing import SEAL_MM, SealImageInvalid, SigningKeyInvalid
+    from service.core.signing import SEAL_MM
+    from service.usecases.unit_keys import KeyRefused
+    from service.usecases.units import UnitNotFound
 
     if args.passphrase_file is not None:
         passphrase = args.passphrase_file.read_bytes().rstrip(b"\r\n")
@@ -132,20 +134,22 @@ def install_signing_key(args: argparse.Namespace, settings: Settings) -> int:
     seal = args.seal.read_bytes() if args.seal is not None else None
     services = build_services(settings, convert=False)
     try:
-        if not services.units.exists(args.unit):
-            print(f"UnitNotFound: no unit {args.unit!r}; make its profile first (/don-vi/moi)",
-                  file=sys.stderr)
-            return 1
-        installed = services.keys.install(
-            args.unit, args.pkcs12.read_bytes(), passphrase or None, seal,
+        installed = services.unit_keys.install(
+            "cli", args.unit, args.pkcs12.read_bytes(), passphrase or None, seal,
             args.seal_mm or SEAL_MM,
         )
-    except (OSError, ValueError, SigningKeyInvalid, SealImageInvalid) as exc:
+    except UnitNotFound:
+        print(f"UnitNotFound: no unit {args.unit!r}; make its profile first (/don-vi/moi)",
+              file=sys.stderr)
+        return 1
+    except (OSError, KeyRefused) as exc:
         print(f"{type(exc).__name__}: {exc}", file=sys.stderr)
         return 1
     finally:
         services.close()
-    print(json.dumps(installed, ensure_ascii=False))
+    certificate = installed.certificate.common_name
+    print(json.dumps({"unit": args.unit, "certificate": certificate, "seal": installed.has_seal},
+                     ensure_ascii=False))
     return 0
 
 

@@ -24,6 +24,7 @@ from service.store.audit import DatabaseAudit, SqlAudit
 from service.store.database import Database, database_outage
 from service.store.drafts import SqlDrafts
 from service.store.jobs import SqlJobStore
+from service.store.master_key import MasterKey
 from service.store.register import SqlRegister
 from service.store.scans import SqlScans
 from service.store.signing_keys import SigningKeys
@@ -36,6 +37,7 @@ from service.usecases.issuing import Issuer
 from service.usecases.register import AuditTrail, RegisterBook
 from service.usecases.scans import EntryScans
 from service.usecases.services import Services, close_all
+from service.usecases.unit_keys import UnitKeys
 from service.usecases.units import UnitProfiles
 from service.usecases.verification import SignatureChecker
 
@@ -102,7 +104,10 @@ def build_services(
             closers.append(converter.close)
         documents = DocumentService(converter, audit=DatabaseAudit(database))
         units = UnitProfiles(SqlUnits(database), documents.catalog, documents.schemas)
-        keys = SigningKeys(settings.data_dir / "signing")
+        keys = SigningKeys(
+            settings.data_dir / "signing", MasterKey(settings.resolved_signing_master_key())
+        )
+        keys.convert_all()  # no passphrase an earlier version kept stays in clear past a start
         register = SqlRegister(database)
         issuer = Issuer(register, documents, units, keys, settings.tsa_url)
         ctx = BulkContext(
@@ -135,6 +140,7 @@ def build_services(
         bulk=BulkJobs(ctx, runner, settings.bulk_max_rows, previews),
         previews=previews,
         keys=keys,
+        unit_keys=UnitKeys(keys, units, DatabaseAudit(database)),
         admission=Admission(converter_size(converter) + settings.queue_length),
         accounts=Accounts(
             SqlAccounts(database),

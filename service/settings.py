@@ -85,6 +85,11 @@ class Settings:
     bulk_visibility_timeout: int = _setting(
         3600, "Seconds before Redis hands an unacknowledged bulk task (lost worker) to another"
     )
+    signing_master_key: str = _setting(
+        "",
+        "File of the key that locks the units' signing keys (made once, 0600); empty means "
+        "data_dir/signing-master.key. Kept outside data_dir, a copy of data_dir cannot sign",
+    )
     tsa_url: str = _setting("", "RFC 3161 timestamp server used when signing; empty for none")
     trust_roots: str = _setting(
         "", "Folder of CA certificates (PEM or DER) that signers' certificates are checked against"
@@ -98,6 +103,10 @@ class Settings:
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'vanban.db').resolve()}"
+
+    def resolved_signing_master_key(self) -> Path:
+        """The master key's file, in the data folder unless one is set."""
+        return Path(self.signing_master_key or self.data_dir / "signing-master.key")
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> Settings:

@@ -28,6 +28,7 @@ from service.core.documents import DocumentService
 from service.core.pdf import field_name, locate_signature_space, prepare_for_signing
 from service.store.audit import AuditEvent, DatabaseAudit
 from service.store.database import Database
+from service.store.master_key import MasterKey
 from service.store.register import SqlRegister
 from service.store.signing_keys import SigningKeys
 from service.store.units import SqlUnits
@@ -122,10 +123,14 @@ def certificate(
     subject: str, key: rsa.RSAPrivateKey, *, usage: x509.KeyUsage = SIGNER_USAGE,
     issuer: x509.Certificate | None = None, issuer_key: rsa.RSAPrivateKey | None = None,
     start: datetime.datetime = NOW - DAY, end: datetime.datetime = NOW + 30 * DAY,
-    serial: int | None = None, authority: bool = False,
+    serial: int | None = None, authority: bool = False, organization: str | None = None,
 ) -> x509.Certificate:
-    """A certificate for `key` named `subject`, signed by `issuer` (default: itself)."""
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)])
+    """A certificate for `key` named `subject` (of `organization`), signed by `issuer` (default:
+    itself)."""
+    parts = [x509.NameAttribute(NameOID.COMMON_NAME, subject)]
+    if organization:
+        parts.append(x509.NameAttribute(NameOID.ORGANIZATION_NAME, organization))
+    name = x509.Name(parts)
     builder = (
         x509.CertificateBuilder()
         .subject_name(name)
@@ -237,8 +242,13 @@ def make_issuer(
 ) -> Issuer:
     """An Issuer on the database, with the units' keys in the folder (none without one)."""
     units = UnitProfiles(SqlUnits(database), documents.catalog, documents.schemas)
-    keys = SigningKeys(folder / "signing") if folder is not None else None
+    keys = key_store(folder / "signing") if folder is not None else None
     return Issuer(SqlRegister(database), documents, units, keys, today=today)
+
+
+def key_store(root: Path) -> SigningKeys:
+    """The units' keys under root, locked with a master key beside it."""
+    return SigningKeys(root, MasterKey(root.with_name(root.name + "-master.key")))
 
 
 # -- checks -------------------------------------------------------------------------------------
@@ -376,11 +386,12 @@ class Authority:
     def issue(
         self, common_name: str, *, start: datetime.datetime = NOW - DAY,
         end: datetime.datetime = NOW + 30 * DAY, serial: int = 0x1A2B3C,
+        organization: str | None = None,
     ) -> bytes:
         """A signer's PKCS#12 (PASSPHRASE), certified by this authority."""
         key = new_key()
         cert = certificate(common_name, key, issuer=self.cert, issuer_key=self.key,
-                           start=start, end=end, serial=serial)
+                           start=start, end=end, serial=serial, organization=organization)
         return pkcs12_of(key, cert, [self.cert])
 
     @property

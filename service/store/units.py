@@ -29,6 +29,7 @@ class Unit(Base):
     recipients: Mapped[list[str]] = mapped_column(JSON, default=list)
     archive: Mapped[str] = mapped_column(String(60), default="VT")
     council: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    province: Mapped[str | None] = mapped_column(String(100), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(
         UTCDateTime(), default=utcnow, onupdate=utcnow
@@ -38,7 +39,7 @@ class Unit(Base):
         """The unit as the use cases see it."""
         return UnitProfile(
             self.slug, dict(self.issuer), dict(self.signer), list(self.recipients or []),
-            self.archive, dict(self.council) if self.council else None,
+            self.archive, dict(self.council) if self.council else None, self.province,
         )
 
 
@@ -75,6 +76,7 @@ class SqlUnits:
             unit.recipients = list(profile.recipients)
             unit.archive = profile.archive or "VT"
             unit.council = dict(profile.council) if profile.council else None
+            unit.province = profile.province
 
     def delete(self, slug: str) -> bool:
         """Delete the unit; False when there is none."""

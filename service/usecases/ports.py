@@ -10,13 +10,16 @@ from typing import Any, Protocol
 
 from service.core import vn
 from service.core.documents import AuditSink
+from service.core.key_material import KeyDescription
 from service.core.signing import SealImage
 
-AUDIT_ACTIONS = ("render", "save", "submit", "return", "sign", "issue", "seal", "attach")
+AUDIT_ACTIONS = ("render", "save", "submit", "return", "sign", "issue", "seal", "attach",
+                 "key_install", "key_replace", "key_remove")
 AUDIT_LABELS = {  # as the pages name them
     "render": "Tạo văn bản", "save": "Lưu dự thảo", "submit": "Trình ký", "return": "Trả lại",
     "sign": "Người có thẩm quyền ký", "issue": "Ban hành, cấp số", "seal": "Ký số (con dấu)",
-    "attach": "Lưu bản quét",
+    "attach": "Lưu bản quét", "key_install": "Cài khóa ký số", "key_replace": "Thay khóa ký số",
+    "key_remove": "Gỡ khóa ký số",
 }
 
 
@@ -123,6 +126,7 @@ class UnitProfile:
     recipients: list[str] = field(default_factory=list)
     archive: str = "VT"
     council: dict[str, Any] | None = None  # its Hội đồng nhân dân, if the profile has one
+    province: str | None = None  # the province's name, as service.bulk.communes lists it
 
     def prefill(self, by_council: bool = False) -> dict[str, Any]:
         """The document fields this profile fills: issuer, signer, recipients, archive.
@@ -230,7 +234,7 @@ class UnitKey:
 
     slug: str
     pkcs12: bytes
-    passphrase: bytes | None
+    passphrase: bytes | None  # the service's own secret for the kept PKCS#12, not the owner's
     seal: SealImage | None
 
 
@@ -249,6 +253,17 @@ class KeyStore(Protocol):
     ) -> dict[str, Any]:
         """Check the key (and seal picture) and keep them for the unit."""
 
+    def describe(self, slug: str) -> KeyDescription:
+        """What the unit's installed certificate says."""
+
+    def seal_png(self, slug: str) -> bytes | None:
+        """The unit's seal picture (PNG), or None."""
+
+    def remove(self, slug: str) -> bool:
+        """Delete the unit's key and seal; False when it had none."""
+
+    def move(self, old: str, new: str) -> None:
+        """Give a renamed unit its key and seal."""
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from service.usecases.issuing import Issuer
 from service.usecases.ports import KeyStore
 from service.usecases.register import AuditTrail, RegisterBook
 from service.usecases.scans import EntryScans
+from service.usecases.unit_keys import UnitKeys
 from service.usecases.units import UnitProfiles
 from service.usecases.verification import SignatureChecker
 
@@ -39,6 +40,7 @@ class Services:
     bulk: BulkJobs
     previews: PreviewStore
     keys: KeyStore
+    unit_keys: UnitKeys  # the pages' and the command line's way to install and remove keys
     admission: Admission  # web requests that convert; bulk rows wait for the converter instead
     accounts: Accounts
     api_keys: ApiKeys

@@ -7,6 +7,7 @@ from typing import Any
 
 from marshmallow import ValidationError
 
+from service.bulk.communes import provinces
 from service.core import vn
 from service.core.definitions import Catalog, DocTypeDef, FieldDef, GroupDef
 from service.core.schemas import SchemaFactory, flatten_errors
@@ -43,11 +44,20 @@ COUNCIL_FIELD = FieldDef(
 )
 
 
+# Documents do not print it: a commune's place line is its own name (Decree 30, Appendix I).
+# It tells apart, on the unit list, communes of one name in two provinces.
+PROVINCE_FIELD = FieldDef(
+    "province", "choice", "Tỉnh, thành phố", nullable=True,
+    options=tuple(str(p["name"]) for p in provinces()),
+    help="Tỉnh hoặc thành phố trực thuộc trung ương nơi đơn vị đóng trụ sở.",
+)
+
+
 def profile_fields(catalog: Catalog) -> GroupDef:
-    """The profile's fields: the issuer, signer, recipients and archive of _shared.yaml, and
-    the unit's council."""
+    """The profile's fields: the unit's province, the issuer, signer, recipients and archive of
+    _shared.yaml, and the unit's council."""
     shared = tuple(f for f in catalog.fields if f.name in PROFILE_FIELDS)
-    return GroupDef("unit_profile", "Đơn vị", (*shared, COUNCIL_FIELD))
+    return GroupDef("unit_profile", "Đơn vị", (PROVINCE_FIELD, *shared, COUNCIL_FIELD))
 
 
 def profile_type(catalog: Catalog) -> DocTypeDef:
@@ -113,6 +123,7 @@ class UnitProfiles:
             recipients=list(loaded.get("recipients") or []),
             archive=loaded.get("archive") or "VT",
             council=loaded.get("council") or None,
+            province=loaded.get("province") or None,
         )
         self.store.save(profile, old_slug)
         return profile
@@ -124,7 +135,7 @@ class UnitProfiles:
 
     def _load(self, payload: dict[str, Any]) -> tuple[dict[str, Any], Errors]:
         """The profile's fields through the shared schemas, and their errors by field path."""
-        names = (*PROFILE_FIELDS, COUNCIL_FIELD.name)
+        names = (PROVINCE_FIELD.name, *PROFILE_FIELDS, COUNCIL_FIELD.name)
         profile = {name: payload.get(name) for name in names if name in payload}
         try:
             return self.schema.load(profile), {}

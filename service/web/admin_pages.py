@@ -12,7 +12,7 @@ from service.usecases.access import KEY_SCOPES, PERMISSION_LABELS, ROLE_LABELS, 
 from service.usecases.accounts import AccountInvalid, AccountNotFound
 from service.usecases.ports import AccountRecord, ApiKeyRecord
 from service.web import csrf
-from service.web.auth import current_actor
+from service.web.auth import current_actor, principal
 from service.web.context import services
 
 bp = Blueprint("admin", __name__, template_folder="templates", url_prefix="/quan-tri")
@@ -97,8 +97,9 @@ def account_state(account: AccountRecord) -> str:
 def account_new() -> Any:
     """Add an account; the one-time password it is given is shown this once (201)."""
     if request.method == "GET":
-        blank = {"username": "", "display_name": "", "role": str(Role.CHUYEN_VIEN), "unit": "",
-                 "extra_units": [], "active": True}
+        # Staff are mostly added to the quản trị's own office; one without is asked to choose.
+        blank = {"username": "", "display_name": "", "role": str(Role.CHUYEN_VIEN),
+                 "unit": principal().unit or "", "extra_units": [], "active": True}
         return account_form(blank, {}, None)
     values = account_values()
     try:

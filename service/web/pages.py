@@ -25,7 +25,7 @@ from service.core.definitions import DocTypeDef
 from service.core.documents import DocumentInvalid
 from service.core.form_model import OUTLINE_HELP, Converted, Flat, FormModel, prefill
 from service.core.preview import PreviewNotFound
-from service.web import csrf, nav, unit_pages
+from service.web import csrf, nav, unit_key_pages, unit_pages
 from service.web.auth import current_actor, owner, principal, sees_owner
 from service.web.context import services
 from service.web.form_view import FormView
@@ -40,6 +40,7 @@ bp = Blueprint(
 )
 bp.before_request(csrf.check)
 unit_pages.register(bp)
+unit_key_pages.register(bp)
 def init_app(app: Flask, api: Api) -> None:
     """Register the pages and the menu every page shows."""
     nav.init_app(app)

@@ -13,6 +13,7 @@ from service.core.definitions import load_catalog
 from tests.conftest import bulk_base, load_sample
 from tests.e2e.clerk import add, field, preview, van_thu_page, wait_for_preview_image
 from tests.e2e.conftest import PHONE, logged_in_page, own_server, screenshot
+from tests.helpers import PASSPHRASE, Authority, seal_png
 from tests.integration import calls
 
 pytestmark = pytest.mark.integration
@@ -103,6 +104,10 @@ def test_a_clerks_pages_fit_a_phone(server: str, van_thu: Any, records: dict[str
 
 
 def test_the_admin_pages_fit_a_phone(server: str, browser: Any, van_thu: Any) -> None:
+    with calls.services_at(server) as services:  # the unit's page then describes its key too
+        services.unit_keys.install("tests", SLUG, Authority.make().issue(
+            "Ủy ban nhân dân xã Y Tịch (điện thoại)", organization="UBND tỉnh Lạng Sơn"),
+            PASSPHRASE, seal_png())
     lists = ["/quan-tri/tai-khoan", "/quan-tri/khoa-api", "/don-vi"]
     pages = [*lists, "/quan-tri/tai-khoan/moi", f"/quan-tri/tai-khoan/{CLERK}",
              "/quan-tri/khoa-api/moi", "/don-vi/moi", f"/don-vi/{SLUG}"]
@@ -110,6 +115,8 @@ def test_the_admin_pages_fit_a_phone(server: str, browser: Any, van_thu: Any) ->
         admin.set_viewport_size(PHONE)
         assert too_wide(admin, server, pages) == {}
         assert unnamed_cells(admin, server, lists) == {}
+        admin.goto(f"{server}/don-vi/{SLUG}")
+        expect(admin.locator("#khoa-da-cai")).to_contain_text("UBND tỉnh Lạng Sơn")
 
 
 def test_a_form_with_tables_fits_a_phone_and_marks_what_is_required(

@@ -366,3 +366,22 @@ def test_a_post_without_the_csrf_token_is_refused(admin: Any, services: Any) -> 
 def test_times_are_shown_in_vietnam_time() -> None:
     assert vn_time(dt.datetime(2026, 3, 5, 17, 30, tzinfo=dt.UTC)) == "00:30 06/03/2026"
     assert vn_time(None) == "—" and vn_time(None, "chưa dùng") == "chưa dùng"
+
+
+def test_a_new_account_starts_in_the_quan_tris_own_unit(
+    app: Any, admin: tuple[Any, str]
+) -> None:
+    page = admin[0].get("/quan-tri/tai-khoan/moi", headers=HTML).get_data(as_text=True)
+    assert 'selected' not in unit_select(page)  # a quản trị of no unit: no unit is guessed
+    app.extensions["vb_services"].accounts.create(
+        "quantri.xa.b", "quan_tri", "xa-b", password=ADMIN_PASSWORD)
+    client = browser(app)
+    assert log_in(client, "quantri.xa.b", ADMIN_PASSWORD).status_code == 302
+    page = client.get("/quan-tri/tai-khoan/moi", headers=HTML).get_data(as_text=True)
+    assert re.findall(r"<option[^>]*selected[^>]*>([^<]*)<", unit_select(page)) == [
+        "Ủy ban nhân dân xã B"]
+
+
+def unit_select(page: str) -> str:
+    """The new-account form's unit selector."""
+    return page.split('<select id="unit" name="unit"')[1].split("</select>")[0]

@@ -22,7 +22,6 @@ from service.store.audit import DatabaseAudit, SqlAudit
 from service.store.database import Database
 from service.store.drafts import SqlDrafts
 from service.store.register import SqlRegister
-from service.store.signing_keys import SigningKeys
 from service.store.units import SqlUnits
 from service.usecases.access import ROLE_PERMISSIONS, Principal, Role
 from service.usecases.draft_ports import DraftStatus, FileKind
@@ -38,7 +37,7 @@ from service.usecases.issuing import Issuer, YearChanged
 from service.usecases.ports import AccountRecord, AuditQuery
 from service.usecases.units import UnitProfiles
 from tests.conftest import copy_of_migrated, load_sample
-from tests.helpers import PASSPHRASE, Authority, Today, seal_png, validated
+from tests.helpers import PASSPHRASE, Authority, Today, key_store, seal_png, validated
 from tests.vn_pdf import SIGNER_NAME, SigningPageConverter
 
 THANH_LINH = {
@@ -86,7 +85,7 @@ def drafting(database: Database, today: Today, tmp_path: Path) -> Drafting:
     for slug, issuer in [("y-tich", seed["issuer"]), ("thanh-linh", THANH_LINH)]:
         units.save({"slug": slug, "issuer": issuer, "signer": seed["signer"],
                     "recipients": [], "archive": "VT"})
-    keys = SigningKeys(tmp_path / "keys")
+    keys = key_store(tmp_path / "keys")
     keys.install("y-tich", Authority.make().issue("Ủy ban nhân dân xã Y Tịch"), PASSPHRASE,
                  seal_png())
     issuer = Issuer(SqlRegister(database), documents, units, keys, today=today)

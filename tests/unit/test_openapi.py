@@ -174,6 +174,7 @@ def test_enums(doc) -> None:
     assert parameter("/api/register/{entry_id}/{kind}", "kind")["enum"] == ["pdf", "docx"]
     assert parameter("/api/audit", "action")["enum"] == [
         "render", "save", "submit", "return", "sign", "issue", "seal", "attach",
+        "key_install", "key_replace", "key_remove",
     ]
     assert parameter("/api/jobs/{job_id}/{kind}", "kind")["enum"] == [
         "zip", "merged.pdf", "manifest.csv", "manifest.json",

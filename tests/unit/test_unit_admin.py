@@ -3,13 +3,15 @@ and what a member of staff cannot do is not offered."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from service.bulk.communes import provinces
 from service.cli import main
-from tests.conftest import signed_in
+from tests.conftest import csrf_of, signed_in
 from tests.helpers import PASSPHRASE, make_key
 from tests.unit.test_pages import HTML, UNIT, add_unit
 from tests.unit.test_unit_council import COUNCIL
@@ -29,14 +31,19 @@ def test_a_signing_key_for_a_unit_that_does_not_exist_is_refused(
     assert not (tmp_path / "var" / "signing" / "khong-co").exists()
 
 
-@pytest.fixture()
-def admin(make_app: Any) -> Any:
+def with_two_units(make_app: Any) -> Any:
+    """An app whose quản trị "quantri" has added Y Tịch and Thành Linh through the unit form."""
     app = make_app()
     client = signed_in(app, "quantri", "quan_tri")
     assert add_unit(client).status_code == 302
     assert add_unit(client, slug="thanh-linh", **{"issuer.agency": "Ủy ban nhân dân xã Thành Linh",
                                                   "issuer.place": "Thành Linh"}).status_code == 302
     return app
+
+
+@pytest.fixture()
+def admin(make_app: Any) -> Any:
+    return with_two_units(make_app)
 
 
 def test_another_units_profile_is_not_found_and_ones_own_is_forbidden(admin: Any) -> None:
@@ -63,3 +70,30 @@ def test_the_edit_form_shows_the_councils_stored_details(admin: Any) -> None:
     page = client.get(f"/don-vi/{UNIT['slug']}", headers=HTML).get_data(as_text=True)
     assert 'name="council.agency" value="Hội đồng nhân dân xã Y Tịch"' in page
     assert 'name="council.chair_name" value="Hoàng Văn Thịnh"' in page
+
+
+def test_the_unit_form_chooses_the_province_from_the_shipped_list_and_keeps_it(
+    admin: Any,
+) -> None:
+    client = signed_in(admin, "quan.tri4", "quan_tri")
+    form = client.get(f"/don-vi/{UNIT['slug']}", headers=HTML).get_data(as_text=True)
+    options = re.findall(r"<option(?: selected)?>([^<]+)</option>",
+                         form.split('id="f-province"')[1].split("</select>")[0])
+    assert options == [str(p["name"]) for p in provinces()] and len(options) == 34
+    assert '<option value="">(không)</option>' in form
+    assert edit_unit(client, province="Lạng Sơn").status_code == 302
+    form = client.get(f"/don-vi/{UNIT['slug']}", headers=HTML).get_data(as_text=True)
+    assert "<option selected>Lạng Sơn</option>" in form
+    assert admin.extensions["vb_services"].units.get(UNIT["slug"]).province == "Lạng Sơn"
+    listed = client.get("/don-vi", headers=HTML).get_data(as_text=True)
+    assert 'Y Tịch<br><small>Lạng Sơn</small></td>' in listed
+    refused = edit_unit(client, province="Tỉnh Không Có")
+    assert refused.status_code == 422
+    assert "Phải là một trong: An Giang, Bắc Ninh" in refused.get_data(as_text=True)
+
+
+def edit_unit(client: Any, **changes: str) -> Any:
+    """POST the edit form of Y Tịch with its profile and the changes."""
+    token = csrf_of(client.get(f"/don-vi/{UNIT['slug']}", headers=HTML).get_data(as_text=True))
+    return client.post(f"/don-vi/{UNIT['slug']}",
+                       data={"csrf_token": token, **UNIT, **changes}, headers=HTML)
