@@ -9,8 +9,12 @@ import pytest
 
 from service.core.clock import today_in_vietnam
 from service.core.converter import ConversionFailed, ConverterUnavailable
+from service.core.definitions import load_catalog
+from service.core.form_model import FormModel
 from tests.conftest import load_sample, signed_in
 from tests.fakes import FakeConverter
+
+CATALOG = load_catalog()
 
 HTML = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
 UNIT = {
@@ -255,3 +259,18 @@ def test_nav_hides_pages_that_are_not_registered(make_app: Any) -> None:
     add_nav_link(app, "khong.co", "Không có")
     page = app.test_client().get("/", headers=HTML).get_data(as_text=True)
     assert "Đơn vị" in page and "Không có" not in page
+
+
+def test_a_repeated_form_line_is_shown_by_its_field(client: Any) -> None:
+    add_unit(client)
+    payload = load_sample("giay_gioi_thieu_lien_he_kinh_phi")
+    payload["closing"] = ["Đề nghị Quý cơ quan tạo điều kiện để ông (bà) có tên ở trên hoàn thành "
+                          "nhiệm vụ."]
+    flat = FormModel(CATALOG, CATALOG.get("giay_gioi_thieu")).to_flat(payload)
+    page = client.get("/van-ban/giay_gioi_thieu", headers=HTML).get_data(as_text=True)
+    flat.update({"csrf_token": token(page), "_unit": "ubnd-xa-y-tich", "_action": "preview"})
+    response = client.post("/van-ban/giay_gioi_thieu", data=flat, headers=HTML)
+    assert response.status_code == 422
+    assert ('id="e-closing" data-key="closing">Mẫu văn bản đã tự in dòng “Đề nghị Quý cơ quan tạo '
+            "điều kiện để ông (bà) có tên ở trên hoàn thành nhiệm vụ …”; hãy bỏ đoạn này để không "
+            "in hai lần.") in response.get_data(as_text=True)
