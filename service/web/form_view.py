@@ -77,9 +77,12 @@ class FormView:
         """An input's current text."""
         return self.flat.get(key, "")
 
-    def checked(self, key: str) -> bool:
-        """Whether a checkbox is ticked."""
-        return self.flat.get(key, "") not in ("", "0")
+    def checked(self, key: str, f: FieldDef | None = None) -> bool:
+        """Whether a checkbox is ticked: as posted, or its default in an item yet to be added."""
+        if key in self.flat:
+            return self.flat[key] not in ("", "0")
+        # A posted form leaves an unticked box out; only a new item's template shows the default.
+        return NEW_KEY in key and f is not None and bool(f.default)
 
     def error(self, key: str) -> list[str]:
         """The messages for an input or item."""

@@ -274,3 +274,13 @@ def test_a_repeated_form_line_is_shown_by_its_field(client: Any) -> None:
     assert ('id="e-closing" data-key="closing">Mẫu văn bản đã tự in dòng “Đề nghị Quý cơ quan tạo '
             "điều kiện để ông (bà) có tên ở trên hoàn thành nhiệm vụ …”; hãy bỏ đoạn này để không "
             "in hai lần.") in response.get_data(as_text=True)
+
+
+def test_a_new_blocks_checkbox_shows_its_default(client: Any) -> None:
+    from service.web.form_view import NEW_KEY
+
+    page = client.get("/van-ban/ke_hoach", headers=HTML).get_data(as_text=True)
+    template = page[page.index('<template id="tpl-block-table">'):]
+    template = template[:template.index("</template>")]
+    assert (f'<input type="checkbox" id="f-{NEW_KEY}.numbered" name="{NEW_KEY}.numbered" '
+            'value="1" checked') in template
