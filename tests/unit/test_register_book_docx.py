@@ -1,5 +1,5 @@
 """The register book laid out for printing: an A3 landscape DOCX with the cover of Appendix IV
-and the ten columns, the head repeated."""
+and the ten columns, the head repeated; served beside the XLSX on the page and in the API."""
 
 from __future__ import annotations
 
@@ -16,7 +16,9 @@ from service.core import rules, table_widths
 from service.usecases.ports import RegisterRecord
 from service.usecases.register_book import Volume
 from service.usecases.register_book_docx import register_docx
+from tests.conftest import client_as, docx_text, signed_in
 from tests.helpers import errors_of
+from tests.unit.test_register_pages import HTML, app, clerk, issue, page  # noqa: F401
 
 HEADERS = ["Số, ký hiệu văn bản", "Ngày tháng văn bản", "Tên loại và trích yếu nội dung văn bản",
            "Người ký", "Nơi nhận văn bản", "Đơn vị, người nhận bản lưu", "Số lượng bản",
@@ -108,3 +110,56 @@ def test_each_agency_has_its_own_cover_and_book_and_a_volume_keeps_its_numbers()
     assert second_cover is not None and len(both.tables) == 2
     assert [p.text for p in book([]).paragraphs] == [
         "SỔ ĐĂNG KÝ VĂN BẢN ĐI NĂM 2026: chưa có văn bản nào."]
+
+
+def test_the_register_page_offers_the_pdf_beside_the_xlsx(app, clerk) -> None:  # noqa: F811
+    made = issue(app, subject="Việc in sổ", date={"day": 9, "month": 3, "year": 2026})
+    html = page(clerk, "/so-van-ban-di")[1]
+    assert '<button type="submit">Tải sổ (XLSX)</button>' in html
+    assert ('<button type="submit" formaction="/so-van-ban-di/xuat-pdf">Tải sổ (PDF)</button>'
+            in html)
+    converter = app.extensions["vb_services"].converter
+    response = clerk.get("/so-van-ban-di/xuat-pdf?nam=2026&quyen=2")
+    assert (response.status_code, response.mimetype) == (200, "application/pdf")
+    disposition = response.headers["Content-Disposition"]
+    assert disposition == 'attachment; filename="so-van-ban-di-2026.pdf"'
+    printed = docx_text(converter.calls[-1][0])  # what went to the documents' converter
+    assert "Quyển số: 02" in printed and "Kế hoạch: Việc in sổ" in printed
+    assert f"{made.number_text}/KH-UBND" in printed
+    assert clerk.get("/so-van-ban-di/xuat-pdf?nam=abc", headers=HTML).status_code == 400
+
+
+def test_another_units_book_is_not_found_and_a_drafter_has_none(app, clerk) -> None:  # noqa: F811
+    issue(app, unit="chi-lang", subject="Của xã Chi Lăng")
+    for kind in ("pdf", "xlsx"):
+        status, html = page(clerk, f"/so-van-ban-di/xuat-{kind}?don_vi=chi-lang")
+        assert status == 404 and "Không có đơn vị “chi-lang”." in html
+    drafter = signed_in(app, "hoa", "chuyen_vien", "y-tich")
+    assert page(drafter, "/so-van-ban-di/xuat-pdf")[0] == 403
+    key = client_as(app, "y-tich-key", units=["y-tich"])
+    answer = key.get("/api/register/book?unit=chi-lang&format=pdf")
+    assert answer.status_code == 404
+    assert answer.get_json()["errors"] == {"unit": ["Không có đơn vị có mã 'chi-lang'."]}
+    reader = client_as(app, "reader", scopes=["render"])
+    assert reader.get("/api/register/book").status_code == 403
+
+
+def test_the_api_serves_both_layouts_and_documents_them(app) -> None:  # noqa: F811
+    issue(app, date={"day": 9, "month": 3, "year": 2026})
+    client = app.test_client()
+    pdf = client.get("/api/register/book?year=2026&unit=y-tich")
+    assert (pdf.status_code, pdf.mimetype) == (200, "application/pdf")
+    assert pdf.headers["Content-Disposition"] == (
+        'attachment; filename="so-van-ban-di-2026-y-tich.pdf"')
+    xlsx = client.get("/api/register/book?year=2026&format=xlsx&volume=2&from_number=1")
+    assert xlsx.status_code == 200 and xlsx.data.startswith(b"PK")
+    refused = client.get("/api/register/book?format=doc&to_number=0")
+    assert refused.status_code == 422
+    assert refused.get_json()["errors"] == {
+        "query.format": ["Phải là pdf hoặc xlsx."],
+        "query.to_number": ["Phải là số nguyên từ 1 đến 2.147.483.647."]}
+    spec = client.get("/openapi.json").get_json()["paths"]["/api/register/book"]["get"]
+    names = [p["name"] for p in spec["parameters"]]
+    assert names == ["year", "unit", "volume", "from_number", "to_number", "format"]
+    assert set(spec["responses"]["200"]["content"]) == {
+        "application/pdf", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
