@@ -12,18 +12,19 @@ from service.bulk.table import formula_safe
 from service.core import vn
 from service.usecases.ports import RegisterRecord
 
-# The book's columns in the decree's order, with their widths in characters.
+# The book's columns in the decree's order, with their widths in characters (on paper, in
+# proportion): "Ngày tháng" and "Số lượng" each on one line of their heads.
 COLUMNS = (
     ("Số, ký hiệu văn bản", 16),
-    ("Ngày tháng văn bản", 12),
-    ("Tên loại và trích yếu nội dung văn bản", 52),
-    ("Người ký", 22),
-    ("Nơi nhận văn bản", 38),
-    ("Đơn vị, người nhận bản lưu", 16),
-    ("Số lượng bản", 9),
+    ("Ngày tháng văn bản", 14),
+    ("Tên loại và trích yếu nội dung văn bản", 50),
+    ("Người ký", 20),
+    ("Nơi nhận văn bản", 40),
+    ("Đơn vị, người nhận bản lưu", 17),
+    ("Số lượng bản", 12),
     ("Ngày chuyển", 12),
     ("Ký nhận", 12),
-    ("Ghi chú", 18),
+    ("Ghi chú", 14),
 )
 HEAD_ROWS = 2  # the column names and their numbers (1) … (10), repeated on every printed page
 SIGNED_NOTE = "Văn bản điện tử ký số"
