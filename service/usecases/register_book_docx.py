@@ -34,7 +34,7 @@ PAGE_MM = (420.0, 297.0)  # A3 landscape
 MARGINS_MM = {"top": 20.0, "bottom": 20.0, "left": 25.0, "right": 15.0}  # bound on the left
 TABLE_MM = PAGE_MM[0] - MARGINS_MM["left"] - MARGINS_MM["right"]
 CENTRED = {0, 1, 6, 7}  # number, date, copies, date passed on: short, read down the column
-COVER_GAPS_PT = {TITLE: 150, "Năm": 60}  # the title at a third of the page, the year under it
+COVER_GAPS_PT = {TITLE: 220, "Năm": 80}  # the title about the middle of the page, the year under it
 COVER_SPACE_PT = 8
 AGENCY_LINE = 1  # of cover_lines: the rule of every header goes under it
 
