@@ -8,15 +8,15 @@ from collections.abc import Callable
 from typing import Any
 
 from docx import Document
-from docx.enum.section import WD_ORIENT
+from docx.enum.section import WD_ORIENT, WD_SECTION
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
 from docx.oxml import parse_xml
 from docx.oxml.ns import nsdecls, qn
 from docx.shared import Mm, Pt
 
-from service.core import rules, table_widths, vn
-from service.core.wordml import TWIPS_PER_MM
+from service.core import page, rules, table_widths, vn
+from service.core.wordml import TWIPS_PER_MM, restart_page_numbers
 from service.usecases.ports import RegisterRecord
 from service.usecases.register_book import (
     COLUMNS,
@@ -47,7 +47,10 @@ def register_docx(
     document = _blank()
     books = agency_books(entries, volume)
     for position, kept in enumerate(books):
-        _cover(document, kept, year, volume, first=position == 0)
+        if position:
+            # Each agency's book is numbered on its own from its cover, which shows no number.
+            restart_page_numbers(document.add_section(WD_SECTION.NEW_PAGE)._sectPr)
+        _cover(document, kept, year, volume)
         _book(document, [[vn.clean_text(str(value)) for value in book_row(entry, type_name)]
                          for entry in kept])
     if not books:
@@ -70,6 +73,7 @@ def _blank() -> Any:
     section.page_width, section.page_height = Mm(PAGE_MM[0]), Mm(PAGE_MM[1])
     for side, value in MARGINS_MM.items():
         setattr(section, f"{side}_margin", Mm(value))
+    _page_numbers(section)
     normal = document.styles["Normal"]
     normal.font.name, normal.font.size = FONT, Pt(TEXT_SIZE)
     # python-docx names only the Latin fonts: Vietnamese text must not fall to a theme font.
@@ -81,6 +85,17 @@ def _blank() -> Any:
     language = parse_xml(f'<w:lang {nsdecls("w")} w:val="vi-VN"/>')
     normal.element.get_or_add_rPr().append(language)
     return document
+
+
+def _page_numbers(section: Any) -> None:
+    """Page numbers centred in the top margin, 13 pt, none on the cover (as on every document)."""
+    section.header_distance = Mm(page.HEADER_DISTANCE_MM)
+    section.different_first_page_header_footer = True
+    number = section.header.paragraphs[0]
+    number.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    number._p.append(parse_xml(
+        f'<w:fldSimple {nsdecls("w")} w:instr="PAGE"><w:r><w:rPr><w:sz w:val="26"/></w:rPr>'
+        "<w:t>1</w:t></w:r></w:fldSimple>"))
 
 
 def _paragraph(container: Any, text: str, size: float, *, bold: bool = False,
@@ -95,8 +110,7 @@ def _paragraph(container: Any, text: str, size: float, *, bold: bool = False,
     return paragraph
 
 
-def _cover(document: Any, entries: list[RegisterRecord], year: int, volume: Volume,
-           *, first: bool) -> None:
+def _cover(document: Any, entries: list[RegisterRecord], year: int, volume: Volume) -> None:
     """The cover page: the agencies with a rule under the agency, the title, year, span, volume."""
     written: list[Any] = []
     for index, (text, size, bold) in enumerate(cover_lines(entries, year, volume)):
@@ -107,7 +121,6 @@ def _cover(document: Any, entries: list[RegisterRecord], year: int, volume: Volu
         written.append(_paragraph(document, vn.clean_text(text), size, bold=bold, before=gap))
         if index == AGENCY_LINE:
             _rule_under(written[-1], text, size)
-    written[0].paragraph_format.page_break_before = not first
     written[-1].runs[-1].add_break(WD_BREAK.PAGE)  # the book starts on the next page
 
 

@@ -58,21 +58,25 @@ def clerk(make_app: Any, pool: ConverterPool) -> Any:
     return signed_in(make_app(pool), "lan", "van_thu", "y-tich")
 
 
-def tables(pdf: bytes) -> tuple[list[str], list[list[list[str]]], list[tuple[float, float]]]:
-    """Page 1's lines, each later page's table (cells with their lines joined), page sizes."""
+def tables(pdf: bytes) -> tuple[list[str], list[list[list[str]]], list[Any]]:
+    """Page 1's lines, each later page's table (cells with their lines joined), and each
+    page's size and first line."""
     with pdfplumber.open(io.BytesIO(pdf)) as document:
         cover = (document.pages[0].extract_text() or "").splitlines()
         found = [[[" ".join((cell or "").split()) for cell in row]
                   for row in page.extract_tables()[0]] for page in document.pages[1:]]
-        sizes = [(round(float(p.width), 2), round(float(p.height), 2)) for p in document.pages]
-    return cover, found, sizes
+        pages = [(round(float(p.width), 2), round(float(p.height), 2),
+                  (p.extract_text() or "").splitlines()[0]) for p in document.pages]
+    return cover, found, pages
 
 
 def test_the_printed_book_reads_back_whole_on_a3_landscape(clerk: Any) -> None:
     response = clerk.get("/so-van-ban-di/xuat-pdf?nam=2026")
     assert (response.status_code, response.mimetype) == (200, "application/pdf")
-    cover, pages, sizes = tables(response.data)
-    assert set(sizes) == {A3_LANDSCAPE}
+    cover, pages, sheets = tables(response.data)
+    assert {(width, height) for width, height, _ in sheets} == {A3_LANDSCAPE}
+    # Numbered at the top from page 2; the cover has no number.
+    assert [top for _, _, top in sheets[1:]] == [str(n) for n in range(2, len(sheets) + 1)]
     assert [line.strip() for line in cover] == [
         "UBND HUYỆN CHI LĂNG", "ỦY BAN NHÂN DÂN XÃ Y TỊCH", "SỔ ĐĂNG KÝ VĂN BẢN ĐI", "Năm: 2026",
         "Từ ngày 02/01/2026 đến ngày 13/11/2026", "Từ số 01 đến số 40", "Quyển số: 01"]

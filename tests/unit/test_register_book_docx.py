@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import docx
-from docx.enum.section import WD_ORIENT
+from docx.enum.section import WD_ORIENT, WD_SECTION
 from docx.oxml.ns import qn
 
 from service.core import rules, table_widths
@@ -60,6 +60,10 @@ def test_the_book_is_a3_landscape_with_the_cover_then_the_ten_columns(tmp_path: 
     [section] = document.sections
     assert section.orientation == WD_ORIENT.LANDSCAPE
     assert (section.page_width.twips, section.page_height.twips) == (23811, 16838)  # A3
+    # Page numbers in the top margin, none on the cover.
+    assert section.different_first_page_header_footer
+    assert section.header._element.xpath(".//w:fldSimple/@w:instr") == ["PAGE"]
+    assert section.first_page_header._element.xpath(".//w:fldSimple") == []
     cover = [p.text for p in document.paragraphs if p.text]
     assert cover == ["UBND HUYỆN CHI LĂNG", "ỦY BAN NHÂN DÂN XÃ Y TỊCH", "SỔ ĐĂNG KÝ VĂN BẢN ĐI",
                      "Năm: 2026", "Từ ngày 01/03/2026 đến ngày 02/03/2026", "Từ số 01 đến số 02",
@@ -93,7 +97,9 @@ def test_columns_fit_their_longest_word_and_fill_the_width() -> None:
         "Times New Roman"}
 
 
-def test_each_agency_has_its_own_cover_and_book_and_a_volume_keeps_its_numbers() -> None:
+def test_each_agency_has_its_own_cover_and_book_and_a_volume_keeps_its_numbers(
+    tmp_path: Path,
+) -> None:
     other = {**ISSUER, "agency": "Ủy ban nhân dân xã Chi Lăng"}
     entries = [entry(1), entry(2), entry(3),
                entry(1, agency_key="chi-lang", agency=other["agency"],
@@ -102,12 +108,15 @@ def test_each_agency_has_its_own_cover_and_book_and_a_volume_keeps_its_numbers()
     agencies = [p.text for p in document.paragraphs if p.text.startswith("ỦY BAN")]
     assert agencies == ["ỦY BAN NHÂN DÂN XÃ Y TỊCH"]  # Chi Lăng's 01 is outside numbers 2-3
     assert [cells(r)[0] for r in document.tables[0].rows[2:]] == ["02/KH-UBND", "03/KH-UBND"]
-    both = book(entries)
+    data = register_docx(entries, 2026, lambda _: "Kế hoạch", Volume())
+    assert errors_of(data, tmp_path) == []
+    both = docx.Document(io.BytesIO(data))
     assert [p.text for p in both.paragraphs if p.text.startswith("ỦY BAN")] == [
         "ỦY BAN NHÂN DÂN XÃ Y TỊCH", "ỦY BAN NHÂN DÂN XÃ CHI LĂNG"]
-    second_cover = next(p for p in both.paragraphs if p.text == "UBND HUYỆN CHI LĂNG"
-                        and p.paragraph_format.page_break_before)
-    assert second_cover is not None and len(both.tables) == 2
+    # Each book a section of its own, numbered from its cover again.
+    assert len(both.sections) == 2 and len(both.tables) == 2
+    assert both.sections[1].start_type == WD_SECTION.NEW_PAGE
+    assert both.sections[1]._sectPr.find(qn("w:pgNumType")).get(qn("w:start")) == "1"
     assert [p.text for p in book([]).paragraphs] == [
         "SỔ ĐĂNG KÝ VĂN BẢN ĐI NĂM 2026: chưa có văn bản nào."]
 
