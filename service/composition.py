@@ -134,7 +134,7 @@ def build_services(
         settings=settings,
         documents=documents,
         issuer=issuer,
-        register=RegisterBook(register),
+        register=RegisterBook(register, converter),
         audit=AuditTrail(SqlAudit(database)),
         units=units,
         bulk=BulkJobs(ctx, runner, settings.bulk_max_rows, previews),

@@ -136,8 +136,8 @@ def check_table(
             "name": name,
             "paths": paths,
             "message": f"Văn bản gốc dùng {{{name}}} (ở {', '.join(paths)}) nhưng bảng không có "
-                       f"cột {name} và đó không phải tên có sẵn. Thêm cột {name}, hoặc viết "
-                       "{{ }} để in dấu ngoặc.",
+                       f"cột {name} và đó không phải tên có sẵn. Thêm cột {name}, hoặc "
+                       f"{placeholders.literal_hint(name)}.",
         })
     seen: dict[str, int] = {}
     for index, cells in enumerate(table.rows, start=1):

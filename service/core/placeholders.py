@@ -117,11 +117,15 @@ def single_message(names: list[str]) -> str:
         source = source_of(name)
         if source is None:
             known = ", ".join("{" + n + "}" for n in BUILTINS)
-            parts.append(f"{{{name}}} không phải tên có sẵn ({known}); viết {{{{{name}}}}} "
-                         "để in nguyên dấu ngoặc.")
+            parts.append(f"{{{name}}} không phải tên có sẵn ({known}); {literal_hint(name)}.")
         else:
             parts.append(f"{{{name}}} lấy từ {source}, trường này đang trống.")
     return " ".join(parts)
+
+
+def literal_hint(name: str) -> str:
+    """How to print a name in braces as it is: `viết {{ten}} để in nguyên dấu ngoặc`."""
+    return f"viết {{{{{name}}}}} để in nguyên dấu ngoặc"
 
 
 def builtin_values(document: Mapping[str, Any], commune: str | None = None) -> dict[str, str]:

@@ -6,6 +6,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from service.core.converter import Converter
 from service.usecases.ports import (
     AuditQuery,
     AuditStore,
@@ -15,6 +16,10 @@ from service.usecases.ports import (
     RegisterStore,
     StoredFile,
 )
+from service.usecases.register_book import Volume, register_xlsx
+from service.usecases.register_book_docx import register_docx
+
+BOOK_FORMATS = ("pdf", "xlsx")
 
 
 class NumberUnreadable(ValueError):
@@ -43,8 +48,9 @@ def _page(search: Callable[..., tuple[list[Any], int]], query: Any, page: int,
 class RegisterBook:
     """The outgoing register as clerks and other systems read it."""
 
-    def __init__(self, store: RegisterStore) -> None:
+    def __init__(self, store: RegisterStore, converter: Converter | None = None) -> None:
         self.store = store
+        self.converter = converter  # the documents' own: the book is printed as they are
 
     def search(self, query: RegisterQuery, page: int = 1, per_page: int = 50) -> Page:
         """One page of matching entries, newest first."""
@@ -59,6 +65,19 @@ class RegisterBook:
     ) -> list[RegisterRecord]:
         """A year's entries the reader sees (of one unit if named), by series and number."""
         return self.store.in_number_order(RegisterQuery(year=year, unit=unit, units=units))
+
+    def book(
+        self, kind: str, year: int, type_name: Callable[[str], str], volume: Volume,
+        units: frozenset[str] | None = None, unit: str | None = None,
+    ) -> bytes:
+        """A year's book (Decree 30, Appendix IV) as XLSX, or as PDF for printing."""
+        entries = self.year_book(year, units, unit)
+        if kind == "xlsx":
+            return register_xlsx(entries, year, type_name, volume)
+        if self.converter is None:
+            raise RuntimeError("this register book has no converter to print with")
+        # No Calc to print the XLSX: the same rows laid out for Writer.
+        return self.converter.convert(register_docx(entries, year, type_name, volume))
 
     def file(
         self, entry_id: int, kind: str, units: frozenset[str] | None = None

@@ -1,5 +1,5 @@
-"""The book of outgoing documents of Decree 30, Appendix IV part I, as XLSX: per agency a cover
-(the agencies, the year, the dates and numbers it spans, the volume) and its ten columns."""
+"""The book of outgoing documents of Decree 30, Appendix IV part I: per agency a cover (the
+agencies, the year, the dates and numbers it spans, the volume) and its ten columns; as XLSX."""
 
 from __future__ import annotations
 
@@ -12,21 +12,23 @@ from service.bulk.table import formula_safe
 from service.core import vn
 from service.usecases.ports import RegisterRecord
 
-# The book's columns in the decree's order, with their widths in characters.
+# The book's columns in the decree's order, with their widths in characters (on paper, in
+# proportion): "Ngày tháng" and "Số lượng" each on one line of their heads.
 COLUMNS = (
     ("Số, ký hiệu văn bản", 16),
-    ("Ngày tháng văn bản", 12),
-    ("Tên loại và trích yếu nội dung văn bản", 52),
-    ("Người ký", 22),
-    ("Nơi nhận văn bản", 38),
-    ("Đơn vị, người nhận bản lưu", 16),
-    ("Số lượng bản", 9),
+    ("Ngày tháng văn bản", 14),
+    ("Tên loại và trích yếu nội dung văn bản", 50),
+    ("Người ký", 20),
+    ("Nơi nhận văn bản", 40),
+    ("Đơn vị, người nhận bản lưu", 17),
+    ("Số lượng bản", 12),
     ("Ngày chuyển", 12),
     ("Ký nhận", 12),
-    ("Ghi chú", 18),
+    ("Ghi chú", 14),
 )
 HEAD_ROWS = 2  # the column names and their numbers (1) … (10), repeated on every printed page
 SIGNED_NOTE = "Văn bản điện tử ký số"
+TITLE = "SỔ ĐĂNG KÝ VĂN BẢN ĐI"
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,40 @@ def book_row(entry: RegisterRecord, type_name: Callable[[str], str]) -> list[Any
     ]
 
 
+def agency_books(entries: list[RegisterRecord], volume: Volume) -> list[list[RegisterRecord]]:
+    """The volume's entries, one book per issuing agency, each in the entries' order."""
+    books: dict[str, list[RegisterRecord]] = {}
+    for entry in entries:
+        if volume.holds(entry):
+            books.setdefault(entry.agency_key, []).append(entry)
+    return list(books.values())
+
+
+def cover_lines(
+    entries: list[RegisterRecord], year: int, volume: Volume
+) -> list[tuple[str, int, bool]]:
+    """The cover's lines as (text, size in points, bold): agencies, title, year, span, volume."""
+    issuer = (entries[0].inputs or {}).get("issuer") or {}
+    first, last = entries[0], entries[-1]
+    dates = [entry.document_date for entry in entries]
+    return [
+        (vn.upper_vn(issuer.get("parent_agency") or ""), 13, False),
+        (vn.upper_vn(issuer.get("agency") or first.agency), 13, True),
+        ("", 13, False),
+        (TITLE, 24, True),
+        ("", 13, False),
+        (f"Năm: {year}", 14, False),
+        (f"Từ ngày {min(dates):%d/%m/%Y} đến ngày {max(dates):%d/%m/%Y}", 14, False),
+        (f"Từ số {first.number_text} đến số {last.number_text}", 14, False),
+        (f"Quyển số: {volume.number:02d}", 14, False),
+    ]
+
+
+def empty_book(year: int) -> str:
+    """What a book with no entry says."""
+    return f"{TITLE} NĂM {year}: chưa có văn bản nào."
+
+
 def register_xlsx(
     entries: list[RegisterRecord], year: int, type_name: Callable[[str], str],
     volume: Volume = Volume(),
@@ -74,21 +110,18 @@ def register_xlsx(
     from openpyxl import Workbook
 
     workbook = Workbook()
-    books: dict[str, list[RegisterRecord]] = {}
-    for entry in entries:
-        if volume.holds(entry):
-            books.setdefault(entry.agency_key, []).append(entry)
+    books = agency_books(entries, volume)
     first = workbook.active
     assert first is not None
     workbook.remove(first)
-    for position, kept in enumerate(books.values(), start=1):
+    for position, kept in enumerate(books, start=1):
         _cover(workbook.create_sheet(_sheet_title("Bìa", kept[0].agency, position)),
                kept, year, volume)
         _book(workbook.create_sheet(_sheet_title("Sổ", kept[0].agency, position)),
               kept, type_name)
     if not books:
         sheet = workbook.create_sheet(f"Năm {year}")
-        sheet.append([f"SỔ ĐĂNG KÝ VĂN BẢN ĐI NĂM {year}: chưa có văn bản nào."])
+        sheet.append([empty_book(year)])
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()
@@ -98,22 +131,8 @@ def _cover(sheet: Any, entries: list[RegisterRecord], year: int, volume: Volume)
     """The cover: parent agency, agency, the title, the year, dates, numbers and volume."""
     from openpyxl.styles import Alignment, Font
 
-    issuer = (entries[0].inputs or {}).get("issuer") or {}
-    first, last = entries[0], entries[-1]
-    dates = [entry.document_date for entry in entries]
-    lines = [
-        (vn.upper_vn(issuer.get("parent_agency") or ""), 13, False),
-        (vn.upper_vn(issuer.get("agency") or first.agency), 13, True),
-        ("", 13, False),
-        ("SỔ ĐĂNG KÝ VĂN BẢN ĐI", 24, True),
-        ("", 13, False),
-        (f"Năm: {year}", 14, False),
-        (f"Từ ngày {min(dates):%d/%m/%Y} đến ngày {max(dates):%d/%m/%Y}", 14, False),
-        (f"Từ số {first.number_text} đến số {last.number_text}", 14, False),
-        (f"Quyển số: {volume.number:02d}", 14, False),
-    ]
     sheet.column_dimensions["A"].width = 120
-    for row, (text, size, bold) in enumerate(lines, start=1):
+    for row, (text, size, bold) in enumerate(cover_lines(entries, year, volume), start=1):
         cell = sheet.cell(row, 1, formula_safe(text))
         cell.font = Font(name="Times New Roman", size=size, bold=bold)
         cell.alignment = Alignment(horizontal="center", vertical="center")

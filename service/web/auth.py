@@ -50,6 +50,7 @@ RULES: dict[str, Rule] = {
     "register.Issue": Permission.ISSUE,
     "register.Entries": Permission.READ_REGISTER,
     "register.Entry": Permission.READ_REGISTER,
+    "register.Book": Permission.READ_REGISTER,
     "register.EntryFile": Permission.READ_REGISTER,
     "register.Scans": Permission.ISSUE,
     "register.Scan": Permission.READ_REGISTER,

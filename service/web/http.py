@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from typing import Any
 from urllib.parse import quote
 
 from flask import Response, abort, request, url_for
 
+from service.core import copies
 from service.core.documents import DocumentService
+from service.core.vn import ascii_slug
 from service.usecases.draft_ports import FileKind
 from service.usecases.drafting import DraftNotFound
 from service.usecases.ports import RegisterRecord
+from service.usecases.register_book import Volume
 from service.web.auth import principal, scope, type_refused
 from service.web.context import services
 from service.web.errors import RequestBodyInvalid, error_response
@@ -18,6 +22,11 @@ from service.web.errors import RequestBodyInvalid, error_response
 MEDIA = {
     "pdf": "application/pdf",
     "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+}
+# The register book's two layouts (Decree 30, Appendix IV): to keep on a computer, to print.
+BOOK_MEDIA = {
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "pdf": MEDIA["pdf"],
 }
 # Ids, numbers and pages are SQL INTEGER (32 bits in PostgreSQL): a larger value matches
 # nothing, and the database driver fails on it instead of answering.
@@ -33,6 +42,12 @@ SEARCH_TOO_LONG = f"Chữ tìm dài tối đa {SEARCH_MAX} ký tự."
 def documents() -> DocumentService:
     """The app's DocumentService."""
     return services().documents
+
+
+def type_name(type_id: str) -> str:
+    """A document type's Vietnamese name (the id for a type no longer defined)."""
+    found = documents().catalog.types.get(type_id)
+    return found.name if found is not None else copies.TYPE_NAMES.get(type_id, type_id)
 
 
 def check_type(type_id: str) -> None:
@@ -84,6 +99,18 @@ def issued_file(entry_id: int, kind: str) -> Response | None:
     # 02 of a subject download under one name. The register pages show the same name.
     response = file_response(stored.content, MEDIA[kind], stored.ascii_name, stored.ascii_name)
     response.headers["ETag"] = f'"{stored.sha256}"'
+    return response
+
+
+def book_download(kind: str, year: int, volume: Volume, unit: str | None) -> Response:
+    """The year's register book the caller sees (of one unit if named) as XLSX or PDF."""
+    if kind == "pdf":  # printing converts: a place in the converters' queue, or a 503 now
+        services().admission.refuse_when_full()
+    with services().admission.admit() if kind == "pdf" else nullcontext():
+        book = services().register.book(kind, year, type_name, volume, scope(), unit)
+    name = "-".join(filter(None, ["so-van-ban-di", str(year), unit and ascii_slug(unit)]))
+    response = Response(book, mimetype=BOOK_MEDIA[kind])
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}.{kind}"'
     return response
 
 

@@ -11,11 +11,14 @@ from flask.views import MethodView
 from flask_smorest import Api, Blueprint
 from marshmallow import Schema, fields, validate
 
+from service.core.clock import today_in_vietnam
 from service.core.signing import SealImageInvalid, SigningKeyInvalid, TimestampUnavailable
 from service.core.vn import format_number
 from service.usecases.copying import EntryNotFound
 from service.usecases.ports import AUDIT_ACTIONS as ACTIONS
 from service.usecases.ports import AuditQuery, RegisterQuery
+from service.usecases.register import BOOK_FORMATS
+from service.usecases.register_book import Volume
 from service.usecases.scans import ScanRefused
 from service.usecases.sealing import SigningUnavailable
 from service.usecases.units import UnitNotFound
@@ -24,11 +27,13 @@ from service.web.auth import current_actor, principal, scope
 from service.web.context import services
 from service.web.errors import RequestBodyInvalid, error_response
 from service.web.http import (
+    BOOK_MEDIA,
     ENTRY_ID,
     MEDIA,
     SEARCH_MAX,
     SEARCH_TOO_LONG,
     SQL_INT_MAX,
+    book_download,
     created,
     document_request,
     documents,
@@ -65,6 +70,8 @@ audit_blp = Blueprint(
 
 
 SEARCHED = validate.Length(max=SEARCH_MAX, error=SEARCH_TOO_LONG)
+NUMBERED = validate.Range(min=1, max=SQL_INT_MAX,
+                          error=f"Phải là số nguyên từ 1 đến {format_number(SQL_INT_MAX)}.")
 
 
 class PageArgs(Schema):
@@ -110,6 +117,30 @@ class RegisterArgs(PageArgs):
     )
     date_from = fields.Date(error_messages=DATE, metadata={"description": "Từ ngày (YYYY-MM-DD)"})
     date_to = fields.Date(error_messages=DATE, metadata={"description": "Đến ngày (YYYY-MM-DD)"})
+
+
+class BookArgs(Schema):
+    """Which register book: year, unit, volume and its numbers, and the layout."""
+
+    year = fields.Integer(
+        validate=validate.Range(min=1, max=9999, error="Năm từ 1 đến 9999."),
+        error_messages=INTEGER,
+        metadata={"description": "Năm của sổ; mặc định năm nay"},
+    )
+    unit = fields.String(metadata={"description": "Mã đơn vị (slug); mặc định mọi đơn vị được xem"})
+    volume = fields.Integer(
+        load_default=1, validate=NUMBERED, error_messages=INTEGER,
+        metadata={"description": "Quyển số in trên bìa"},
+    )
+    from_number = fields.Integer(validate=NUMBERED, error_messages=INTEGER,
+                                 metadata={"description": "Quyển bắt đầu từ số này"})
+    to_number = fields.Integer(validate=NUMBERED, error_messages=INTEGER,
+                               metadata={"description": "Quyển kết thúc ở số này"})
+    format = fields.String(
+        load_default="pdf",
+        validate=validate.OneOf(BOOK_FORMATS, error="Phải là pdf hoặc xlsx."),
+        metadata={"description": "pdf (mặc định: A3 ngang để in) hoặc xlsx"},
+    )
 
 
 class UtcMoment(fields.AwareDateTime):
@@ -210,6 +241,27 @@ class Entries(MethodView):
             units=scope(),
         )
         return services().register.search(query, args["page"], args["per_page"])
+
+
+@register_blp.route("/book")
+class Book(MethodView):
+    """The register book of Decree 30, Appendix IV."""
+
+    @register_blp.arguments(BookArgs, location="query", as_kwargs=True)
+    @register_blp.doc(responses={
+        "200": files("Sổ đăng ký văn bản đi: bìa và mười cột, mỗi cơ quan ban hành một sổ",
+                     *BOOK_MEDIA.values()),
+        **errors(404, 422, 502, 503),
+    })
+    def get(self, **args: Any) -> Any:
+        """A year's book in number order: a PDF to print (A3 landscape) or an XLSX."""
+        unit = args.get("unit")
+        if unit is not None and not principal().sees(unit):
+            message = f"Không có đơn vị có mã {unit!r}."
+            return error_response(404, message, {"unit": [message]})
+        year = args.get("year") or today_in_vietnam().year
+        volume = Volume(args["volume"], args.get("from_number"), args.get("to_number"))
+        return book_download(args["format"], year, volume, unit)
 
 
 @register_blp.route(f"/{ENTRY_ID}")

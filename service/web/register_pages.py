@@ -1,4 +1,4 @@
-"""The outgoing register in the browser: list and search, entries, the year's XLSX, issuing."""
+"""The outgoing register in the browser: list and search, entries, the year's book, issuing."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from flask import (
     Blueprint,
     Flask,
     abort,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -19,19 +18,18 @@ from flask import (
 )
 from flask_smorest import Api
 
-from service.core import copies, placeholders
+from service.core import placeholders
 from service.core.clock import VIETNAM, today_in_vietnam
 from service.core.context import recipient_lines
 from service.core.document import Document
 from service.core.preview import PreviewNotFound
-from service.core.vn import ascii_slug
 from service.usecases.access import Permission
 from service.usecases.copying import EntryNotFound
 from service.usecases.draft_ports import FileKind
 from service.usecases.issuing import NumberMovedOn
 from service.usecases.ports import AUDIT_LABELS, Page, RegisterQuery, RegisterRecord
 from service.usecases.register import NumberUnreadable, number_query
-from service.usecases.register_book import Volume, register_xlsx
+from service.usecases.register_book import Volume
 from service.usecases.scans import ScanRefused
 from service.web import csrf
 from service.web.auth import current_actor, principal, scope, sees_owner
@@ -40,11 +38,13 @@ from service.web.http import (
     SEARCH_MAX,
     SEARCH_TOO_LONG,
     SQL_INT_MAX,
+    book_download,
     check_type,
     documents,
     file_response,
     flag,
     issued_file,
+    type_name,
     uploaded,
 )
 from service.web.nav import vn_time
@@ -52,19 +52,12 @@ from service.web.nav import vn_time
 bp = Blueprint("register_pages", __name__, template_folder="templates")
 bp.before_request(csrf.check)
 PER_PAGE = 20
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 EXPIRED = "Bản xem trước đã hết hạn; hãy bấm “Xem trước” lại rồi phát hành."
 
 
 def init_app(app: Flask, api: Api) -> None:
     """Register the pages (their nav link is in nav.DEFAULT_NAV, shown to readers)."""
     app.register_blueprint(bp)
-
-
-def type_name(type_id: str) -> str:
-    """A document type's Vietnamese name (the id for a type no longer defined)."""
-    found = documents().catalog.types.get(type_id)
-    return found.name if found is not None else copies.TYPE_NAMES.get(type_id, type_id)
 
 
 def search_form() -> tuple[RegisterQuery, dict[str, str], dict[str, str], int]:
@@ -217,19 +210,17 @@ def _draft_files(entry: RegisterRecord) -> list[tuple[str, str, str]]:
     return found
 
 
-@bp.get("/so-van-ban-di/xuat-xlsx")
-def export() -> Any:
-    """A year's register as XLSX in the paper layout, one row per entry in number order."""
+@bp.get("/so-van-ban-di/xuat-<any(xlsx, pdf):kind>")
+def export(kind: str) -> Any:
+    """A year's register in the paper layout, one row per entry in number order: XLSX, or a PDF
+    to print (A3 landscape, the head of the columns on every page)."""
     text = (request.args.get("nam") or str(today_in_vietnam().year)).strip()
     if not (text.isdigit() and 1 <= int(text) <= 9999):
         abort(400, description="Năm xuất sổ phải là số từ 1 đến 9999, ví dụ 2026.")
     year, unit = int(text), request.args.get("don_vi") or None
-    entries = services().register.year_book(year, scope(), unit)
-    book = register_xlsx(entries, year, type_name, _volume())
-    response = current_app.response_class(book, mimetype=XLSX)
-    name = "-".join(filter(None, ["so-van-ban-di", str(year), unit and ascii_slug(unit)]))
-    response.headers["Content-Disposition"] = f'attachment; filename="{name}.xlsx"'
-    return response
+    if unit is not None and not principal().sees(unit):
+        abort(404, description=f"Không có đơn vị “{unit}”.")
+    return book_download(kind, year, _volume(), unit)
 
 
 def _volume() -> Volume:

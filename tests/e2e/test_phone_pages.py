@@ -3,7 +3,9 @@ own box, list rows stack with each value named, and required inputs carry their 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -101,6 +103,24 @@ def test_a_clerks_pages_fit_a_phone(server: str, van_thu: Any, records: dict[str
     assert unnamed_cells(van_thu, server, lists) == {}
     van_thu.goto(server + "/so-van-ban-di")
     screenshot(van_thu, "phone-register")
+
+
+def test_the_bulk_form_with_a_table_and_its_report_fits_a_phone(
+    van_thu: Any, server: str, tmp_path: Path
+) -> None:
+    base, table = tmp_path / "goc.json", tmp_path / "xa.csv"
+    base.write_text(json.dumps(bulk_base(PLAN), ensure_ascii=False), encoding="utf-8")
+    # A refused table: the report lists each problem by row and column beside the kept files.
+    table.write_text("commune,issuer.agency,date.day,ghi_chu_sai\n"
+                     "Xã An Lạc,Ủy ban nhân dân xã An Lạc,45,x\n", encoding="utf-8")
+    van_thu.goto(server + "/jobs")
+    van_thu.locator("#base").set_input_files(str(base))
+    van_thu.locator("#table").set_input_files(str(table))
+    van_thu.get_by_role("button", name="Tạo hàng loạt", exact=True).click()
+    expect(van_thu.locator("#cac-loi tbody tr")).to_have_count(2)
+    expect(van_thu.locator("#bang-da-chon")).to_contain_text("xa.csv")
+    assert van_thu.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    screenshot(van_thu, "phone-bulk-form-table")
 
 
 def test_the_admin_pages_fit_a_phone(server: str, browser: Any, van_thu: Any) -> None:

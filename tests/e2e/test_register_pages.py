@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import io
 import re
+import subprocess
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pdfplumber
@@ -12,9 +14,11 @@ import pytest
 from playwright.sync_api import expect
 
 from service.core.clock import today_in_vietnam
+from tests.conftest import load_sample
 from tests.e2e.clerk import add, download, field, preview, van_thu_page
 from tests.e2e.clerk import wait_for_preview_image as wait_for_image
-from tests.e2e.conftest import screenshot
+from tests.e2e.conftest import SCREENSHOTS, screenshot
+from tests.integration import calls
 
 pytestmark = pytest.mark.integration
 SLUG = "so-di-y-tich"
@@ -78,3 +82,32 @@ def test_issue_from_preview_find_without_accents_and_read_the_number(
         text = document.pages[0].extract_text()
     assert f"Số: {number}/KH-UBND" in text, text[:600]
     assert "PHÒNG, CHỐNG ĐUỐI NƯỚC CHO TRẺ EM" in text.upper()
+
+
+def test_the_year_book_printed_from_the_register_page(server: str, van_thu: Any) -> None:
+    page = van_thu
+    year = today_in_vietnam().year
+    http = calls.session_of(server, CLERK, CLERK_PASSWORD, csrf=True)
+    subjects = [f"Kiểm tra an toàn hồ ao, sông suối đợt {n}" for n in range(1, 4)]
+    for subject in subjects:
+        answer = http.post(f"{server}/api/register/issue/ke_hoach?unit={SLUG}",
+                           json={**load_sample("seed_000_ke_hoach_y_tich"), "subject": subject})
+        assert answer.status_code == 201, answer.text[:2000]
+    page.goto(f"{server}/so-van-ban-di")
+    expect(page.get_by_role("button", name="Tải sổ (XLSX)")).to_be_visible()
+    screenshot(page, "14-register-book-links")
+    with page.expect_download() as info:
+        page.get_by_role("button", name="Tải sổ (PDF)").click()
+    assert info.value.suggested_filename == f"so-van-ban-di-{year}.pdf"
+    pdf = Path(info.value.path()).read_bytes()
+    with pdfplumber.open(io.BytesIO(pdf)) as document:
+        sizes = {(round(float(p.width)), round(float(p.height))) for p in document.pages}
+        cover = document.pages[0].extract_text()
+        rows = [[" ".join((c or "").split()) for c in row]
+                for p in document.pages[1:] for row in p.extract_tables()[0]]
+    assert sizes == {(1191, 842)}  # A3 landscape
+    assert "SỔ ĐĂNG KÝ VĂN BẢN ĐI" in cover and f"Năm: {year}" in cover
+    assert [row[2] for row in rows[-3:]] == [f"Kế hoạch: {s}" for s in subjects]
+    # The cover and the first page of the book as the văn thư will print them.
+    subprocess.run(["pdftoppm", "-r", "50", "-png", "-l", "2", "-", str(SCREENSHOTS / "15-book")],
+                   input=pdf, check=True)

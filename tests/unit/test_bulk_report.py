@@ -10,6 +10,7 @@ import time
 import zipfile
 from typing import Any
 
+import openpyxl
 import pytest
 
 from service.bulk.check import check_table
@@ -18,6 +19,7 @@ from service.bulk.jobs import BulkJobs, TableRejected
 from service.bulk.table import read_table
 from service.core.documents import DocumentService
 from tests.conftest import bulk_base, csrf_of, docx_text, normalise, signed_in
+from tests.unit.test_bulk_api import wait_done
 
 BASE = bulk_base("seed_000_ke_hoach_y_tich")
 HTML = {"Accept": "text/html"}
@@ -201,3 +203,44 @@ def test_the_command_line_prints_every_problem_by_spreadsheet_row(
         "  dòng 4, cột number: Phải là số nguyên.",
         "  dòng 6: Xã/phường 'xã  an lạc' trùng với dòng 3; dòng này không được tạo.",
     ]
+
+
+def post_job_form(client: Any, base: dict[str, Any], table: bytes, name: str) -> Any:
+    """Post the bulk form with a base document and a table file, as a browser does."""
+    page = client.get("/jobs", headers=HTML).get_data(as_text=True)
+    return client.post("/jobs", data={
+        "csrf_token": csrf_of(page), "base": (io.BytesIO(json.dumps(base).encode()), "goc.json"),
+        "table": (io.BytesIO(table), name)}, headers=HTML)
+
+
+def test_the_form_fills_a_placeholder_from_any_column_and_names_one_no_column_fills(
+    make_app: Any,
+) -> None:
+    client = clerk(make_app())
+    base = dict(BASE, intro=["UBND {ten_xa} có {so_tre_em} trẻ em dưới 16 tuổi."])
+    sheet = openpyxl.Workbook()
+    sheet.active.append(["commune", "issuer.agency", "so_tre_em"])
+    sheet.active.append(["Xã Thất Khê", "Ủy ban nhân dân xã Thất Khê", 1250])
+    xlsx = io.BytesIO()
+    sheet.save(xlsx)
+    tables = {"xa.xlsx": xlsx.getvalue(),
+              "xa.csv": "commune,issuer.agency,so_tre_em\nXã Na Sầm,Ủy ban nhân dân xã Na Sầm,"
+                        "980\n".encode()}
+    for name, table in tables.items():
+        answer = post_job_form(client, base, table, name)
+        assert answer.status_code == 303, answer.get_data(as_text=True)[:3000]
+        job = wait_done(client, "/api/jobs/" + answer.headers["Location"].rsplit("/", 1)[1])
+        [row] = job["rows"]
+        text = normalise(docx_text(client.get(row["docx"]).data))
+        commune, count = ("Thất Khê", "1250") if name.endswith("xlsx") else ("Na Sầm", "980")
+        assert f"UBND xã {commune} có {count} trẻ em dưới 16 tuổi." in text
+    refused = post_job_form(client, base, "commune,issuer.agency\nXã Na Sầm,Ủy ban nhân dân xã "
+                            "Na Sầm\n".encode(), "xa.csv")
+    assert refused.status_code == 422
+    rows = re.findall(r'<tr><td data-label="Dòng">([^<]*)</td><td data-label="Cột"><code>([^<]*)'
+                      r'</code></td><td data-label="Giá trị"></td><td data-label="Lý do">([^<]*)<',
+                      refused.get_data(as_text=True))
+    assert rows == [("—", "{so_tre_em}",
+                     "Văn bản gốc dùng {so_tre_em} (ở intro.0) nhưng bảng không có cột so_tre_em "
+                     "và đó không phải tên có sẵn. Thêm cột so_tre_em, hoặc viết {{so_tre_em}} để "
+                     "in nguyên dấu ngoặc.")]
