@@ -7,24 +7,15 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.clerk import (
-    UNIT,
-    add,
-    create_unit_over_http,
-    download,
-    error_of,
-    field,
-    pdf_table_rows,
-    preview,
-    wait_for_preview_image,
-)
+from tests.e2e import clerk
+from tests.e2e.clerk import add, error_of, field, preview
 from tests.e2e.conftest import screenshot
 
 pytestmark = pytest.mark.integration
 
 
 def test_a_cost_table_with_its_total(server: str, page: Any) -> None:
-    create_unit_over_http(server, {**UNIT, "slug": "ubnd-xa-y-tich-bang"})
+    clerk.create_unit_over_http(server, {**clerk.UNIT, "slug": "ubnd-xa-y-tich-bang"})
     page.goto(f"{server}/van-ban/ke_hoach?unit=ubnd-xa-y-tich-bang")
     field(page, "subject").fill("Tổ chức Tháng hành động vì trẻ em năm 2026")
     field(page, "intro").fill("UBND xã xây dựng kế hoạch với nội dung cụ thể như sau:")
@@ -46,12 +37,12 @@ def test_a_cost_table_with_its_total(server: str, page: Any) -> None:
         "(ô không có số liệu ghi “-”).")
     field(page, "body.0.rows.1.cells").fill("In tờ rơi\n12.000.000")
     preview(page)
-    wait_for_preview_image(page)
+    clerk.wait_for_preview_image(page)
     expect(page.locator(".error")).to_have_count(0)
     screenshot(page, "05-plan-table-preview")
 
-    _, pdf = download(page, "Tải PDF")
-    rows = pdf_table_rows(pdf)
+    _, pdf = clerk.download(page, "Tải PDF")
+    rows = clerk.pdf_table_rows(pdf)
     start = rows.index(["STT", "Nội dung chi", "Kinh phí"])
     assert rows[start + 1:start + 4] == [
         ["1", "Diễn đàn trẻ em", "8.000.000"],
