@@ -99,15 +99,34 @@ def fill_or_raise(document: dict[str, Any], values: Mapping[str, str]) -> dict[s
     return filled
 
 
-def fill_single(document: dict[str, Any]) -> dict[str, Any]:
+def fill_single(document: dict[str, Any], *, columns: bool = False) -> dict[str, Any]:
     """A single document filled from its own fields (the unit profile's issuer and signer).
 
-    DocumentInvalid names each field whose text keeps a placeholder without a value.
+    DocumentInvalid names each field whose text keeps a placeholder without a value. With
+    `columns` (the preview of a bulk base), a name no field fills is a column the bulk table
+    will fill, and stays in the text as typed.
     """
     filled, missing = fill_document(document, builtin_values(document))
+    if columns:
+        missing = {path: known for path, names in missing.items()
+                   if (known := [name for name in names if source_of(name)])}
     if missing:
         raise DocumentInvalid({path: [single_message(names)] for path, names in missing.items()})
     return filled
+
+
+def column_names(document: Mapping[str, Any]) -> list[str]:
+    """The names a document uses that no field fills: the columns a bulk table must have."""
+    used = [name for names in document_names(document).values() for name in names]
+    return [name for name in dict.fromkeys(used) if source_of(name) is None]
+
+
+def columns_notice(names: list[str]) -> str:
+    """What the preview says of a base whose names come from a bulk table's columns."""
+    listed = ", ".join("{" + name + "}" for name in names)
+    return (f"Văn bản có chỗ điền theo cột của bảng dữ liệu: {listed}. Dùng văn bản này làm văn "
+            "bản gốc để tạo hàng loạt (bảng cần có các cột cùng tên); văn bản chưa điền không "
+            "ban hành được.")
 
 
 def single_message(names: list[str]) -> str:

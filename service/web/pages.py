@@ -112,7 +112,7 @@ def submit(type_id: str) -> Any:
         return save_draft(model, flat, slug, converted)
     service = documents()
     try:
-        document = service.load(type_id, placeholders.fill_single(converted.payload))
+        document = service.load(type_id, placeholders.fill_single(converted.payload, columns=True))
         with services().admission.admit():
             rendered = service.render_document(
                 document, actor=current_actor(), unit=slug or principal().unit
@@ -124,6 +124,9 @@ def submit(type_id: str) -> Any:
         return converter_trouble(model, flat, slug, exc)
     # The form as JSON under the same token: /tai-ve/<token>.json, the base of a bulk job and
     # what an issue from the preview takes.
+    columns = placeholders.column_names(converted.payload)
+    if columns:
+        flash(placeholders.columns_notice(columns), "info")
     stored = services().previews.save(
         pdf,
         rendered.docx,

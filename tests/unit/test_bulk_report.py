@@ -3,6 +3,7 @@ never produced, placeholders per row, files kept after a refusal, a form's previ
 
 from __future__ import annotations
 
+import html
 import io
 import json
 import re
@@ -17,7 +18,8 @@ from service.bulk.check import check_table
 from service.bulk.embedded import EmbeddedRunner
 from service.bulk.jobs import BulkJobs, TableRejected
 from service.bulk.table import read_table
-from service.core.documents import DocumentService
+from service.core import placeholders
+from service.core.documents import DocumentInvalid, DocumentService
 from tests.conftest import bulk_base, csrf_of, docx_text, normalise, signed_in
 from tests.unit.test_bulk_api import wait_done
 
@@ -137,6 +139,31 @@ def test_a_previewed_form_becomes_the_base_of_a_job_and_a_json_file(make_app: An
         "table": (io.BytesIO(table), "xa.csv")}, headers=HTML)
     assert answer.status_code == 303
     assert client.get("/tai-ve/khong-co-ma-nay-dau-nhe.json").status_code == 404
+
+
+def test_a_form_base_may_name_a_column_of_the_table(make_app: Any) -> None:
+    client = clerk(make_app())
+    page = preview_page(client, "Xã có {so_tre_em} trẻ em dưới 16 tuổi.")
+    assert html.unescape(placeholders.columns_notice(["so_tre_em"])) in html.unescape(page)
+    token = re.search(r'href="/jobs\?goc=([^"]+)"', page).group(1)  # type: ignore[union-attr]
+    jobs_page = client.get(f"/jobs?goc={token}", headers=HTML).get_data(as_text=True)
+    table = ("commune,issuer.agency,so_tre_em\n"
+             "Xã Thất Khê,Ủy ban nhân dân xã Thất Khê,1.204\n").encode()
+    answer = client.post("/jobs", data={
+        "csrf_token": csrf_of(jobs_page), "goc": token,
+        "table": (io.BytesIO(table), "xa.csv")}, headers=HTML)
+    assert answer.status_code == 303
+    job = answer.headers["Location"].rsplit("/", 1)[1]
+    assert wait_done(client, f"/api/jobs/{job}")["state"] == "done"
+    row = client.get(f"/api/jobs/{job}/rows/1.docx")
+    assert row.status_code == 200
+    assert "Xã có 1.204 trẻ em dưới 16 tuổi." in docx_text(row.data)
+
+
+def test_a_base_naming_a_column_cannot_be_issued_unfilled() -> None:
+    with pytest.raises(DocumentInvalid) as refused:
+        placeholders.fill_single({**BASE, "intro": ["Xã có {so_tre_em} trẻ em."]})
+    assert refused.value.errors["intro.0"][0].startswith("{so_tre_em} không phải tên có sẵn (")
 
 
 def test_a_refused_table_keeps_both_files_and_lists_every_problem(make_app: Any) -> None:
