@@ -150,8 +150,10 @@ def test_a_form_with_tables_fits_a_phone_and_marks_what_is_required(
 def fill_a_plan_with_tables(page: Any, server: str) -> None:
     """Check the marks, add a table of each kind with a row, check the widths, preview."""
     page.goto(f"{server}/van-ban/giay_moi?unit={SLUG}")
-    expect(page.locator('label[for="f-time.minute"] abbr.req')).to_be_visible()
-    expect(field(page, "time.minute")).to_have_attribute("required", "")
+    expect(page.locator('label[for="f-time.hour"] abbr.req')).to_be_visible()
+    expect(field(page, "time.hour")).to_have_attribute("required", "")
+    # A blank minute is on the hour, in the form as in the API: not marked.
+    expect(page.locator('label[for="f-time.minute"] abbr.req')).to_have_count(0)
 
     page.goto(f"{server}/van-ban/ke_hoach?unit={SLUG}")
     field(page, "subject").fill("Phòng, chống đuối nước cho trẻ em dịp hè năm 2026")
