@@ -8,6 +8,7 @@ from typing import Any
 from markupsafe import Markup
 
 from service.core import attached, form_parts, page, rules, vn, wordml
+from service.core.addressees import kinh_gui_block
 from service.core.body import BodyWriter
 from service.core.definitions import DocTypeDef
 from service.core.document import Document
@@ -105,8 +106,8 @@ def kinh_gui(addressees: list[str]) -> dict[str, Any]:
     """One addressee on the `Kính gửi:` line, several one per line `- …;` ending with `.`."""
     lines = addressee_lines(addressees)
     if len(lines) == 1:
-        return {"kinh_gui_single": lines[0].removeprefix("- "), "kinh_gui_list": []}
-    return {"kinh_gui_single": "", "kinh_gui_list": lines}
+        return {"kinh_gui_single": lines[0].removeprefix("- "), "kinh_gui_list": ""}
+    return {"kinh_gui_single": "", "kinh_gui_list": Markup(kinh_gui_block(lines) if lines else "")}
 
 
 def addressee_lines(addressees: list[str]) -> list[str]:

@@ -31,6 +31,11 @@ def text_width_mm(
     return max(widths, default=0.0)
 
 
+def line_width_mm(text: str, size_pt: float, *, bold: bool = True) -> float:
+    """Width of the text on one line, its spaces included."""
+    return _measure(text, size_pt, bold)
+
+
 def _wrapped_widths(
     words: list[str], size_pt: float, bold: bool, column_mm: float | None
 ) -> list[float]:

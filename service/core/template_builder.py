@@ -161,7 +161,8 @@ def _national_header(doc: DocxDocument, *, letter: bool, date_line: bool = True)
 
 def _kinh_gui(doc: DocxDocument) -> None:
     _when(doc, "VBKinhGui", "kinh_gui_single", "Kính gửi: {{ kinh_gui_single }}")
-    _listed(doc, "VBKinhGui", "Kính gửi:", "kinh_gui_list", indent_mm=48)
+    # Several addressees: `Kính gửi:` and the dashes under its text, placed when rendering.
+    _p(doc, "VBKinhGui", "{{p kinh_gui_list }}")
 
 
 def _listed(doc: DocxDocument, style: str, lead: str, items: str, *, indent_mm: float) -> None:
