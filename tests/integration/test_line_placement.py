@@ -1,5 +1,5 @@
-"""Real LibreOffice: where Kính gửi's dashes stand in the PDF, read from PDFium's glyph origins
-(x from the left edge, y up from the bottom)."""
+"""Real LibreOffice: where Kính gửi's dashes and the minutes' signers stand in the PDF, read from
+PDFium's glyph origins (x from the left edge, y up from the bottom)."""
 
 from __future__ import annotations
 
@@ -25,15 +25,23 @@ ADDRESSEES = [
     "Chi Lăng và các trường học trên địa bàn xã Y Tịch",  # wraps
     "Ủy ban Mặt trận Tổ quốc Việt Nam xã",
 ]
+CHAIR = {"collective": "Ủy ban nhân dân", "mode": "KT", "head_title": "Chủ tịch",
+         "title": "Phó Chủ tịch", "name": "Vương Văn Sơn"}  # three lines: TM., KT., the title
+SECRETARY = "Chuyên viên Văn phòng - Thống kê kiêm thư ký"  # two lines in its column
 
 
 @pytest.fixture(scope="module")
 def pdfs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, bytes]]:
-    """This module's letters, converted by one instance."""
+    """This module's letters and minutes, converted by one instance."""
     letter = load_sample("cong_van_de_nghi_ho_tro")
+    minutes = load_sample("bien_ban_hop_phong_chong_thien_tai")
+    secretary = {**minutes["secretary"], "title": SECRETARY}
     cases: dict[str, tuple[str, dict[str, Any]]] = {
         "several": ("cong_van", {**letter, "kinh_gui": ADDRESSEES}),
         "one": ("cong_van", {**letter, "kinh_gui": ADDRESSEES[:1]}),
+        # The chair's title longer than the secretary's, then the secretary's the longer.
+        "chair_longer": ("bien_ban", {**minutes, "signer": CHAIR}),
+        "secretary_longer": ("bien_ban", {**minutes, "secretary": secretary}),
     }
     with started_pool(tmp_path_factory.mktemp("pool"), BASE_PORT) as pool:
         service = DocumentService(pool)
@@ -103,3 +111,17 @@ def test_one_addressee_stands_on_the_kinh_gui_line_centred(pdfs: dict[str, bytes
     left_gap = lead[0] - page.MARGIN_LEFT_MM * PT_PER_MM
     right_gap = (page.PAGE_WIDTH_MM - page.MARGIN_RIGHT_MM) * PT_PER_MM - origins[end][0]
     assert abs(left_gap - right_gap) < 4 * PT_PER_MM  # the last glyph's own width aside
+
+
+@pytest.mark.parametrize("case", ["chair_longer", "secretary_longer"])
+def test_minutes_names_and_titles_share_their_lines(pdfs: dict[str, bytes], case: str) -> None:
+    pdf = pdfs[case]
+    secretary, chair = at(pdf, "Lò Thị Lan", after="./."), at(pdf, "Vương Văn Sơn", after="./.")
+    assert abs(secretary[1] - chair[1]) < 0.5 and secretary[0] < chair[0]
+    title = "CHUYÊN VIÊN" if case == "secretary_longer" else "THƯ KÝ"
+    chair_title = "TM. ỦY BAN" if case == "chair_longer" else "CHỦ TỌA"
+    assert abs(at(pdf, title, after="./.")[1] - at(pdf, chair_title, after="./.")[1]) < 0.5
+    # The longer title takes more lines than the other: its last line is lower.
+    longer = "PHÓ CHỦ TỊCH" if case == "chair_longer" else "THƯ KÝ"
+    shorter = "THƯ KÝ" if case == "chair_longer" else "CHỦ TỌA"
+    assert at(pdf, longer, after="./.")[1] < at(pdf, shorter, after="./.")[1] - 10
