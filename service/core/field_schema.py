@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -9,7 +10,7 @@ from marshmallow import Schema, ValidationError, validate
 from marshmallow import fields as ma
 
 from service.core import vn
-from service.core.field_values import MESSAGES
+from service.core.field_values import MESSAGES, unmarked
 
 if TYPE_CHECKING:
     from service.core.definitions import FieldDef
@@ -77,6 +78,20 @@ class Blocks(ma.Field):
         if errors:
             raise ValidationError(errors)
         return loaded
+
+
+def text_checks(f: FieldDef, limit: int, *, marked: bool) -> list[Callable[[str], Any]]:
+    """Within the length limit, not blank when required, of its pattern, unmarked if plain."""
+    checks: list[Callable[[str], Any]] = [
+        validate.Length(max=f.max_length or limit, error=MESSAGES["length"])
+    ]
+    if f.required:
+        checks.append(validate.Length(min=1, error=MESSAGES["blank"]))
+    if f.pattern:
+        checks.append(validate.Regexp(re.compile(f.pattern), error=MESSAGES["pattern"]))
+    if not marked:  # printed as typed: markup would print its stars
+        checks.append(unmarked)
+    return checks
 
 
 def bounds(f: FieldDef) -> validate.Range:

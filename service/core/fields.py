@@ -12,7 +12,6 @@ import datetime
 import functools
 import json
 import math
-import re
 from abc import ABC, abstractmethod
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -28,6 +27,7 @@ from service.core.field_schema import (
     Nesting,
     bounds,
     item_count,
+    text_checks,
 )
 from service.core.field_values import (
     MESSAGES,
@@ -38,7 +38,6 @@ from service.core.field_values import (
     read_decimal,
     read_json,
     split_items,
-    unmarked,
 )
 
 if TYPE_CHECKING:
@@ -137,16 +136,8 @@ class TextType(FieldType):
         self, f: FieldDef, nesting: Nesting, kinds: tuple[str, ...], options: dict[str, Any]
     ) -> ma.Field:
         """A cleaned string within the length limit, not blank when required, of its pattern."""
-        checks: list[Any] = [
-            validate.Length(max=f.max_length or self.limit, error=MESSAGES["length"])
-        ]
-        if f.required:
-            checks.append(validate.Length(min=1, error=MESSAGES["blank"]))
-        if f.pattern:
-            checks.append(validate.Regexp(re.compile(f.pattern), error=MESSAGES["pattern"]))
-        if not self.marked:  # printed as typed: markup would print its stars
-            checks.append(unmarked)
         options["error_messages"]["invalid"] = MESSAGES["string"]
+        checks = text_checks(f, self.limit, marked=self.marked)
         return CleanString(single_line=self.single_line, validate=checks, **options)
 
 
