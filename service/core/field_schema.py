@@ -34,16 +34,19 @@ class Nesting(Protocol):
 
 
 class CleanString(ma.String):
-    """A string with control characters removed and Unicode normalised; `line` folds whitespace."""
+    """A string with control characters removed and Unicode normalised; `line` folds whitespace,
+    and with `keep_breaks` keeps the line breaks between the lines it folds."""
 
-    def __init__(self, *, single_line: bool, **kwargs: Any) -> None:
+    def __init__(self, single_line: bool, keep_breaks: bool = False, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.single_line = single_line
+        self.keep_breaks = keep_breaks
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
         text = vn.clean_text(super()._deserialize(value, attr, data, **kwargs))
         if self.single_line:
-            text = " ".join(text.split())
+            lines = text.split("\n") if self.keep_breaks else [text]
+            text = "\n".join(" ".join(line.split()) for line in lines if line.strip())
         return text.strip()
 
 

@@ -119,6 +119,7 @@ class TextType(FieldType):
 
     described = ("max_length",)
     single_line: ClassVar[bool] = False
+    keep_breaks: ClassVar[bool] = False
     limit: ClassVar[int] = TEXT_LIMIT
     widget, rows, in_cell = "textarea", 3, True
 
@@ -138,7 +139,7 @@ class TextType(FieldType):
         """A cleaned string within the length limit, not blank when required, of its pattern."""
         options["error_messages"]["invalid"] = MESSAGES["string"]
         checks = text_checks(f, self.limit, marked=self.marked)
-        return CleanString(single_line=self.single_line, validate=checks, **options)
+        return CleanString(self.single_line, self.keep_breaks, validate=checks, **options)
 
 
 class LineType(TextType):
@@ -147,6 +148,13 @@ class LineType(TextType):
     single_line = True
     limit = LINE_LIMIT
     widget, rows = "input", 0
+
+
+class NameType(LineType):
+    """A name printed on one line, but for the header's line breaks (see Document.issuer)."""
+
+    keep_breaks, widget, rows = True, "textarea", 2
+    hint = "Nhấn Enter ở chỗ muốn xuống dòng trong tiêu đề; trong câu văn, tên in liền một dòng."
 
 
 class RichType(TextType):
@@ -365,6 +373,7 @@ class BlocksType(ListValued, StructureType):
 
 TYPES: dict[str, FieldType] = {
     "line": LineType(),
+    "name": NameType(),
     "text": TextType(),
     "rich": RichType(),
     "choice": ChoiceType(),

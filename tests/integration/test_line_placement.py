@@ -1,5 +1,5 @@
-"""Real LibreOffice: where Kính gửi's dashes and the minutes' signers stand in the PDF, read from
-PDFium's glyph origins (x from the left edge, y up from the bottom)."""
+"""Real LibreOffice: where Kính gửi's dashes, the minutes' signers and the header's agency lines
+stand in the PDF, read from PDFium's glyph origins (x from the left edge, y up from the bottom)."""
 
 from __future__ import annotations
 
@@ -42,6 +42,8 @@ def pdfs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, bytes]]
         # The chair's title longer than the secretary's, then the secretary's the longer.
         "chair_longer": ("bien_ban", {**minutes, "signer": CHAIR}),
         "secretary_longer": ("bien_ban", {**minutes, "secretary": secretary}),
+        "broken_agency": ("cong_van", {**letter, "issuer": {
+            **letter["issuer"], "agency": "Ủy ban nhân dân xã\nY Tịch"}}),
     }
     with started_pool(tmp_path_factory.mktemp("pool"), BASE_PORT) as pool:
         service = DocumentService(pool)
@@ -125,3 +127,12 @@ def test_minutes_names_and_titles_share_their_lines(pdfs: dict[str, bytes], case
     longer = "PHÓ CHỦ TỊCH" if case == "chair_longer" else "THƯ KÝ"
     shorter = "THƯ KÝ" if case == "chair_longer" else "CHỦ TỌA"
     assert at(pdf, longer, after="./.")[1] < at(pdf, shorter, after="./.")[1] - 10
+
+
+def test_the_header_breaks_the_agency_where_the_clerk_did(pdfs: dict[str, bytes]) -> None:
+    pdf = pdfs["broken_agency"]
+    chars, origins = glyphs(pdf)
+    first = chars.index("ỦY BAN NHÂN DÂN XÃ")  # one line, though Writer would wrap after DÂN
+    commune, name = origins[first + len("ỦY BAN NHÂN DÂN ")], at(pdf, "Y TỊCH")
+    assert commune[1] == pytest.approx(origins[first][1], abs=0.5)
+    assert name[1] < commune[1] - 10
