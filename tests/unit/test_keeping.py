@@ -80,3 +80,36 @@ def test_a_spilled_document_is_converted_again_tighter_and_kept_if_it_fits(
     pdf = service.to_pdf(service.render("cong_van", load_sample("cong_van_de_nghi_ho_tro")))
     assert len(converter.calls) == 2
     assert fitting.signature_page(pdf) == place
+
+
+class TitleLeavingConverter(FakeConverter):
+    """A page of text before the spill; tightened, the spill fits but a title ends page one."""
+
+    def convert(self, docx: bytes, *, pdf_version: int | None = None) -> bytes:
+        super().convert(docx, pdf_version=pdf_version)
+        with zipfile.ZipFile(io.BytesIO(docx)) as package:
+            single = b'w:line="276"' not in package.read("word/styles.xml")
+        if single:
+            titled = [*FULL_PAGE[:-1], (90, 200, "2. Xay dung moi truong an toan")]
+            return make_pdf(titled, FULL_PAGE[:10] + SPILL + block())
+        return make_pdf(FULL_PAGE, FULL_PAGE, SPILL + block())
+
+
+def test_a_tighter_layout_that_ends_a_page_with_a_title_is_not_taken() -> None:
+    converter = TitleLeavingConverter()
+    service = DocumentService(converter)
+    pdf = service.to_pdf(service.render("cong_van", load_sample("cong_van_de_nghi_ho_tro")))
+    assert len(converter.calls) == 2
+    assert fitting.signature_page(pdf) == (2, 2)  # the usual spacing's layout, spill and all
+    assert not fitting.heading_ends_a_page(pdf)
+
+
+@pytest.mark.parametrize(("last", "titled"), [
+    ("II. TO CHUC THUC HIEN", True), ("2. Xay dung moi truong", True), ("1.2. Kinh phi", True),
+    ("12. Nhiem vu", True), ("20.000.000 dong.", False), ("2023. Cac co quan", False),
+    ("- Thoi gian: thang 4;", False),
+])
+def test_a_title_at_a_pages_foot_is_told_from_text(last: str, titled: bool) -> None:
+    pages = [[*FULL_PAGE[:-1], (90, 200, last)], BODY]
+    assert fitting.heading_ends_a_page(make_pdf(*pages)) is titled
+    assert not fitting.heading_ends_a_page(make_pdf(pages[1], pages[0]))  # the last page's
