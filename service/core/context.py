@@ -9,6 +9,7 @@ from typing import Any
 from markupsafe import Markup
 
 from service.core import attached, form_parts, page, rules, vn, wordml
+from service.core.addressees import kinh_gui_block
 from service.core.body import BodyWriter
 from service.core.definitions import DocTypeDef
 from service.core.document import Document
@@ -25,17 +26,20 @@ END_MARK = "./."
 
 def build_context(document: Document) -> tuple[dict[str, Any], list[str]]:
     """Return the template context and the footnotes' XML for one document."""
-    doc_type, data, symbol = document.doc_type, document.data, document.symbol
+    doc_type, symbol = document.doc_type, document.symbol
     issuer, signer, date = document.issuer, document.signer, document.date
+    # The header keeps the clerk's line breaks in the agency's names; every sentence reads them
+    # on one line.
+    typed, data = document.data["issuer"], {**document.data, "issuer": issuer}
     writer = BodyWriter()
     own = form_parts.form_text(document, data.get("authority") or default_authority(data))
     marked = data.get("end_mark", True) and not form_parts.ends_text(own, data)
     # Without the mark asked for, a `./` the clerk typed is still made whole.
     body_data = with_end_mark(data, _end if marked else _completed)
-    agency = header_agency(issuer["agency"])
+    agency = header_agency(typed["agency"])
     context: dict[str, Any] = {
         "data": data,
-        "parent_agency": vn.upper_vn(issuer.get("parent_agency") or ""),
+        "parent_agency": vn.upper_vn(typed.get("parent_agency") or ""),
         "agency": agency,
         "agency_rule": Markup(
             rules.name_rule(agency, AGENCY_SIZE, LEFT_COL_MM, cell_margin_mm=rules.CELL_MARGIN_MM)
@@ -72,8 +76,11 @@ def build_context(document: Document) -> tuple[dict[str, Any], list[str]]:
 
 
 def header_agency(name: str) -> str:
-    """The agency in upper case, broken after its body's name when it would wrap mid-name."""
+    """The agency in upper case: broken where the clerk broke it, else after its body's name
+    when it would wrap mid-name."""
     upper = vn.upper_vn(name)
+    if "\n" in upper:
+        return upper
     for body in AGENCY_BODIES:
         rest = upper.removeprefix(body + " ")
         # docxtpl turns the newline into a line break; clerks break here, not where Word would.
@@ -108,8 +115,8 @@ def kinh_gui(addressees: list[str]) -> dict[str, Any]:
     """One addressee on the `Kính gửi:` line, several one per line `- …;` ending with `.`."""
     lines = addressee_lines(addressees)
     if len(lines) == 1:
-        return {"kinh_gui_single": lines[0].removeprefix("- "), "kinh_gui_list": []}
-    return {"kinh_gui_single": "", "kinh_gui_list": lines}
+        return {"kinh_gui_single": lines[0].removeprefix("- "), "kinh_gui_list": ""}
+    return {"kinh_gui_single": "", "kinh_gui_list": Markup(kinh_gui_block(lines) if lines else "")}
 
 
 def addressee_lines(addressees: list[str]) -> list[str]:

@@ -29,6 +29,10 @@ class DateData(TypedDict):
     year: int
 
 
+# The issuer's names whose line breaks a clerk may choose for the header (field type `name`).
+HEADER_NAMES = ("parent_agency", "agency")
+
+
 @dataclass(frozen=True)
 class Metadata:
     """What the DOCX properties and the PDF's metadata say of a document."""
@@ -44,8 +48,8 @@ class Document:
     """One validated document: its data and what render, PDF, issuing and bulk read from it."""
 
     doc_type: DocTypeDef
-    data: dict[str, Any]
-    issuer: IssuerData
+    data: dict[str, Any]  # as loaded: the agency's names with the header's line breaks
+    issuer: IssuerData  # its names on one line, as sentences, metadata and file names print them
     signer: SignerData
     date: DateData
     number: int | None
@@ -61,7 +65,7 @@ class Document:
     @classmethod
     def of(cls, doc_type: DocTypeDef, data: dict[str, Any]) -> Document:
         """Derive every fact once from data that its type's schema has loaded."""
-        issuer, signer = data["issuer"], data["signer"]
+        issuer, signer = one_line(data["issuer"]), data["signer"]
         symbol = data.get("symbol") or document_symbol(doc_type, issuer)
         subject = markup.plain(doc_type.subject_of(data))
         ascii_name, display_name = file_names(doc_type, data, symbol, subject)
@@ -95,6 +99,15 @@ class Document:
     def filename(self, extension: str, *, ascii_only: bool = True) -> str:
         """`KH-UBND-2023-xa-y-tich.pdf`, or the Vietnamese display name."""
         return f"{self.ascii_name if ascii_only else self.display_name}.{extension}"
+
+
+def one_line(issuer: IssuerData) -> IssuerData:
+    """The issuer with the line breaks a clerk put in its names for the header read as spaces."""
+    flat: dict[str, Any] = dict(issuer)
+    for key in HEADER_NAMES:
+        if isinstance(flat.get(key), str):
+            flat[key] = " ".join(flat[key].split())
+    return flat  # type: ignore[return-value]
 
 
 def document_symbol(doc_type: DocTypeDef, issuer: IssuerData) -> str:

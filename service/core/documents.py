@@ -150,7 +150,9 @@ class DocumentService:
             tighter = self.converter.convert(fitting.tightened(rendered.docx),
                                              pdf_version=pdf_version)
             fitted = fitting.signature_page(tighter)
-            if fitted is not None and fitted[0] < spill:  # it moved to an earlier page
+            moved = fitted is not None and fitted[0] < spill  # to an earlier page
+            # Not at the price of a title left at a page's foot (seen when the spacing tightens).
+            if moved and not fitting.heading_ends_a_page(tighter):
                 converted = tighter
         if not signing:
             return converted

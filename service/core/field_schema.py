@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -9,7 +10,7 @@ from marshmallow import Schema, ValidationError, validate
 from marshmallow import fields as ma
 
 from service.core import vn
-from service.core.field_values import MESSAGES
+from service.core.field_values import MESSAGES, unmarked
 
 if TYPE_CHECKING:
     from service.core.definitions import FieldDef
@@ -33,16 +34,19 @@ class Nesting(Protocol):
 
 
 class CleanString(ma.String):
-    """A string with control characters removed and Unicode normalised; `line` folds whitespace."""
+    """A string with control characters removed and Unicode normalised; `line` folds whitespace,
+    and with `keep_breaks` keeps the line breaks between the lines it folds."""
 
-    def __init__(self, *, single_line: bool, **kwargs: Any) -> None:
+    def __init__(self, single_line: bool, keep_breaks: bool = False, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.single_line = single_line
+        self.keep_breaks = keep_breaks
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
         text = vn.clean_text(super()._deserialize(value, attr, data, **kwargs))
         if self.single_line:
-            text = " ".join(text.split())
+            lines = text.split("\n") if self.keep_breaks else [text]
+            text = "\n".join(" ".join(line.split()) for line in lines if line.strip())
         return text.strip()
 
 
@@ -77,6 +81,20 @@ class Blocks(ma.Field):
         if errors:
             raise ValidationError(errors)
         return loaded
+
+
+def text_checks(f: FieldDef, limit: int, *, marked: bool) -> list[Callable[[str], Any]]:
+    """Within the length limit, not blank when required, of its pattern, unmarked if plain."""
+    checks: list[Callable[[str], Any]] = [
+        validate.Length(max=f.max_length or limit, error=MESSAGES["length"])
+    ]
+    if f.required:
+        checks.append(validate.Length(min=1, error=MESSAGES["blank"]))
+    if f.pattern:
+        checks.append(validate.Regexp(re.compile(f.pattern), error=MESSAGES["pattern"]))
+    if not marked:  # printed as typed: markup would print its stars
+        checks.append(unmarked)
+    return checks
 
 
 def bounds(f: FieldDef) -> validate.Range:

@@ -12,7 +12,6 @@ import datetime
 import functools
 import json
 import math
-import re
 from abc import ABC, abstractmethod
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -28,6 +27,7 @@ from service.core.field_schema import (
     Nesting,
     bounds,
     item_count,
+    text_checks,
 )
 from service.core.field_values import (
     MESSAGES,
@@ -38,7 +38,6 @@ from service.core.field_values import (
     read_decimal,
     read_json,
     split_items,
-    unmarked,
 )
 
 if TYPE_CHECKING:
@@ -120,6 +119,7 @@ class TextType(FieldType):
 
     described = ("max_length",)
     single_line: ClassVar[bool] = False
+    keep_breaks: ClassVar[bool] = False
     limit: ClassVar[int] = TEXT_LIMIT
     widget, rows, in_cell = "textarea", 3, True
 
@@ -137,17 +137,9 @@ class TextType(FieldType):
         self, f: FieldDef, nesting: Nesting, kinds: tuple[str, ...], options: dict[str, Any]
     ) -> ma.Field:
         """A cleaned string within the length limit, not blank when required, of its pattern."""
-        checks: list[Any] = [
-            validate.Length(max=f.max_length or self.limit, error=MESSAGES["length"])
-        ]
-        if f.required:
-            checks.append(validate.Length(min=1, error=MESSAGES["blank"]))
-        if f.pattern:
-            checks.append(validate.Regexp(re.compile(f.pattern), error=MESSAGES["pattern"]))
-        if not self.marked:  # printed as typed: markup would print its stars
-            checks.append(unmarked)
         options["error_messages"]["invalid"] = MESSAGES["string"]
-        return CleanString(single_line=self.single_line, validate=checks, **options)
+        checks = text_checks(f, self.limit, marked=self.marked)
+        return CleanString(self.single_line, self.keep_breaks, validate=checks, **options)
 
 
 class LineType(TextType):
@@ -156,6 +148,13 @@ class LineType(TextType):
     single_line = True
     limit = LINE_LIMIT
     widget, rows = "input", 0
+
+
+class NameType(LineType):
+    """A name printed on one line, but for the header's line breaks (see Document.issuer)."""
+
+    keep_breaks, widget, rows = True, "textarea", 2
+    hint = "Nhấn Enter ở chỗ muốn xuống dòng trong tiêu đề; trong câu văn, tên in liền một dòng."
 
 
 class RichType(TextType):
@@ -374,6 +373,7 @@ class BlocksType(ListValued, StructureType):
 
 TYPES: dict[str, FieldType] = {
     "line": LineType(),
+    "name": NameType(),
     "text": TextType(),
     "rich": RichType(),
     "choice": ChoiceType(),

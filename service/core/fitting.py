@@ -18,6 +18,9 @@ STYLES = "word/styles.xml"
 # the body (1 to 1.5 lines), and paragraph spacing stays at its least already (6 pt).
 ONE_FIFTEEN = re.compile(rb'w:line="276"')
 SINGLE = b'w:line="240"'
+# A section's numbered title as PDFium reads it: `II. MỤC TIÊU`, `2. Nhiệm vụ`, `1.2. …`; not a
+# wrapped sentence's year (`2023. Các cơ quan …`).
+HEADING = re.compile(r"^(?:[IVXLC]+|\d{1,2}(?:\.\d{1,2})*)\.\s")
 
 
 def signature_page(pdf: bytes) -> tuple[int, int] | None:
@@ -45,16 +48,34 @@ def spilled(pdf: bytes) -> bool:
     return spill_page(pdf) is not None
 
 
+def heading_ends_a_page(pdf: bytes) -> bool:
+    """Whether a page before the last ends with a numbered title (`II.`, `2.`, `1.2.`): a title
+    whose keep-with-next LibreOffice let go."""
+    with pdfium_document(pdf) as document:
+        for index in range(len(document) - 1):
+            lines = page_lines(document, index)
+            text = [line for _, line in sorted(lines.items()) if not line.isdigit()]
+            if text and HEADING.match(text[0]):
+                return True
+    return False
+
+
+def page_lines(document: Any, index: int) -> dict[int, str]:
+    """The text lines of one page of an open PDFium document, by their top (points up)."""
+    text = document[index].get_textpage()
+    lines: dict[int, str] = {}
+    for i in range(text.count_rects()):
+        left, bottom, right, top = text.get_rect(i)
+        found = text.get_text_bounded(left, bottom, right, top).strip()
+        if found:
+            lines[round(top)] = lines.get(round(top), "") + found
+    return lines
+
+
 def _signature_page(document: Any) -> tuple[int, int] | None:
     """signature_page's search in an open PDFium document, first page first."""
     for index in range(len(document)):
-        text = document[index].get_textpage()
-        lines: dict[int, str] = {}
-        for i in range(text.count_rects()):
-            left, bottom, right, top = text.get_rect(i)
-            found = text.get_text_bounded(left, bottom, right, top).strip()
-            if found:
-                lines[round(top)] = lines.get(round(top), "") + found
+        lines = page_lines(document, index)
         heads = [top for top, line in lines.items()
                  if vn.search_key(line).startswith(RECIPIENTS_HEAD)]
         if heads:

@@ -7,12 +7,15 @@ from typing import Any
 from docx.oxml.ns import qn
 from lxml import etree
 
-from service.core import wordml
+from service.core import page, rules, wordml
 from service.core.context import SECTION_MARK
 
-# About two lines of body text at 14 pt across the text width: the least a page holds above
-# the signature, as a clerk keeps it (the paragraph's own widow control keeps two of its lines).
-KEPT_CHARACTERS = 160
+# Two lines of body text: the least a page holds above the signature, as a clerk keeps it (the
+# paragraph's own widow control keeps two of its lines). Counted as Writer sets them: a short
+# closing sentence wraps to two lines already, and keeping the paragraph before it too would
+# carry a whole page's foot over with the signature.
+KEPT_LINES = 2
+BODY_SIZE, BODY_INDENT = 14, 12.7  # VBBody's size and first-line indent
 SIGNER_NAME = "VBSignerName"  # the style of the signer's name, inside the signature table
 
 
@@ -22,7 +25,7 @@ def keep_signature_with_text(body: Any) -> None:
     if signature is None:
         return
     kept, node = 0, signature.getprevious()
-    while node is not None and kept < KEPT_CHARACTERS:
+    while node is not None and kept < KEPT_LINES:
         if node.tag == qn("w:tbl"):  # the text ends on a table: its last row goes along
             for paragraph in node.findall(qn("w:tr"))[-1].iter(qn("w:p")):
                 _keep(paragraph)
@@ -30,7 +33,8 @@ def keep_signature_with_text(body: Any) -> None:
         if node.tag != qn("w:p") or _starts_section(node):
             return
         _keep(node)
-        kept += sum(len(text.text or "") for text in node.iter(qn("w:t")))
+        text = "".join(run.text or "" for run in node.iter(qn("w:t")))
+        kept += rules.line_count(text, BODY_SIZE, page.text_width_mm(False), indent_mm=BODY_INDENT)
         node = node.getprevious()
 
 

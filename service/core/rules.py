@@ -31,15 +31,29 @@ def text_width_mm(
     return max(widths, default=0.0)
 
 
+def line_count(
+    text: str, size_pt: float, column_mm: float, *, bold: bool = False, indent_mm: float = 0.0
+) -> int:
+    """How many lines the text takes in a column of this width, its first line indented."""
+    words = text.split()
+    return len(_wrapped_widths(words, size_pt, bold, column_mm, indent_mm)) if words else 0
+
+
+def line_width_mm(text: str, size_pt: float, *, bold: bool = True) -> float:
+    """Width of the text on one line, its spaces included."""
+    return _measure(text, size_pt, bold)
+
+
 def _wrapped_widths(
-    words: list[str], size_pt: float, bold: bool, column_mm: float | None
+    words: list[str], size_pt: float, bold: bool, column_mm: float | None, indent_mm: float = 0.0
 ) -> list[float]:
     """The widths of the lines that words fill one after another, as Writer wraps them."""
     widths: list[float] = []
     line = ""
     for word in words:
         longer = f"{line} {word}" if line else word
-        if line and column_mm is not None and _measure(longer, size_pt, bold) > column_mm:
+        room = None if column_mm is None else column_mm - (0.0 if widths else indent_mm)
+        if line and room is not None and _measure(longer, size_pt, bold) > room:
             widths.append(_measure(line, size_pt, bold))
             longer = word
         line = longer

@@ -161,7 +161,8 @@ def _national_header(doc: DocxDocument, *, letter: bool, date_line: bool = True)
 
 def _kinh_gui(doc: DocxDocument) -> None:
     _when(doc, "VBKinhGui", "kinh_gui_single", "Kính gửi: {{ kinh_gui_single }}")
-    _listed(doc, "VBKinhGui", "Kính gửi:", "kinh_gui_list", indent_mm=48)
+    # Several addressees: `Kính gửi:` and the dashes under its text, placed when rendering.
+    _p(doc, "VBKinhGui", "{{p kinh_gui_list }}")
 
 
 def _listed(doc: DocxDocument, style: str, lead: str, items: str, *, indent_mm: float) -> None:
@@ -204,38 +205,56 @@ def _form(doc: DocxDocument, layout: LayoutDef) -> None:
         _p(doc, "VBBody", f"{{{{p {slot} }}}}")
     if layout.signature == "usual":
         _signature(doc)
+    elif layout.signature == "minutes":
+        _minutes_signatures(doc)
     else:
         left, right = _signature_row(doc)
-        if layout.signature == "minutes":  # the secretary left, the chair right
-            _signer(left, "secretary_lines", "secretary_name")
-        else:  # confirmed where the leave is spent, on the left
-            _p(left, "VBSigner", LEAVE_CONFIRMATION)
-            note = _p(left, "VBSigner").add_run("(Ký tên, đóng dấu)")
-            note.bold, note.italic = False, True
+        # Confirmed where the leave is spent, on the left.
+        _p(left, "VBSigner", LEAVE_CONFIRMATION)
+        note = _p(left, "VBSigner").add_run("(Ký tên, đóng dấu)")
+        note.bold, note.italic = False, True
         _signer(right, "signer_lines", "signer_name")
+    if layout.signature != "usual":
         # Nơi nhận goes under the row, its left cell being taken.
         _recipients(doc).paragraph_format.space_before = Pt(12)
     _p(doc, "VBBody", "{{p appendices }}")
 
 
+def _minutes_signatures(doc: DocxDocument) -> None:
+    """The secretary left, the chair right (Mẫu 1.9): titles in one row, names in the next, so
+    the names share a line however many lines either title takes."""
+    (left, right), (left_name, right_name) = _signature_rows(doc, 2)
+    for cell, lines in ((left, "secretary_lines"), (right, "signer_lines")):
+        # The titles' row goes to the page its names go to.
+        _repeat(cell, "VBSigner", lines).paragraph_format.keep_with_next = True
+    _p(left_name, "VBSignerName", "{{ secretary_name }}")
+    _p(right_name, "VBSignerName", "{{ signer_name }}")
+
+
 def _signature_row(doc: DocxDocument) -> tuple[_Cell, _Cell]:
+    ((left, right),) = _signature_rows(doc, 1)
+    return left, right
+
+
+def _signature_rows(doc: DocxDocument, rows: int) -> list[list[_Cell]]:
     spacer = _p(doc, "VBBody")
     spacer.paragraph_format.first_line_indent = None
     spacer.paragraph_format.keep_with_next = True
-    ((left, right),) = _table(doc, (80.0, 85.0))
-    # Nơi nhận stands level with the first signature line: cells align to the top, and the row
-    # must not split across pages.
-    for cell in (left, right):
-        cell.vertical_alignment = None
-    # The table spans the text width, so with no margin before its text Nơi nhận stands flush
-    # with the body's left edge.
-    wordml.place(
-        left._tc.get_or_add_tcPr(),
-        parse_xml(f'<w:tcMar {nsdecls("w")}><w:left w:w="0" w:type="dxa"/></w:tcMar>'),
-    )
-    row = left._tc.getparent()
-    row.get_or_add_trPr().append(parse_xml(f"<w:cantSplit {nsdecls('w')}/>"))
-    return left, right
+    cells = _table(doc, (80.0, 85.0), rows=rows)
+    for left, right in cells:
+        # Nơi nhận stands level with the first signature line: cells align to the top, and a
+        # row must not split across pages.
+        for cell in (left, right):
+            cell.vertical_alignment = None
+        # The table spans the text width, so with no margin before its text Nơi nhận stands
+        # flush with the body's left edge.
+        wordml.place(
+            left._tc.get_or_add_tcPr(),
+            parse_xml(f'<w:tcMar {nsdecls("w")}><w:left w:w="0" w:type="dxa"/></w:tcMar>'),
+        )
+        row = left._tc.getparent()
+        row.get_or_add_trPr().append(parse_xml(f"<w:cantSplit {nsdecls('w')}/>"))
+    return cells
 
 
 def _copy_blocks(doc: DocxDocument) -> None:

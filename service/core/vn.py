@@ -330,10 +330,10 @@ _FOUR_WORDS = re.compile(r"\s*(\S+\s+\S+\s+\S+\s+\S+)(?:\s+(.*?))?\s*", re.DOTAL
 
 def short_agency(name: str) -> str:
     """Abbreviate a leading "Ủy ban nhân dân"/"Hội đồng nhân dân" to "UBND"/"HĐND"."""
-    normalized = unicodedata.normalize("NFC", name)
+    normalized = " ".join(unicodedata.normalize("NFC", name).split())
     match = _FOUR_WORDS.fullmatch(normalized)
     if match is None:
-        return name
+        return normalized
     head, rest = match.group(1), match.group(2)
     for key, abbreviation in _AGENCY_ABBREVIATIONS:
         if match_key(head) == key:

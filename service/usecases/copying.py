@@ -159,7 +159,8 @@ class Copier:
         request = self.check(entry, payload)
         key = self.sealer.key(entry.unit) if sign else None  # SigningUnavailable before a number
         original, today = self._loaded(entry), self.today()
-        issuer: dict[str, Any] = dict(original.issuer)
+        # The copy's header breaks the agency's name where the original's does.
+        issuer: dict[str, Any] = dict(original.data["issuer"])
         with self.register.issuing(_series(issuer), today.year) as tx:
             if expect is not None and tx.number != expect:
                 raise NumberMovedOn(expect, tx.number)

@@ -1,5 +1,6 @@
 """Real LibreOffice, documents of every type and growing length: the signature never stands
-alone on a page, and no table cell splits a word or a reference across its lines."""
+alone on a page, no page ends with a section's title, and no table cell splits a word or a
+reference across its lines."""
 
 from __future__ import annotations
 
@@ -62,6 +63,33 @@ def test_no_page_holds_the_signature_block_alone(converted) -> None:
     missing = [name for name, place in found.items() if place is None]
     alone = [name for name, place in found.items() if place is not None and place[1] == 0]
     assert missing == [] and alone == [], (missing, alone)
+
+
+def test_no_page_ends_with_a_section_title(converted) -> None:
+    ended = {}
+    for name, (docx, pdf) in converted.items():
+        titles = [" ".join(p.text.split()) for p in open_docx(io.BytesIO(docx)).paragraphs
+                  if p.style.name.startswith("VBHeading")]
+        for number, last in enumerate(last_lines(pdf)[:-1], 1):
+            # A title's first line (label and all) or its whole; a short line is no evidence.
+            if len(last) >= 8 and any(t.startswith(last) or t.endswith(last) for t in titles):
+                ended[name] = (number, last)
+    assert ended == {}
+
+
+def last_lines(pdf: bytes) -> list[str]:
+    """Each page's lowest line of text (runs PDFium sets on one baseline, left to right)."""
+    document = pdfium.PdfDocument(pdf)
+    found = []
+    for page in document:
+        text = page.get_textpage()
+        rects = [text.get_rect(i) for i in range(text.count_rects())]
+        runs = [(round(r[1]), r[0], text.get_text_bounded(*r).strip()) for r in rects]
+        runs = [run for run in runs if run[2] and not run[2].isdigit()]  # the page number aside
+        lowest = min((run[0] for run in runs), default=None)
+        found.append(" ".join(t for b, _, t in sorted(runs, key=lambda r: r[1]) if b == lowest))
+    document.close()
+    return found
 
 
 def test_no_table_cell_splits_a_word_or_a_reference(converted) -> None:

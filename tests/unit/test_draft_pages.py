@@ -43,10 +43,10 @@ def post(client: Any, url: str, data: dict[str, Any], csrf_from: str = "/") -> A
     return client.post(url, data={**data, "csrf_token": token}, headers=HTML)
 
 
-def saved_from_the_form(app: Any, client: Any) -> int:
-    """The seed typed into the plan form and saved as a draft; its id."""
+def saved_from_the_form(app: Any, client: Any, **changes: str) -> int:
+    """The seed typed into the plan form (with `changes` to its inputs) saved as a draft; its id."""
     catalog = app.extensions["vb_services"].documents.catalog
-    flat = FormModel(catalog, catalog.get("ke_hoach")).to_flat(seed())
+    flat = {**FormModel(catalog, catalog.get("ke_hoach")).to_flat(seed()), **changes}
     response = post(client, "/van-ban/ke_hoach",
                     {**flat, "_unit": "y-tich", "_action": "save_draft"}, "/van-ban/ke_hoach")
     assert response.status_code == 303, response.get_data(as_text=True)[:500]
@@ -74,6 +74,17 @@ def test_the_form_saves_a_draft_and_opens_it_again(app: Any, people: dict[str, A
     assert seed()["subject"] in form
     listing = page(people["clerk"], "/du-thao")
     assert f"/du-thao/{draft_id}" in listing and seed()["subject"] in listing
+
+
+def test_the_agency_keeps_the_line_break_typed_for_the_header(
+    app: Any, people: dict[str, Any]
+) -> None:
+    typed = "Ủy ban nhân dân xã\r\nY Tịch"  # a browser sends a textarea's Enter as CRLF
+    draft_id = saved_from_the_form(app, people["drafter"], **{"issuer.agency": typed})
+    form = page(people["drafter"], f"/van-ban/ke_hoach?du_thao={draft_id}")
+    shown = re.search(r'name="issuer.agency" rows="2"[^>]*>([^<]*)</textarea>', form)
+    assert shown and shown.group(1) == "Ủy ban nhân dân xã\nY Tịch"
+    assert "Nhấn Enter ở chỗ muốn xuống dòng trong tiêu đề" in form
 
 
 def test_an_invalid_form_is_not_saved(app: Any, people: dict[str, Any]) -> None:

@@ -23,18 +23,30 @@ def kept(paragraph) -> bool:
     return paragraph._p.pPr is not None and paragraph._p.pPr.find(qn("w:keepNext")) is not None
 
 
-def test_the_text_before_the_signature_keeps_with_it() -> None:
-    rendered = DocumentService().render("cong_van", load_sample("cong_van_de_nghi_ho_tro"))
+def last_paragraphs(payload: dict) -> list:
+    """The three paragraphs before the empty one that precedes the signature table, last first."""
+    rendered = DocumentService().render("cong_van", payload)
     document = open_docx(io.BytesIO(rendered.docx))
     body = list(document.element.body.iterchildren())
     signature = next(i for i, node in enumerate(body) if node.tag == qn("w:tbl")
                      and "Lộc Văn Thành" in "".join(node.itertext()))
-    earlier, last = (p for p in document.paragraphs if p._p is body[signature - 2]
-                     or p._p is body[signature - 3])
-    # The empty paragraph before the table kept with it already; the text did not.
+    return [next(p for p in document.paragraphs if p._p is body[signature - n]) for n in (2, 3, 4)]
+
+
+def test_two_lines_of_text_keep_with_the_signature() -> None:
+    last, earlier, before = last_paragraphs(load_sample("cong_van_de_nghi_ho_tro"))
+    # Two lines as Writer sets it (its first line indented): enough on its own. Keeping the
+    # paragraph before too carried seven lines over and left a third of page one empty.
     assert last.text.endswith("trân trọng đề nghị các cơ quan xem xét, giải quyết./.")
-    assert kept(last) and kept(earlier)  # the last paragraph is one line: the one before too
-    assert not any(kept(p) for p in document.paragraphs if p._p is body[signature - 4])
+    assert kept(last) and not kept(earlier) and not kept(before)
+
+
+def test_a_one_line_ending_keeps_the_paragraph_before_it_too() -> None:
+    payload = load_sample("cong_van_de_nghi_ho_tro")
+    payload["closing"] = [*payload["closing"][:-1], "Trân trọng./."]
+    last, earlier, before = last_paragraphs(payload)
+    assert last.text == "Trân trọng./."
+    assert kept(last) and kept(earlier) and not kept(before)
 
 
 def test_a_spill_of_a_few_lines_is_found_and_a_page_of_text_is_not() -> None:
@@ -80,3 +92,36 @@ def test_a_spilled_document_is_converted_again_tighter_and_kept_if_it_fits(
     pdf = service.to_pdf(service.render("cong_van", load_sample("cong_van_de_nghi_ho_tro")))
     assert len(converter.calls) == 2
     assert fitting.signature_page(pdf) == place
+
+
+class TitleLeavingConverter(FakeConverter):
+    """A page of text before the spill; tightened, the spill fits but a title ends page one."""
+
+    def convert(self, docx: bytes, *, pdf_version: int | None = None) -> bytes:
+        super().convert(docx, pdf_version=pdf_version)
+        with zipfile.ZipFile(io.BytesIO(docx)) as package:
+            single = b'w:line="276"' not in package.read("word/styles.xml")
+        if single:
+            titled = [*FULL_PAGE[:-1], (90, 200, "2. Xay dung moi truong an toan")]
+            return make_pdf(titled, FULL_PAGE[:10] + SPILL + block())
+        return make_pdf(FULL_PAGE, FULL_PAGE, SPILL + block())
+
+
+def test_a_tighter_layout_that_ends_a_page_with_a_title_is_not_taken() -> None:
+    converter = TitleLeavingConverter()
+    service = DocumentService(converter)
+    pdf = service.to_pdf(service.render("cong_van", load_sample("cong_van_de_nghi_ho_tro")))
+    assert len(converter.calls) == 2
+    assert fitting.signature_page(pdf) == (2, 2)  # the usual spacing's layout, spill and all
+    assert not fitting.heading_ends_a_page(pdf)
+
+
+@pytest.mark.parametrize(("last", "titled"), [
+    ("II. TO CHUC THUC HIEN", True), ("2. Xay dung moi truong", True), ("1.2. Kinh phi", True),
+    ("12. Nhiem vu", True), ("20.000.000 dong.", False), ("2023. Cac co quan", False),
+    ("- Thoi gian: thang 4;", False),
+])
+def test_a_title_at_a_pages_foot_is_told_from_text(last: str, titled: bool) -> None:
+    pages = [[*FULL_PAGE[:-1], (90, 200, last)], BODY]
+    assert fitting.heading_ends_a_page(make_pdf(*pages)) is titled
+    assert not fitting.heading_ends_a_page(make_pdf(pages[1], pages[0]))  # the last page's
