@@ -13,6 +13,7 @@ from service.core.pdf_io import pdfium_document
 # A page whose text above Nơi nhận is this many lines or fewer holds a spill, not a page of text.
 SPILL_LINES = 3
 RECIPIENTS_HEAD = "noi nhan"  # `Nơi nhận:` as search_key reads it
+HEAD_LETTERS = RECIPIENTS_HEAD.replace(" ", "")  # the head in a page's text, spaces aside
 STYLES = "word/styles.xml"
 # Line spacing 1.15 (276 of 240ths) in the styles; single (240) is the decree's lower bound for
 # the body (1 to 1.5 lines), and paragraph spacing stays at its least already (6 pt).
@@ -49,6 +50,10 @@ def _signature_page(document: Any) -> tuple[int, int] | None:
     """signature_page's search in an open PDFium document, first page first."""
     for index in range(len(document)):
         text = document[index].get_textpage()
+        if HEAD_LETTERS not in vn.search_key(text.get_text_range()).replace(" ", ""):
+            # No line of the page can begin with the head: its rectangles, read one by one
+            # (most of a check's time), are left unread.
+            continue
         lines: dict[int, str] = {}
         for i in range(text.count_rects()):
             left, bottom, right, top = text.get_rect(i)
