@@ -118,10 +118,12 @@ class Sampler:
 class Embedded:
     """A pool, a database and an embedded runner in this process."""
 
-    def __init__(self, folder: Path, pool_size: int, batch_pages: int = 0) -> None:
+    def __init__(
+        self, folder: Path, pool_size: int, batch_pages: int = 0, base_port: int = POOL_PORT
+    ) -> None:
         self.database = Database(f"sqlite:///{folder / 'bulk.sqlite'}")
         self.database.upgrade()
-        self.pool = ConverterPool(PoolConfig(size=pool_size, base_port=POOL_PORT,
+        self.pool = ConverterPool(PoolConfig(size=pool_size, base_port=base_port,
                                              work_dir=folder / "pool", startup_timeout=120))
         self.pool.start(wait=True)
         self.ctx = BulkContext(

@@ -15,8 +15,12 @@ All four paths convert the same DOCX (rendered by the service from each sample) 
 Latency: 20 requests per path and sample, interleaved (rotating order), one LibreOffice each.
 Throughput: 4 concurrent clients against 1 and os.cpu_count() LibreOffice processes per path.
 Peak RSS per LibreOffice instance (its whole process tree) is sampled throughout.
+Bulk: a job of 100 communes from seed 000's base at 1 and os.cpu_count() LibreOffice processes:
+the service's embedded runner in batches and row by row on one pool, against Carbone converting
+the DOCX files the service rendered for the job (bench_bulk).
 
 Run from the project root:  .venv/bin/python bench/peers.py [--requests 20] [--out FILE]
+(`--only-bulk` for the bulk step alone)
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ import os
 import re
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -55,6 +60,7 @@ from bench import (  # noqa: E402  (bench/bench.py)
 from service.convert.pool import ConverterPool, PoolConfig  # noqa: E402
 from service.core.documents import DocumentService  # noqa: E402
 from service.core.pdf_checks import validate_pdf  # noqa: E402
+from service.settings import Settings  # noqa: E402
 
 SAMPLES = ("samples/seed_000_ke_hoach_y_tich.json", "samples/seed_002_ke_hoach_phuoc_long.json")
 PEERS_DIR = ROOT / "bench" / ".peers"  # git-ignored: node_modules of Carbone
@@ -86,13 +92,13 @@ readline.createInterface({ input: process.stdin }).on('line', async (line) => {
       const started = process.hrtime.bigint();
       await convert(job.input, job.output);
       answer({ seconds: Number(process.hrtime.bigint() - started) / 1e9 });
-    } else if (job.op === 'burst') {
+    } else if (job.op === 'files') {
       const started = process.hrtime.bigint();
       let next = 0;
       async function client() {
-        while (next < job.count) {
-          next += 1;
-          await convert(job.input, `${tempPath}/burst-${n++}.pdf`);
+        while (next < job.inputs.length) {
+          const input = job.inputs[next++];
+          await convert(input, `${tempPath}/files-${n++}.pdf`);
         }
       }
       await Promise.all(Array.from({ length: job.clients }, client));
@@ -186,9 +192,12 @@ class Carbone:
         return seconds
 
     def burst(self, docx_path: Path, count: int, clients: int) -> float:
-        return float(
-            self.ask(op="burst", input=str(docx_path), count=count, clients=clients)["seconds"]
-        )
+        return self.files([docx_path] * count, clients)
+
+    def files(self, docx_paths: list[Path], clients: int) -> float:
+        """Seconds to convert every file, `clients` conversions asked for at a time."""
+        inputs = [str(path) for path in docx_paths]
+        return float(self.ask(op="files", inputs=inputs, clients=clients)["seconds"])
 
     def office_pids(self) -> list[int]:
         return [p.pid for p in tree(self.popen.pid) if p.name().startswith("soffice")]
@@ -352,12 +361,109 @@ def bench_throughput(
     return result
 
 
+def bench_bulk(
+    processes: int, base_port: int, work: Path, rows: int, rounds: int
+) -> dict[str, Any]:
+    """Docs/s of a bulk job of `rows` communes, batched and row by row, against Carbone.
+
+    One pool serves the service's embedded runner (2 threads per instance, as bench/bulk.py),
+    which alternates batches of the service's default size with rows one by one; Carbone, with
+    as many LibreOffice processes, converts the DOCX files the service rendered for the job,
+    asked with 1, 2 and 4 conversions per process at a time. The paths' order rotates every
+    round; the medians are compared.
+    """
+    from bulk import Embedded, communes, run_job  # bench/bulk.py
+
+    batch_pages = Settings().bulk_batch_pages
+    folder = work / f"bulk-{processes}"
+    table = communes(rows)
+    stack = Embedded(folder, processes, batch_pages, base_port=base_port)
+    carbone: Carbone | None = None
+    try:
+        run_job(stack.jobs, communes(4))  # warm up LibreOffice and the templates
+        first = run_job(stack.jobs, table)
+        docx_paths = sorted((folder / "jobs" / first["job"]).glob("*.docx"))
+        pages = [row.pages or 0 for row in stack.ctx.jobs.manifest(first["job"])]
+        carbone = Carbone(processes, work, f"carbone-bulk-{processes}")
+        carbone.files(docx_paths[:4], processes)  # warm-up
+        options = [processes * factor for factor in (1, 2, 4)]
+
+        def service(pages_per_batch: int) -> Callable[[], float]:
+            def run() -> float:
+                stack.runner.batch_pages = pages_per_batch
+                return float(run_job(stack.jobs, table)["docs_per_second"])
+            return run
+
+        def peer(clients: int) -> Callable[[], float]:
+            assert carbone is not None
+            return lambda: len(docx_paths) / carbone.files(docx_paths, clients)
+
+        paths = {"batched": service(batch_pages), "row_by_row": service(0)}
+        paths |= {f"carbone_{clients}": peer(clients) for clients in options}
+        rates: dict[str, list[float]] = {name: [] for name in paths}
+        names = list(paths)
+        for round_ in range(rounds):
+            shift = round_ % len(names)
+            for name in names[shift:] + names[:shift]:
+                rates[name].append(round(paths[name](), 2))
+    finally:
+        if carbone is not None:
+            carbone.stop()
+        stack.close()
+    medians = {name: statistics.median(values) for name, values in rates.items()}
+    best = max(options, key=lambda clients: medians[f"carbone_{clients}"])
+    carbone_rate = medians[f"carbone_{best}"]
+    return {
+        "rows": rows,
+        "pages_per_row": sorted(set(pages)),
+        "batch_pages": batch_pages,
+        "docs_per_second": rates,
+        "median_docs_per_second": medians,
+        "carbone_best_clients": best,
+        "batched_over_carbone": round(medians["batched"] / carbone_rate, 2),
+        "batched_over_row_by_row": round(medians["batched"] / medians["row_by_row"], 2),
+        "row_by_row_over_carbone": round(medians["row_by_row"] / carbone_rate, 2),
+    }
+
+
+def print_bulk(bulk: dict[int, Any]) -> None:
+    """The bulk step's table: medians of docs/s and their ratios, per process count."""
+    if not bulk:
+        return
+    first = next(iter(bulk.values()))
+    print(
+        f"Bulk, {first['rows']} communes of seed 000 ({'/'.join(map(str, first['pages_per_row']))}"
+        f" pages each), batches of {first['batch_pages']} pages, median docs/s:"
+    )
+    print(
+        "| LibreOffice processes | service batched | service row by row | Carbone (clients) "
+        "| batched / Carbone | batched / row by row | row by row / Carbone |"
+    )
+    print("|---|---|---|---|---|---|---|")
+    for processes, row in bulk.items():
+        medians, best = row["median_docs_per_second"], row["carbone_best_clients"]
+        print(
+            f"| {processes} | {medians['batched']:.2f} | {medians['row_by_row']:.2f} "
+            f"| {medians[f'carbone_{best}']:.2f} ({best}) | {row['batched_over_carbone']:.2f} "
+            f"| {row['batched_over_row_by_row']:.2f} | {row['row_by_row_over_carbone']:.2f} |"
+        )
+    print("Carbone by concurrent clients, median docs/s:")
+    for processes, row in bulk.items():
+        found = {name.split("_")[1]: value for name, value in
+                 row["median_docs_per_second"].items() if name.startswith("carbone_")}
+        print(f"  {processes} process(es): " + ", ".join(f"{c} clients {v:.2f}"
+                                                          for c, v in found.items()))
+    print()
+
+
 def print_report(
     versions: dict[str, str], latency: dict[str, Any], throughput: dict[int, Any]
 ) -> None:
     print(f"Carbone {versions['carbone']}, unoserver {versions['unoserver']}, {versions['office']}")
     print(f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}")
     print()
+    if not latency:
+        return
     print(
         "| sample | service JSON → PDF p50 | service converter p50 | bare unoserver p50 "
         "| Carbone p50 | service / Carbone | converter / Carbone | service / bare "
@@ -395,6 +501,39 @@ def print_report(
         print(f"  {processes} process(es): service {peaks['service']}, Carbone {peaks['carbone']}")
 
 
+def run_latency(
+    args: argparse.Namespace, work: Path, latency: dict[str, Any]
+) -> list[tuple[str, Path]]:
+    """Fill `latency` per sample, one LibreOffice per path; each sample's rendered DOCX."""
+    ((bare_port, bare_uno),) = allocate_ports(args.base_port + 50, 1)
+    pool = start_pool(1, args.base_port, work)
+    carbone = Carbone(1, work, "carbone-latency")
+    bare = BareUnoserver(bare_port, bare_uno, work / "bare")
+    bare.spawn()
+    try:
+        bare.wait_ready()
+        service = DocumentService(pool)
+        docx_paths = []
+        for sample in SAMPLES:
+            log(f"latency: {sample}")
+            found = bench_latency(
+                service,
+                carbone,
+                bare,
+                sample,
+                work,
+                args.requests,
+                bare_update_index=args.bare_update_index,
+            )
+            latency[Path(sample).stem] = found["p50_ms"]
+            docx_paths.append((sample, found["docx"]))
+    finally:
+        bare.stop()
+        carbone.stop()
+        pool.close()
+    return docx_paths
+
+
 def office_version() -> str:
     found = subprocess.run(
         ["/usr/bin/soffice", "--version"], capture_output=True, text=True, timeout=60
@@ -413,6 +552,9 @@ def main(argv: list[str] | None = None) -> int:
         default="auto",
         help="the bare client's update_index: auto = only when the DOCX holds an index",
     )
+    parser.add_argument("--bulk-rows", type=int, default=100, help="communes of the bulk job")
+    parser.add_argument("--bulk-rounds", type=int, default=3, help="rounds of the bulk paths")
+    parser.add_argument("--only-bulk", action="store_true", help="the bulk step alone")
     parser.add_argument("--out", type=Path, help="also write the results as JSON")
     args = parser.parse_args(argv)
     from importlib import metadata
@@ -424,39 +566,21 @@ def main(argv: list[str] | None = None) -> int:
     }
     work = Path(tempfile.mkdtemp(prefix="vb-peers-"))
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
-    ((bare_port, bare_uno),) = allocate_ports(args.base_port + 50, 1)
     latency: dict[str, Any] = {}
     throughput: dict[int, Any] = {}
+    bulk: dict[int, Any] = {}
     try:
-        pool = start_pool(1, args.base_port, work)
-        carbone = Carbone(1, work, "carbone-latency")
-        bare = BareUnoserver(bare_port, bare_uno, work / "bare")
-        bare.spawn()
-        try:
-            bare.wait_ready()
-            service = DocumentService(pool)
-            docx_paths = []
-            for sample in SAMPLES:
-                log(f"latency: {sample}")
-                found = bench_latency(
-                    service,
-                    carbone,
-                    bare,
-                    sample,
-                    work,
-                    args.requests,
-                    bare_update_index=args.bare_update_index,
+        if not args.only_bulk:
+            docx_paths = run_latency(args, work, latency)
+            for processes in sorted({1, os.cpu_count() or 1}):
+                log(f"throughput: {processes} LibreOffice process(es) each")
+                throughput[processes] = bench_throughput(
+                    processes, docx_paths, args.base_port + 10, work, args.burst
                 )
-                latency[Path(sample).stem] = found["p50_ms"]
-                docx_paths.append((sample, found["docx"]))
-        finally:
-            bare.stop()
-            carbone.stop()
-            pool.close()
         for processes in sorted({1, os.cpu_count() or 1}):
-            log(f"throughput: {processes} LibreOffice process(es) each")
-            throughput[processes] = bench_throughput(
-                processes, docx_paths, args.base_port + 10, work, args.burst
+            log(f"bulk: {processes} LibreOffice process(es) each")
+            bulk[processes] = bench_bulk(
+                processes, args.base_port + 20, work, args.bulk_rows, args.bulk_rounds
             )
     finally:
         leftovers = sweep(work)
@@ -464,10 +588,12 @@ def main(argv: list[str] | None = None) -> int:
         if leftovers:
             log(f"killed leftovers: {leftovers}")
     print_report(versions, latency, throughput)
+    print_bulk(bulk)
     if args.out:
         args.out.write_text(
             json.dumps(
-                {"versions": versions, "latency": latency, "throughput": throughput},
+                {"versions": versions, "latency": latency, "throughput": throughput,
+                 "bulk": bulk},
                 indent=2,
                 default=str,
             ),

@@ -10,7 +10,6 @@ what converting it alone gives.
 
 from __future__ import annotations
 
-import io
 import logging
 
 import pikepdf
@@ -80,9 +79,11 @@ def _convert_together(ctx: BulkContext, job_id: str, rows: list[Claimed]) -> dic
     """One conversion for the rows, split and written; {} (all left to go singly) on failure."""
     converter = ctx.documents.converter
     assert converter is not None, "bulk rows run with a converter"
+    metadata = [rendered.document.metadata for _, _, rendered in rows]
     try:
         merged = batch_docx.merge([rendered.docx for _, _, rendered in rows])
-        parts = batch_pdf.split(converter.convert(merged, destinations=True), len(rows))
+        parts = batch_pdf.split(converter.convert(merged, destinations=True), len(rows),
+                                lambda index, part: describe(part, metadata[index]))
     except (ConversionError, ValueError) as exc:  # ValueError: the merge or the split refused
         log.warning("bulk %s rows %s: batch failed, one by one: %s", job_id,
                     [index for index, _, _ in rows], exc)
@@ -91,16 +92,11 @@ def _convert_together(ctx: BulkContext, job_id: str, rows: list[Claimed]) -> dic
     for (index, row, rendered), part in zip(rows, parts, strict=True):
         if fitting.spilled(part):
             continue  # converted alone, where the line spacing may be tightened
-        pdf = with_metadata(part, rendered.document.metadata)
-        ctx.jobs.complete_row(job_id, index, write_row(ctx, job_id, index, row, rendered, pdf))
+        ctx.jobs.complete_row(job_id, index, write_row(ctx, job_id, index, row, rendered, part))
         outcomes[index] = RowOutcome.DONE
     return outcomes
 
 
-def with_metadata(pdf: bytes, meta: Metadata) -> bytes:
-    """The part with its own title, author, subject and keywords, as a lone conversion has."""
-    with pikepdf.open(io.BytesIO(pdf)) as document:
-        set_metadata(document, meta.title, meta.author, meta.subject, list(meta.keywords))
-        out = io.BytesIO()
-        document.save(out)
-    return out.getvalue()
+def describe(part: pikepdf.Pdf, meta: Metadata) -> None:
+    """Give the part its own title, author, subject and keywords, as a lone conversion has."""
+    set_metadata(part, meta.title, meta.author, meta.subject, list(meta.keywords))

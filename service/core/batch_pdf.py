@@ -3,13 +3,15 @@
 Each document starts at its bookmark, which LibreOffice exports as a named destination when
 asked (filter option ExportBookmarksToPDFDestination). A part keeps its pages with their
 resources and the catalog's viewing entries; the batch's outline, destinations and metadata
-stay behind, so nothing in a part tells of the other documents (the caller adds metadata).
+stay behind, so nothing in a part tells of the other documents (the caller adds metadata,
+through `finish`, before the part is written).
 """
 
 from __future__ import annotations
 
 import io
 import itertools
+from collections.abc import Callable
 from typing import Any
 
 import pikepdf
@@ -22,6 +24,10 @@ from service.core.batch_docx import bookmark_name
 DROPPED_CATALOG = (
     "/Dests", "/Names", "/Outlines", "/PageLabels", "/StructTreeRoot", "/MarkInfo", "/Metadata"
 )
+
+
+# Changes the index-th part (its metadata) while it is open, before it is written.
+Finish = Callable[[int, pikepdf.Pdf], None]
 
 
 class MissingDestination(ValueError):
@@ -41,14 +47,15 @@ def destination_names(index: int) -> tuple[str, str]:
     return name, written
 
 
-def split(pdf: bytes, count: int) -> list[bytes]:
+def split(pdf: bytes, count: int, finish: Finish | None = None) -> list[bytes]:
     """One standalone PDF per document of the batch, cut where each document starts."""
     if count < 1:
         raise ValueError("a batch holds at least one document")
     with pikepdf.open(io.BytesIO(pdf)) as source:
         starts = start_pages(source, count)
         ends = [*starts[1:], len(source.pages)]
-    return [_part(pdf, start, end) for start, end in zip(starts, ends, strict=True)]
+    return [_part(pdf, start, end, document, finish)
+            for document, (start, end) in enumerate(zip(starts, ends, strict=True))]
 
 
 def start_pages(source: pikepdf.Pdf, count: int) -> list[int]:
@@ -89,7 +96,7 @@ def _page_of(destination: Any) -> Any:
     return None
 
 
-def _part(pdf: bytes, start: int, end: int) -> bytes:
+def _part(pdf: bytes, start: int, end: int, document: int, finish: Finish | None) -> bytes:
     """Pages [start, end) of the batch as a PDF of their own: the rest is left unwritten."""
     with pikepdf.open(io.BytesIO(pdf)) as part:
         kept = {part.pages[i].objgen for i in range(start, end)}
@@ -106,6 +113,8 @@ def _part(pdf: bytes, start: int, end: int) -> bytes:
         if _page_of(action) is not None:
             action[0] = part.pages[0].obj
         _keep_own_fonts(part)
+        if finish is not None:  # written once with the caller's changes, not opened again
+            finish(document, part)
         out = io.BytesIO()
         part.save(out)
     return out.getvalue()

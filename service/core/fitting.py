@@ -13,6 +13,7 @@ from service.core.pdf_io import pdfium_document
 # A page whose text above Nơi nhận is this many lines or fewer holds a spill, not a page of text.
 SPILL_LINES = 3
 RECIPIENTS_HEAD = "noi nhan"  # `Nơi nhận:` as search_key reads it
+HEAD_LETTERS = RECIPIENTS_HEAD.replace(" ", "")  # the head in a page's text, spaces aside
 STYLES = "word/styles.xml"
 # Line spacing 1.15 (276 of 240ths) in the styles; single (240) is the decree's lower bound for
 # the body (1 to 1.5 lines), and paragraph spacing stays at its least already (6 pt).
@@ -62,7 +63,11 @@ def heading_ends_a_page(pdf: bytes) -> bool:
 
 def page_lines(document: Any, index: int) -> dict[int, str]:
     """The text lines of one page of an open PDFium document, by their top (points up)."""
-    text = document[index].get_textpage()
+    return text_lines(document[index].get_textpage())
+
+
+def text_lines(text: Any) -> dict[int, str]:
+    """The lines of a page's PDFium text, by their top (points up)."""
     lines: dict[int, str] = {}
     for i in range(text.count_rects()):
         left, bottom, right, top = text.get_rect(i)
@@ -75,7 +80,12 @@ def page_lines(document: Any, index: int) -> dict[int, str]:
 def _signature_page(document: Any) -> tuple[int, int] | None:
     """signature_page's search in an open PDFium document, first page first."""
     for index in range(len(document)):
-        lines = page_lines(document, index)
+        text = document[index].get_textpage()
+        if HEAD_LETTERS not in vn.search_key(text.get_text_range()).replace(" ", ""):
+            # No line of the page can begin with the head: its rectangles, read one by one
+            # (most of a check's time), are left unread.
+            continue
+        lines = text_lines(text)
         heads = [top for top, line in lines.items()
                  if vn.search_key(line).startswith(RECIPIENTS_HEAD)]
         if heads:

@@ -7,6 +7,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -21,6 +22,8 @@ import requests
 from tests.integration import calls
 
 ROOT = Path(__file__).resolve().parents[2]
+# The tests' own virtualenv: a worktree of the project may share another checkout's .venv.
+VENV_BIN = Path(sys.executable).parent
 
 
 def free_port() -> int:
@@ -240,7 +243,7 @@ def bulk_env(data_dir: Path, **settings: Any) -> dict[str, str]:
 def start_worker(data_dir: Path, name: str, concurrency: int = 2, **settings: Any) -> Proc:
     """A Celery worker process (a thread per concurrent row) with its own unoserver pool."""
     command = [
-        str(ROOT / ".venv/bin/celery"), "-A", "service.celery_worker", "worker",
+        str(VENV_BIN / "celery"), "-A", "service.celery_worker", "worker",
         "--pool", "threads", "--concurrency", str(concurrency), "-n", f"{name}@%h",
         "--loglevel", "INFO",
         "-Q", "vanban-bulk", "--without-gossip", "--without-mingle",
@@ -252,7 +255,7 @@ def start_service(data_dir: Path, port: int, **settings: Any) -> Proc:
     """`python -m service serve` on the port; waits until /health answers 200 (fails if not)."""
     if shutil.which("soffice") is None:
         pytest.fail("LibreOffice (soffice) is not installed; run .ci/setup", pytrace=False)
-    command = [str(ROOT / ".venv/bin/python"), "-m", "service", "serve"]
+    command = [str(VENV_BIN / "python"), "-m", "service", "serve"]
     env = bulk_env(data_dir, port=port, **settings)
     proc = Proc(command, env, data_dir / "service.log")
     deadline = time.monotonic() + 180

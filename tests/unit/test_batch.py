@@ -279,6 +279,15 @@ def test_a_part_holds_nothing_of_the_other_documents() -> None:
     assert link.Dest[0].objgen == parts[1].pages[2].objgen
 
 
+def test_split_lets_the_caller_change_each_part_before_it_is_written() -> None:
+    def finish(index: int, part: pikepdf.Pdf) -> None:
+        part.docinfo["/Title"] = f"Document {index}"
+
+    parts = [pikepdf.open(io.BytesIO(p)) for p in split(batch({0: 0, 1: 2, 2: 5}), 3, finish)]
+    assert [str(p.docinfo["/Title"]) for p in parts] == ["Document 0", "Document 1", "Document 2"]
+    assert [len(p.pages) for p in parts] == [2, 3, 1]
+
+
 def test_split_names_the_missing_destination() -> None:
     with pytest.raises(MissingDestination, match="no destination vb_batch_0001"):
         split(batch({0: 0, 2: 5}), 3)

@@ -55,6 +55,12 @@ def test_a_spill_of_a_few_lines_is_found_and_a_page_of_text_is_not() -> None:
     assert not fitting.spilled(make_pdf(BODY + block()))  # one page: nothing to fit
 
 
+def test_the_head_counts_only_where_a_line_begins_with_it() -> None:
+    mention = [(90, 780, "Gui ve noi nhan dung han."), (90, 760, "Noi")]  # not a line's head
+    assert fitting.signature_page(make_pdf(mention, SPILL + block())) == (1, 2)
+    assert fitting.signature_page(make_pdf(mention, FULL_PAGE[:3])) is None
+
+
 def test_tightening_makes_the_line_spacing_single_and_nothing_else() -> None:
     docx = DocumentService().render("cong_van", load_sample("cong_van_de_nghi_ho_tro")).docx
     tight = fitting.tightened(docx)
