@@ -374,7 +374,7 @@ def bench_bulk(
     """
     from bulk import Embedded, communes, run_job  # bench/bulk.py
 
-    batch_pages = Settings().bulk_batch_pages
+    batch_pages = Settings.from_env().bulk_batch_pages  # VB_BULK_BATCH_PAGES, as the service
     folder = work / f"bulk-{processes}"
     table = communes(rows)
     stack = Embedded(folder, processes, batch_pages, base_port=base_port)
