@@ -20,6 +20,9 @@ if TYPE_CHECKING:
     from service.usecases.accounts import Accounts
 
 log = logging.getLogger("service.cli")
+# Libraries' start-up chatter that tells an operator nothing: pikepdf's logger bridge, alembic's
+# plugin list (its migrations still log what they run).
+QUIET_LOGGERS = ("pikepdf", "alembic.runtime.plugins")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -54,6 +57,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
     if args.command == "serve":
         from service.web.request_log import use_json_logs
 

@@ -31,6 +31,9 @@ def test_the_first_start_shows_the_address_and_the_password_on_lines_of_their_ow
     finally:
         assert not service.stop(), "processes left running after SIGTERM"
     assert re.findall(r".*\w+Warning: .*", console) == []
+    # No library's start-up chatter: pikepdf's logger bridge, alembic's plugin list.
+    assert [line for line in console.splitlines()
+            if "pikepdf" in line or "setup plugin" in line] == []
     logged = [json.loads(line) for line in console.splitlines() if line.startswith("{")]
     said = [entry["msg"] for entry in logged if entry["logger"] == "service.cli"]
     assert len(said) == 1 and url in said[0]
