@@ -8,7 +8,7 @@ from dataclasses import replace
 from typing import Any
 
 from service.core.clock import today_in_vietnam
-from service.core.document import DateData, Document
+from service.core.document import DateData, Document, one_line
 from service.core.documents import AuditSink, DocumentInvalid, DocumentService, Rendered
 from service.core.files import sha256
 from service.core.issue_fields import fill_issue_fields, issue_field_values
@@ -239,8 +239,8 @@ def same_agency(issuer: Any, units_issuer: Any) -> None:
         return  # no unit named (a system key, the command line): the document says who issues
     if agency_key(issuer) != agency_key(units_issuer):
         message = (
-            f"Văn bản của đơn vị này phải do “{units_issuer['agency']}” ban hành; số văn bản "
-            "lấy theo sổ của đơn vị. Để ban hành cho đơn vị khác, hãy chọn đơn vị đó."
+            f"Văn bản của đơn vị này phải do “{one_line(units_issuer)['agency']}” ban hành; "
+            "số văn bản lấy theo sổ của đơn vị. Để ban hành cho đơn vị khác, hãy chọn đơn vị đó."
         )
         raise DocumentInvalid({"issuer.agency": [message]})
 

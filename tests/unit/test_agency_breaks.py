@@ -11,8 +11,9 @@ import pytest
 
 from service.bulk.row_document import row_document
 from service.core import copies, rules
-from service.core.documents import DocumentService
+from service.core.documents import DocumentInvalid, DocumentService
 from service.core.template_builder import LEFT_COL_MM
+from service.usecases.issuing import same_agency
 from tests.conftest import load_sample
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
@@ -139,3 +140,12 @@ def test_a_bulk_cell_carries_the_break_and_derives_flat_names(documents: Documen
     assert header_lines(rendered.docx, "VBHdrAgency") == ["ỦY BAN NHÂN DÂN XÃ\nTHẤT KHÊ"]
     assert rendered.document.ascii_name.endswith("xa-that-khe")
 
+
+
+def test_the_unit_mismatch_message_names_the_agency_on_one_line() -> None:
+    unit = {"agency": "Ủy ban nhân dân xã\nY Tịch", "parent_agency": "UBND huyện Chi Lăng"}
+    other = {"agency": "Ủy ban nhân dân xã Thất Khê", "parent_agency": "UBND huyện Chi Lăng"}
+    with pytest.raises(DocumentInvalid) as refused:
+        same_agency(other, unit)
+    assert refused.value.errors["issuer.agency"][0].startswith(
+        "Văn bản của đơn vị này phải do “Ủy ban nhân dân xã Y Tịch” ban hành; ")
