@@ -80,3 +80,16 @@ def _token(client: Any, path: str) -> str:
     from tests.unit.test_pages import token
 
     return token(client.get(path, headers=HTML).get_data(as_text=True))
+
+
+
+def test_the_councils_name_keeps_its_header_break(issuer: Issuer) -> None:
+    issuer.units.save({**unit_profile(), "slug": "y-tich-hdnd", "council": {
+        **COUNCIL, "agency": "Hội đồng nhân dân\nxã Y Tịch"}})
+    nghi_quyet = issuer.documents.catalog.get("nghi_quyet")
+    payload = {**resolution(), **issuer.units.prefill("y-tich-hdnd", nghi_quyet), "number": 1}
+    document = open_docx(io.BytesIO(DocumentService().render("nghi_quyet", payload).docx))
+    header = [p.text for c in document.tables[0]._cells for p in c.paragraphs]
+    assert "HỘI ĐỒNG NHÂN DÂN\nXÃ Y TỊCH" in header
+    texts = [p.text for p in document.paragraphs]
+    assert "HỘI ĐỒNG NHÂN DÂN XÃ Y TỊCH" in texts  # the authority line, on one line
