@@ -84,6 +84,9 @@ def _token(client: Any, path: str) -> str:
 
 
 def test_the_councils_name_keeps_its_header_break(issuer: Issuer) -> None:
+    council = issuer.documents.schemas.part_schema("council", ())().load(
+        {**COUNCIL, "agency": "Hội đồng nhân dân\r\nxã  Y Tịch"})
+    assert council["agency"] == "Hội đồng nhân dân\nxã Y Tịch"  # the break kept, spaces folded
     issuer.units.save({**unit_profile(), "slug": "y-tich-hdnd", "council": {
         **COUNCIL, "agency": "Hội đồng nhân dân\nxã Y Tịch"}})
     nghi_quyet = issuer.documents.catalog.get("nghi_quyet")
