@@ -68,7 +68,9 @@ def test_the_edit_form_shows_the_councils_stored_details(admin: Any) -> None:
          "slug": UNIT["slug"], "council": COUNCIL}, old_slug=UNIT["slug"])
     client = signed_in(admin, "quan.tri3", "quan_tri")
     page = client.get(f"/don-vi/{UNIT['slug']}", headers=HTML).get_data(as_text=True)
-    assert 'name="council.agency" value="Hội đồng nhân dân xã Y Tịch"' in page
+    # A name takes the header's line breaks: a two-line box, like the agency's.
+    assert re.search(r'<textarea id="f-council.agency" name="council.agency" rows="2"[^>]*>'
+                     r"Hội đồng nhân dân xã Y Tịch</textarea>", page)
     assert 'name="council.chair_name" value="Hoàng Văn Thịnh"' in page
 
 
