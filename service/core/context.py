@@ -32,7 +32,7 @@ def build_context(document: Document) -> tuple[dict[str, Any], list[str]]:
     # on one line.
     typed, data = document.data["issuer"], {**document.data, "issuer": issuer}
     writer = BodyWriter()
-    own = form_parts.form_text(document, data.get("authority") or default_authority(data))
+    own = own_lines(document)
     marked = data.get("end_mark", True) and not form_parts.ends_text(own, data)
     # Without the mark asked for, a `./` the clerk typed is still made whole.
     body_data = with_end_mark(data, _end if marked else _completed)
@@ -87,6 +87,12 @@ def header_agency(name: str) -> str:
         if rest != upper and len(upper) > HEADER_AGENCY_CHARS:
             return f"{body}\n{rest}"
     return upper
+
+
+def own_lines(document: Document) -> form_parts.FormText | None:
+    """The form's own lines, granted by the authority typed or the one the signature implies."""
+    data = {**document.data, "issuer": document.issuer}
+    return form_parts.form_text(document, data.get("authority") or default_authority(data))
 
 
 def default_authority(data: dict[str, Any]) -> str:

@@ -8,7 +8,7 @@ from typing import Any, Protocol
 from marshmallow import ValidationError
 
 from service.core import fitting, form_parts, issue_fields, pdf, vn
-from service.core.context import default_authority
+from service.core.context import own_lines
 from service.core.converter import Converter
 from service.core.definitions import Catalog, load_catalog
 from service.core.document import Document
@@ -79,6 +79,10 @@ class DocumentService:
 
     def validate(self, type_id: str, payload: Any) -> dict[str, Any]:
         """Load the payload with its type's schema or raise DocumentInvalid."""
+        return self.load(type_id, payload).data
+
+    def load(self, type_id: str, payload: Any) -> Document:
+        """Validate the payload and derive the document's facts once."""
         doc_type = self.catalog.get(type_id)
         if isinstance(payload, dict) and payload.get("doc_type") not in (None, doc_type.id):
             raise DocumentInvalid({"doc_type": [f"Phải là {doc_type.id} hoặc để trống."]})
@@ -86,15 +90,11 @@ class DocumentService:
             data: dict[str, Any] = self.schemas.document(type_id).load(payload)
         except ValidationError as exc:
             raise DocumentInvalid(flatten_errors(exc.messages)) from None
-        authority = data.get("authority") or default_authority(data)
-        repeated = form_parts.repeated_lines(Document.of(doc_type, data), authority)
+        document = Document.of(doc_type, data)
+        repeated = form_parts.repeated_lines(document, own_lines(document))
         if repeated:
             raise DocumentInvalid(repeated)
-        return data
-
-    def load(self, type_id: str, payload: Any) -> Document:
-        """Validate the payload and derive the document's facts once."""
-        return Document.of(self.catalog.get(type_id), self.validate(type_id, payload))
+        return document
 
     def render(
         self, type_id: str, payload: Any, *, actor: str = "system", unit: str | None = None

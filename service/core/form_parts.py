@@ -214,9 +214,8 @@ def form_context(text: FormText | None, writer: BodyWriter, data: dict[str, Any]
     }
 
 
-def repeated_lines(document: Document, authority: str) -> dict[str, list[str]]:
-    """The intro, body and closing paragraphs that repeat a line the form prints, by path."""
-    text = form_text(document, authority)
+def repeated_lines(document: Document, text: FormText | None) -> dict[str, list[str]]:
+    """The intro, body and closing paragraphs that repeat a line of the form's, by path."""
     if text is None:
         return {}
     openings = [line.opening for line in (*text.head, *text.tail) if line.opening]

@@ -189,7 +189,7 @@ class Issuer:
         payload = {**prefill, **payload, "number": None}
         payload["date"] = self._issue_date(payload.get("date"))
         # Bad input fails here, before the series is locked.
-        document = Document.of(doc_type, self.documents.validate(type_id, payload))
+        document = self.documents.load(type_id, payload)
         same_agency(document.issuer, prefill.get("issuer"))
         return payload, document
 
