@@ -128,10 +128,8 @@ class TextType(FieldType):
         return vn.clean_text(as_text(value)).strip()
 
     def blank(self, f: FieldDef) -> Any:
-        """None where the field may be empty, else its default, else ''."""
-        if f.nullable:
-            return None
-        return f.default if f.has_default else ""
+        """As any field's, but '' for a required text without a default."""
+        return super().blank(f) if f.nullable or f.has_default else ""
 
     def schema_field(
         self, f: FieldDef, nesting: Nesting, kinds: tuple[str, ...], options: dict[str, Any]
