@@ -53,13 +53,12 @@ def process_batch(
     Rows left over (not batchable, spilled, or the batch failed) are done one by one through
     process_row, whose outcomes (RETRY, WAIT among them) the caller handles as for any row.
     """
-    outcomes: dict[int, RowOutcome] = {}
+    claimed = ctx.jobs.claim_rows(job_id, indexes, worker_name())
+    # A row not claimed is done already, or its job was cancelled.
+    outcomes = {index: RowOutcome.SKIPPED for index in indexes if index not in claimed}
     together: list[Claimed] = []
-    for index in indexes:
-        row = ctx.jobs.claim_row(job_id, index, worker_name())
-        if row is None:
-            outcomes[index] = RowOutcome.SKIPPED  # done already, or the job was cancelled
-            continue
+    for index in (index for index in indexes if index in claimed):
+        row = claimed[index]
         try:
             rendered = render_row(ctx, row)
         except DocumentInvalid as exc:
@@ -88,13 +87,12 @@ def _convert_together(ctx: BulkContext, job_id: str, rows: list[Claimed]) -> dic
         log.warning("bulk %s rows %s: batch failed, one by one: %s", job_id,
                     [index for index, _, _ in rows], exc)
         return {}
-    outcomes: dict[int, RowOutcome] = {}
-    for (index, row, rendered), part in zip(rows, parts, strict=True):
-        if fitting.spilled(part):
-            continue  # converted alone, where the line spacing may be tightened
-        ctx.jobs.complete_row(job_id, index, write_row(ctx, job_id, index, row, rendered, part))
-        outcomes[index] = RowOutcome.DONE
-    return outcomes
+    outputs = {index: write_row(ctx, job_id, index, row, rendered, part)
+               for (index, row, rendered), part in zip(rows, parts, strict=True)
+               # One that spilled is converted alone, where the line spacing may be tightened.
+               if not fitting.spilled(part)}
+    ctx.jobs.complete_rows(job_id, outputs)  # one transaction for the batch's rows
+    return dict.fromkeys(outputs, RowOutcome.DONE)
 
 
 def describe(part: pikepdf.Pdf, meta: Metadata) -> None:

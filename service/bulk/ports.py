@@ -148,8 +148,14 @@ class JobStore(Protocol):
     def claim_row(self, job_id: str, index: int, worker: str) -> ClaimedRow | None:
         """Mark an open row of an unfinished job running; None when it must not run."""
 
+    def claim_rows(self, job_id: str, indexes: list[int], worker: str) -> dict[int, ClaimedRow]:
+        """Mark the open ones of the rows running, in one transaction; those claimed, by index."""
+
     def complete_row(self, job_id: str, index: int, output: RowOutput) -> bool:
         """Mark an open row done with its files; whether it changed (done only once)."""
+
+    def complete_rows(self, job_id: str, outputs: dict[int, RowOutput]) -> set[int]:
+        """Mark open rows done with their files, in one transaction; the rows that changed."""
 
     def fail_row(self, job_id: str, index: int, error: str) -> bool:
         """Mark an open row failed with its error; whether it changed."""

@@ -226,60 +226,72 @@ class SqlJobStore:
 
     def claim_row(self, job_id: str, index: int, worker: str) -> ClaimedRow | None:
         """Mark an open row of an unfinished job running; None when it must not run."""
+        return self.claim_rows(job_id, [index], worker).get(index)
+
+    def claim_rows(self, job_id: str, indexes: list[int], worker: str) -> dict[int, ClaimedRow]:
+        """Mark the open ones of the rows running, in one transaction; those claimed, by index.
+
+        A row finished already (a redelivered task) or of a job no longer running is left out.
+        """
         # Read-then-write: take SQLite's write lock first, or a concurrent commit would make
         # the upgrade from reader to writer fail at once ("database is locked").
         with self.database.session(immediate=True) as session:
             job = session.get(BulkJob, job_id)
             if job is None or job.state not in _UNFINISHED:
-                return None  # cancelled, or a task for a job that is gone
-            claimed = session.execute(
+                return {}  # cancelled, or a task for a job that is gone
+            claim = uuid.uuid4().hex
+            session.execute(
                 update(BulkRow)
-                .where(_open_rows(job_id), BulkRow.index == index)
-                .values(status=RowState.RUNNING.value, claim=uuid.uuid4().hex,
-                        worker=worker[:120], attempts=BulkRow.attempts + 1)
+                .where(_open_rows(job_id), BulkRow.index.in_(indexes))
+                .values(status=RowState.RUNNING.value, claim=claim, worker=worker[:120],
+                        attempts=BulkRow.attempts + 1)
             )
-            if not claimed.rowcount:  # type: ignore[attr-defined]
-                return None  # finished already: a redelivered task
+            claimed = list(session.scalars(select(BulkRow).where(
+                BulkRow.job_id == job_id, BulkRow.index.in_(indexes), BulkRow.claim == claim)))
+            if not claimed:
+                return {}  # finished already: a redelivered task
             # The first row's start is the job's, for the ETA.
             session.execute(
                 update(BulkJob)
                 .where(BulkJob.id == job_id, BulkJob.started_at.is_(None))
                 .values(started_at=utcnow())
             )
-            row = session.scalars(
-                select(BulkRow).where(BulkRow.job_id == job_id, BulkRow.index == index)
-            ).one()
-            return ClaimedRow(job.doc_type, job.base, job.list_separator, job.actor,
-                              dict(row.cells), row.commune, job.unit_slug)
+            return {row.index: ClaimedRow(job.doc_type, job.base, job.list_separator, job.actor,
+                                          dict(row.cells), row.commune, job.unit_slug)
+                    for row in claimed}
 
     def complete_row(self, job_id: str, index: int, output: RowOutput) -> bool:
         """Mark an open row done with its files; whether it changed (done only once)."""
-        return self._finish_row(
-            job_id,
-            index,
-            status=RowState.DONE.value,
-            completions=BulkRow.completions + 1,
-            docx_name=output.docx_name,
-            pdf_name=output.pdf_name,
-            docx_sha256=output.docx_sha256,
-            pdf_sha256=output.pdf_sha256,
-            pages=output.pages,
-            error=None,
-        )
+        return index in self.complete_rows(job_id, {index: output})
+
+    def complete_rows(self, job_id: str, outputs: dict[int, RowOutput]) -> set[int]:
+        """Mark open rows done with their files, in one transaction; the rows that changed."""
+        changed: set[int] = set()
+        with self.database.session() as session:
+            for index, output in outputs.items():
+                if self._finish(session, job_id, index, status=RowState.DONE.value,
+                                completions=BulkRow.completions + 1,
+                                docx_name=output.docx_name, pdf_name=output.pdf_name,
+                                docx_sha256=output.docx_sha256, pdf_sha256=output.pdf_sha256,
+                                pages=output.pages, error=None):
+                    changed.add(index)
+        return changed
 
     def fail_row(self, job_id: str, index: int, error: str) -> bool:
         """Mark an open row failed with its error; whether it changed."""
-        return self._finish_row(job_id, index, status=RowState.FAILED.value, error=error[:4000])
+        with self.database.session() as session:
+            return self._finish(session, job_id, index, status=RowState.FAILED.value,
+                                error=error[:4000])
 
-    def _finish_row(self, job_id: str, index: int, **values: Any) -> bool:
-        """Set a still open row's final values; whether it was open."""
+    @staticmethod
+    def _finish(session: Session, job_id: str, index: int, **values: Any) -> bool:
+        """Set a still open row's final values in the session; whether it was open."""
         statement = (
             update(BulkRow)
             .where(_open_rows(job_id), BulkRow.index == index)
             .values(finished_at=utcnow(), **values)
         )
-        with self.database.session() as session:
-            return bool(session.execute(statement).rowcount)  # type: ignore[attr-defined]
+        return bool(session.execute(statement).rowcount)  # type: ignore[attr-defined]
 
     def row_file(self, job_id: str, index: int, kind: str) -> str | None:
         """The stored name of a done row's "docx" or "pdf"; None before the row is done."""

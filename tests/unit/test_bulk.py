@@ -205,6 +205,28 @@ def test_a_row_completes_once_however_often_it_is_claimed(tmp_path: Path) -> Non
     assert store.claim_row(job_id, 2, "w4") is None  # a cancelled job runs nothing more
 
 
+def test_a_batch_claims_and_completes_only_its_open_rows_once(tmp_path: Path) -> None:
+    database = Database(f"sqlite:///{copy_of_migrated(tmp_path / 'db.sqlite')}")
+    store = SqlJobStore(database)
+    job_id = store.create_job(doc_type="ke_hoach", base=BASE, columns=["commune"],
+                              rows=[(f"Xã {n}", {"n": n}) for n in "ABCD"], backend="embedded",
+                              actor="t", separator=";")
+    output = RowOutput("a.docx", "a.pdf", "0" * 64, "1" * 64, 2)
+    assert store.complete_row(job_id, 2, output)  # row 2 finished before the batch
+    claimed = store.claim_rows(job_id, [1, 2, 3], "w1")
+    assert sorted(claimed) == [1, 3]
+    assert (claimed[3].commune, claimed[3].cells) == ("Xã C", {"n": "C"})
+    assert sorted(store.claim_rows(job_id, [1, 3, 4], "w2")) == [1, 3, 4]  # a redelivery
+    assert store.complete_rows(job_id, {1: output, 2: output, 3: output}) == {1, 3}
+    assert store.complete_rows(job_id, {1: output, 3: output}) == set()  # the slower one
+    assert store.open_row_indexes(job_id) == [4]
+    assert [(row.index, row.attempts, row.completions) for row in store.rows(job_id)] == [
+        (1, 2, 1), (2, 0, 1), (3, 2, 1), (4, 1, 0)]
+    assert store.claim_rows(job_id, [1, 2, 3], "w3") == {}  # done rows are not redone
+    assert store.cancel_job(job_id)
+    assert store.claim_rows(job_id, [4], "w4") == {}  # a cancelled job runs nothing more
+
+
 def test_embedded_runner_renders_each_row_and_fails_the_bad_one_alone(tmp_path: Path) -> None:
     database = Database(f"sqlite:///{copy_of_migrated(tmp_path / 'db.sqlite')}")
     ctx = BulkContext(SqlJobStore(database), DocumentService(FakeConverter()), tmp_path / "jobs")
