@@ -20,10 +20,11 @@ from service.core.batch_docx import bookmark_name
 
 # Catalog entries that speak of the whole batch: its destinations and outline, its page labels,
 # its structure tree (pages of every document) and metadata. /OpenAction moves to the part's
-# first page; /Info goes too.
+# first page; /Info is not copied.
 DROPPED_CATALOG = (
     "/Dests", "/Names", "/Outlines", "/PageLabels", "/StructTreeRoot", "/MarkInfo", "/Metadata"
 )
+OWN_CATALOG = ("/Type", "/Pages", "/OpenAction")  # the part's own, made for its pages
 
 
 # Changes the index-th part (its metadata) while it is open, before it is written.
@@ -51,11 +52,13 @@ def split(pdf: bytes, count: int, finish: Finish | None = None) -> list[bytes]:
     """One standalone PDF per document of the batch, cut where each document starts."""
     if count < 1:
         raise ValueError("a batch holds at least one document")
+    # The batch is read once: each part is a new PDF its pages are copied into, which carries
+    # only what those pages reach (reopening the batch for every part cost twice as much).
     with pikepdf.open(io.BytesIO(pdf)) as source:
         starts = start_pages(source, count)
         ends = [*starts[1:], len(source.pages)]
-    return [_part(pdf, start, end, document, finish)
-            for document, (start, end) in enumerate(zip(starts, ends, strict=True))]
+        return [_part(source, start, end, document, finish)
+                for document, (start, end) in enumerate(zip(starts, ends, strict=True))]
 
 
 def start_pages(source: pikepdf.Pdf, count: int) -> list[int]:
@@ -96,28 +99,35 @@ def _page_of(destination: Any) -> Any:
     return None
 
 
-def _part(pdf: bytes, start: int, end: int, document: int, finish: Finish | None) -> bytes:
-    """Pages [start, end) of the batch as a PDF of their own: the rest is left unwritten."""
-    with pikepdf.open(io.BytesIO(pdf)) as part:
-        kept = {part.pages[i].objgen for i in range(start, end)}
-        for index in range(start, end):
-            _drop_links_out(part.pages[index].obj, kept)
-        del part.pages[end:]
-        del part.pages[:start]
-        for key in DROPPED_CATALOG:
-            if key in part.Root:
-                del part.Root[key]
-        if "/Info" in part.trailer:
-            del part.trailer.Info
-        action: Any = part.Root.get("/OpenAction")
-        if _page_of(action) is not None:
-            action[0] = part.pages[0].obj
-        _keep_own_fonts(part)
-        if finish is not None:  # written once with the caller's changes, not opened again
+def _part(
+    source: pikepdf.Pdf, start: int, end: int, document: int, finish: Finish | None
+) -> bytes:
+    """Pages [start, end) of the batch as a PDF of their own, with the catalog's viewing entries."""
+    pages = [source.pages[index] for index in range(start, end)]
+    kept = {page.objgen for page in pages}
+    for page in pages:
+        _drop_links_out(page.obj, kept)
+    _keep_own_fonts(source, pages)
+    with pikepdf.new() as part:
+        part.pages.extend(pages)
+        for key, value in source.Root.items():
+            if key not in DROPPED_CATALOG and key not in OWN_CATALOG:
+                part.Root[key] = _copied(part, source, value)
+        action: Any = source.Root.get("/OpenAction")
+        if _page_of(action) is not None:  # opens on the batch's first page: the part's own
+            part.Root.OpenAction = pikepdf.Array([part.pages[0].obj, *list(action)[1:]])
+        if finish is not None:  # written once with the caller's changes
             finish(document, part)
         out = io.BytesIO()
-        part.save(out)
+        part.save(out, min_version=source.pdf_version)
     return out.getvalue()
+
+
+def _copied(part: pikepdf.Pdf, source: pikepdf.Pdf, value: Any) -> Any:
+    """A catalog entry of the source as the part's: objects are copied, simple values kept."""
+    if isinstance(value, pikepdf.Dictionary | pikepdf.Array | pikepdf.Stream):
+        return part.copy_foreign(value if value.is_indirect else source.make_indirect(value))
+    return value
 
 
 def _drop_links_out(page: Any, kept: set[Any]) -> None:
@@ -134,15 +144,15 @@ def _drop_links_out(page: Any, kept: set[Any]) -> None:
             del annotations[index]
 
 
-def _keep_own_fonts(part: pikepdf.Pdf) -> None:
-    """Let the pages' resources name only the fonts the part's pages use.
+def _keep_own_fonts(source: pikepdf.Pdf, pages: list[pikepdf.Page]) -> None:
+    """Let the pages' resources name only the fonts these pages use.
 
     LibreOffice gives every page one resource dictionary naming every font of the file: a
     part would name, and carry, the fonts only other documents use.
     """
-    used = {str(operands[0]) for page in part.pages for operands, _ in _font_selections(page)}
-    own: dict[Any, Any] = {}  # the batch's resources (shared by its pages) -> the part's
-    for index, page in enumerate(part.pages):
+    used = {str(operands[0]) for page in pages for operands, _ in _font_selections(page)}
+    own: dict[Any, Any] = {}  # the batch's resources (shared by its pages) -> these pages'
+    for index, page in enumerate(pages):
         resources = page.obj.get("/Resources")
         if resources is None or "/Font" not in resources:
             continue
@@ -151,7 +161,7 @@ def _keep_own_fonts(part: pikepdf.Pdf) -> None:
             kept = pikepdf.Dictionary({name: value for name, value in resources.items()})
             kept.Font = pikepdf.Dictionary(
                 {name: font for name, font in resources.Font.items() if name in used})
-            own[key] = part.make_indirect(kept)
+            own[key] = source.make_indirect(kept)
         page.obj.Resources = own[key]
 
 
