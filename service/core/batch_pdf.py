@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import itertools
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -25,6 +26,9 @@ DROPPED_CATALOG = (
     "/Dests", "/Names", "/Outlines", "/PageLabels", "/StructTreeRoot", "/MarkInfo", "/Metadata"
 )
 OWN_CATALOG = ("/Type", "/Pages", "/OpenAction")  # the part's own, made for its pages
+# A font selection in a content stream: `/F1 12 Tf` (name, size, operator).
+FONT_SELECTION = re.compile(rb"/([^\s/\[\]()<>{}%]+)\s+[-+]?[\d.]+\s+Tf(?![^\s/\[\]()<>{}%])")
+NAME_ESCAPE = re.compile(rb"#([0-9A-Fa-f]{2})")
 
 
 # Changes the index-th part (its metadata) while it is open, before it is written.
@@ -150,7 +154,7 @@ def _keep_own_fonts(source: pikepdf.Pdf, pages: list[pikepdf.Page]) -> None:
     LibreOffice gives every page one resource dictionary naming every font of the file: a
     part would name, and carry, the fonts only other documents use.
     """
-    used = {str(operands[0]) for page in pages for operands, _ in _font_selections(page)}
+    used = set().union(*(_font_names(page) for page in pages))
     own: dict[Any, Any] = {}  # the batch's resources (shared by its pages) -> these pages'
     for index, page in enumerate(pages):
         resources = page.obj.get("/Resources")
@@ -165,11 +169,29 @@ def _keep_own_fonts(source: pikepdf.Pdf, pages: list[pikepdf.Page]) -> None:
         page.obj.Resources = own[key]
 
 
-def _font_selections(page: pikepdf.Page) -> list[Any]:
-    """The Tf operations of a page and of the forms that draw with its resources."""
-    found = list(pikepdf.parse_content_stream(page, "Tf"))
+def _font_names(page: pikepdf.Page) -> set[str]:
+    """Names of the fonts a page selects (Tf), in its content and in the forms it draws.
+
+    The content is searched as bytes, not parsed into operations (most of a split's time): a
+    match inside a string could only keep a font the part does not need, never drop one.
+    """
+    streams = _contents(page.obj.get("/Contents"))
     resources: Any = page.obj.get("/Resources") or {}
     for _, form in (resources.get("/XObject") or {}).items():
         if form.get("/Subtype") == "/Form" and "/Resources" not in form:
-            found += pikepdf.parse_content_stream(form, "Tf")
-    return found
+            streams.append(form)
+    return {"/" + _unescaped(name) for stream in streams
+            for name in FONT_SELECTION.findall(stream.read_bytes())}
+
+
+def _contents(contents: Any) -> list[Any]:
+    """A page's content streams: its /Contents, one stream or an array of them."""
+    if contents is None:
+        return []
+    return list(contents) if isinstance(contents, pikepdf.Array) else [contents]
+
+
+def _unescaped(name: bytes) -> str:
+    """A PDF name's text, its #xx escapes decoded."""
+    raw = NAME_ESCAPE.sub(lambda match: bytes([int(match.group(1), 16)]), name)
+    return raw.decode("latin-1")

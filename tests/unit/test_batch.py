@@ -263,6 +263,20 @@ def test_split_cuts_at_each_documents_destination() -> None:
     assert [len(fonts) for fonts in written] == [2, 3, 1]
 
 
+def test_a_page_selects_the_fonts_of_its_content_streams_and_forms() -> None:
+    pdf = pikepdf.new()
+    pdf.add_blank_page(page_size=(595, 842))
+    page = pdf.pages[0]
+    form = pdf.make_stream(b"BT /F4 9 Tf (x) Tj ET", Type=pikepdf.Name.XObject,
+                           Subtype=pikepdf.Name.Form, BBox=[0, 0, 10, 10])
+    page.Resources = pikepdf.Dictionary(XObject=pikepdf.Dictionary(X0=form))
+    page.Contents = pikepdf.Array([
+        pdf.make_stream(b"BT /F#31 12 Tf (a) Tj\n/F2 -9.5 Tf <0041> Tj ET"),
+        pdf.make_stream(b"q /X0 Do Q BT /F3\n7\nTf /F5 8 TfX ET"),  # TfX: no operator
+    ])
+    assert batch_pdf._font_names(page) == {"/F1", "/F2", "/F3", "/F4"}
+
+
 def test_a_part_holds_nothing_of_the_other_documents() -> None:
     parts = [pikepdf.open(io.BytesIO(p)) for p in split(batch({0: 0, 1: 2, 2: 5}), 3)]
     streams = [sorted(o.read_bytes() for o in p.objects if isinstance(o, pikepdf.Stream))
