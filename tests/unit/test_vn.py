@@ -28,6 +28,7 @@ from service.core.vn import (
     roman,
     sentence_case,
     short_agency,
+    strip_diacritics,
     symbol,
     type_code,
     unit_of,
@@ -812,3 +813,17 @@ def test_clean_text_result_is_xml_safe() -> None:
     dirty = "Kế\x00 hoạch\x0b \ufffe\ud800 😀\r\n"
     element = ET.fromstring(f"<p>{clean_text(dirty)}</p>")
     assert element.text == "Kế hoạch  😀\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Nơi nhận: UBND xã Y Tịch", "Noi nhan: UBND xa Y Tich"),
+        ("ĐẢNG ỦY – “Đồng”", "DANG UY – “Dong”"),  # other letters and marks stay
+        ("ﬁ ½", "fi 1⁄2"),  # compatibility forms decomposed
+        ("a\U0001D165\u0301b\U0001D400", "abA"),  # marks beyond the BMP go too
+        ("", ""),
+    ],
+)
+def test_strip_diacritics(text: str, expected: str) -> None:
+    assert strip_diacritics(text) == expected
