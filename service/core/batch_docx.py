@@ -71,7 +71,8 @@ def bookmark_name(index: int) -> str:
 
 def batchable(docx: bytes) -> bool:
     """Whether a document converts in a batch as alone: one section, no footnotes."""
-    return _batchable(_read(docx))
+    with zipfile.ZipFile(io.BytesIO(docx)) as archive:  # its body alone tells
+        return _batchable({DOCUMENT: archive.read(DOCUMENT)})
 
 
 def merge(docxs: Sequence[bytes]) -> bytes:
