@@ -90,7 +90,7 @@ def _convert_together(ctx: BulkContext, job_id: str, rows: list[Claimed]) -> dic
     outputs = {index: write_row(ctx, job_id, index, row, rendered, part)
                for (index, row, rendered), part in zip(rows, parts, strict=True)
                # One that spilled is converted alone, where the line spacing may be tightened.
-               if not fitting.spilled(part)}
+               if not fitting.spilled(part, rendered.docx)}
     ctx.jobs.complete_rows(job_id, outputs)  # one transaction for the batch's rows
     return dict.fromkeys(outputs, RowOutcome.DONE)
 

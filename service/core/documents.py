@@ -143,7 +143,7 @@ class DocumentService:
         if self.converter is None:
             raise RuntimeError("this DocumentService has no converter")
         converted = self.converter.convert(rendered.docx, pdf_version=pdf_version)
-        spill = fitting.spill_page(converted)
+        spill = fitting.spill_page(converted, rendered.docx)
         if spill is not None:
             # A careful clerk tightens the line spacing before leaving a few lines and the
             # signature on a page of their own; the editable DOCX keeps the usual spacing.

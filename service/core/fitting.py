@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import io
 import re
 import zipfile
@@ -14,6 +15,9 @@ from service.core.pdf_io import pdfium_document
 SPILL_LINES = 3
 RECIPIENTS_HEAD = "noi nhan"  # `Nơi nhận:` as search_key reads it
 HEAD_LETTERS = RECIPIENTS_HEAD.replace(" ", "")  # the head in a page's text, spaces aside
+# The DOCX parts whose text a page prints, and in them each text run and paragraph end.
+PRINTED_PARTS = re.compile(r"word/(document|header\d*|footer\d*|footnotes|endnotes)\.xml")
+PARAGRAPH_TEXT = re.compile(rb"<w:t(?:\s[^>]*)?>([^<]*)</w:t>|(</w:p>)")
 STYLES = "word/styles.xml"
 # Line spacing 1.15 (276 of 240ths) in the styles; single (240) is the decree's lower bound for
 # the body (1 to 1.5 lines), and paragraph spacing stays at its least already (6 pt).
@@ -30,23 +34,27 @@ def signature_page(pdf: bytes) -> tuple[int, int] | None:
         return _signature_page(document)
 
 
-def spill_page(pdf: bytes) -> int | None:
+def spill_page(pdf: bytes, docx: bytes | None = None) -> int | None:
     """The page the signature spilled onto with at most SPILL_LINES of text; None if it did not.
 
-    Every conversion asks: a one-page PDF answers without reading any text.
+    Every conversion asks: a one-page PDF answers without reading any text. Given the DOCX the
+    PDF was made from, and it spells the head once (the signature's), the one page that can
+    hold a line beginning with it is sought from the last page: the signature stands at the
+    end, so the pages before it are mostly left unread.
     """
     with pdfium_document(pdf) as document:
         if len(document) < 2:
             return None
-        found = _signature_page(document)
+        last_first = docx is not None and head_spellings(docx) <= 1
+        found = _signature_page(document, last_first=last_first)
     if found is None or found[0] == 0 or found[1] > SPILL_LINES:
         return None
     return found[0]
 
 
-def spilled(pdf: bytes) -> bool:
+def spilled(pdf: bytes, docx: bytes | None = None) -> bool:
     """Whether the signature stands on a later page with no more than SPILL_LINES of text."""
-    return spill_page(pdf) is not None
+    return spill_page(pdf, docx) is not None
 
 
 def heading_ends_a_page(pdf: bytes) -> bool:
@@ -77,9 +85,31 @@ def text_lines(text: Any) -> dict[int, str]:
     return lines
 
 
-def _signature_page(document: Any) -> tuple[int, int] | None:
-    """signature_page's search in an open PDFium document, first page first."""
-    for index in range(len(document)):
+def head_spellings(docx: bytes) -> int:
+    """How often a paragraph of the DOCX spells the head's letters, spaces and accents aside.
+
+    A line the head begins lies in one paragraph: spelt once, it is on one page at most.
+    """
+    count = 0
+    with zipfile.ZipFile(io.BytesIO(docx)) as archive:
+        for name in archive.namelist():
+            if PRINTED_PARTS.fullmatch(name):
+                count += _spellings(archive.read(name))
+    return count
+
+
+def _spellings(xml: bytes) -> int:
+    """head_spellings in one part: its texts joined paragraph by paragraph."""
+    pieces = [b"\n" if end else text for text, end in PARAGRAPH_TEXT.findall(xml)]
+    text = html.unescape(b"".join(pieces).decode("utf-8"))
+    letters = re.sub(r"[^\S\n]+", "", vn.strip_diacritics(text).lower())
+    return sum(paragraph.count(HEAD_LETTERS) for paragraph in letters.split("\n"))
+
+
+def _signature_page(document: Any, *, last_first: bool = False) -> tuple[int, int] | None:
+    """signature_page's search in an open PDFium document, first page first unless asked."""
+    pages = range(len(document))
+    for index in reversed(pages) if last_first else pages:
         text = document[index].get_textpage()
         if HEAD_LETTERS not in vn.search_key(text.get_text_range()).replace(" ", ""):
             # No line of the page can begin with the head: its rectangles, read one by one

@@ -61,6 +61,46 @@ def test_the_head_counts_only_where_a_line_begins_with_it() -> None:
     assert fitting.signature_page(make_pdf(mention, FULL_PAGE[:3])) is None
 
 
+def docx_of(*paragraphs: str, header: str = "") -> bytes:
+    """A DOCX of these paragraphs, each run split at `|`, and a header's text."""
+    document = open_docx()
+    for text in paragraphs:
+        paragraph = document.add_paragraph()
+        for run in text.split("|"):
+            paragraph.add_run(run)
+    document.sections[0].header.paragraphs[0].text = header
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("docx", "spellings"),
+    [
+        (docx_of("Kính gửi: các xã.", "Nơi nhận:", "- Như trên;"), 1),
+        (docx_of("Nơi |nh|ận:"), 1),  # runs of one paragraph join
+        (docx_of("NƠI  NHẬN: a", "gửi về nơi nhận hồ sơ"), 2),  # any case, accents, spaces
+        (docx_of("Nơi", "nhận:"), 0),  # a line never spans paragraphs
+        (docx_of("Nơi nhận:", header="Nơi nhận"), 2),  # a header prints on every page
+        (docx_of("Nơi nh&amp;ận"), 0),
+    ],
+)
+def test_the_docx_counts_the_paragraphs_spelling_the_head(docx: bytes, spellings: int) -> None:
+    assert fitting.head_spellings(docx) == spellings
+
+
+def test_a_head_spelt_once_is_sought_from_the_last_page() -> None:
+    early = [*FULL_PAGE[:-1], (90, 200, "Noi nhan ho so: Van phong.")]  # a line's head, page 1
+    pdf = make_pdf(FULL_PAGE, early, SPILL + block())
+    # Spelt twice, the first page with a head line is the one (first page first): no spill.
+    assert fitting.spill_page(pdf, docx_of("Nơi nhận hồ sơ", "Nơi nhận:")) is None
+    assert fitting.spill_page(pdf) is None
+    # Spelt once, the one page is sought from the end; the answer is the same for a real one.
+    assert fitting.spill_page(pdf, docx_of("Nơi nhận:")) == 2
+    real = make_pdf(FULL_PAGE, SPILL + block())
+    assert fitting.spill_page(real, docx_of("Nơi nhận:")) == fitting.spill_page(real) == 1
+
+
 def test_tightening_makes_the_line_spacing_single_and_nothing_else() -> None:
     docx = DocumentService().render("cong_van", load_sample("cong_van_de_nghi_ho_tro")).docx
     tight = fitting.tightened(docx)
