@@ -49,6 +49,7 @@ from service.bulk.work import BulkContext  # noqa: E402
 from service.convert.pool import ConverterPool, PoolConfig  # noqa: E402
 from service.core.documents import DocumentService  # noqa: E402
 from service.settings import Settings  # noqa: E402
+from service.store.audit import DatabaseAudit  # noqa: E402
 from service.store.database import Database  # noqa: E402
 from service.store.jobs import SqlJobStore  # noqa: E402
 from service.worker.dispatch import CeleryRunner  # noqa: E402
@@ -126,9 +127,9 @@ class Embedded:
         self.pool = ConverterPool(PoolConfig(size=pool_size, base_port=base_port,
                                              work_dir=folder / "pool", startup_timeout=120))
         self.pool.start(wait=True)
-        self.ctx = BulkContext(
-            SqlJobStore(self.database), DocumentService(self.pool), folder / "jobs"
-        )
+        # Each row's render goes on the audit trail, as in the service (composition).
+        documents = DocumentService(self.pool, audit=DatabaseAudit(self.database))
+        self.ctx = BulkContext(SqlJobStore(self.database), documents, folder / "jobs")
         self.runner = EmbeddedRunner(self.ctx, workers=2 * pool_size, batch_pages=batch_pages)
         self.jobs = BulkJobs(self.ctx, self.runner)
 
