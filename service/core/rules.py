@@ -60,6 +60,8 @@ def _wrapped_widths(
     return [*widths, _measure(line, size_pt, bold)]
 
 
+# The same lines come back on every row of a bulk job and every preview of a draft: measured once.
+@functools.lru_cache(maxsize=4096)
 def _measure(text: str, size_pt: float, bold: bool) -> float:
     font = _font(bold, size_pt)
     points = font.getlength(text) / SCALE if font else len(text) * size_pt * FALLBACK_EM
