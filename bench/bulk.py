@@ -308,6 +308,24 @@ def memory_run(folder: Path, pool_size: int, rows: int, batch_pages: int) -> dic
     }
 
 
+def other_steps(results: dict[str, Any], root: Path, table: Table, args: Any) -> None:
+    """Step 1's rates at pool 1 and N, step 2 (a soffice loop) and step 3 (Celery), into results."""
+    one = embedded_rate(root / "pool1", 1, table)
+    many = embedded_rate(root / f"pool{CPUS}", CPUS, table)
+    results["embedded_pool_1"] = {k: v for k, v in one.items() if k in KEEP}
+    results[f"embedded_pool_{CPUS}"] = {k: v for k, v in many.items() if k in KEEP}
+    results["pool_scaling"] = round(many["docs_per_second"] / one["docs_per_second"], 2)
+    print(json.dumps(results, indent=1), flush=True)
+    soffice = soffice_rate(many["docx_files"], args.soffice_docs, root / "soffice")
+    results["soffice_loop"] = soffice
+    results["speedup_vs_soffice"] = round(many["docs_per_second"] / soffice["docs_per_second"], 1)
+    print(json.dumps(results, indent=1), flush=True)
+    comparison = celery_vs_embedded(root / "celery", CPUS, table, args.celery_rounds)
+    results[f"celery_vs_embedded_pool_{CPUS}"] = comparison
+    results["celery_overhead_percent"] = comparison["celery_overhead_percent"]
+    print(json.dumps(results, indent=1), flush=True)
+
+
 def main() -> int:
     """Run every measurement once and write the figures."""
     parser = argparse.ArgumentParser(description=__doc__)
@@ -333,28 +351,8 @@ def main() -> int:
             results[f"batches_pool_{size}"] = batched_vs_rows(
                 root / f"batches{size}", size, table, args.batch_pages, args.batch_rounds)
             print(json.dumps(results, indent=1), flush=True)
-        if args.only_batches:
-            results["memory"] = memory_run(root / "memory", CPUS, args.memory_rows,
-                                           args.batch_pages)
-            results["machine"]["load_average_at_end"] = os.getloadavg()
-            print(json.dumps(results, indent=1, ensure_ascii=False))
-            return 0
-        one = embedded_rate(root / "pool1", 1, table)
-        many = embedded_rate(root / f"pool{CPUS}", CPUS, table)
-        results["embedded_pool_1"] = {k: v for k, v in one.items() if k in KEEP}
-        results[f"embedded_pool_{CPUS}"] = {k: v for k, v in many.items() if k in KEEP}
-        results["pool_scaling"] = round(many["docs_per_second"] / one["docs_per_second"], 2)
-        print(json.dumps(results, indent=1), flush=True)
-        soffice = soffice_rate(many["docx_files"], args.soffice_docs, root / "soffice")
-        results["soffice_loop"] = soffice
-        results["speedup_vs_soffice"] = round(
-            many["docs_per_second"] / soffice["docs_per_second"], 1
-        )
-        print(json.dumps(results, indent=1), flush=True)
-        comparison = celery_vs_embedded(root / "celery", CPUS, table, args.celery_rounds)
-        results[f"celery_vs_embedded_pool_{CPUS}"] = comparison
-        results["celery_overhead_percent"] = comparison["celery_overhead_percent"]
-        print(json.dumps(results, indent=1), flush=True)
+        if not args.only_batches:
+            other_steps(results, root, table, args)
         results["memory"] = memory_run(root / "memory", CPUS, args.memory_rows, args.batch_pages)
     results["machine"]["load_average_at_end"] = os.getloadavg()
     args.out.write_text(json.dumps(results, indent=1, ensure_ascii=False) + "\n")
