@@ -15,7 +15,7 @@ from service.bulk.ports import ClaimedRow, JobStore, RowOutcome, RowOutput
 from service.bulk.row_document import row_document, unfilled_message
 from service.core.converter import ConversionError, ConverterUnavailable
 from service.core.documents import DocumentInvalid, DocumentService, Rendered
-from service.core.files import sha256
+from service.core.files import drop_partials, sha256
 from service.core.outages import Explain, disk_full, low_disk
 from service.core.pdf_checks import validate_pdf
 
@@ -130,7 +130,12 @@ def assemble(ctx: BulkContext, job_id: str, *, force: bool = False) -> bool:
     if rows is None:
         return False
     job = ctx.jobs.get_job(job_id)
-    ctx.files(job_id).assemble(rows, duplex=job is not None and job.duplex)
+    files = ctx.files(job_id)
+    if not force:  # every row is finished: no write is left but those a kill cut short
+        dropped = drop_partials(files.folder)
+        if dropped:
+            log.info("bulk %s: removed %d files of writes cut short", job_id, dropped)
+    files.assemble(rows, duplex=job is not None and job.duplex)
     if not force:
         ctx.jobs.finish_job(job_id)
     log.info("bulk %s assembled: %d rows", job_id, len(rows))

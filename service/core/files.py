@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,6 +18,10 @@ from pathlib import Path
 def sha256(content: bytes) -> str:
     """The SHA-256 of a file's content in hex (register entries, bulk manifests)."""
     return hashlib.sha256(content).hexdigest()
+
+
+# atomic_target's temporary name: `.<name>.<32 hex digits>.part`.
+PARTIAL = re.compile(r"\..+\.[0-9a-f]{32}\.part")
 
 
 @contextmanager
@@ -32,6 +37,19 @@ def atomic_target(path: Path, mode: int = 0o600) -> Iterator[Path]:
         os.replace(partial, path)
     finally:
         partial.unlink(missing_ok=True)
+
+
+def drop_partials(folder: Path) -> int:
+    """Remove the temporary files of writes a killed process cut short; how many there were.
+
+    Only for a folder no write is going on in: a running write's file would go too.
+    """
+    dropped = 0
+    for path in folder.iterdir() if folder.is_dir() else ():
+        if PARTIAL.fullmatch(path.name) and path.is_file():
+            path.unlink(missing_ok=True)
+            dropped += 1
+    return dropped
 
 
 def write_atomic(path: Path, content: bytes, mode: int = 0o600) -> Path:

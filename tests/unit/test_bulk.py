@@ -20,7 +20,7 @@ from service.bulk.outputs import JobFiles, ManifestRow, row_stem
 from service.bulk.overrides import apply_overrides, resolve_column
 from service.bulk.ports import RowOutcome, RowOutput
 from service.bulk.table import Table, TableUnreadable, read_table, write_csv, write_xlsx
-from service.bulk.work import BulkContext, process_row, run_row_with_retries
+from service.bulk.work import BulkContext, assemble, process_row, run_row_with_retries
 from service.bulk_cli import progress_line
 from service.core.converter import ConversionFailed, ConverterUnavailable
 from service.core.documents import DocumentService
@@ -258,6 +258,31 @@ def test_embedded_runner_renders_each_row_and_fails_the_bad_one_alone(tmp_path: 
         assert f"XÃ SỐ {i}" in text and f"Lò Văn {i}" in text
     # The fake converter makes one page per row.
     assert pdf_pages(jobs.output(job_id, "merged.pdf")) == 7
+
+
+class StoppedRunner:
+    """A runner that takes jobs and runs nothing: the test runs their rows."""
+
+    backend = "embedded"
+
+    def submit(self, job_id: str) -> None:
+        """Run nothing."""
+
+
+def test_assembling_removes_the_files_of_writes_a_kill_cut_short(bulk_jobs: BulkJobs) -> None:
+    jobs = BulkJobs(bulk_jobs.ctx, StoppedRunner())  # type: ignore[arg-type]
+    job_id = jobs.create(BASE, Table(["commune"], [{"commune": "Xã A"}]), actor="t")
+    folder = jobs.ctx.files(job_id).folder
+    folder.mkdir(parents=True)
+    # What a service killed while writing a row's PDF and an earlier ZIP leaves behind.
+    cut = [folder / f".0001-xa-a.pdf.{'a' * 32}.part", folder / f".all.zip.{'0' * 32}.part"]
+    for path in cut:
+        path.write_bytes(b"%PDF-1.7 half")
+    (folder / ".notes.part").write_bytes(b"not the service's")
+    assert process_row(jobs.ctx, job_id, 1) == RowOutcome.DONE
+    assert assemble(jobs.ctx, job_id)
+    assert not any(path.exists() for path in cut)
+    assert (folder / ".notes.part").exists() and jobs.ctx.files(job_id).assembled()
 
 
 class FlakyConverter(FakeConverter):
