@@ -42,10 +42,10 @@ def spill_page(pdf: bytes, docx: bytes | None = None) -> int | None:
     hold a line beginning with it is sought from the last page: the signature stands at the
     end, so the pages before it are mostly left unread.
     """
+    last_first = docx is not None and head_spellings(docx) <= 1  # not under PDFium's lock
     with pdfium_document(pdf) as document:
         if len(document) < 2:
             return None
-        last_first = docx is not None and head_spellings(docx) <= 1
         found = _signature_page(document, last_first=last_first)
     if found is None or found[0] == 0 or found[1] > SPILL_LINES:
         return None
