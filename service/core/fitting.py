@@ -100,10 +100,15 @@ def head_spellings(docx: bytes) -> int:
 
 def _spellings(xml: bytes) -> int:
     """head_spellings in one part: its texts joined paragraph by paragraph."""
-    pieces = [b"\n" if end else text for text, end in PARAGRAPH_TEXT.findall(xml)]
-    text = html.unescape(b"".join(pieces).decode("utf-8"))
-    letters = re.sub(r"[^\S\n]+", "", vn.strip_diacritics(text).lower())
-    return sum(paragraph.count(HEAD_LETTERS) for paragraph in letters.split("\n"))
+    # NUL ends a paragraph: no text holds it, and the letters' folding keeps it.
+    pieces = [b"\0" if end else text for text, end in PARAGRAPH_TEXT.findall(xml)]
+    letters = _letters(html.unescape(b"".join(pieces).decode("utf-8")))
+    return sum(paragraph.count(HEAD_LETTERS) for paragraph in letters.split("\0"))
+
+
+def _letters(text: str) -> str:
+    """The text as the head is sought in it: search_key's letters, spaces aside."""
+    return vn.search_key(text).replace(" ", "")
 
 
 def _signature_page(document: Any, *, last_first: bool = False) -> tuple[int, int] | None:
@@ -111,7 +116,7 @@ def _signature_page(document: Any, *, last_first: bool = False) -> tuple[int, in
     pages = range(len(document))
     for index in reversed(pages) if last_first else pages:
         text = document[index].get_textpage()
-        if HEAD_LETTERS not in vn.search_key(text.get_text_range()).replace(" ", ""):
+        if HEAD_LETTERS not in _letters(text.get_text_range()):
             # No line of the page can begin with the head: its rectangles, read one by one
             # (most of a check's time), are left unread.
             continue
