@@ -74,10 +74,14 @@ def wrapped(steps: Steps, stack: Embedded) -> Iterator[None]:
         (outputs.JobFiles, "_merge", "merged.pdf"),
         (outputs.JobFiles, "_zip", "all.zip"),
         (embedded, "assemble", "assembly (manifests, merged.pdf, ZIP)"),
-        (stack.ctx.jobs, "claim_row", "claim (DB)"),
-        (stack.ctx.jobs, "complete_row", "complete (DB)"),
         (stack.pool, "convert", "convert (LibreOffice)"),
     ]
+    # A batch claims and completes its rows together, and the one-row calls go through the
+    # same methods; a tree from before them has the one-row calls alone.
+    for single, name in (("claim_row", "claim (DB)"), ("complete_row", "complete (DB)")):
+        together = f"{single}s"
+        targets.append((stack.ctx.jobs, together if hasattr(stack.ctx.jobs, together) else single,
+                        name))
     saved = [(owner, attribute, getattr(owner, attribute)) for owner, attribute, _ in targets]
     for owner, attribute, name in targets:
         setattr(owner, attribute, steps.timed(name, getattr(owner, attribute)))
