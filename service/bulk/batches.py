@@ -17,8 +17,8 @@ import pikepdf
 from service.bulk.ports import ClaimedRow, RowOutcome
 from service.bulk.work import (
     BulkContext,
+    convert_row,
     fail_invalid,
-    process_row,
     render_row,
     worker_name,
     write_row,
@@ -50,27 +50,26 @@ def process_batch(
 ) -> dict[int, RowOutcome]:
     """Claim, render and convert the rows together where that is faithful; each one's outcome.
 
-    Rows left over (not batchable, spilled, or the batch failed) are done one by one through
-    process_row, whose outcomes (RETRY, WAIT among them) the caller handles as for any row.
+    Rows left over (not batchable, spilled, or the batch failed) are converted one by one as
+    claimed and rendered here, with outcomes (RETRY, WAIT among them) the caller handles as
+    for any row.
     """
     claimed = ctx.jobs.claim_rows(job_id, indexes, worker_name())
     # A row not claimed is done already, or its job was cancelled.
     outcomes = {index: RowOutcome.SKIPPED for index in indexes if index not in claimed}
-    together: list[Claimed] = []
+    ready: list[Claimed] = []  # claimed and rendered
     for index in (index for index in indexes if index in claimed):
-        row = claimed[index]
         try:
-            rendered = render_row(ctx, row)
+            ready.append((index, claimed[index], render_row(ctx, claimed[index])))
         except DocumentInvalid as exc:
             outcomes[index] = fail_invalid(ctx, job_id, index, exc)
-            continue
-        if batch_docx.batchable(rendered.docx):
-            together.append((index, row, rendered))
+    together = [item for item in ready if batch_docx.batchable(item[2].docx)]
     if len(together) > 1:
         outcomes |= _convert_together(ctx, job_id, together)
-    for index in indexes:
+    for index, row, document in ready:
         if index not in outcomes:
-            outcomes[index] = process_row(ctx, job_id, index, last_attempt=last_attempt)
+            outcomes[index] = convert_row(ctx, job_id, index, row, document,
+                                          last_attempt=last_attempt)
     return outcomes
 
 

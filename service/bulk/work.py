@@ -56,8 +56,16 @@ def process_row(
     row = ctx.jobs.claim_row(job_id, index, worker_name())
     if row is None:
         return RowOutcome.SKIPPED  # finished already (a redelivered task) or cancelled
+    return convert_row(ctx, job_id, index, row, last_attempt=last_attempt)
+
+
+def convert_row(
+    ctx: BulkContext, job_id: str, index: int, row: ClaimedRow, rendered: Rendered | None = None,
+    *, last_attempt: bool = True,
+) -> RowOutcome:
+    """process_row for a row claimed already, its render too when given (a batch left it)."""
     try:
-        rendered = render_row(ctx, row)
+        rendered = rendered or render_row(ctx, row)
         output = write_row(ctx, job_id, index, row, rendered, ctx.documents.to_pdf(rendered))
     except DocumentInvalid as exc:
         return fail_invalid(ctx, job_id, index, exc)

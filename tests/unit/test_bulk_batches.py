@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import pikepdf
 import pytest
@@ -38,10 +39,24 @@ class BatchFailing(FakeConverter):
         return super().convert(docx, pdf_version=pdf_version)
 
 
-def run_job(tmp_path: Path, converter: FakeConverter, rows: int, batch_pages: int) -> BulkJobs:
+class Renders:
+    """An audit sink keeping the subject of every render recorded."""
+
+    def __init__(self) -> None:
+        self.subjects: list[str] = []
+
+    def record(self, action: str, *, actor: str, subject: str, details: dict[str, Any],
+               unit: str | None = None) -> None:
+        if action == "render":
+            self.subjects.append(subject)
+
+
+def run_job(tmp_path: Path, converter: FakeConverter, rows: int, batch_pages: int,
+            audit: Renders | None = None) -> BulkJobs:
     """A job of `rows` communes run to its end on one worker; the jobs service."""
     database = Database(f"sqlite:///{copy_of_migrated(tmp_path / 'db.sqlite')}")
-    ctx = BulkContext(SqlJobStore(database), DocumentService(converter), tmp_path / "jobs")
+    ctx = BulkContext(SqlJobStore(database), DocumentService(converter, audit=audit),
+                      tmp_path / "jobs")
     runner = EmbeddedRunner(ctx, workers=1, batch_pages=batch_pages)
     jobs = BulkJobs(ctx, runner)
     table = Table(["commune", "issuer.agency"], [
@@ -74,9 +89,10 @@ def test_rows_after_the_first_go_in_batches_of_the_pages_asked(tmp_path: Path) -
 
 
 def test_a_failed_batch_leaves_its_rows_to_go_one_by_one(tmp_path: Path) -> None:
-    converter = BatchFailing()
-    jobs = run_job(tmp_path, converter, rows=5, batch_pages=60)
+    converter, renders = BatchFailing(), Renders()
+    jobs = run_job(tmp_path, converter, rows=5, batch_pages=60, audit=renders)
     assert batched(converter) == [1, 4, 1, 1, 1, 1]
+    assert len(renders.subjects) == 5  # each row rendered once, its batch's render kept
     progress = jobs.progress(jobs.job_id)  # type: ignore[attr-defined]
     assert progress is not None and (progress["done"], progress["failed"]) == (5, 0)
 
